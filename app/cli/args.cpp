@@ -1,0 +1,57 @@
+#include "args.h"
+
+#include <cstdlib>
+
+namespace esper::cli {
+
+std::string Args::parse(int argc, char** argv, int first, const std::vector<OptionSpec>& specs) {
+    bool onlyPositional = false;
+    for (int i = first; i < argc; ++i) {
+        std::string a = argv[i];
+        if (onlyPositional || a.size() < 3 || a.rfind("--", 0) != 0) {
+            if (a == "--") onlyPositional = true;
+            else positional_.push_back(a);
+            continue;
+        }
+        std::string name = a.substr(2), value;
+        const size_t eq = name.find('=');
+        const bool inlineValue = eq != std::string::npos;
+        if (inlineValue) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+        }
+        const OptionSpec* spec = nullptr;
+        for (const auto& s : specs)
+            if (s.name == name) spec = &s;
+        if (!spec) return "unknown option --" + name;
+        if (spec->takesValue && !inlineValue) {
+            if (i + 1 >= argc) return "option --" + name + " needs a value";
+            value = argv[++i];
+        }
+        if (!spec->takesValue && inlineValue) return "option --" + name + " takes no value";
+        if (!spec->repeatable && values_.count(name)) return "option --" + name + " given twice";
+        values_[name].push_back(value);
+    }
+    return {};
+}
+
+std::string Args::get(const std::string& name, const std::string& fallback) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? fallback : it->second.back();
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::optional<double> Args::number(const std::string& name) const {
+    if (!has(name)) return std::nullopt;
+    const std::string v = get(name);
+    char* end = nullptr;
+    const double d = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end) return std::nullopt;
+    return d;
+}
+
+} // namespace esper::cli

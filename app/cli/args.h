@@ -1,0 +1,33 @@
+// Command-line parsing for the `esper` verbs: declared options, clear errors for anything else.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace esper::cli {
+
+struct OptionSpec {
+    std::string name; // without the leading "--"
+    bool takesValue = true;
+    bool repeatable = false;
+};
+
+class Args {
+public:
+    // Parses argv after the verb. Returns an error message, or empty on success.
+    std::string parse(int argc, char** argv, int first, const std::vector<OptionSpec>& specs);
+
+    bool has(const std::string& name) const { return values_.count(name) > 0; }
+    std::string get(const std::string& name, const std::string& fallback = "") const;
+    std::vector<std::string> all(const std::string& name) const;
+    std::optional<double> number(const std::string& name) const;
+    const std::vector<std::string>& positional() const { return positional_; }
+
+private:
+    std::map<std::string, std::vector<std::string>> values_;
+    std::vector<std::string> positional_;
+};
+
+} // namespace esper::cli

@@ -1,0 +1,45 @@
+#include "verbs.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace {
+
+struct Verb {
+    const char* name;
+    int (*run)(int, char**);
+    const char* summary;
+};
+
+const Verb kVerbs[] = {
+    {"verify-reference", esper::cli::runVerifyReference,
+     "check a model folder against a reference io.safetensors"},
+    {"tokenize", esper::cli::runTokenize, "print token ids (GPT-2, CLIP, sentencepiece)"},
+#ifdef ESPER_WITH_MEDIA
+    {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing"},
+#endif
+    {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding"},
+};
+
+void usage(FILE* out) {
+    std::fprintf(out, "esper - ESPER Studio's command line: style-prompted image captioning with "
+                      "CLIP and a frozen language model\n\nusage: esper VERB [options]\n\n");
+    for (const auto& v : kVerbs) std::fprintf(out, "  %-18s %s\n", v.name, v.summary);
+    std::fprintf(out, "\n'esper VERB --help' describes a verb's options.\n");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+        !std::strcmp(argv[1], "help")) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (const auto& v : kVerbs)
+        if (std::string(argv[1]) == v.name) return v.run(argc, argv);
+    std::fprintf(stderr, "esper: unknown verb '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,76 @@
+#include "args.h"
+#include "verbs.h"
+
+#include "image/clip_preprocess.h"
+#include "image_decoder.h"
+#include "io/safetensors.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace esper::cli {
+
+namespace {
+const char* kHelp =
+    "usage: esper preprocess IMAGE [--size N] [--out FILE.safetensors]\n\n"
+    "Decodes IMAGE and applies CLIP's preprocessing (Pillow bicubic resize of the shortest side\n"
+    "to N, default 224, centre crop, normalise). Prints the sizes and per-channel means as JSON;\n"
+    "--out writes `resized_cropped_u8` [N,N,3] and `pixel_values` [3,N,N] as safetensors.\n";
+} // namespace
+
+int runPreprocess(int argc, char** argv) {
+    Args args;
+    const std::string err =
+        args.parse(argc, argv, 2, {{"size"}, {"out"}, {"help", false}});
+    if (args.has("help")) {
+        std::fputs(kHelp, stdout);
+        return 0;
+    }
+    if (!err.empty() || args.positional().size() != 1) {
+        std::fprintf(stderr, "esper preprocess: %s\n\n%s",
+                     err.empty() ? "give exactly one IMAGE" : err.c_str(), kHelp);
+        return 2;
+    }
+    ClipPreprocessConfig config;
+    if (auto n = args.number("size")) config.size = static_cast<int>(*n);
+    if (config.size < 1 || config.size > 4096) {
+        std::fprintf(stderr, "esper preprocess: --size must be between 1 and 4096\n");
+        return 2;
+    }
+    const std::string path = args.positional()[0];
+    auto image = media::decodeImageFile(path);
+    if (!image) {
+        std::fprintf(stderr, "esper preprocess: %s\n", image.error().c_str());
+        return 1;
+    }
+    const auto [rw, rh] = clipResizedSize(image->width, image->height, config.size);
+    const RgbImage cropped = clipResizeAndCrop(image.value(), config.size);
+    const std::vector<float> pixels = clipNormalize(cropped, config);
+    nlohmann::ordered_json j;
+    j["path"] = path;
+    j["width"] = image->width;
+    j["height"] = image->height;
+    j["resized_to_wh"] = {rw, rh};
+    const size_t plane = static_cast<size_t>(config.size) * config.size;
+    for (int c = 0; c < 3; ++c) {
+        double sum = 0;
+        for (size_t i = 0; i < plane; ++i) sum += pixels[c * plane + i];
+        j["pixel_mean"].push_back(sum / plane);
+    }
+    if (args.has("out")) {
+        const int64_t n = config.size;
+        auto written = writeSafetensors(args.get("out"),
+                                        {{"resized_cropped_u8", DType::U8, {n, n, 3},
+                                          cropped.pixels.data()},
+                                         {"pixel_values", DType::F32, {3, n, n}, pixels.data()}});
+        if (!written) {
+            std::fprintf(stderr, "esper preprocess: %s\n", written.error().c_str());
+            return 1;
+        }
+        j["out"] = args.get("out");
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+}
+
+} // namespace esper::cli

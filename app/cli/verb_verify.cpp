@@ -1,0 +1,69 @@
+#include "args.h"
+#include "verbs.h"
+
+#include "verify/reference_check.h"
+
+#include <cstdio>
+
+namespace esper::cli {
+
+namespace {
+const char* kHelp =
+    "usage: esper verify-reference MODEL_DIR [--io FILE] [--device cpu|cuda[:N]]\n"
+    "                              [--dtype fp32|fp16|bf16] [--tolerance X] [--json]\n\n"
+    "Loads MODEL_DIR (config.json + model.safetensors: GPT-2, LLaMA or CLIP), runs the inputs\n"
+    "recorded in its io.safetensors (or --io FILE) and compares every recorded output: max\n"
+    "absolute difference for values, exact equality for greedy tokens. Exits 1 when any output\n"
+    "is past the tolerance (default 1e-4), 2 on a usage or loading error.\n";
+} // namespace
+
+int runVerifyReference(int argc, char** argv) {
+    Args args;
+    const std::string err = args.parse(
+        argc, argv, 2,
+        {{"io"}, {"device"}, {"dtype"}, {"tolerance"}, {"json", false}, {"help", false}});
+    if (args.has("help")) {
+        std::fputs(kHelp, stdout);
+        return 0;
+    }
+    if (!err.empty() || args.positional().size() != 1) {
+        std::fprintf(stderr, "esper verify-reference: %s\n\n%s",
+                     err.empty() ? "give exactly one MODEL_DIR" : err.c_str(), kHelp);
+        return 2;
+    }
+    ReferenceOptions options;
+    options.ioPath = args.get("io");
+    options.device = args.get("device", "cpu");
+    options.dtype = args.get("dtype", "fp32");
+    if (args.has("tolerance")) {
+        auto tol = args.number("tolerance");
+        if (!tol || *tol < 0) {
+            std::fprintf(stderr, "esper verify-reference: --tolerance needs a number >= 0\n");
+            return 2;
+        }
+        options.tolerance = *tol;
+    }
+    auto report = verifyReference(args.positional()[0], options);
+    if (!report) {
+        std::fprintf(stderr, "esper verify-reference: %s\n", report.error().c_str());
+        return 2;
+    }
+    if (args.has("json")) {
+        std::printf("%s\n", report->toJson().c_str());
+    } else {
+        std::printf("%s model on %s\n", report->family.c_str(), report->device.c_str());
+        for (const auto& c : report->checks) {
+            if (c.isTokens)
+                std::printf("  %-20s tokens %s (%lld of %lld differ)\n", c.name.c_str(),
+                            c.mismatches == 0 ? "match" : "DIFFER", (long long)c.mismatches,
+                            (long long)c.count);
+            else
+                std::printf("  %-20s max |diff| %.3e  (tolerance %.1e)  %s\n", c.name.c_str(),
+                            c.maxAbsDiff, c.tolerance, c.passed ? "ok" : "FAIL");
+        }
+        std::printf("%s\n", report->passed() ? "PASS" : "FAIL");
+    }
+    return report->passed() ? 0 : 1;
+}
+
+} // namespace esper::cli

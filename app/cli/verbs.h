@@ -1,0 +1,13 @@
+// One function per `esper` verb; each returns the process exit code.
+#pragma once
+
+namespace esper::cli {
+
+int runTokenize(int argc, char** argv);
+int runVerifyReference(int argc, char** argv);
+int runBench(int argc, char** argv);
+#ifdef ESPER_WITH_MEDIA
+int runPreprocess(int argc, char** argv);
+#endif
+
+} // namespace esper::cli

@@ -1,0 +1,104 @@
+#include "bench/engine_bench.h"
+
+#include "models/causal_lm.h"
+#include "models/clip.h"
+#include "models/gpt2.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <algorithm>
+#include <c10/core/InferenceMode.h>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace esper {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Reading a value back to the host waits for any queued device work.
+void sync(const at::Tensor& t) { (void)t.sum().item<double>(); }
+
+nlohmann::ordered_json benchGpt2(const ComputeOptions& o, const BenchOptions& opt) {
+    RandomWeights w(o, 0);
+    auto lm = Gpt2Model::create(Gpt2Config{}, w);
+    nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+    for (int64_t batch : {1, 8}) {
+        std::vector<double> prefill, step;
+        for (int r = 0; r <= opt.repeats; ++r) { // the first run warms up and is not counted
+            const auto prefix = at::randn({batch, 10, 768}).to(o.device, o.dtype);
+            const auto prompt = at::randint(50257, {batch, 3}, at::TensorOptions().dtype(at::kLong));
+            KvCache cache;
+            auto t0 = Clock::now();
+            LmInput in{at::cat({prefix, lm.value()->embed(prompt)}, 1), {}, {}, true};
+            at::Tensor next = lm.value()->forward(in, &cache).select(1, 0).argmax(-1);
+            sync(next);
+            const double pre = msSince(t0);
+            t0 = Clock::now();
+            for (int s = 0; s < opt.decodeSteps; ++s) {
+                LmInput d{lm.value()->embed(next.unsqueeze(1)), {}, {}, true};
+                next = lm.value()->forward(d, &cache).select(1, 0).argmax(-1);
+                sync(next);
+            }
+            if (r == 0) continue;
+            prefill.push_back(pre);
+            step.push_back(msSince(t0) / opt.decodeSteps);
+        }
+        std::sort(step.begin(), step.end());
+        std::sort(prefill.begin(), prefill.end());
+        runs.push_back({{"batch", batch},
+                        {"prefix_embeddings", 10},
+                        {"prompt_tokens", 3},
+                        {"decode_steps", opt.decodeSteps},
+                        {"prefill_ms", prefill[prefill.size() / 2]},
+                        {"ms_per_decode_step", step[step.size() / 2]},
+                        {"ms_per_token", step[step.size() / 2] / batch}});
+    }
+    return {{"model", "gpt2-124M (random weights)"}, {"runs", runs}};
+}
+
+nlohmann::ordered_json benchClip(const ComputeOptions& o, const BenchOptions& opt) {
+    ClipConfig c; // defaults are ViT-B/32
+    RandomWeights w(o, 0);
+    auto clip = ClipModel::create(c, w);
+    nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+    for (int64_t batch : {1, 16}) {
+        std::vector<double> times;
+        for (int r = 0; r <= opt.repeats; ++r) {
+            const auto pixels = at::randn({batch, 3, 224, 224});
+            const auto t0 = Clock::now();
+            sync(clip.value()->encodeImage(pixels).features);
+            if (r > 0) times.push_back(msSince(t0));
+        }
+        std::sort(times.begin(), times.end());
+        const double median = times[times.size() / 2];
+        runs.push_back({{"batch", batch}, {"ms_per_batch", median},
+                        {"ms_per_image", median / batch}});
+    }
+    return {{"model", "clip-vit-base-patch32 image tower (random weights)"}, {"runs", runs}};
+}
+
+} // namespace
+
+Result<std::string> runEngineBench(const BenchOptions& options) {
+    try {
+        c10::InferenceMode guard;
+        configureThreads();
+        auto compute = parseComputeOptions(options.device, options.dtype);
+        if (!compute) return fail(compute.error());
+        nlohmann::ordered_json j;
+        j["device"] = describe(compute.value());
+        j["torch_threads"] = at::get_num_threads();
+        if (options.gpt2) j["gpt2"] = benchGpt2(compute.value(), options);
+        if (options.clip) j["clip"] = benchClip(compute.value(), options);
+        return j.dump(2);
+    } catch (const c10::Error& e) {
+        return fail("benchmark failed: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+} // namespace esper

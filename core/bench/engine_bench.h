@@ -1,0 +1,22 @@
+// `esper bench`: speed of the engine's models at full size with random weights.
+#pragma once
+
+#include "util/result.h"
+
+#include <string>
+
+namespace esper {
+
+struct BenchOptions {
+    std::string device = "cpu";
+    std::string dtype = "fp32";
+    bool gpt2 = true;
+    bool clip = true;
+    int decodeSteps = 20;
+    int repeats = 3;
+};
+
+// One JSON object with the figures; the error names what could not be measured.
+Result<std::string> runEngineBench(const BenchOptions& options);
+
+} // namespace esper

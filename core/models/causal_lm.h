@@ -1,0 +1,54 @@
+// The language-model side of ESPER: anything that turns input embeddings into next-token
+// logits with a KV cache. GPT-2 and LLaMA implement it; decoding code sees only this.
+#pragma once
+
+#include "io/model_config.h"
+#include "models/device.h"
+
+#include <ATen/core/Tensor.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace esper {
+
+struct KvCache {
+    std::vector<at::Tensor> keys, values; // per layer, [B, H_kv, S, D]
+    int64_t length() const { return keys.empty() || !keys[0].defined() ? 0 : keys[0].size(2); }
+    void clear() {
+        keys.clear();
+        values.clear();
+    }
+};
+
+struct LmInput {
+    at::Tensor embeds;        // [B, T, E]
+    at::Tensor positionIds;   // [B, T] long; undefined: past .. past+T-1 for every row
+    at::Tensor attentionMask; // [B, past+T] 0/1 over cache and new tokens; undefined: all ones
+    bool lastLogitsOnly = false;
+};
+
+class CausalLm {
+public:
+    virtual ~CausalLm() = default;
+    virtual at::Tensor embed(const at::Tensor& ids) const = 0;
+    // Logits [B, T, V] (or [B, 1, V] with lastLogitsOnly); appends the new keys/values to cache.
+    virtual at::Tensor forward(const LmInput& input, KvCache* cache) const = 0;
+    virtual int64_t hiddenSize() const = 0;
+    virtual int64_t vocabSize() const = 0;
+    virtual int64_t maxPositions() const = 0;
+    virtual std::vector<int64_t> eosTokenIds() const = 0;
+    virtual const ComputeOptions& options() const = 0;
+};
+
+// Loads config.json + model.safetensors of a GPT-2 or LLaMA folder.
+Result<std::unique_ptr<CausalLm>> loadCausalLm(const std::string& dir, ComputeOptions options);
+Result<std::unique_ptr<CausalLm>> makeCausalLm(const ModelConfig& config, class WeightSource& w);
+
+// Greedy continuation of `input` for `steps` tokens with the KV cache; each row's positions
+// continue from its last one and its mask grows by ones. As Hugging Face generate does, a row that
+// produced an EOS id keeps emitting it. Returns [B, steps].
+at::Tensor greedyContinue(const CausalLm& lm, const LmInput& input, int64_t steps,
+                          bool stopAtEos = true);
+
+} // namespace esper

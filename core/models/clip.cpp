@@ -1,0 +1,141 @@
+#include "models/clip.h"
+
+#include "models/layers.h"
+
+#include <ATen/ATen.h>
+#include <cmath>
+#include <filesystem>
+
+namespace esper {
+
+ClipModel::Tower ClipModel::loadTower(const ClipTowerConfig& c, const std::string& prefix,
+                                      WeightSource& w) {
+    Tower t;
+    t.config = c;
+    const int64_t d = c.hidden, i = c.intermediate;
+    for (int64_t n = 0; n < c.layers && w.ok(); ++n) {
+        const std::string p = prefix + "encoder.layers." + std::to_string(n) + ".";
+        Layer l;
+        l.ln1W = w.get(p + "layer_norm1.weight", {d});
+        l.ln1B = w.get(p + "layer_norm1.bias", {d});
+        l.qW = w.get(p + "self_attn.q_proj.weight", {d, d});
+        l.qB = w.get(p + "self_attn.q_proj.bias", {d});
+        l.kW = w.get(p + "self_attn.k_proj.weight", {d, d});
+        l.kB = w.get(p + "self_attn.k_proj.bias", {d});
+        l.vW = w.get(p + "self_attn.v_proj.weight", {d, d});
+        l.vB = w.get(p + "self_attn.v_proj.bias", {d});
+        l.oW = w.get(p + "self_attn.out_proj.weight", {d, d});
+        l.oB = w.get(p + "self_attn.out_proj.bias", {d});
+        l.ln2W = w.get(p + "layer_norm2.weight", {d});
+        l.ln2B = w.get(p + "layer_norm2.bias", {d});
+        l.fc1W = w.get(p + "mlp.fc1.weight", {i, d});
+        l.fc1B = w.get(p + "mlp.fc1.bias", {i});
+        l.fc2W = w.get(p + "mlp.fc2.weight", {d, i});
+        l.fc2B = w.get(p + "mlp.fc2.bias", {d});
+        t.layers.push_back(std::move(l));
+    }
+    return t;
+}
+
+Result<std::unique_ptr<ClipModel>> ClipModel::create(const ClipConfig& c, WeightSource& w) {
+    std::unique_ptr<ClipModel> m(new ClipModel());
+    m->config_ = c;
+    m->options_ = w.options();
+    const int64_t vd = c.vision.hidden, td = c.text.hidden;
+    const int64_t grid = c.imageSize / c.patchSize;
+    m->classEmbedding_ = w.get("vision_model.embeddings.class_embedding", {vd});
+    m->patchEmbedding_ =
+        w.get("vision_model.embeddings.patch_embedding.weight", {vd, c.channels, c.patchSize,
+                                                                 c.patchSize});
+    m->visionPositions_ =
+        w.get("vision_model.embeddings.position_embedding.weight", {grid * grid + 1, vd});
+    m->preLnW_ = w.get("vision_model.pre_layrnorm.weight", {vd});
+    m->preLnB_ = w.get("vision_model.pre_layrnorm.bias", {vd});
+    m->postLnW_ = w.get("vision_model.post_layernorm.weight", {vd});
+    m->postLnB_ = w.get("vision_model.post_layernorm.bias", {vd});
+    m->visualProjection_ = w.get("visual_projection.weight", {c.projectionDim, vd});
+    m->tokenEmbedding_ = w.get("text_model.embeddings.token_embedding.weight", {c.vocabSize, td});
+    m->textPositions_ =
+        w.get("text_model.embeddings.position_embedding.weight", {c.maxPositions, td});
+    m->finalLnW_ = w.get("text_model.final_layer_norm.weight", {td});
+    m->finalLnB_ = w.get("text_model.final_layer_norm.bias", {td});
+    m->textProjection_ = w.get("text_projection.weight", {c.projectionDim, td});
+    m->logitScale_ = w.get("logit_scale", {});
+    m->vision_ = loadTower(c.vision, "vision_model.", w);
+    m->text_ = loadTower(c.text, "text_model.", w);
+    if (!w.ok()) return fail(w.error());
+    return m;
+}
+
+Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::string& dir,
+                                                   ComputeOptions options) {
+    auto config = readModelConfig(dir);
+    if (!config) return fail(config.error());
+    if (!std::holds_alternative<ClipConfig>(config.value()))
+        return fail("'" + dir + "' holds a " + familyName(config.value()) +
+                    " model, not a CLIP model");
+    auto weights = FileWeights::open(dir + "/model.safetensors", options);
+    if (!weights) return fail(weights.error());
+    return create(std::get<ClipConfig>(config.value()), *weights.value());
+}
+
+at::Tensor ClipModel::runEncoder(const Tower& tower, at::Tensor h, const at::Tensor& keyMask,
+                                 bool causal) const {
+    const auto& c = tower.config;
+    const int64_t d = c.hidden;
+    const auto mask = buildAttentionMask(keyMask, h.size(0), h.size(1), 0, causal, h.options());
+    const double scale = 1.0 / std::sqrt(double(d / c.heads));
+    for (const Layer& l : tower.layers) {
+        const auto x = at::layer_norm(h, {d}, l.ln1W, l.ln1B, c.layerNormEps);
+        const auto q = splitHeads(at::linear(x, l.qW, l.qB), c.heads);
+        const auto k = splitHeads(at::linear(x, l.kW, l.kB), c.heads);
+        const auto v = splitHeads(at::linear(x, l.vW, l.vB), c.heads);
+        h = h + at::linear(mergeHeads(attend(q, k, v, mask, scale)), l.oW, l.oB);
+        const auto y = at::layer_norm(h, {d}, l.ln2W, l.ln2B, c.layerNormEps);
+        h = h + at::linear(activate(at::linear(y, l.fc1W, l.fc1B), c.activation), l.fc2W,
+                           l.fc2B);
+    }
+    return h;
+}
+
+ClipVisionOutput ClipModel::encodeImage(const at::Tensor& pixels) const {
+    const int64_t b = pixels.size(0), d = config_.vision.hidden;
+    at::Tensor x = at::conv2d(pixels.to(options_.device, options_.dtype), patchEmbedding_, {},
+                              config_.patchSize);
+    x = x.flatten(2).transpose(1, 2); // [B, patches, D], row-major patch order
+    const auto cls = classEmbedding_.view({1, 1, d}).expand({b, 1, d});
+    at::Tensor h = at::cat({cls, x}, 1) + visionPositions_.unsqueeze(0);
+    h = at::layer_norm(h, {d}, preLnW_, preLnB_, config_.vision.layerNormEps);
+    ClipVisionOutput out;
+    out.lastHidden = runEncoder(vision_, h, {}, false);
+    out.pooled = at::layer_norm(out.lastHidden.select(1, 0), {d}, postLnW_, postLnB_,
+                                config_.vision.layerNormEps);
+    out.features = at::linear(out.pooled, visualProjection_);
+    return out;
+}
+
+ClipTextOutput ClipModel::encodeText(const at::Tensor& idsIn, const at::Tensor& attentionMask) const {
+    const auto ids = idsIn.to(options_.device).to(at::kLong);
+    const int64_t len = ids.size(1), d = config_.text.hidden;
+    at::Tensor h = at::embedding(tokenEmbedding_, ids) + textPositions_.narrow(0, 0, len).unsqueeze(0);
+    ClipTextOutput out;
+    out.lastHidden = at::layer_norm(runEncoder(text_, h, attentionMask, true), {d}, finalLnW_,
+                                    finalLnB_, config_.text.layerNormEps);
+    // Pool at the first end-of-text token; configs with the stale eos id 2 pool at the largest
+    // id instead, which is the end-of-text token of CLIP's own vocabulary.
+    const at::Tensor where = config_.eosTokenId == 2
+                                 ? ids.argmax(-1)
+                                 : ids.eq(config_.eosTokenId).to(at::kInt).argmax(-1);
+    out.pooled = out.lastHidden.gather(1, where.view({-1, 1, 1}).expand({-1, 1, d})).squeeze(1);
+    out.features = at::linear(out.pooled, textProjection_);
+    return out;
+}
+
+at::Tensor ClipModel::logitsPerImage(const at::Tensor& imageFeatures,
+                                     const at::Tensor& textFeatures) const {
+    const auto img = imageFeatures / imageFeatures.norm(2, -1, true);
+    const auto txt = textFeatures / textFeatures.norm(2, -1, true);
+    return at::matmul(img, txt.t()) * logitScale_.exp();
+}
+
+} // namespace esper

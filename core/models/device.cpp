@@ -1,0 +1,59 @@
+#include "models/device.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <mutex>
+
+namespace esper {
+
+Result<c10::Device> parseDevice(const std::string& text) {
+    if (text.empty() || text == "cpu") return c10::Device(c10::kCPU);
+    if (text.rfind("cuda", 0) == 0) {
+        int index = 0;
+        if (text.size() > 4) {
+            if (text[4] != ':' || text.size() == 5) return fail("bad device '" + text + "'");
+            try {
+                index = std::stoi(text.substr(5));
+            } catch (...) {
+                return fail("bad device '" + text + "'");
+            }
+        }
+        if (!at::hasCUDA())
+            return fail("device '" + text + "' asked for, but this build has no CUDA support "
+                        "or no CUDA device is visible");
+        return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    return fail("unknown device '" + text + "' (use cpu, cuda or cuda:N)");
+}
+
+Result<c10::ScalarType> parseDType(const std::string& text) {
+    if (text.empty() || text == "fp32" || text == "float32") return c10::kFloat;
+    if (text == "fp16" || text == "float16") return c10::kHalf;
+    if (text == "bf16" || text == "bfloat16") return c10::kBFloat16;
+    return fail("unknown precision '" + text + "' (use fp32, fp16 or bf16)");
+}
+
+Result<ComputeOptions> parseComputeOptions(const std::string& device, const std::string& dtype) {
+    auto d = parseDevice(device);
+    if (!d) return fail(d.error());
+    auto t = parseDType(dtype);
+    if (!t) return fail(t.error());
+    if (d->is_cpu() && t.value() != c10::kFloat)
+        return fail("half precision is for CUDA devices; on the CPU use fp32");
+    return ComputeOptions{d.value(), t.value()};
+}
+
+std::string describe(const ComputeOptions& options) {
+    return options.device.str() + "/" + std::string(c10::toString(options.dtype));
+}
+
+void configureThreads() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // Measured on 2 cores: one intra-op thread while OpenBLAS threads the GEMMs; two torch
+        // threads oversubscribe and slow decoding 4-5x.
+        at::set_num_threads(1);
+    });
+}
+
+} // namespace esper

@@ -1,0 +1,98 @@
+#include "models/gpt2.h"
+
+#include "models/layers.h"
+
+#include <ATen/ATen.h>
+#include <cmath>
+
+namespace esper {
+namespace {
+
+// GPT-2's Conv1D: weight stored [in, out], y = x·W + b.
+at::Tensor conv1d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+    auto shape = x.sizes().vec();
+    shape.back() = w.size(1);
+    return at::addmm(b, x.reshape({-1, x.size(-1)}), w).view(shape);
+}
+
+} // namespace
+
+Result<std::unique_ptr<Gpt2Model>> Gpt2Model::create(const Gpt2Config& c, WeightSource& w) {
+    auto* files = dynamic_cast<FileWeights*>(&w);
+    if (files) files->setAlternativePrefix("transformer.");
+    std::unique_ptr<Gpt2Model> m(new Gpt2Model());
+    m->config_ = c;
+    m->options_ = w.options();
+    const int64_t e = c.embd;
+    m->wte_ = w.get("wte.weight", {c.vocabSize, e});
+    m->wpe_ = w.get("wpe.weight", {c.positions, e});
+    m->lnfW_ = w.get("ln_f.weight", {e});
+    m->lnfB_ = w.get("ln_f.bias", {e});
+    for (int64_t i = 0; i < c.layers && w.ok(); ++i) {
+        const std::string p = "h." + std::to_string(i) + ".";
+        Block b;
+        b.ln1W = w.get(p + "ln_1.weight", {e});
+        b.ln1B = w.get(p + "ln_1.bias", {e});
+        b.attnW = w.get(p + "attn.c_attn.weight", {e, 3 * e});
+        b.attnB = w.get(p + "attn.c_attn.bias", {3 * e});
+        b.projW = w.get(p + "attn.c_proj.weight", {e, e});
+        b.projB = w.get(p + "attn.c_proj.bias", {e});
+        b.ln2W = w.get(p + "ln_2.weight", {e});
+        b.ln2B = w.get(p + "ln_2.bias", {e});
+        b.fcW = w.get(p + "mlp.c_fc.weight", {e, c.inner});
+        b.fcB = w.get(p + "mlp.c_fc.bias", {c.inner});
+        b.outW = w.get(p + "mlp.c_proj.weight", {c.inner, e});
+        b.outB = w.get(p + "mlp.c_proj.bias", {e});
+        m->blocks_.push_back(std::move(b));
+    }
+    if (!w.ok()) return fail(w.error());
+    return m;
+}
+
+at::Tensor Gpt2Model::embed(const at::Tensor& ids) const {
+    return at::embedding(wte_, ids.to(options_.device));
+}
+
+at::Tensor Gpt2Model::forward(const LmInput& in, KvCache* cache) const {
+    const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
+    const int64_t past = cache ? cache->length() : 0;
+    const auto dev = options_.device;
+    at::Tensor pos = in.positionIds.defined()
+                         ? in.positionIds.to(dev)
+                         : (at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(dev))
+                                .unsqueeze(0)
+                                .expand({b, t}));
+    at::Tensor h = in.embeds.to(dev, options_.dtype) + at::embedding(wpe_, pos);
+    const auto mask = buildAttentionMask(in.attentionMask, b, t, past, true, h.options());
+    const int64_t heads = config_.heads, e = config_.embd;
+    if (cache && cache->keys.size() != blocks_.size()) {
+        cache->keys.assign(blocks_.size(), {});
+        cache->values.assign(blocks_.size(), {});
+    }
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+        const Block& blk = blocks_[i];
+        const auto a = at::layer_norm(h, {e}, blk.ln1W, blk.ln1B, config_.layerNormEps);
+        const auto qkv = conv1d(a, blk.attnW, blk.attnB).split(e, -1);
+        at::Tensor q = splitHeads(qkv[0], heads), k = splitHeads(qkv[1], heads),
+                   v = splitHeads(qkv[2], heads);
+        if (cache) {
+            if (cache->keys[i].defined()) {
+                k = at::cat({cache->keys[i], k}, 2);
+                v = at::cat({cache->values[i], v}, 2);
+            }
+            cache->keys[i] = k;
+            cache->values[i] = v;
+        }
+        double scale = config_.scaleAttnWeights ? 1.0 / std::sqrt(double(e / heads)) : 1.0;
+        if (config_.scaleByInverseLayerIdx) scale /= double(i + 1);
+        h = h + conv1d(mergeHeads(attend(q, k, v, mask, scale)), blk.projW, blk.projB);
+        const auto m = at::layer_norm(h, {e}, blk.ln2W, blk.ln2B, config_.layerNormEps);
+        h = h + conv1d(activate(conv1d(m, blk.fcW, blk.fcB), config_.activation), blk.outW,
+                       blk.outB);
+    }
+    if (in.lastLogitsOnly) h = h.narrow(1, t - 1, 1);
+    h = at::layer_norm(h, {e}, lnfW_, lnfB_, config_.layerNormEps);
+    return at::matmul(h, wte_.t()); // the head is tied to the token embeddings
+}
+
+} // namespace esper

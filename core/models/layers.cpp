@@ -1,0 +1,69 @@
+#include "models/layers.h"
+
+#include <ATen/ATen.h>
+#include <limits>
+
+namespace esper {
+
+at::Tensor activate(const at::Tensor& x, Activation kind) {
+    switch (kind) {
+    case Activation::GeluNew: return at::gelu(x, "tanh");
+    case Activation::Gelu: return at::gelu(x);
+    case Activation::QuickGelu: return x * at::sigmoid(1.702 * x);
+    case Activation::Relu: return at::relu(x);
+    case Activation::Silu: return at::silu(x);
+    }
+    return x;
+}
+
+AttentionMask buildAttentionMask(const at::Tensor& keyMask, int64_t batch, int64_t queries,
+                                 int64_t past, bool causal, const at::TensorOptions& options) {
+    const int64_t keys = past + queries;
+    const bool needCausal = causal && queries > 1;
+    if (!keyMask.defined() && !needCausal) return {};
+    const auto device = options.device();
+    at::Tensor allowed = at::ones({batch, 1, queries, keys}, at::TensorOptions().dtype(at::kBool).device(device));
+    if (needCausal) {
+        auto qi = at::arange(queries, at::TensorOptions().dtype(at::kLong).device(device)) + past;
+        auto kj = at::arange(keys, at::TensorOptions().dtype(at::kLong).device(device));
+        allowed = allowed & (kj.view({1, keys}) <= qi.view({queries, 1})).view({1, 1, queries, keys});
+    }
+    if (keyMask.defined())
+        allowed = allowed & keyMask.to(device).to(at::kBool).view({batch, 1, 1, keys});
+    AttentionMask m;
+    const double lowest = options.dtype() == at::kHalf
+                              ? -65504.0
+                              : (options.dtype() == at::kBFloat16
+                                     ? -3.3895313892515355e38
+                                     : static_cast<double>(std::numeric_limits<float>::lowest()));
+    m.bias = at::zeros({batch, 1, queries, keys}, options).masked_fill(allowed.logical_not(), lowest);
+    m.hasKeys = allowed.any(-1, true).to(options.dtype());
+    return m;
+}
+
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                  const AttentionMask& mask, double scale) {
+    at::Tensor kk = k, vv = v;
+    const int64_t groups = q.size(1) / k.size(1);
+    if (groups > 1) {
+        kk = k.repeat_interleave(groups, 1);
+        vv = v.repeat_interleave(groups, 1);
+    }
+    at::Tensor scores = at::matmul(q, kk.transpose(-1, -2)) * scale;
+    if (mask.bias.defined()) scores = scores + mask.bias;
+    at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+    if (mask.hasKeys.defined()) probs = probs * mask.hasKeys;
+    return at::matmul(probs, vv);
+}
+
+at::Tensor splitHeads(const at::Tensor& x, int64_t heads) {
+    const auto b = x.size(0), t = x.size(1);
+    return x.view({b, t, heads, x.size(2) / heads}).transpose(1, 2);
+}
+
+at::Tensor mergeHeads(const at::Tensor& x) {
+    const auto b = x.size(0), h = x.size(1), t = x.size(2), d = x.size(3);
+    return x.transpose(1, 2).reshape({b, t, h * d});
+}
+
+} // namespace esper

@@ -1,0 +1,121 @@
+#include "models/llama.h"
+
+#include "models/layers.h"
+
+#include <ATen/ATen.h>
+#include <cmath>
+
+namespace esper {
+namespace {
+
+at::Tensor rotateHalf(const at::Tensor& x) {
+    const int64_t half = x.size(-1) / 2;
+    return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+    return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+
+} // namespace
+
+Result<std::unique_ptr<LlamaModel>> LlamaModel::create(const LlamaConfig& c, WeightSource& w) {
+    std::unique_ptr<LlamaModel> m(new LlamaModel());
+    m->config_ = c;
+    m->options_ = w.options();
+    const int64_t h = c.hidden, qd = c.heads * c.headDim, kvd = c.kvHeads * c.headDim;
+    m->embed_ = w.get("model.embed_tokens.weight", {c.vocabSize, h});
+    m->norm_ = w.get("model.norm.weight", {h});
+    // A tied head has no lm_head.weight; some tied checkpoints still carry a copy of it.
+    m->head_ = c.tieWordEmbeddings ? m->embed_ : w.get("lm_head.weight", {c.vocabSize, h});
+    auto bias = [&](bool present, const std::string& name, int64_t n) {
+        return present ? w.get(name, {n}) : at::Tensor();
+    };
+    for (int64_t i = 0; i < c.layers && w.ok(); ++i) {
+        const std::string p = "model.layers." + std::to_string(i) + ".";
+        Layer l;
+        l.inNorm = w.get(p + "input_layernorm.weight", {h});
+        l.postNorm = w.get(p + "post_attention_layernorm.weight", {h});
+        l.q = w.get(p + "self_attn.q_proj.weight", {qd, h});
+        l.k = w.get(p + "self_attn.k_proj.weight", {kvd, h});
+        l.v = w.get(p + "self_attn.v_proj.weight", {kvd, h});
+        l.o = w.get(p + "self_attn.o_proj.weight", {h, qd});
+        l.qB = bias(c.attentionBias, p + "self_attn.q_proj.bias", qd);
+        l.kB = bias(c.attentionBias, p + "self_attn.k_proj.bias", kvd);
+        l.vB = bias(c.attentionBias, p + "self_attn.v_proj.bias", kvd);
+        l.oB = bias(c.attentionBias, p + "self_attn.o_proj.bias", h);
+        l.gate = w.get(p + "mlp.gate_proj.weight", {c.intermediate, h});
+        l.up = w.get(p + "mlp.up_proj.weight", {c.intermediate, h});
+        l.down = w.get(p + "mlp.down_proj.weight", {h, c.intermediate});
+        l.gateB = bias(c.mlpBias, p + "mlp.gate_proj.bias", c.intermediate);
+        l.upB = bias(c.mlpBias, p + "mlp.up_proj.bias", c.intermediate);
+        l.downB = bias(c.mlpBias, p + "mlp.down_proj.bias", h);
+        m->layers_.push_back(std::move(l));
+    }
+    if (!w.ok()) return fail(w.error());
+    // inv_freq = 1 / theta^(2i/d), in fp32 as Hugging Face computes it.
+    auto f32 = at::TensorOptions().dtype(at::kFloat).device(m->options_.device);
+    m->invFreq_ = 1.0 / at::pow(c.ropeTheta, at::arange(0, c.headDim, 2, f32.dtype(at::kLong))
+                                                 .to(at::kFloat)
+                                                 .div(double(c.headDim)))
+                            .to(m->options_.device);
+    return m;
+}
+
+at::Tensor LlamaModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const {
+    const auto x32 = x.to(at::kFloat);
+    const auto normed = x32 * at::rsqrt(x32.pow(2).mean(-1, true) + config_.rmsNormEps);
+    return w * normed.to(x.scalar_type()); // cast back before the weight, as HF does
+}
+
+at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
+    return at::embedding(embed_, ids.to(options_.device));
+}
+
+at::Tensor LlamaModel::forward(const LmInput& in, KvCache* cache) const {
+    const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
+    const int64_t past = cache ? cache->length() : 0;
+    const auto dev = options_.device;
+    at::Tensor pos = in.positionIds.defined()
+                         ? in.positionIds.to(dev)
+                         : (at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(dev))
+                                .unsqueeze(0)
+                                .expand({b, t}));
+    at::Tensor h = in.embeds.to(dev, options_.dtype);
+    const auto freqs = pos.to(at::kFloat).unsqueeze(-1) * invFreq_.view({1, 1, -1});
+    const auto angles = at::cat({freqs, freqs}, -1);
+    const auto cos = angles.cos().to(options_.dtype).unsqueeze(1);
+    const auto sin = angles.sin().to(options_.dtype).unsqueeze(1);
+    const auto mask = buildAttentionMask(in.attentionMask, b, t, past, true, h.options());
+    if (cache && cache->keys.size() != layers_.size()) {
+        cache->keys.assign(layers_.size(), {});
+        cache->values.assign(layers_.size(), {});
+    }
+    const double scale = 1.0 / std::sqrt(double(config_.headDim));
+    for (size_t i = 0; i < layers_.size(); ++i) {
+        const Layer& l = layers_[i];
+        const auto x = rmsNorm(h, l.inNorm);
+        at::Tensor q = splitHeads(linear(x, l.q, l.qB), config_.heads);
+        at::Tensor k = splitHeads(linear(x, l.k, l.kB), config_.kvHeads);
+        at::Tensor v = splitHeads(linear(x, l.v, l.vB), config_.kvHeads);
+        q = q * cos + rotateHalf(q) * sin;
+        k = k * cos + rotateHalf(k) * sin;
+        if (cache) {
+            if (cache->keys[i].defined()) {
+                k = at::cat({cache->keys[i], k}, 2);
+                v = at::cat({cache->values[i], v}, 2);
+            }
+            cache->keys[i] = k;
+            cache->values[i] = v;
+        }
+        h = h + linear(mergeHeads(attend(q, k, v, mask, scale)), l.o, l.oB);
+        const auto x2 = rmsNorm(h, l.postNorm);
+        h = h + linear(activate(linear(x2, l.gate, l.gateB), config_.activation) *
+                           linear(x2, l.up, l.upB),
+                       l.down, l.downB);
+    }
+    if (in.lastLogitsOnly) h = h.narrow(1, t - 1, 1);
+    return at::linear(rmsNorm(h, norm_), head_);
+}
+
+} // namespace esper

@@ -1,0 +1,50 @@
+#include "util/file_util.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace esper {
+
+Result<std::string> readTextFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail("cannot open '" + path + "': " + std::strerror(errno));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return fail("cannot read '" + path + "'");
+    return ss.str();
+}
+
+Result<void> writeFileAtomic(const std::string& path, std::string_view bytes) {
+    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return fail("cannot create '" + tmp + "': " + std::strerror(errno));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            std::string err = std::strerror(errno);
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return fail("cannot write '" + tmp + "': " + err);
+        }
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        return fail("cannot flush '" + tmp + "'");
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::string err = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return fail("cannot replace '" + path + "': " + err);
+    }
+    return {};
+}
+
+} // namespace esper
