@@ -1,3 +1,4 @@
+#include "blas_tuning.h"
 #include "verbs.h"
 
 #include <cstdio>
@@ -32,6 +33,7 @@ void usage(FILE* out) {
 } // namespace
 
 int main(int argc, char** argv) {
+    esper::ensureBlasCoreType(argv);
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
         !std::strcmp(argv[1], "help")) {
         usage(stdout);

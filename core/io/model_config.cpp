@@ -64,14 +64,13 @@ Result<ModelConfig> parseGpt2(const json& j, const std::string& where) {
     f.integer("n_embd", c.embd);
     f.integer("n_layer", c.layers);
     f.integer("n_head", c.heads);
-    f.integer("n_inner", c.inner);
+    f.integer("n_inner", c.inner, 0);
     f.number("layer_norm_epsilon", c.layerNormEps);
     f.activation("activation_function", c.activation);
     f.boolean("scale_attn_weights", c.scaleAttnWeights);
     f.boolean("scale_attn_by_inverse_layer_idx", c.scaleByInverseLayerIdx);
     f.integer("bos_token_id", c.bosTokenId, 0);
     f.integer("eos_token_id", c.eosTokenId, 0);
-    if (c.inner == 0) c.inner = 4 * c.embd;
     f.require(c.embd % c.heads == 0, "n_embd is not a multiple of n_head");
     if (!f.error().empty()) return fail(f.error());
     return ModelConfig{c};
@@ -89,8 +88,6 @@ void parseClipTower(const json& j, ClipTowerConfig& t, Fields& f) {
 
 Result<ModelConfig> parseClip(const json& j, const std::string& where) {
     ClipConfig c;
-    c.text = {512, 2048, 12, 8, 1e-5, Activation::QuickGelu};
-    c.vision = {768, 3072, 12, 12, 1e-5, Activation::QuickGelu};
     Fields top(j, where);
     top.integer("projection_dim", c.projectionDim);
     const json empty = json::object();

@@ -18,6 +18,7 @@ struct Gpt2Config {
     Activation activation = Activation::GeluNew;
     bool scaleAttnWeights = true, scaleByInverseLayerIdx = false;
     int64_t bosTokenId = 50256, eosTokenId = 50256;
+    int64_t innerSize() const { return inner > 0 ? inner : 4 * embd; } // n_inner null: 4·E
 };
 
 struct ClipTowerConfig {
@@ -26,8 +27,9 @@ struct ClipTowerConfig {
     Activation activation = Activation::QuickGelu;
 };
 
-struct ClipConfig {
-    ClipTowerConfig text, vision;
+struct ClipConfig { // defaults: openai/clip-vit-base-patch32
+    ClipTowerConfig text{512, 2048, 12, 8, 1e-5, Activation::QuickGelu};
+    ClipTowerConfig vision{768, 3072, 12, 12, 1e-5, Activation::QuickGelu};
     int64_t vocabSize = 49408, maxPositions = 77, eosTokenId = 49407, bosTokenId = 49406,
             padTokenId = 1;
     int64_t imageSize = 224, patchSize = 32, channels = 3;

@@ -39,9 +39,9 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::create(const Gpt2Config& c, Weight
         b.projB = w.get(p + "attn.c_proj.bias", {e});
         b.ln2W = w.get(p + "ln_2.weight", {e});
         b.ln2B = w.get(p + "ln_2.bias", {e});
-        b.fcW = w.get(p + "mlp.c_fc.weight", {e, c.inner});
-        b.fcB = w.get(p + "mlp.c_fc.bias", {c.inner});
-        b.outW = w.get(p + "mlp.c_proj.weight", {c.inner, e});
+        b.fcW = w.get(p + "mlp.c_fc.weight", {e, c.innerSize()});
+        b.fcB = w.get(p + "mlp.c_fc.bias", {c.innerSize()});
+        b.outW = w.get(p + "mlp.c_proj.weight", {c.innerSize(), e});
         b.outB = w.get(p + "mlp.c_proj.bias", {e});
         m->blocks_.push_back(std::move(b));
     }

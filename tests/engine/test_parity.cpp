@@ -1,0 +1,96 @@
+// Every reference model fixture through the engine: logits and features within 1e-4 of
+// Hugging Face transformers, greedy tokens identical, the masked left-padded batch included.
+#include "test_support.h"
+
+#include "io/safetensors.h"
+#include "verify/reference_check.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+#include <cstring>
+#include <set>
+
+using namespace esper;
+
+class TestParity : public QObject {
+    Q_OBJECT
+
+    static QString models() { return esper::test::referenceDir() + "/models"; }
+
+    static void expectPass(const QString& dir, const std::set<std::string>& required,
+                           const QString& io = {}) {
+        ReferenceOptions options;
+        options.ioPath = io.toStdString();
+        auto report = verifyReference(dir.toStdString(), options);
+        QVERIFY2(report.ok(), report.ok() ? "" : report.error().c_str());
+        std::set<std::string> seen;
+        for (const auto& c : report->checks) {
+            seen.insert(c.name);
+            if (c.isTokens) QVERIFY2(c.mismatches == 0, c.name.c_str());
+            else
+                QVERIFY2(c.maxAbsDiff <= 1e-4,
+                         qPrintable(QString::fromStdString(c.name) + " " +
+                                    QString::number(c.maxAbsDiff)));
+        }
+        for (const auto& name : required) QVERIFY2(seen.count(name), name.c_str());
+        QVERIFY(report->passed());
+    }
+
+    const std::set<std::string> lmOutputs{"logits", "logits_prefix", "greedy_prefix",
+                                          "logits_masked", "greedy_masked"};
+
+private slots:
+    void gpt2() { expectPass(models() + "/gpt2-tiny", lmOutputs); }
+    void gpt2HubLayoutMatchesGpt2() {
+        expectPass(models() + "/gpt2-tiny-hub-layout", lmOutputs,
+                   models() + "/gpt2-tiny/io.safetensors");
+    }
+    void llama() { expectPass(models() + "/llama-tiny", lmOutputs); }
+    void clip() {
+        expectPass(models() + "/clip-tiny",
+                   {"vision_last_hidden", "vision_pooled", "image_features", "text_last_hidden",
+                    "text_pooled", "text_features", "logits_per_image", "logit_scale"});
+    }
+
+    // The check itself must notice a disagreement: perturb one recorded logit by 1e-3.
+    void detectsAPerturbedReference() {
+        auto io = SafetensorsFile::open((models() + "/gpt2-tiny/io.safetensors").toStdString());
+        QVERIFY(io.ok());
+        std::vector<std::vector<unsigned char>> copies;
+        std::vector<TensorBytes> tensors;
+        copies.reserve(io->tensors().size());
+        for (const auto& t : io->tensors()) {
+            copies.emplace_back(io->bytes(t), io->bytes(t) + (t.end - t.begin));
+            if (t.name == "logits_prefix") {
+                float v;
+                std::memcpy(&v, copies.back().data() + 40, 4);
+                v += 1e-3f;
+                std::memcpy(copies.back().data() + 40, &v, 4);
+            }
+            tensors.push_back({t.name, t.dtype, t.shape, copies.back().data()});
+        }
+        QTemporaryDir dir;
+        const auto path = (dir.path() + "/io.safetensors").toStdString();
+        QVERIFY(writeSafetensors(path, tensors).ok());
+        ReferenceOptions options;
+        options.ioPath = path;
+        auto report = verifyReference((models() + "/gpt2-tiny").toStdString(), options);
+        QVERIFY(report.ok());
+        QVERIFY(!report->passed());
+        for (const auto& c : report->checks)
+            QCOMPARE(c.passed, c.name != "logits_prefix");
+    }
+
+    void reportsUnusableInput() {
+        auto report = verifyReference((models() + "/clip-tiny").toStdString(),
+                                      {"cpu", "fp32", 1e-4, "/nonexistent/io.safetensors"});
+        QVERIFY(!report.ok());
+        QVERIFY(QString::fromStdString(report.error()).contains("/nonexistent/io.safetensors"));
+        auto badDevice = verifyReference((models() + "/clip-tiny").toStdString(),
+                                         {"tpu", "fp32", 1e-4, ""});
+        QVERIFY(!badDevice.ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestParity)
+#include "test_parity.moc"

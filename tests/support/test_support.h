@@ -1,0 +1,26 @@
+// Where test data lives, and the rule for data from ../shared: skip with a message outside CI,
+// fail under CI (CI=true), so a CI run can never pass by skipping.
+#pragma once
+
+#include <QFileInfo>
+#include <QString>
+#include <QtTest>
+
+namespace esper::test {
+
+inline QString dataDir() { return QStringLiteral(ESPER_TEST_DATA_DIR); }
+inline QString referenceDir() { return dataDir() + QStringLiteral("/reference"); }
+inline QString sharedReferenceDir() { return QStringLiteral(ESPER_SHARED_REFERENCE_DIR); }
+inline bool underCi() { return qEnvironmentVariable("CI") == QLatin1String("true"); }
+
+} // namespace esper::test
+
+#define ESPER_REQUIRE_SHARED(path)                                                                \
+    do {                                                                                          \
+        const QString esperPath_ = (path);                                                        \
+        if (!QFileInfo::exists(esperPath_)) {                                                     \
+            if (esper::test::underCi())                                                           \
+                QFAIL(qPrintable("SHARED-DATA-MISSING under CI: " + esperPath_));                 \
+            QSKIP(qPrintable("needs " + esperPath_ + " from ../shared (SHARED-DATA-MISSING)"));   \
+        }                                                                                         \
+    } while (0)
