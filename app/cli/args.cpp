@@ -9,8 +9,10 @@ std::string Args::parse(int argc, char** argv, int first, const std::vector<Opti
     for (int i = first; i < argc; ++i) {
         std::string a = argv[i];
         if (onlyPositional || a.size() < 3 || a.rfind("--", 0) != 0) {
-            if (a == "--") onlyPositional = true;
-            else positional_.push_back(a);
+            if (a == "--")
+                onlyPositional = true;
+            else
+                positional_.push_back(a);
             continue;
         }
         std::string name = a.substr(2), value;

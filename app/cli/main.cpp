@@ -26,7 +26,8 @@ const Verb kVerbs[] = {
 void usage(FILE* out) {
     std::fprintf(out, "esper - ESPER Studio's command line: style-prompted image captioning with "
                       "CLIP and a frozen language model\n\nusage: esper VERB [options]\n\n");
-    for (const auto& v : kVerbs) std::fprintf(out, "  %-18s %s\n", v.name, v.summary);
+    for (const auto& v : kVerbs)
+        std::fprintf(out, "  %-18s %s\n", v.name, v.summary);
     std::fprintf(out, "\n'esper VERB --help' describes a verb's options.\n");
 }
 

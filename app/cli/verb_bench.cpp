@@ -19,8 +19,7 @@ const char* kHelp =
 int runBench(int argc, char** argv) {
     Args args;
     const std::string err = args.parse(
-        argc, argv, 2,
-        {{"device"}, {"dtype"}, {"only"}, {"repeats"}, {"steps"}, {"help", false}});
+        argc, argv, 2, {{"device"}, {"dtype"}, {"only"}, {"repeats"}, {"steps"}, {"help", false}});
     if (args.has("help")) {
         std::fputs(kHelp, stdout);
         return 0;

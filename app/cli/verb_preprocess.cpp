@@ -20,8 +20,7 @@ const char* kHelp =
 
 int runPreprocess(int argc, char** argv) {
     Args args;
-    const std::string err =
-        args.parse(argc, argv, 2, {{"size"}, {"out"}, {"help", false}});
+    const std::string err = args.parse(argc, argv, 2, {{"size"}, {"out"}, {"help", false}});
     if (args.has("help")) {
         std::fputs(kHelp, stdout);
         return 0;
@@ -54,15 +53,15 @@ int runPreprocess(int argc, char** argv) {
     const size_t plane = static_cast<size_t>(config.size) * config.size;
     for (int c = 0; c < 3; ++c) {
         double sum = 0;
-        for (size_t i = 0; i < plane; ++i) sum += pixels[c * plane + i];
+        for (size_t i = 0; i < plane; ++i)
+            sum += pixels[c * plane + i];
         j["pixel_mean"].push_back(sum / plane);
     }
     if (args.has("out")) {
         const int64_t n = config.size;
-        auto written = writeSafetensors(args.get("out"),
-                                        {{"resized_cropped_u8", DType::U8, {n, n, 3},
-                                          cropped.pixels.data()},
-                                         {"pixel_values", DType::F32, {3, n, n}, pixels.data()}});
+        auto written = writeSafetensors(
+            args.get("out"), {{"resized_cropped_u8", DType::U8, {n, n, 3}, cropped.pixels.data()},
+                              {"pixel_values", DType::F32, {3, n, n}, pixels.data()}});
         if (!written) {
             std::fprintf(stderr, "esper preprocess: %s\n", written.error().c_str());
             return 1;

@@ -24,9 +24,8 @@ const char* kHelp =
 
 int runTokenize(int argc, char** argv) {
     Args args;
-    const std::string err = args.parse(argc, argv, 2,
-                                       {{"kind"}, {"vocab"}, {"merges"}, {"special", false},
-                                        {"help", false}});
+    const std::string err = args.parse(
+        argc, argv, 2, {{"kind"}, {"vocab"}, {"merges"}, {"special", false}, {"help", false}});
     if (args.has("help")) {
         std::fputs(kHelp, stdout);
         return 0;
@@ -43,20 +42,27 @@ int runTokenize(int argc, char** argv) {
     std::unique_ptr<SentencePieceTokenizer> spm;
     std::string loadError;
     if (kind == "gpt2") {
-        if (!args.has("merges")) loadError = "--kind gpt2 needs --merges";
-        else if (auto t = Gpt2Tokenizer::load(vocab, args.get("merges"))) gpt2 = std::move(*t);
-        else loadError = t.error();
+        if (!args.has("merges"))
+            loadError = "--kind gpt2 needs --merges";
+        else if (auto t = Gpt2Tokenizer::load(vocab, args.get("merges")))
+            gpt2 = std::move(*t);
+        else
+            loadError = t.error();
         const bool special = args.has("special");
         encode = [&gpt2, special](const std::string& s) { return gpt2->encode(s, special); };
     } else if (kind == "clip") {
         auto t = args.has("merges") ? ClipTokenizer::loadHf(vocab, args.get("merges"))
                                     : ClipTokenizer::loadOpenAi(vocab);
-        if (t) clip = std::move(*t);
-        else loadError = t.error();
+        if (t)
+            clip = std::move(*t);
+        else
+            loadError = t.error();
         encode = [&clip](const std::string& s) { return clip->encode(s); };
     } else if (kind == "sentencepiece") {
-        if (auto t = SentencePieceTokenizer::load(vocab)) spm = std::move(*t);
-        else loadError = t.error();
+        if (auto t = SentencePieceTokenizer::load(vocab))
+            spm = std::move(*t);
+        else
+            loadError = t.error();
         encode = [&spm](const std::string& s) { return spm->encode(s); };
     } else {
         loadError = "unknown --kind '" + kind + "' (gpt2, clip or sentencepiece)";
@@ -68,7 +74,8 @@ int runTokenize(int argc, char** argv) {
     for (const auto& text : args.positional()) {
         const auto ids = encode(text);
         std::string line = "[";
-        for (size_t i = 0; i < ids.size(); ++i) line += (i ? ", " : "") + std::to_string(ids[i]);
+        for (size_t i = 0; i < ids.size(); ++i)
+            line += (i ? ", " : "") + std::to_string(ids[i]);
         std::printf("%s]\n", line.c_str());
     }
     return 0;

@@ -27,7 +27,8 @@ Result<RgbImage> decodeImageBytes(const std::string& bytes, const std::string& n
         return fail("'" + name + "' could not be decoded: " + e.what());
     }
     if (decoded.empty())
-        return fail("'" + name + "' is not an image in a supported format (PNG, JPEG, WebP, BMP, "
+        return fail("'" + name +
+                    "' is not an image in a supported format (PNG, JPEG, WebP, BMP, "
                     "TIFF) or is damaged");
     cv::Mat rgb;
     cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);

@@ -21,7 +21,9 @@ double msSince(Clock::time_point start) {
 }
 
 // Reading a value back to the host waits for any queued device work.
-void sync(const at::Tensor& t) { (void)t.sum().item<double>(); }
+void sync(const at::Tensor& t) {
+    (void)t.sum().item<double>();
+}
 
 nlohmann::ordered_json benchGpt2(const ComputeOptions& o, const BenchOptions& opt) {
     RandomWeights w(o, 0);
@@ -31,7 +33,8 @@ nlohmann::ordered_json benchGpt2(const ComputeOptions& o, const BenchOptions& op
         std::vector<double> prefill, step;
         for (int r = 0; r <= opt.repeats; ++r) { // the first run warms up and is not counted
             const auto prefix = at::randn({batch, 10, 768}).to(o.device, o.dtype);
-            const auto prompt = at::randint(50257, {batch, 3}, at::TensorOptions().dtype(at::kLong));
+            const auto prompt =
+                at::randint(50257, {batch, 3}, at::TensorOptions().dtype(at::kLong));
             KvCache cache;
             auto t0 = Clock::now();
             LmInput in{at::cat({prefix, lm.value()->embed(prompt)}, 1), {}, {}, true};
@@ -76,8 +79,8 @@ nlohmann::ordered_json benchClip(const ComputeOptions& o, const BenchOptions& op
         }
         std::sort(times.begin(), times.end());
         const double median = times[times.size() / 2];
-        runs.push_back({{"batch", batch}, {"ms_per_batch", median},
-                        {"ms_per_image", median / batch}});
+        runs.push_back(
+            {{"batch", batch}, {"ms_per_batch", median}, {"ms_per_image", median / batch}});
     }
     return {{"model", "clip-vit-base-patch32 image tower (random weights)"}, {"runs", runs}};
 }

@@ -6,8 +6,7 @@ namespace esper {
 
 std::pair<int, int> clipResizedSize(int width, int height, int size) {
     if (width == height) return {size, size};
-    if (width < height)
-        return {size, static_cast<int>(static_cast<double>(size) * height / width)};
+    if (width < height) return {size, static_cast<int>(static_cast<double>(size) * height / width)};
     return {static_cast<int>(static_cast<double>(size) * width / height), size};
 }
 
@@ -24,7 +23,8 @@ RgbImage clipResizeAndCrop(const RgbImage& image, int size) {
         for (int x = 0; x < size; ++x) {
             const int sx = x + left;
             if (sx < 0 || sx >= w) continue;
-            for (int c = 0; c < 3; ++c) out.row(y)[x * 3 + c] = resized.row(sy)[sx * 3 + c];
+            for (int c = 0; c < 3; ++c)
+                out.row(y)[x * 3 + c] = resized.row(sy)[sx * 3 + c];
         }
     }
     return out;

@@ -48,9 +48,8 @@ Coefficients precompute(int inSize, int outSize) {
         }
         for (int x = 0; x < xmax; ++x) {
             const double v = total != 0.0 ? w[x] / total : w[x];
-            c.weights[static_cast<size_t>(xx) * c.taps + x] =
-                static_cast<int32_t>(v < 0 ? -0.5 + v * (1 << kPrecisionBits)
-                                           : 0.5 + v * (1 << kPrecisionBits));
+            c.weights[static_cast<size_t>(xx) * c.taps + x] = static_cast<int32_t>(
+                v < 0 ? -0.5 + v * (1 << kPrecisionBits) : 0.5 + v * (1 << kPrecisionBits));
         }
         c.first[xx] = xmin;
         c.count[xx] = xmax;
@@ -65,8 +64,8 @@ uint8_t clip8(int64_t acc) {
 
 RgbImage resizeHorizontal(const RgbImage& in, int outWidth) {
     const Coefficients c = precompute(in.width, outWidth);
-    RgbImage out{outWidth, in.height, std::vector<uint8_t>(static_cast<size_t>(outWidth) *
-                                                           in.height * 3)};
+    RgbImage out{outWidth, in.height,
+                 std::vector<uint8_t>(static_cast<size_t>(outWidth) * in.height * 3)};
     for (int y = 0; y < in.height; ++y) {
         const uint8_t* src = in.row(y);
         uint8_t* dst = out.row(y);
@@ -85,8 +84,8 @@ RgbImage resizeHorizontal(const RgbImage& in, int outWidth) {
 
 RgbImage resizeVertical(const RgbImage& in, int outHeight) {
     const Coefficients c = precompute(in.height, outHeight);
-    RgbImage out{in.width, outHeight, std::vector<uint8_t>(static_cast<size_t>(in.width) *
-                                                           outHeight * 3)};
+    RgbImage out{in.width, outHeight,
+                 std::vector<uint8_t>(static_cast<size_t>(in.width) * outHeight * 3)};
     const size_t rowBytes = static_cast<size_t>(in.width) * 3;
     for (int yy = 0; yy < outHeight; ++yy) {
         const int32_t* k = &c.weights[static_cast<size_t>(yy) * c.taps];

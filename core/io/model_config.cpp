@@ -35,12 +35,18 @@ public:
         if (!j_.contains(key) || j_[key].is_null()) return;
         if (!j_[key].is_string()) return problem(std::string(key) + " is not a string");
         const auto name = j_[key].get<std::string>();
-        if (name == "gelu_new" || name == "gelu_pytorch_tanh") out = Activation::GeluNew;
-        else if (name == "gelu") out = Activation::Gelu;
-        else if (name == "quick_gelu") out = Activation::QuickGelu;
-        else if (name == "relu") out = Activation::Relu;
-        else if (name == "silu" || name == "swish") out = Activation::Silu;
-        else problem("activation '" + name + "' is not supported");
+        if (name == "gelu_new" || name == "gelu_pytorch_tanh")
+            out = Activation::GeluNew;
+        else if (name == "gelu")
+            out = Activation::Gelu;
+        else if (name == "quick_gelu")
+            out = Activation::QuickGelu;
+        else if (name == "relu")
+            out = Activation::Relu;
+        else if (name == "silu" || name == "swish")
+            out = Activation::Silu;
+        else
+            problem("activation '" + name + "' is not supported");
     }
     void require(bool condition, const std::string& message) {
         if (!condition) problem(message);
@@ -91,11 +97,10 @@ Result<ModelConfig> parseClip(const json& j, const std::string& where) {
     Fields top(j, where);
     top.integer("projection_dim", c.projectionDim);
     const json empty = json::object();
-    const json& tj = j.contains("text_config") && j["text_config"].is_object() ? j["text_config"]
-                                                                                : empty;
-    const json& vj = j.contains("vision_config") && j["vision_config"].is_object()
-                         ? j["vision_config"]
-                         : empty;
+    const json& tj =
+        j.contains("text_config") && j["text_config"].is_object() ? j["text_config"] : empty;
+    const json& vj =
+        j.contains("vision_config") && j["vision_config"].is_object() ? j["vision_config"] : empty;
     Fields tf(tj, where + " text_config");
     parseClipTower(tj, c.text, tf);
     tf.integer("vocab_size", c.vocabSize);
@@ -146,14 +151,16 @@ Result<ModelConfig> parseLlama(const json& j, const std::string& where) {
         }
         Fields rf(rope, where + " " + key);
         rf.number("rope_theta", c.ropeTheta);
-        const std::string type = rope.value("rope_type", rope.value("type", std::string("default")));
+        const std::string type =
+            rope.value("rope_type", rope.value("type", std::string("default")));
         if (type != "default")
             f.problem("rope type '" + type + "' is not supported (only the default RoPE)");
         if (!rf.error().empty()) f.problem(rf.error());
     }
     if (j.contains("eos_token_id")) {
         const json& e = j["eos_token_id"];
-        if (e.is_number_integer()) c.eosTokenIds = {e.get<int64_t>()};
+        if (e.is_number_integer())
+            c.eosTokenIds = {e.get<int64_t>()};
         else if (e.is_array()) {
             c.eosTokenIds.clear();
             for (const auto& v : e)
@@ -195,9 +202,12 @@ Result<ModelConfig> readModelConfig(const std::string& dir) {
 
 const char* familyName(const ModelConfig& config) {
     switch (config.index()) {
-    case 0: return "gpt2";
-    case 1: return "clip";
-    default: return "llama";
+    case 0:
+        return "gpt2";
+    case 1:
+        return "clip";
+    default:
+        return "llama";
     }
 }
 

@@ -17,11 +17,11 @@ struct DTypeEntry {
 };
 
 constexpr DTypeEntry kDTypes[] = {
-    {DType::Bool, "BOOL", 1}, {DType::U8, "U8", 1},         {DType::I8, "I8", 1},
-    {DType::I16, "I16", 2},   {DType::U16, "U16", 2},       {DType::F16, "F16", 2},
-    {DType::BF16, "BF16", 2}, {DType::I32, "I32", 4},       {DType::U32, "U32", 4},
-    {DType::F32, "F32", 4},   {DType::F64, "F64", 8},       {DType::I64, "I64", 8},
-    {DType::U64, "U64", 8},   {DType::C64, "C64", 8},       {DType::F8E5M2, "F8_E5M2", 1},
+    {DType::Bool, "BOOL", 1},      {DType::U8, "U8", 1},   {DType::I8, "I8", 1},
+    {DType::I16, "I16", 2},        {DType::U16, "U16", 2}, {DType::F16, "F16", 2},
+    {DType::BF16, "BF16", 2},      {DType::I32, "I32", 4}, {DType::U32, "U32", 4},
+    {DType::F32, "F32", 4},        {DType::F64, "F64", 8}, {DType::I64, "I64", 8},
+    {DType::U64, "U64", 8},        {DType::C64, "C64", 8}, {DType::F8E5M2, "F8_E5M2", 1},
     {DType::F8E4M3, "F8_E4M3", 1},
 };
 
@@ -33,11 +33,14 @@ const DTypeEntry* lookupDType(const std::string& name) {
 
 uint64_t readU64LE(const unsigned char* p) {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    for (int i = 7; i >= 0; --i)
+        v = (v << 8) | p[i];
     return v;
 }
 
-bool isUnsignedInt(const nlohmann::json& j) { return j.is_number_unsigned(); }
+bool isUnsignedInt(const nlohmann::json& j) {
+    return j.is_number_unsigned();
+}
 
 } // namespace
 
@@ -55,7 +58,8 @@ size_t dtypeSize(DType t) {
 
 int64_t TensorInfo::numel() const {
     int64_t n = 1;
-    for (auto d : shape) n *= d;
+    for (auto d : shape)
+        n *= d;
     return n;
 }
 
@@ -151,16 +155,17 @@ Result<SafetensorsFile> SafetensorsFile::parse(std::shared_ptr<const MappedFile>
                         std::to_string(dataSize) + " bytes); the file may be truncated");
         if (bytes != info.end - info.begin)
             return fail(what + ": " + dt->name + " shape needs " +
-                        (bytes > fileSize ? std::string("more bytes than the file has")
-                                          : std::to_string(static_cast<uint64_t>(bytes)) +
-                                                " bytes") +
+                        (bytes > fileSize
+                             ? std::string("more bytes than the file has")
+                             : std::to_string(static_cast<uint64_t>(bytes)) + " bytes") +
                         " but data_offsets give " + std::to_string(info.end - info.begin));
         out.tensors_.push_back(std::move(info));
     }
 
     // The data section must be covered exactly: no overlaps, no holes, nothing trailing.
     std::vector<const TensorInfo*> byOffset;
-    for (const auto& t : out.tensors_) byOffset.push_back(&t);
+    for (const auto& t : out.tensors_)
+        byOffset.push_back(&t);
     std::sort(byOffset.begin(), byOffset.end(), [](auto* a, auto* b) {
         return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
     });
@@ -168,8 +173,7 @@ Result<SafetensorsFile> SafetensorsFile::parse(std::shared_ptr<const MappedFile>
     const TensorInfo* previous = nullptr;
     for (const auto* t : byOffset) {
         if (t->begin < cursor)
-            return fail(where + ": tensors '" + previous->name + "' and '" + t->name +
-                        "' overlap");
+            return fail(where + ": tensors '" + previous->name + "' and '" + t->name + "' overlap");
         if (t->begin > cursor)
             return fail(where + ": " + std::to_string(t->begin - cursor) +
                         " unused bytes before tensor '" + t->name + "'");
@@ -182,7 +186,8 @@ Result<SafetensorsFile> SafetensorsFile::parse(std::shared_ptr<const MappedFile>
 
     out.file_ = std::move(file);
     out.dataStart_ = out.file_->data() ? out.file_->data() + 8 + headerLen : nullptr;
-    for (size_t i = 0; i < out.tensors_.size(); ++i) out.index_[out.tensors_[i].name] = i;
+    for (size_t i = 0; i < out.tensors_.size(); ++i)
+        out.index_[out.tensors_[i].name] = i;
     return out;
 }
 
@@ -220,7 +225,8 @@ Result<void> writeSafetensors(const std::string& path, const std::vector<TensorB
     std::string out;
     out.reserve(8 + json.size() + offset);
     const uint64_t len = json.size();
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
+    for (int i = 0; i < 8; ++i)
+        out.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
     out += json;
     for (size_t i = 0; i < order.size(); ++i)
         if (sizes[i]) out.append(static_cast<const char*>(order[i]->data), sizes[i]);

@@ -13,8 +13,24 @@
 
 namespace esper {
 
-enum class DType { Bool, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64, C64, F8E5M2,
-                   F8E4M3 };
+enum class DType {
+    Bool,
+    U8,
+    I8,
+    I16,
+    U16,
+    F16,
+    BF16,
+    I32,
+    U32,
+    F32,
+    F64,
+    I64,
+    U64,
+    C64,
+    F8E5M2,
+    F8E4M3
+};
 
 const char* dtypeName(DType t);
 size_t dtypeSize(DType t);

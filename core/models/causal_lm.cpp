@@ -29,8 +29,7 @@ Result<std::unique_ptr<CausalLm>> loadCausalLm(const std::string& dir, ComputeOp
     return makeCausalLm(config.value(), *weights.value());
 }
 
-at::Tensor greedyContinue(const CausalLm& lm, const LmInput& input, int64_t steps,
-                          bool stopAtEos) {
+at::Tensor greedyContinue(const CausalLm& lm, const LmInput& input, int64_t steps, bool stopAtEos) {
     const auto dev = lm.options().device;
     const int64_t b = input.embeds.size(0), t = input.embeds.size(1);
     const auto longOpts = at::TensorOptions().dtype(at::kLong).device(dev);
@@ -40,8 +39,8 @@ at::Tensor greedyContinue(const CausalLm& lm, const LmInput& input, int64_t step
     at::Tensor positions = input.positionIds.defined()
                                ? input.positionIds.to(dev)
                                : at::arange(t, longOpts).unsqueeze(0).expand({b, t});
-    at::Tensor mask = input.attentionMask.defined() ? input.attentionMask.to(dev).to(at::kLong)
-                                                    : at::Tensor();
+    at::Tensor mask =
+        input.attentionMask.defined() ? input.attentionMask.to(dev).to(at::kLong) : at::Tensor();
     const auto eos = lm.eosTokenIds();
     at::Tensor finished = at::zeros({b}, longOpts.dtype(at::kBool));
     std::vector<at::Tensor> out;
@@ -49,7 +48,8 @@ at::Tensor greedyContinue(const CausalLm& lm, const LmInput& input, int64_t step
         at::Tensor next = lm.forward(step, &cache).select(1, 0).argmax(-1);
         if (stopAtEos && !eos.empty()) {
             next = at::where(finished, at::full_like(next, eos.front()), next);
-            for (int64_t id : eos) finished = finished | next.eq(id);
+            for (int64_t id : eos)
+                finished = finished | next.eq(id);
         }
         out.push_back(next);
         const at::Tensor lastPos = positions.select(1, positions.size(1) - 1).unsqueeze(1) + 1;

@@ -44,9 +44,8 @@ Result<std::unique_ptr<ClipModel>> ClipModel::create(const ClipConfig& c, Weight
     const int64_t vd = c.vision.hidden, td = c.text.hidden;
     const int64_t grid = c.imageSize / c.patchSize;
     m->classEmbedding_ = w.get("vision_model.embeddings.class_embedding", {vd});
-    m->patchEmbedding_ =
-        w.get("vision_model.embeddings.patch_embedding.weight", {vd, c.channels, c.patchSize,
-                                                                 c.patchSize});
+    m->patchEmbedding_ = w.get("vision_model.embeddings.patch_embedding.weight",
+                               {vd, c.channels, c.patchSize, c.patchSize});
     m->visionPositions_ =
         w.get("vision_model.embeddings.position_embedding.weight", {grid * grid + 1, vd});
     m->preLnW_ = w.get("vision_model.pre_layrnorm.weight", {vd});
@@ -67,8 +66,7 @@ Result<std::unique_ptr<ClipModel>> ClipModel::create(const ClipConfig& c, Weight
     return m;
 }
 
-Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::string& dir,
-                                                   ComputeOptions options) {
+Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::string& dir, ComputeOptions options) {
     auto config = readModelConfig(dir);
     if (!config) return fail(config.error());
     if (!std::holds_alternative<ClipConfig>(config.value()))
@@ -92,8 +90,7 @@ at::Tensor ClipModel::runEncoder(const Tower& tower, at::Tensor h, const at::Ten
         const auto v = splitHeads(at::linear(x, l.vW, l.vB), c.heads);
         h = h + at::linear(mergeHeads(attend(q, k, v, mask, scale)), l.oW, l.oB);
         const auto y = at::layer_norm(h, {d}, l.ln2W, l.ln2B, c.layerNormEps);
-        h = h + at::linear(activate(at::linear(y, l.fc1W, l.fc1B), c.activation), l.fc2W,
-                           l.fc2B);
+        h = h + at::linear(activate(at::linear(y, l.fc1W, l.fc1B), c.activation), l.fc2W, l.fc2B);
     }
     return h;
 }
@@ -114,10 +111,12 @@ ClipVisionOutput ClipModel::encodeImage(const at::Tensor& pixels) const {
     return out;
 }
 
-ClipTextOutput ClipModel::encodeText(const at::Tensor& idsIn, const at::Tensor& attentionMask) const {
+ClipTextOutput ClipModel::encodeText(const at::Tensor& idsIn,
+                                     const at::Tensor& attentionMask) const {
     const auto ids = idsIn.to(options_.device).to(at::kLong);
     const int64_t len = ids.size(1), d = config_.text.hidden;
-    at::Tensor h = at::embedding(tokenEmbedding_, ids) + textPositions_.narrow(0, 0, len).unsqueeze(0);
+    at::Tensor h =
+        at::embedding(tokenEmbedding_, ids) + textPositions_.narrow(0, 0, len).unsqueeze(0);
     ClipTextOutput out;
     out.lastHidden = at::layer_norm(runEncoder(text_, h, attentionMask, true), {d}, finalLnW_,
                                     finalLnB_, config_.text.layerNormEps);

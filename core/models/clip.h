@@ -28,7 +28,8 @@ public:
     // ids [B, L]; attentionMask [B, L] optional (the causal mask already hides what follows eot).
     ClipTextOutput encodeText(const at::Tensor& ids, const at::Tensor& attentionMask = {}) const;
     // exp(logit_scale) · normalise(image) · normalise(text)ᵀ: [B_image, B_text]
-    at::Tensor logitsPerImage(const at::Tensor& imageFeatures, const at::Tensor& textFeatures) const;
+    at::Tensor logitsPerImage(const at::Tensor& imageFeatures,
+                              const at::Tensor& textFeatures) const;
 
     const ClipConfig& config() const { return config_; }
     const ComputeOptions& options() const { return options_; }

@@ -19,7 +19,8 @@ Result<c10::Device> parseDevice(const std::string& text) {
             }
         }
         if (!at::hasCUDA())
-            return fail("device '" + text + "' asked for, but this build has no CUDA support "
+            return fail("device '" + text +
+                        "' asked for, but this build has no CUDA support "
                         "or no CUDA device is visible");
         return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
     }

@@ -57,11 +57,12 @@ at::Tensor Gpt2Model::forward(const LmInput& in, KvCache* cache) const {
     const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
     const int64_t past = cache ? cache->length() : 0;
     const auto dev = options_.device;
-    at::Tensor pos = in.positionIds.defined()
-                         ? in.positionIds.to(dev)
-                         : (at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(dev))
-                                .unsqueeze(0)
-                                .expand({b, t}));
+    at::Tensor pos =
+        in.positionIds.defined()
+            ? in.positionIds.to(dev)
+            : (at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(dev))
+                   .unsqueeze(0)
+                   .expand({b, t}));
     at::Tensor h = in.embeds.to(dev, options_.dtype) + at::embedding(wpe_, pos);
     const auto mask = buildAttentionMask(in.attentionMask, b, t, past, true, h.options());
     const int64_t heads = config_.heads, e = config_.embd;
@@ -87,8 +88,8 @@ at::Tensor Gpt2Model::forward(const LmInput& in, KvCache* cache) const {
         if (config_.scaleByInverseLayerIdx) scale /= double(i + 1);
         h = h + conv1d(mergeHeads(attend(q, k, v, mask, scale)), blk.projW, blk.projB);
         const auto m = at::layer_norm(h, {e}, blk.ln2W, blk.ln2B, config_.layerNormEps);
-        h = h + conv1d(activate(conv1d(m, blk.fcW, blk.fcB), config_.activation), blk.outW,
-                       blk.outB);
+        h = h +
+            conv1d(activate(conv1d(m, blk.fcW, blk.fcB), config_.activation), blk.outW, blk.outB);
     }
     if (in.lastLogitsOnly) h = h.narrow(1, t - 1, 1);
     h = at::layer_norm(h, {e}, lnfW_, lnfB_, config_.layerNormEps);

@@ -7,11 +7,16 @@ namespace esper {
 
 at::Tensor activate(const at::Tensor& x, Activation kind) {
     switch (kind) {
-    case Activation::GeluNew: return at::gelu(x, "tanh");
-    case Activation::Gelu: return at::gelu(x);
-    case Activation::QuickGelu: return x * at::sigmoid(1.702 * x);
-    case Activation::Relu: return at::relu(x);
-    case Activation::Silu: return at::silu(x);
+    case Activation::GeluNew:
+        return at::gelu(x, "tanh");
+    case Activation::Gelu:
+        return at::gelu(x);
+    case Activation::QuickGelu:
+        return x * at::sigmoid(1.702 * x);
+    case Activation::Relu:
+        return at::relu(x);
+    case Activation::Silu:
+        return at::silu(x);
     }
     return x;
 }
@@ -22,11 +27,13 @@ AttentionMask buildAttentionMask(const at::Tensor& keyMask, int64_t batch, int64
     const bool needCausal = causal && queries > 1;
     if (!keyMask.defined() && !needCausal) return {};
     const auto device = options.device();
-    at::Tensor allowed = at::ones({batch, 1, queries, keys}, at::TensorOptions().dtype(at::kBool).device(device));
+    at::Tensor allowed =
+        at::ones({batch, 1, queries, keys}, at::TensorOptions().dtype(at::kBool).device(device));
     if (needCausal) {
         auto qi = at::arange(queries, at::TensorOptions().dtype(at::kLong).device(device)) + past;
         auto kj = at::arange(keys, at::TensorOptions().dtype(at::kLong).device(device));
-        allowed = allowed & (kj.view({1, keys}) <= qi.view({queries, 1})).view({1, 1, queries, keys});
+        allowed =
+            allowed & (kj.view({1, keys}) <= qi.view({queries, 1})).view({1, 1, queries, keys});
     }
     if (keyMask.defined())
         allowed = allowed & keyMask.to(device).to(at::kBool).view({batch, 1, 1, keys});
@@ -36,7 +43,8 @@ AttentionMask buildAttentionMask(const at::Tensor& keyMask, int64_t batch, int64
                               : (options.dtype() == at::kBFloat16
                                      ? -3.3895313892515355e38
                                      : static_cast<double>(std::numeric_limits<float>::lowest()));
-    m.bias = at::zeros({batch, 1, queries, keys}, options).masked_fill(allowed.logical_not(), lowest);
+    m.bias =
+        at::zeros({batch, 1, queries, keys}, options).masked_fill(allowed.logical_not(), lowest);
     m.hasKeys = allowed.any(-1, true).to(options.dtype());
     return m;
 }

@@ -55,10 +55,12 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::create(const LlamaConfig& c, Wei
     if (!w.ok()) return fail(w.error());
     // inv_freq = 1 / theta^(2i/d), in fp32 as Hugging Face computes it.
     auto f32 = at::TensorOptions().dtype(at::kFloat).device(m->options_.device);
-    m->invFreq_ = 1.0 / at::pow(c.ropeTheta, at::arange(0, c.headDim, 2, f32.dtype(at::kLong))
-                                                 .to(at::kFloat)
-                                                 .div(double(c.headDim)))
-                            .to(m->options_.device);
+    m->invFreq_ =
+        1.0 /
+        at::pow(
+            c.ropeTheta,
+            at::arange(0, c.headDim, 2, f32.dtype(at::kLong)).to(at::kFloat).div(double(c.headDim)))
+            .to(m->options_.device);
     return m;
 }
 
@@ -76,11 +78,12 @@ at::Tensor LlamaModel::forward(const LmInput& in, KvCache* cache) const {
     const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
     const int64_t past = cache ? cache->length() : 0;
     const auto dev = options_.device;
-    at::Tensor pos = in.positionIds.defined()
-                         ? in.positionIds.to(dev)
-                         : (at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(dev))
-                                .unsqueeze(0)
-                                .expand({b, t}));
+    at::Tensor pos =
+        in.positionIds.defined()
+            ? in.positionIds.to(dev)
+            : (at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(dev))
+                   .unsqueeze(0)
+                   .expand({b, t}));
     at::Tensor h = in.embeds.to(dev, options_.dtype);
     const auto freqs = pos.to(at::kFloat).unsqueeze(-1) * invFreq_.view({1, 1, -1});
     const auto angles = at::cat({freqs, freqs}, -1);

@@ -9,24 +9,36 @@ namespace {
 std::string shapeText(at::IntArrayRef shape) {
     std::ostringstream s;
     s << "[";
-    for (size_t i = 0; i < shape.size(); ++i) s << (i ? ", " : "") << shape[i];
+    for (size_t i = 0; i < shape.size(); ++i)
+        s << (i ? ", " : "") << shape[i];
     s << "]";
     return s.str();
 }
 
 c10::ScalarType scalarTypeOf(DType t) {
     switch (t) {
-    case DType::Bool: return c10::kBool;
-    case DType::U8: return c10::kByte;
-    case DType::I8: return c10::kChar;
-    case DType::I16: return c10::kShort;
-    case DType::F16: return c10::kHalf;
-    case DType::BF16: return c10::kBFloat16;
-    case DType::I32: return c10::kInt;
-    case DType::F32: return c10::kFloat;
-    case DType::F64: return c10::kDouble;
-    case DType::I64: return c10::kLong;
-    default: return c10::ScalarType::Undefined;
+    case DType::Bool:
+        return c10::kBool;
+    case DType::U8:
+        return c10::kByte;
+    case DType::I8:
+        return c10::kChar;
+    case DType::I16:
+        return c10::kShort;
+    case DType::F16:
+        return c10::kHalf;
+    case DType::BF16:
+        return c10::kBFloat16;
+    case DType::I32:
+        return c10::kInt;
+    case DType::F32:
+        return c10::kFloat;
+    case DType::F64:
+        return c10::kDouble;
+    case DType::I64:
+        return c10::kLong;
+    default:
+        return c10::ScalarType::Undefined;
     }
 }
 
@@ -82,7 +94,9 @@ const TensorInfo* FileWeights::lookup(const std::string& name) const {
     return prefix_.empty() ? nullptr : file_.find(prefix_ + name);
 }
 
-bool FileWeights::contains(const std::string& name) const { return lookup(name) != nullptr; }
+bool FileWeights::contains(const std::string& name) const {
+    return lookup(name) != nullptr;
+}
 
 at::Tensor FileWeights::fetch(const std::string& name, const std::vector<int64_t>&) {
     return tensorFromFile(file_, *lookup(name));
@@ -93,8 +107,8 @@ RandomWeights::RandomWeights(ComputeOptions options, uint64_t seed) : WeightSour
 }
 
 at::Tensor RandomWeights::fetch(const std::string& name, const std::vector<int64_t>& shape) {
-    const bool isNormWeight = shape.size() == 1 && name.size() >= 6 &&
-                              name.compare(name.size() - 6, 6, "weight") == 0;
+    const bool isNormWeight =
+        shape.size() == 1 && name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
     if (isNormWeight) return at::ones(shape);
     if (shape.size() <= 1) return at::zeros(shape);
     return at::randn(shape) * 0.02;

@@ -20,7 +20,9 @@ void copyError(const std::string& message, char* err, size_t errLen) {
 
 extern "C" {
 
-int esper_spm_api_version(void) { return ESPER_SPM_API_VERSION; }
+int esper_spm_api_version(void) {
+    return ESPER_SPM_API_VERSION;
+}
 
 esper_spm* esper_spm_load(const char* model_path, char* err, size_t err_len) {
     auto* model = new esper_spm();
@@ -33,12 +35,15 @@ esper_spm* esper_spm_load(const char* model_path, char* err, size_t err_len) {
     return model;
 }
 
-void esper_spm_free(esper_spm* model) { delete model; }
+void esper_spm_free(esper_spm* model) {
+    delete model;
+}
 
 int esper_spm_encode(const esper_spm* model, const char* text, size_t len, int* ids, int cap) {
     std::vector<int> out;
     if (!model->processor.Encode(std::string(text, len), &out).ok()) return -1;
-    for (size_t i = 0; i < out.size() && static_cast<int>(i) < cap; ++i) ids[i] = out[i];
+    for (size_t i = 0; i < out.size() && static_cast<int>(i) < cap; ++i)
+        ids[i] = out[i];
     return static_cast<int>(out.size());
 }
 
@@ -49,7 +54,9 @@ int esper_spm_decode(const esper_spm* model, const int* ids, int n, char* out, i
     return static_cast<int>(text.size());
 }
 
-int esper_spm_piece_count(const esper_spm* model) { return model->processor.GetPieceSize(); }
+int esper_spm_piece_count(const esper_spm* model) {
+    return model->processor.GetPieceSize();
+}
 
 int esper_spm_piece_to_id(const esper_spm* model, const char* piece) {
     return model->processor.PieceToId(piece);
@@ -57,11 +64,16 @@ int esper_spm_piece_to_id(const esper_spm* model, const char* piece) {
 
 int esper_spm_special_id(const esper_spm* model, int which) {
     switch (which) {
-    case 0: return model->processor.unk_id();
-    case 1: return model->processor.bos_id();
-    case 2: return model->processor.eos_id();
-    case 3: return model->processor.pad_id();
-    default: return -1;
+    case 0:
+        return model->processor.unk_id();
+    case 1:
+        return model->processor.bos_id();
+    case 2:
+        return model->processor.eos_id();
+    case 3:
+        return model->processor.pad_id();
+    default:
+        return -1;
     }
 }
 

@@ -8,7 +8,9 @@
 namespace esper {
 namespace {
 // Bytes that bytes_to_unicode maps to themselves; the rest map to U+0100 onwards.
-bool isPrintableByte(int b) { return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174; }
+bool isPrintableByte(int b) {
+    return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+}
 } // namespace
 
 const std::array<std::string, 256>& ByteLevelBpe::byteSymbols() {
@@ -60,12 +62,14 @@ ByteLevelBpe::ByteLevelBpe(std::vector<Merge> merges, std::unordered_map<std::st
     for (size_t i = 0; i < merges.size(); ++i)
         ranks_.emplace(merges[i].first + ' ' + merges[i].second, static_cast<int>(i));
     int maxId = -1;
-    for (const auto& [tok, id] : vocab_) maxId = std::max(maxId, id);
+    for (const auto& [tok, id] : vocab_)
+        maxId = std::max(maxId, id);
     idToToken_.resize(static_cast<size_t>(maxId + 1));
     for (const auto& [tok, id] : vocab_)
         if (id >= 0) idToToken_[static_cast<size_t>(id)] = tok;
     const auto& symbols = byteSymbols();
-    for (int b = 0; b < 256; ++b) symbolToByte_[symbols[b]] = static_cast<unsigned char>(b);
+    for (int b = 0; b < 256; ++b)
+        symbolToByte_[symbols[b]] = static_cast<unsigned char>(b);
 }
 
 std::vector<std::string> ByteLevelBpe::bpe(const std::string& symbols) const {
@@ -74,9 +78,12 @@ std::vector<std::string> ByteLevelBpe::bpe(const std::string& symbols) const {
     for (size_t i = 0; i < symbols.size();) {
         size_t len = 1;
         const unsigned char c = static_cast<unsigned char>(symbols[i]);
-        if (c >= 0xF0) len = 4;
-        else if (c >= 0xE0) len = 3;
-        else if (c >= 0xC0) len = 2;
+        if (c >= 0xF0)
+            len = 4;
+        else if (c >= 0xE0)
+            len = 3;
+        else if (c >= 0xC0)
+            len = 2;
         word.push_back(symbols.substr(i, len));
         i += len;
     }
@@ -121,7 +128,8 @@ void ByteLevelBpe::encodePiece(std::string_view utf8Piece, std::vector<int>& out
     }
     std::string symbols;
     const auto& table = byteSymbols();
-    for (unsigned char b : utf8Piece) symbols += table[b];
+    for (unsigned char b : utf8Piece)
+        symbols += table[b];
     std::vector<int> ids;
     for (const auto& tok : bpe(symbols)) {
         auto it = vocab_.find(tok);
@@ -189,4 +197,3 @@ Result<std::unordered_map<std::string, int>> parseVocabJson(const std::string& t
 }
 
 } // namespace esper
-

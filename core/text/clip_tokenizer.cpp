@@ -17,8 +17,8 @@ constexpr const char* kEot = "<|endoftext|>";
 // Python's html.unescape for numeric references and the entities captions realistically carry.
 std::string htmlUnescape(std::string_view s) {
     static const std::pair<const char*, const char*> named[] = {
-        {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"},
-        {"nbsp", "\xC2\xA0"}, {"#39", "'"}};
+        {"amp", "&"},  {"lt", "<"},          {"gt", ">"}, {"quot", "\""},
+        {"apos", "'"}, {"nbsp", "\xC2\xA0"}, {"#39", "'"}};
     std::string out;
     for (size_t i = 0; i < s.size();) {
         if (s[i] != '&') {
@@ -116,16 +116,19 @@ std::vector<std::string> clipPreTokenize(std::string_view cleaned) {
     size_t i = 0;
     while (i < s.size()) {
         size_t end = i;
-        if (startsWith(i, kSot)) end = i + 15;
-        else if (startsWith(i, kEot)) end = i + 13;
-        else if (s[i] == U'\'' && (startsWith(i, "'re") || startsWith(i, "'ve") ||
-                                   startsWith(i, "'ll")))
+        if (startsWith(i, kSot))
+            end = i + 15;
+        else if (startsWith(i, kEot))
+            end = i + 13;
+        else if (s[i] == U'\'' &&
+                 (startsWith(i, "'re") || startsWith(i, "'ve") || startsWith(i, "'ll")))
             end = i + 3;
         else if (s[i] == U'\'' && (startsWith(i, "'s") || startsWith(i, "'t") ||
                                    startsWith(i, "'m") || startsWith(i, "'d")))
             end = i + 2;
         else if (unicode::isLetter(s[i])) {
-            while (end < s.size() && unicode::isLetter(s[end])) ++end;
+            while (end < s.size() && unicode::isLetter(s[end]))
+                ++end;
         } else if (unicode::isNumber(s[i])) {
             end = i + 1;
         } else if (!unicode::isWhitespace(s[i])) {
@@ -157,9 +160,12 @@ Result<std::unique_ptr<ClipTokenizer>> ClipTokenizer::loadOpenAi(const std::stri
     std::unordered_map<std::string, int> vocab;
     int next = 0;
     const auto symbols = ByteLevelBpe::byteSymbolsInVocabOrder();
-    for (const auto& s : symbols) vocab.emplace(s, next++);
-    for (const auto& s : symbols) vocab.emplace(s + "</w>", next++);
-    for (const auto& [a, b] : merges) vocab.emplace(a + b, next++);
+    for (const auto& s : symbols)
+        vocab.emplace(s, next++);
+    for (const auto& s : symbols)
+        vocab.emplace(s + "</w>", next++);
+    for (const auto& [a, b] : merges)
+        vocab.emplace(a + b, next++);
     vocab.emplace(kSot, next++);
     vocab.emplace(kEot, next++);
     return std::unique_ptr<ClipTokenizer>(
@@ -188,16 +194,20 @@ Result<std::unique_ptr<ClipTokenizer>> ClipTokenizer::fromDirectory(const std::s
         return loadHf((d / "vocab.json").string(), (d / "merges.txt").string());
     for (const char* name : {"bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt"})
         if (fs::exists(d / name)) return loadOpenAi((d / name).string());
-    return fail("'" + dir + "' has no CLIP tokenizer files (vocab.json + merges.txt, or "
+    return fail("'" + dir +
+                "' has no CLIP tokenizer files (vocab.json + merges.txt, or "
                 "bpe_simple_vocab_16e6.txt.gz)");
 }
 
 std::vector<int> ClipTokenizer::encode(std::string_view text) const {
     std::vector<int> ids;
     for (const auto& piece : clipPreTokenize(clipCleanText(text))) {
-        if (piece == kSot) ids.push_back(sot_);
-        else if (piece == kEot) ids.push_back(eot_);
-        else bpe_.encodePiece(piece, ids);
+        if (piece == kSot)
+            ids.push_back(sot_);
+        else if (piece == kEot)
+            ids.push_back(eot_);
+        else
+            bpe_.encodePiece(piece, ids);
     }
     return ids;
 }
@@ -214,6 +224,8 @@ std::vector<int> ClipTokenizer::encodeForModel(std::string_view text, int contex
     return ids;
 }
 
-std::string ClipTokenizer::decode(const std::vector<int>& ids) const { return bpe_.decode(ids); }
+std::string ClipTokenizer::decode(const std::vector<int>& ids) const {
+    return bpe_.decode(ids);
+}
 
 } // namespace esper

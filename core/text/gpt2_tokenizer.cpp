@@ -22,8 +22,7 @@ size_t contractionLength(const std::vector<char32_t>& s, size_t i) {
     const char32_t a = s[i + 1];
     const char32_t b = i + 2 < s.size() ? s[i + 2] : 0;
     if (a == U's' || a == U't' || a == U'm' || a == U'd') return 2;
-    if ((a == U'r' && b == U'e') || (a == U'v' && b == U'e') || (a == U'l' && b == U'l'))
-        return 3;
+    if ((a == U'r' && b == U'e') || (a == U'v' && b == U'e') || (a == U'l' && b == U'l')) return 3;
     return 0;
 }
 
@@ -32,9 +31,11 @@ size_t contractionLength(const std::vector<char32_t>& s, size_t i) {
 std::vector<std::string> gpt2PreTokenize(std::string_view text) {
     const auto s = unicode::decode(text);
     std::vector<CharClass> cls(s.size());
-    for (size_t i = 0; i < s.size(); ++i) cls[i] = classify(s[i]);
+    for (size_t i = 0; i < s.size(); ++i)
+        cls[i] = classify(s[i]);
     auto runEnd = [&](size_t i, CharClass c) {
-        while (i < s.size() && cls[i] == c) ++i;
+        while (i < s.size() && cls[i] == c)
+            ++i;
         return i;
     };
     std::vector<std::string> pieces;
@@ -85,14 +86,17 @@ Result<std::unique_ptr<Gpt2Tokenizer>> Gpt2Tokenizer::fromDirectory(const std::s
     return fail("'" + dir + "' has no GPT-2 tokenizer files (vocab.json + merges.txt)");
 }
 
-std::vector<int> Gpt2Tokenizer::encode(std::string_view text) const { return encode(text, false); }
+std::vector<int> Gpt2Tokenizer::encode(std::string_view text) const {
+    return encode(text, false);
+}
 
 std::vector<int> Gpt2Tokenizer::encode(std::string_view text, bool allowSpecial) const {
     std::vector<int> ids;
     const std::string_view special(kEndOfText);
     while (true) {
         const size_t at = allowSpecial ? text.find(special) : std::string_view::npos;
-        for (const auto& piece : gpt2PreTokenize(text.substr(0, at))) bpe_.encodePiece(piece, ids);
+        for (const auto& piece : gpt2PreTokenize(text.substr(0, at)))
+            bpe_.encodePiece(piece, ids);
         if (at == std::string_view::npos) break;
         ids.push_back(endOfTextId());
         text.remove_prefix(at + special.size());
@@ -100,6 +104,8 @@ std::vector<int> Gpt2Tokenizer::encode(std::string_view text, bool allowSpecial)
     return ids;
 }
 
-std::string Gpt2Tokenizer::decode(const std::vector<int>& ids) const { return bpe_.decode(ids); }
+std::string Gpt2Tokenizer::decode(const std::vector<int>& ids) const {
+    return bpe_.decode(ids);
+}
 
 } // namespace esper

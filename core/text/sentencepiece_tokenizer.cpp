@@ -166,8 +166,14 @@ std::string SentencePieceTokenizer::decode(const std::vector<int>& ids) const {
 size_t SentencePieceTokenizer::vocabSize() const {
     return static_cast<size_t>(shim().pieceCount(impl_->model));
 }
-int SentencePieceTokenizer::bosId() const { return shim().specialId(impl_->model, 1); }
-int SentencePieceTokenizer::eosId() const { return shim().specialId(impl_->model, 2); }
-int SentencePieceTokenizer::unkId() const { return shim().specialId(impl_->model, 0); }
+int SentencePieceTokenizer::bosId() const {
+    return shim().specialId(impl_->model, 1);
+}
+int SentencePieceTokenizer::eosId() const {
+    return shim().specialId(impl_->model, 2);
+}
+int SentencePieceTokenizer::unkId() const {
+    return shim().specialId(impl_->model, 0);
+}
 
 } // namespace esper

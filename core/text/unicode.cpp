@@ -12,7 +12,8 @@ utf8proc_ssize_t invalidSpan(const utf8proc_uint8_t* p, utf8proc_ssize_t left) {
     const unsigned b0 = p[0];
     int need = 0;
     unsigned lo = 0x80, hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) need = 1;
+    if (b0 >= 0xC2 && b0 <= 0xDF)
+        need = 1;
     else if (b0 >= 0xE0 && b0 <= 0xEF) {
         need = 2;
         if (b0 == 0xE0) lo = 0xA0;
@@ -59,7 +60,8 @@ std::string encode(char32_t cp) {
 
 std::string encode(const std::vector<char32_t>& cps, size_t begin, size_t end) {
     std::string out;
-    for (size_t i = begin; i < end; ++i) out += encode(cps[i]);
+    for (size_t i = begin; i < end; ++i)
+        out += encode(cps[i]);
     return out;
 }
 
@@ -69,8 +71,10 @@ bool isLetter(char32_t cp) {
     case UTF8PROC_CATEGORY_LL:
     case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO: return true;
-    default: return false;
+    case UTF8PROC_CATEGORY_LO:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -78,16 +82,18 @@ bool isNumber(char32_t cp) {
     switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
     case UTF8PROC_CATEGORY_ND:
     case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO: return true;
-    default: return false;
+    case UTF8PROC_CATEGORY_NO:
+        return true;
+    default:
+        return false;
     }
 }
 
 bool isWhitespace(char32_t cp) {
     // utf8proc has no White_Space property; the set is small and fixed by the standard.
-    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||
-           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+           cp == 0x205F || cp == 0x3000;
 }
 
 std::string nfc(std::string_view utf8) {
@@ -111,8 +117,10 @@ bool isCaseIgnorable(char32_t cp) {
     case UTF8PROC_CATEGORY_ME:
     case UTF8PROC_CATEGORY_CF:
     case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_SK: return true;
-    default: return cp == U'\'' || cp == U'.' || cp == U':' || cp == 0x2019 || cp == 0xB7;
+    case UTF8PROC_CATEGORY_SK:
+        return true;
+    default:
+        return cp == U'\'' || cp == U'.' || cp == U':' || cp == 0x2019 || cp == 0xB7;
     }
 }
 } // namespace

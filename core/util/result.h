@@ -44,6 +44,8 @@ private:
     std::optional<Error> err_;
 };
 
-inline Error fail(std::string message) { return Error{std::move(message)}; }
+inline Error fail(std::string message) {
+    return Error{std::move(message)};
+}
 
 } // namespace esper

@@ -40,11 +40,10 @@ void compareAll(const SafetensorsFile& io, const Outputs& outputs, double tolera
             c.passed = c.mismatches == 0;
         } else {
             c.tolerance = tolerance;
-            c.maxAbsDiff = c.count ? (actual.to(at::kDouble) - expected.to(at::kDouble))
-                                         .abs()
-                                         .max()
-                                         .item<double>()
-                                   : 0.0;
+            c.maxAbsDiff =
+                c.count
+                    ? (actual.to(at::kDouble) - expected.to(at::kDouble)).abs().max().item<double>()
+                    : 0.0;
             c.passed = c.maxAbsDiff <= tolerance; // NaN fails
         }
         report.checks.push_back(c);
@@ -174,8 +173,8 @@ Result<ReferenceReport> verifyReference(const std::string& modelDir,
         } else {
             auto lm = makeCausalLm(config.value(), *weights.value());
             if (!lm) return fail(lm.error());
-            compareAll(io.value(), languageModelOutputs(*lm.value(), io.value()),
-                       options.tolerance, report);
+            compareAll(io.value(), languageModelOutputs(*lm.value(), io.value()), options.tolerance,
+                       report);
         }
         if (report.checks.empty())
             return fail("'" + ioPath + "' records no output this model family produces");

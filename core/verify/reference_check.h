@@ -12,9 +12,9 @@ namespace esper {
 struct OutputCheck {
     std::string name;
     bool isTokens = false;
-    double maxAbsDiff = 0;     // values
-    int64_t mismatches = 0;    // tokens
-    int64_t count = 0;         // elements compared
+    double maxAbsDiff = 0;  // values
+    int64_t mismatches = 0; // tokens
+    int64_t count = 0;      // elements compared
     double tolerance = 0;
     bool passed = false;
 };

@@ -26,13 +26,14 @@ class TestParity : public QObject {
         std::set<std::string> seen;
         for (const auto& c : report->checks) {
             seen.insert(c.name);
-            if (c.isTokens) QVERIFY2(c.mismatches == 0, c.name.c_str());
+            if (c.isTokens)
+                QVERIFY2(c.mismatches == 0, c.name.c_str());
             else
-                QVERIFY2(c.maxAbsDiff <= 1e-4,
-                         qPrintable(QString::fromStdString(c.name) + " " +
-                                    QString::number(c.maxAbsDiff)));
+                QVERIFY2(c.maxAbsDiff <= 1e-4, qPrintable(QString::fromStdString(c.name) + " " +
+                                                          QString::number(c.maxAbsDiff)));
         }
-        for (const auto& name : required) QVERIFY2(seen.count(name), name.c_str());
+        for (const auto& name : required)
+            QVERIFY2(seen.count(name), name.c_str());
         QVERIFY(report->passed());
     }
 
@@ -86,8 +87,8 @@ private slots:
                                       {"cpu", "fp32", 1e-4, "/nonexistent/io.safetensors"});
         QVERIFY(!report.ok());
         QVERIFY(QString::fromStdString(report.error()).contains("/nonexistent/io.safetensors"));
-        auto badDevice = verifyReference((models() + "/clip-tiny").toStdString(),
-                                         {"tpu", "fp32", 1e-4, ""});
+        auto badDevice =
+            verifyReference((models() + "/clip-tiny").toStdString(), {"tpu", "fp32", 1e-4, ""});
         QVERIFY(!badDevice.ok());
     }
 };

@@ -18,7 +18,8 @@ namespace {
 
 std::string le64(uint64_t v) {
     std::string s(8, '\0');
-    for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
     return s;
 }
 
@@ -94,8 +95,7 @@ private slots:
         QTest::addColumn<QString>("expected");
         const std::string ok4(16, '\0');
         auto add = [](const char* name, const std::string& bytes, const char* expected) {
-            QTest::newRow(name) << QByteArray(bytes.data(), int(bytes.size()))
-                                << QString(expected);
+            QTest::newRow(name) << QByteArray(bytes.data(), int(bytes.size())) << QString(expected);
         };
         add("empty file", "", "truncated");
         add("shorter than the length field", std::string(5, '\0'), "truncated");
@@ -107,13 +107,16 @@ private slots:
             fileWith(R"({"a":{"dtype":"F99","shape":[1],"data_offsets":[0,4]}})", ok4.substr(0, 4)),
             "unsupported dtype F99");
         add("negative dimension",
-            fileWith(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", ok4.substr(0, 4)),
+            fileWith(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})",
+                     ok4.substr(0, 4)),
             "non-integer or negative");
         add("dtype and shape disagree with byte range",
-            fileWith(R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,8]}})", ok4.substr(0, 8)),
+            fileWith(R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,8]}})",
+                     ok4.substr(0, 8)),
             "needs 16 bytes but data_offsets give 8");
         add("offsets past the end",
-            fileWith(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", ok4.substr(0, 8)),
+            fileWith(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+                     ok4.substr(0, 8)),
             "run past the end");
         add("overlapping tensors",
             fileWith(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
@@ -124,7 +127,8 @@ private slots:
             fileWith(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", ok4.substr(0, 8)),
             "unused bytes");
         add("trailing bytes",
-            fileWith(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", ok4.substr(0, 12)),
+            fileWith(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                     ok4.substr(0, 12)),
             "after the last tensor");
         add("duplicate tensor name",
             fileWith(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
@@ -158,17 +162,22 @@ private slots:
     void rejectsBadConfigs_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("not json") << "{model_type: gpt2" << "not valid JSON";
-        QTest::newRow("no model_type") << R"({"n_embd": 64})" << "no model_type";
-        QTest::newRow("unsupported family") << R"({"model_type": "bert"})" << "'bert' is not supported";
+        QTest::newRow("not json") << "{model_type: gpt2"
+                                  << "not valid JSON";
+        QTest::newRow("no model_type") << R"({"n_embd": 64})"
+                                       << "no model_type";
+        QTest::newRow("unsupported family") << R"({"model_type": "bert"})"
+                                            << "'bert' is not supported";
         QTest::newRow("heads do not divide width")
-            << R"({"model_type": "gpt2", "n_embd": 65, "n_head": 4})" << "multiple of n_head";
+            << R"({"model_type": "gpt2", "n_embd": 65, "n_head": 4})"
+            << "multiple of n_head";
         QTest::newRow("wrong type") << R"({"model_type": "gpt2", "n_layer": "two"})"
                                     << "n_layer is not an integer";
-        QTest::newRow("bad activation")
-            << R"({"model_type": "llama", "hidden_act": "swoosh"})" << "swoosh";
+        QTest::newRow("bad activation") << R"({"model_type": "llama", "hidden_act": "swoosh"})"
+                                        << "swoosh";
         QTest::newRow("unsupported rope scaling")
-            << R"({"model_type": "llama", "rope_scaling": {"rope_type": "yarn"}})" << "yarn";
+            << R"({"model_type": "llama", "rope_scaling": {"rope_type": "yarn"}})"
+            << "yarn";
     }
 
     void rejectsBadConfigs() {
@@ -217,8 +226,9 @@ private slots:
         QVERIFY(writeSafetensors((missingDir + "/model.safetensors").toStdString(), kept).ok());
         auto missing = inspectModel(missingDir.toStdString());
         QVERIFY(!missing.ok());
-        QVERIFY2(QString::fromStdString(missing.error()).contains("no tensor 'h.1.mlp.c_fc.weight'"),
-                 missing.error().c_str());
+        QVERIFY2(
+            QString::fromStdString(missing.error()).contains("no tensor 'h.1.mlp.c_fc.weight'"),
+            missing.error().c_str());
 
         // A config that implies other shapes than the weights have.
         const QString wrongDir = tmp_.path() + "/wrong";

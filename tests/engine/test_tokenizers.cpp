@@ -17,7 +17,8 @@ using namespace esper;
 namespace {
 std::vector<int> ints(const QJsonArray& a) {
     std::vector<int> v;
-    for (const auto& x : a) v.push_back(x.toInt());
+    for (const auto& x : a)
+        v.push_back(x.toInt());
     return v;
 }
 } // namespace
@@ -80,10 +81,8 @@ private slots:
         // \s+(?!\S) leaves the last space of a run to the next word.
         QCOMPARE(gpt2PreTokenize("a   b"), (std::vector<std::string>{"a", "  ", " b"}));
         // A lone tab before a letter is not " ?\p{L}+" (that takes only a space): it stands alone.
-        QCOMPARE(gpt2PreTokenize("x\t\ty "),
-                 (std::vector<std::string>{"x", "\t", "\t", "y", " "}));
-        QCOMPARE(gpt2PreTokenize("I'll 42!?"),
-                 (std::vector<std::string>{"I", "'ll", " 42", "!?"}));
+        QCOMPARE(gpt2PreTokenize("x\t\ty "), (std::vector<std::string>{"x", "\t", "\t", "y", " "}));
+        QCOMPARE(gpt2PreTokenize("I'll 42!?"), (std::vector<std::string>{"I", "'ll", " 42", "!?"}));
     }
 
     void clipMatchesReference() {
@@ -100,9 +99,11 @@ private slots:
 
     void clipModelSequence() {
         requireVocab();
-        QCOMPARE(clip_->encodeForModel("hello world"), (std::vector<int>{49406, 3306, 1002, 49407}));
+        QCOMPARE(clip_->encodeForModel("hello world"),
+                 (std::vector<int>{49406, 3306, 1002, 49407}));
         std::string longText;
-        for (int i = 0; i < 100; ++i) longText += "dog ";
+        for (int i = 0; i < 100; ++i)
+            longText += "dog ";
         const auto ids = clip_->encodeForModel(longText);
         QCOMPARE(ids.size(), size_t(77));
         QCOMPARE(ids.front(), 49406);
@@ -113,8 +114,8 @@ private slots:
     void sentencepieceTrainsEncodesAndRoundTrips() {
         QTemporaryDir dir;
         std::string corpus;
-        const char* words[] = {"red",  "blue",   "circle", "square", "small", "large",
-                               "left", "right",  "a",      "the",    "of",    "is"};
+        const char* words[] = {"red",  "blue",  "circle", "square", "small", "large",
+                               "left", "right", "a",      "the",    "of",    "is"};
         for (int i = 0; i < 400; ++i)
             corpus += std::string("caption: a ") + words[i % 12] + " " + words[(i * 7) % 12] + " " +
                       words[(i * 5) % 12] + " shape\n";

@@ -40,8 +40,8 @@ private slots:
     void matchesPillowOnReferenceImages() {
         QFETCH(QString, name);
         const QString ref = esper::test::referenceDir();
-        auto expected =
-            SafetensorsFile::open((ref + "/preprocess/clip_preprocess_pil.safetensors").toStdString());
+        auto expected = SafetensorsFile::open(
+            (ref + "/preprocess/clip_preprocess_pil.safetensors").toStdString());
         QVERIFY(expected.ok());
         auto image = media::decodeImageFile((ref + "/images/" + name + ".png").toStdString());
         QVERIFY2(image.ok(), image.ok() ? "" : image.error().c_str());
@@ -87,7 +87,8 @@ private slots:
         const RgbImage out = pillowResizeBicubic(flat, 101, 9);
         QCOMPARE(out.width, 101);
         QCOMPARE(out.height, 9);
-        for (uint8_t v : out.pixels) QCOMPARE(int(v), 200);
+        for (uint8_t v : out.pixels)
+            QCOMPARE(int(v), 200);
     }
 
     void greyAndAlphaBecomeRgb() {
@@ -96,7 +97,8 @@ private slots:
         QVERIFY(g.ok());
         QCOMPARE(g->width, 6);
         QCOMPARE(g->height, 4);
-        for (uint8_t v : g->pixels) QCOMPARE(int(v), 90);
+        for (uint8_t v : g->pixels)
+            QCOMPARE(int(v), 90);
 
         cv::Mat bgra(3, 5, CV_8UC4, cv::Scalar(10, 20, 30, 0)); // fully transparent
         auto a = media::decodeImageFile(writeEncoded("alpha.png", bgra, ".png"));
@@ -107,9 +109,8 @@ private slots:
 
         for (const char* ext : {".bmp", ".tiff", ".webp", ".jpg"}) {
             auto p = media::decodeImageFile(
-                writeEncoded((std::string("img") + ext).c_str(), cv::Mat(8, 12, CV_8UC3,
-                                                                         cv::Scalar(0, 128, 255)),
-                             ext));
+                writeEncoded((std::string("img") + ext).c_str(),
+                             cv::Mat(8, 12, CV_8UC3, cv::Scalar(0, 128, 255)), ext));
             QVERIFY2(p.ok(), ext);
             QCOMPARE(p->width, 12);
         }
@@ -120,11 +121,11 @@ private slots:
         std::vector<uchar> jpeg;
         QVERIFY(cv::imencode(".jpg", cv::Mat(4, 8, CV_8UC3, cv::Scalar(50, 100, 150)), jpeg));
         const unsigned char exif[] = {
-            0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,          // APP1, length 34
-            'I',  'I',  0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,            // TIFF header, IFD at 8
-            0x01, 0x00,                                                // one entry
+            0xFF, 0xE1, 0x00, 0x22, 'E',  'x',  'i',  'f',  0,    0, // APP1, length 34
+            'I',  'I',  0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,          // TIFF header, IFD at 8
+            0x01, 0x00,                                              // one entry
             0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, // orientation
-            0x00, 0x00, 0x00, 0x00};                                   // no next IFD
+            0x00, 0x00, 0x00, 0x00};                                                // no next IFD
         std::string bytes(jpeg.begin(), jpeg.begin() + 2);
         bytes.append(reinterpret_cast<const char*>(exif), sizeof exif);
         bytes.append(jpeg.begin() + 2, jpeg.end());

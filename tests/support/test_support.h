@@ -8,19 +8,27 @@
 
 namespace esper::test {
 
-inline QString dataDir() { return QStringLiteral(ESPER_TEST_DATA_DIR); }
-inline QString referenceDir() { return dataDir() + QStringLiteral("/reference"); }
-inline QString sharedReferenceDir() { return QStringLiteral(ESPER_SHARED_REFERENCE_DIR); }
-inline bool underCi() { return qEnvironmentVariable("CI") == QLatin1String("true"); }
+inline QString dataDir() {
+    return QStringLiteral(ESPER_TEST_DATA_DIR);
+}
+inline QString referenceDir() {
+    return dataDir() + QStringLiteral("/reference");
+}
+inline QString sharedReferenceDir() {
+    return QStringLiteral(ESPER_SHARED_REFERENCE_DIR);
+}
+inline bool underCi() {
+    return qEnvironmentVariable("CI") == QLatin1String("true");
+}
 
 } // namespace esper::test
 
-#define ESPER_REQUIRE_SHARED(path)                                                                \
-    do {                                                                                          \
-        const QString esperPath_ = (path);                                                        \
-        if (!QFileInfo::exists(esperPath_)) {                                                     \
-            if (esper::test::underCi())                                                           \
-                QFAIL(qPrintable("SHARED-DATA-MISSING under CI: " + esperPath_));                 \
-            QSKIP(qPrintable("needs " + esperPath_ + " from ../shared (SHARED-DATA-MISSING)"));   \
-        }                                                                                         \
+#define ESPER_REQUIRE_SHARED(path)                                                                 \
+    do {                                                                                           \
+        const QString esperPath_ = (path);                                                         \
+        if (!QFileInfo::exists(esperPath_)) {                                                      \
+            if (esper::test::underCi())                                                            \
+                QFAIL(qPrintable("SHARED-DATA-MISSING under CI: " + esperPath_));                  \
+            QSKIP(qPrintable("needs " + esperPath_ + " from ../shared (SHARED-DATA-MISSING)"));    \
+        }                                                                                          \
     } while (0)
