@@ -20,6 +20,7 @@ const Verb kVerbs[] = {
 #ifdef ESPER_WITH_MEDIA
     {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing"},
 #endif
+    {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set"},
     {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding"},
 };
 

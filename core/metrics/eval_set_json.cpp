@@ -1,0 +1,65 @@
+#include "metrics/eval_set_json.h"
+
+#include "metrics/bleu.h"
+#include "metrics/cider.h"
+#include "metrics/rouge.h"
+
+#include <nlohmann/json.hpp>
+
+namespace esper {
+
+Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& origin) {
+    nlohmann::ordered_json j;
+    try {
+        j = nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        return fail(origin + " is not valid JSON: " + e.what());
+    }
+    if (!j.is_object() || !j.contains("refs") || !j["refs"].is_object())
+        return fail(origin + ": expected an object with \"refs\" {image: [captions]}");
+    if (!j.contains("cands") || !j["cands"].is_object())
+        return fail(origin + ": expected \"cands\" {image: caption}");
+    const auto& cands = j["cands"];
+    EvalSet set;
+    for (auto it = j["refs"].begin(); it != j["refs"].end(); ++it) {
+        EvalItem item;
+        item.id = it.key();
+        const std::string where = origin + ": refs[\"" + item.id + "\"]";
+        if (!it.value().is_array() || it.value().empty())
+            return fail(where + " must be a non-empty list of captions");
+        for (const auto& r : it.value()) {
+            if (!r.is_string()) return fail(where + " holds a value that is not a string");
+            item.references.push_back(r.get<std::string>());
+        }
+        if (!cands.contains(item.id))
+            return fail(origin + ": cands has no caption for image \"" + item.id + "\"");
+        if (!cands[item.id].is_string())
+            return fail(origin + ": cands[\"" + item.id + "\"] must be one caption (a string)");
+        item.candidate = cands[item.id].get<std::string>();
+        set.push_back(std::move(item));
+    }
+    for (auto it = cands.begin(); it != cands.end(); ++it)
+        if (!j["refs"].contains(it.key()))
+            return fail(origin + ": cands has image \"" + it.key() + "\" that refs lacks");
+    if (set.empty()) return fail(origin + ": the set has no images");
+    return set;
+}
+
+std::vector<MetricResult> computeTextMetrics(const EvalSet& set) {
+    const auto b = bleu(set);
+    return {b[0], b[1], b[2], b[3], rougeL(set), ciderD(set)};
+}
+
+std::string metricsToJson(const EvalSet& set, const std::vector<MetricResult>& results) {
+    nlohmann::ordered_json j;
+    for (const auto& r : results)
+        j[r.name] = r.corpus;
+    nlohmann::ordered_json per = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < set.size(); ++i)
+        for (const auto& r : results)
+            per[set[i].id][r.name] = r.perImage[i];
+    j["per_image"] = per;
+    return j.dump(2);
+}
+
+} // namespace esper

@@ -1,0 +1,19 @@
+// The evaluation-set JSON people pass to `esper metrics`: {"refs": {image: [caption, ...]},
+// "cands": {image: caption}}; other keys are ignored, image order follows "refs".
+#pragma once
+
+#include "metrics/eval_set.h"
+#include "util/result.h"
+
+#include <string>
+#include <vector>
+
+namespace esper {
+
+Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& origin);
+// {Bleu_1..Bleu_4, ROUGE_L, CIDEr, per_image: {image: {...}}} at full precision.
+std::string metricsToJson(const EvalSet& set, const std::vector<MetricResult>& results);
+// BLEU-1..4, ROUGE-L and CIDEr-D in pycocoevalcap's order.
+std::vector<MetricResult> computeTextMetrics(const EvalSet& set);
+
+} // namespace esper

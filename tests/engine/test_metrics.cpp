@@ -1,0 +1,120 @@
+// BLEU, ROUGE-L and CIDEr-D against pycocoevalcap's outputs (1e-12), the spec's edge cases, and
+// the evaluation-set reader's errors.
+#include "test_support.h"
+
+#include "metrics/bleu.h"
+#include "metrics/cider.h"
+#include "metrics/eval_set_json.h"
+#include "metrics/rouge.h"
+#include "util/file_util.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <cmath>
+
+using namespace esper;
+
+class TestMetrics : public QObject {
+    Q_OBJECT
+
+private slots:
+    void matchesPycocoevalcap_data() {
+        QTest::addColumn<QString>("path");
+        const QDir dir(esper::test::referenceDir() + "/metrics/cases");
+        const auto files = dir.entryList({"*.json"}, QDir::Files, QDir::Name);
+        QVERIFY(files.size() >= 2);
+        for (const auto& f : files)
+            QTest::newRow(qPrintable(f)) << dir.filePath(f);
+    }
+
+    void matchesPycocoevalcap() {
+        QFETCH(QString, path);
+        auto text = readTextFile(path.toStdString());
+        QVERIFY(text.ok());
+        auto set = parseEvalSetJson(text.value(), path.toStdString());
+        QVERIFY2(set.ok(), set.ok() ? "" : set.error().c_str());
+        const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(text.value())).object();
+        const auto order = doc["order"].toArray();
+        QCOMPARE(size_t(order.size()), set->size());
+        for (const auto& r : computeTextMetrics(set.value())) {
+            const QString name = QString::fromStdString(r.name);
+            const double want = doc["expected"].toObject()[name].toDouble();
+            QVERIFY2(std::abs(r.corpus - want) <= 1e-12,
+                     qPrintable(name + QString(" %1 vs %2").arg(r.corpus, 0, 'g', 17).arg(want)));
+            const auto perImage = doc["expected_per_image"].toObject()[name].toArray();
+            for (int i = 0; i < order.size(); ++i) {
+                size_t at = 0;
+                while (at < set->size() && set.value()[at].id != order[i].toString().toStdString())
+                    ++at;
+                QVERIFY(at < set->size());
+                QVERIFY2(std::abs(r.perImage[at] - perImage[i].toDouble()) <= 1e-12,
+                         qPrintable(name + " image " + order[i].toString()));
+            }
+        }
+    }
+
+    void singleImageCiderIsZero() {
+        const EvalSet one{{"1", {"a dog runs", "a dog is running"}, "a dog runs"}};
+        QCOMPARE(ciderD(one).corpus, 0.0);
+    }
+
+    void emptyCandidate() {
+        const EvalSet set{{"1", {"a cat"}, ""}, {"2", {"a dog"}, "a dog"}};
+        const auto b = bleu(set);
+        QVERIFY(b[0].perImage[0] < 1e-5); // only the epsilons keep it above zero
+        QCOMPARE(rougeL(set).perImage[0], 0.0);
+        QCOMPARE(ciderD(set).perImage[0], 0.0);
+    }
+
+    void identicalReferencesAndRepeatedWords() {
+        // Clipping: "the the the" matches "the" only as often as a reference holds it.
+        const EvalSet set{{"1", {"the cat sat", "the cat sat"}, "the the the"},
+                          {"2", {"a dog ran"}, "a dog ran"}};
+        const auto b = bleu(set);
+        // Equal lengths still pay a tiny brevity penalty: the epsilons make the ratio < 1.
+        const double penalty = std::exp(1 - (3 + 1e-9) / (3 + 1e-15));
+        QVERIFY(std::abs(b[0].perImage[0] - penalty * (1 + 1e-15) / (3 + 1e-9)) < 1e-15);
+        QVERIFY(std::abs(b[0].perImage[1] - 1.0) < 1e-9);
+        QCOMPARE(rougeL(set).perImage[1], 1.0);
+        // N-grams present in every image's references weigh zero in CIDEr: none here.
+        QVERIFY(ciderD(set).perImage[1] > 0);
+    }
+
+    void closestReferenceLengthTiesToTheShorter() {
+        // Candidate of 3 tokens, references of 2 and 4: the tie picks 2, so no brevity penalty.
+        const EvalSet set{{"1", {"a b c d", "a b"}, "a b c"}};
+        const double p1 = (3 + 1e-15) / (3 + 1e-9);
+        QVERIFY(std::abs(bleu(set)[0].corpus - p1) < 1e-12);
+    }
+
+    void readerErrorsNameTheProblem_data() {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("not json") << "{"
+                                  << "not valid JSON";
+        QTest::newRow("no refs") << R"({"cands": {}})"
+                                 << "\"refs\"";
+        QTest::newRow("refs not a list") << R"({"refs": {"1": "a"}, "cands": {"1": "a"}})"
+                                         << "refs[\"1\"] must be a non-empty list";
+        QTest::newRow("missing candidate") << R"({"refs": {"1": ["a"]}, "cands": {}})"
+                                           << "no caption for image \"1\"";
+        QTest::newRow("two candidates") << R"({"refs": {"1": ["a"]}, "cands": {"1": ["a", "b"]}})"
+                                        << "must be one caption";
+        QTest::newRow("stray candidate")
+            << R"({"refs": {"1": ["a"]}, "cands": {"1": "a", "2": "b"}})"
+            << "refs lacks";
+    }
+
+    void readerErrorsNameTheProblem() {
+        QFETCH(QString, json);
+        QFETCH(QString, expected);
+        auto set = parseEvalSetJson(json.toStdString(), "set.json");
+        QVERIFY(!set.ok());
+        QVERIFY2(QString::fromStdString(set.error()).contains(expected), set.error().c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMetrics)
+#include "test_metrics.moc"
