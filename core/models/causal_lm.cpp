@@ -7,6 +7,29 @@
 
 namespace esper {
 
+std::pair<at::Tensor, at::Tensor> KvCache::append(size_t layer, size_t layers, at::Tensor k,
+                                                  at::Tensor v) {
+    if (keys.size() != layers) {
+        keys.assign(layers, {});
+        values.assign(layers, {});
+    }
+    if (keys[layer].defined()) {
+        k = at::cat({keys[layer], k}, 2);
+        v = at::cat({values[layer], v}, 2);
+    }
+    keys[layer] = k;
+    values[layer] = v;
+    return {k, v};
+}
+
+at::Tensor positionsOf(const LmInput& in, int64_t past, c10::Device device) {
+    if (in.positionIds.defined()) return in.positionIds.to(device);
+    const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
+    return at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(device))
+        .unsqueeze(0)
+        .expand({b, t});
+}
+
 Result<std::unique_ptr<CausalLm>> makeCausalLm(const ModelConfig& config, WeightSource& w) {
     if (const auto* g = std::get_if<Gpt2Config>(&config)) {
         auto m = Gpt2Model::create(*g, w);

@@ -19,6 +19,9 @@ struct KvCache {
         keys.clear();
         values.clear();
     }
+    // Appends a layer's new keys/values and returns the whole sequence's, for attention.
+    std::pair<at::Tensor, at::Tensor> append(size_t layer, size_t layers, at::Tensor k,
+                                             at::Tensor v);
 };
 
 struct LmInput {
@@ -27,6 +30,9 @@ struct LmInput {
     at::Tensor attentionMask; // [B, past+T] 0/1 over cache and new tokens; undefined: all ones
     bool lastLogitsOnly = false;
 };
+
+// The input's position ids, or past .. past+T-1 for every row when it has none.
+at::Tensor positionsOf(const LmInput& input, int64_t past, c10::Device device);
 
 class CausalLm {
 public:

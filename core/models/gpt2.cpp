@@ -57,33 +57,17 @@ at::Tensor Gpt2Model::forward(const LmInput& in, KvCache* cache) const {
     const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
     const int64_t past = cache ? cache->length() : 0;
     const auto dev = options_.device;
-    at::Tensor pos =
-        in.positionIds.defined()
-            ? in.positionIds.to(dev)
-            : (at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(dev))
-                   .unsqueeze(0)
-                   .expand({b, t}));
+    const at::Tensor pos = positionsOf(in, past, dev);
     at::Tensor h = in.embeds.to(dev, options_.dtype) + at::embedding(wpe_, pos);
     const auto mask = buildAttentionMask(in.attentionMask, b, t, past, true, h.options());
     const int64_t heads = config_.heads, e = config_.embd;
-    if (cache && cache->keys.size() != blocks_.size()) {
-        cache->keys.assign(blocks_.size(), {});
-        cache->values.assign(blocks_.size(), {});
-    }
     for (size_t i = 0; i < blocks_.size(); ++i) {
         const Block& blk = blocks_[i];
         const auto a = at::layer_norm(h, {e}, blk.ln1W, blk.ln1B, config_.layerNormEps);
         const auto qkv = conv1d(a, blk.attnW, blk.attnB).split(e, -1);
         at::Tensor q = splitHeads(qkv[0], heads), k = splitHeads(qkv[1], heads),
                    v = splitHeads(qkv[2], heads);
-        if (cache) {
-            if (cache->keys[i].defined()) {
-                k = at::cat({cache->keys[i], k}, 2);
-                v = at::cat({cache->values[i], v}, 2);
-            }
-            cache->keys[i] = k;
-            cache->values[i] = v;
-        }
+        if (cache) std::tie(k, v) = cache->append(i, blocks_.size(), k, v);
         double scale = config_.scaleAttnWeights ? 1.0 / std::sqrt(double(e / heads)) : 1.0;
         if (config_.scaleByInverseLayerIdx) scale /= double(i + 1);
         h = h + conv1d(mergeHeads(attend(q, k, v, mask, scale)), blk.projW, blk.projB);

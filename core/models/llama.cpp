@@ -78,22 +78,13 @@ at::Tensor LlamaModel::forward(const LmInput& in, KvCache* cache) const {
     const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
     const int64_t past = cache ? cache->length() : 0;
     const auto dev = options_.device;
-    at::Tensor pos =
-        in.positionIds.defined()
-            ? in.positionIds.to(dev)
-            : (at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(dev))
-                   .unsqueeze(0)
-                   .expand({b, t}));
+    const at::Tensor pos = positionsOf(in, past, dev);
     at::Tensor h = in.embeds.to(dev, options_.dtype);
     const auto freqs = pos.to(at::kFloat).unsqueeze(-1) * invFreq_.view({1, 1, -1});
     const auto angles = at::cat({freqs, freqs}, -1);
     const auto cos = angles.cos().to(options_.dtype).unsqueeze(1);
     const auto sin = angles.sin().to(options_.dtype).unsqueeze(1);
     const auto mask = buildAttentionMask(in.attentionMask, b, t, past, true, h.options());
-    if (cache && cache->keys.size() != layers_.size()) {
-        cache->keys.assign(layers_.size(), {});
-        cache->values.assign(layers_.size(), {});
-    }
     const double scale = 1.0 / std::sqrt(double(config_.headDim));
     for (size_t i = 0; i < layers_.size(); ++i) {
         const Layer& l = layers_[i];
@@ -103,14 +94,7 @@ at::Tensor LlamaModel::forward(const LmInput& in, KvCache* cache) const {
         at::Tensor v = splitHeads(linear(x, l.v, l.vB), config_.kvHeads);
         q = q * cos + rotateHalf(q) * sin;
         k = k * cos + rotateHalf(k) * sin;
-        if (cache) {
-            if (cache->keys[i].defined()) {
-                k = at::cat({cache->keys[i], k}, 2);
-                v = at::cat({cache->values[i], v}, 2);
-            }
-            cache->keys[i] = k;
-            cache->values[i] = v;
-        }
+        if (cache) std::tie(k, v) = cache->append(i, layers_.size(), k, v);
         h = h + linear(mergeHeads(attend(q, k, v, mask, scale)), l.o, l.oB);
         const auto x2 = rmsNorm(h, l.postNorm);
         h = h + linear(activate(linear(x2, l.gate, l.gateB), config_.activation) *
