@@ -54,14 +54,12 @@ Result<std::unique_ptr<CausalLm>> loadCausalLm(const std::string& dir, ComputeOp
 
 at::Tensor greedyContinue(const CausalLm& lm, const LmInput& input, int64_t steps, bool stopAtEos) {
     const auto dev = lm.options().device;
-    const int64_t b = input.embeds.size(0), t = input.embeds.size(1);
+    const int64_t b = input.embeds.size(0);
     const auto longOpts = at::TensorOptions().dtype(at::kLong).device(dev);
     KvCache cache;
     LmInput step = input;
     step.lastLogitsOnly = true;
-    at::Tensor positions = input.positionIds.defined()
-                               ? input.positionIds.to(dev)
-                               : at::arange(t, longOpts).unsqueeze(0).expand({b, t});
+    at::Tensor positions = positionsOf(input, 0, dev);
     at::Tensor mask =
         input.attentionMask.defined() ? input.attentionMask.to(dev).to(at::kLong) : at::Tensor();
     const auto eos = lm.eosTokenIds();
