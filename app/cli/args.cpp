@@ -1,5 +1,6 @@
 #include "args.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace esper::cli {
@@ -35,6 +36,28 @@ std::string Args::parse(int argc, char** argv, int first, const std::vector<Opti
         values_[name].push_back(value);
     }
     return {};
+}
+
+std::optional<int> Args::parseVerb(int argc, char** argv, const char* verb, const char* help,
+                                   std::vector<OptionSpec> specs, int exactPositional,
+                                   const char* positionalProblem) {
+    specs.push_back({"help", false});
+    const std::string err = parse(argc, argv, 2, specs);
+    if (has("help")) {
+        std::fputs(help, stdout);
+        return 0;
+    }
+    if (!err.empty()) return report(verb, err, 2, help);
+    if (exactPositional >= 0 && positional_.size() != static_cast<size_t>(exactPositional))
+        return report(verb, positionalProblem ? positionalProblem : "unexpected arguments", 2,
+                      help);
+    return std::nullopt;
+}
+
+int report(const char* verb, const std::string& message, int code, const char* help) {
+    std::fprintf(stderr, "esper %s: %s\n", verb, message.c_str());
+    if (help) std::fprintf(stderr, "\n%s", help);
+    return code;
 }
 
 std::string Args::get(const std::string& name, const std::string& fallback) const {

@@ -16,6 +16,13 @@ struct OptionSpec {
 
 class Args {
 public:
+    // The start every verb shares: parses argv after the verb with --help added, prints the help
+    // (returns 0) or the problem and the help (returns 2) when the verb must stop; otherwise
+    // returns nothing. `exactPositional` >= 0 demands that many positional arguments.
+    std::optional<int> parseVerb(int argc, char** argv, const char* verb, const char* help,
+                                 std::vector<OptionSpec> specs, int exactPositional = -1,
+                                 const char* positionalProblem = nullptr);
+
     // Parses argv after the verb. Returns an error message, or empty on success.
     std::string parse(int argc, char** argv, int first, const std::vector<OptionSpec>& specs);
 
@@ -29,5 +36,8 @@ private:
     std::map<std::string, std::vector<std::string>> values_;
     std::vector<std::string> positional_;
 };
+
+// Prints "esper VERB: message" (and the help, when given) to stderr; returns `code`.
+int report(const char* verb, const std::string& message, int code, const char* help = nullptr);
 
 } // namespace esper::cli

@@ -18,19 +18,12 @@ const char* kHelp =
 
 int runBench(int argc, char** argv) {
     Args args;
-    const std::string err = args.parse(
-        argc, argv, 2, {{"device"}, {"dtype"}, {"only"}, {"repeats"}, {"steps"}, {"help", false}});
-    if (args.has("help")) {
-        std::fputs(kHelp, stdout);
-        return 0;
-    }
+    if (auto stop = args.parseVerb(argc, argv, "bench", kHelp,
+                                   {{"device"}, {"dtype"}, {"only"}, {"repeats"}, {"steps"}}, 0))
+        return *stop;
     const std::string only = args.get("only");
-    if (!err.empty() || !args.positional().empty() ||
-        (!only.empty() && only != "gpt2" && only != "clip")) {
-        std::fprintf(stderr, "esper bench: %s\n\n%s",
-                     err.empty() ? "unexpected arguments" : err.c_str(), kHelp);
-        return 2;
-    }
+    if (!only.empty() && only != "gpt2" && only != "clip")
+        return report("bench", "--only takes gpt2 or clip", 2, kHelp);
     BenchOptions options;
     options.device = args.get("device", "cpu");
     options.dtype = args.get("dtype", "fp32");
@@ -39,10 +32,7 @@ int runBench(int argc, char** argv) {
     if (auto n = args.number("repeats")) options.repeats = std::max(1, int(*n));
     if (auto n = args.number("steps")) options.decodeSteps = std::max(1, int(*n));
     auto out = runEngineBench(options);
-    if (!out) {
-        std::fprintf(stderr, "esper bench: %s\n", out.error().c_str());
-        return 1;
-    }
+    if (!out) return report("bench", out.error(), 1);
     std::printf("%s\n", out->c_str());
     return 0;
 }

@@ -19,27 +19,14 @@ const char* kHelp =
 
 int runMetrics(int argc, char** argv) {
     Args args;
-    const std::string err = args.parse(argc, argv, 2, {{"help", false}});
-    if (args.has("help")) {
-        std::fputs(kHelp, stdout);
-        return 0;
-    }
-    if (!err.empty() || args.positional().size() != 1) {
-        std::fprintf(stderr, "esper metrics: %s\n\n%s",
-                     err.empty() ? "give exactly one FILE.json" : err.c_str(), kHelp);
-        return 2;
-    }
+    if (auto stop =
+            args.parseVerb(argc, argv, "metrics", kHelp, {}, 1, "give exactly one FILE.json"))
+        return *stop;
     const std::string path = args.positional()[0];
     auto text = readTextFile(path);
-    if (!text) {
-        std::fprintf(stderr, "esper metrics: %s\n", text.error().c_str());
-        return 2;
-    }
+    if (!text) return report("metrics", text.error(), 2);
     auto set = parseEvalSetJson(text.value(), path);
-    if (!set) {
-        std::fprintf(stderr, "esper metrics: %s\n", set.error().c_str());
-        return 2;
-    }
+    if (!set) return report("metrics", set.error(), 2);
     std::printf("%s\n", metricsToJson(set.value(), computeTextMetrics(set.value())).c_str());
     return 0;
 }

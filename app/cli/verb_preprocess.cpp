@@ -20,28 +20,16 @@ const char* kHelp =
 
 int runPreprocess(int argc, char** argv) {
     Args args;
-    const std::string err = args.parse(argc, argv, 2, {{"size"}, {"out"}, {"help", false}});
-    if (args.has("help")) {
-        std::fputs(kHelp, stdout);
-        return 0;
-    }
-    if (!err.empty() || args.positional().size() != 1) {
-        std::fprintf(stderr, "esper preprocess: %s\n\n%s",
-                     err.empty() ? "give exactly one IMAGE" : err.c_str(), kHelp);
-        return 2;
-    }
+    if (auto stop = args.parseVerb(argc, argv, "preprocess", kHelp, {{"size"}, {"out"}}, 1,
+                                   "give exactly one IMAGE"))
+        return *stop;
     ClipPreprocessConfig config;
     if (auto n = args.number("size")) config.size = static_cast<int>(*n);
-    if (config.size < 1 || config.size > 4096) {
-        std::fprintf(stderr, "esper preprocess: --size must be between 1 and 4096\n");
-        return 2;
-    }
+    if (config.size < 1 || config.size > 4096)
+        return report("preprocess", "--size must be between 1 and 4096", 2);
     const std::string path = args.positional()[0];
     auto image = media::decodeImageFile(path);
-    if (!image) {
-        std::fprintf(stderr, "esper preprocess: %s\n", image.error().c_str());
-        return 1;
-    }
+    if (!image) return report("preprocess", image.error(), 1);
     const auto [rw, rh] = clipResizedSize(image->width, image->height, config.size);
     const RgbImage cropped = clipResizeAndCrop(image.value(), config.size);
     const std::vector<float> pixels = clipNormalize(cropped, config);
@@ -62,10 +50,7 @@ int runPreprocess(int argc, char** argv) {
         auto written = writeSafetensors(
             args.get("out"), {{"resized_cropped_u8", DType::U8, {n, n, 3}, cropped.pixels.data()},
                               {"pixel_values", DType::F32, {3, n, n}, pixels.data()}});
-        if (!written) {
-            std::fprintf(stderr, "esper preprocess: %s\n", written.error().c_str());
-            return 1;
-        }
+        if (!written) return report("preprocess", written.error(), 1);
         j["out"] = args.get("out");
     }
     std::printf("%s\n", j.dump(2).c_str());

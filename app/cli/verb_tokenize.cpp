@@ -24,17 +24,11 @@ const char* kHelp =
 
 int runTokenize(int argc, char** argv) {
     Args args;
-    const std::string err = args.parse(
-        argc, argv, 2, {{"kind"}, {"vocab"}, {"merges"}, {"special", false}, {"help", false}});
-    if (args.has("help")) {
-        std::fputs(kHelp, stdout);
-        return 0;
-    }
-    if (!err.empty() || !args.has("kind") || !args.has("vocab")) {
-        std::fprintf(stderr, "esper tokenize: %s\n\n%s",
-                     err.empty() ? "--kind and --vocab are required" : err.c_str(), kHelp);
-        return 2;
-    }
+    if (auto stop = args.parseVerb(argc, argv, "tokenize", kHelp,
+                                   {{"kind"}, {"vocab"}, {"merges"}, {"special", false}}))
+        return *stop;
+    if (!args.has("kind") || !args.has("vocab"))
+        return report("tokenize", "--kind and --vocab are required", 2, kHelp);
     const std::string kind = args.get("kind"), vocab = args.get("vocab");
     std::function<std::vector<int>(const std::string&)> encode;
     std::unique_ptr<Gpt2Tokenizer> gpt2;
@@ -67,10 +61,7 @@ int runTokenize(int argc, char** argv) {
     } else {
         loadError = "unknown --kind '" + kind + "' (gpt2, clip or sentencepiece)";
     }
-    if (!loadError.empty()) {
-        std::fprintf(stderr, "esper tokenize: %s\n", loadError.c_str());
-        return 1;
-    }
+    if (!loadError.empty()) return report("tokenize", loadError, 1);
     for (const auto& text : args.positional()) {
         const auto ids = encode(text);
         std::string line = "[";

@@ -19,40 +19,27 @@ const char* kHelp =
 
 int runVerifyReference(int argc, char** argv) {
     Args args;
-    const std::string err = args.parse(
-        argc, argv, 2,
-        {{"io"}, {"device"}, {"dtype"}, {"tolerance"}, {"json", false}, {"help", false}});
-    if (args.has("help")) {
-        std::fputs(kHelp, stdout);
-        return 0;
-    }
-    if (!err.empty() || args.positional().size() != 1) {
-        std::fprintf(stderr, "esper verify-reference: %s\n\n%s",
-                     err.empty() ? "give exactly one MODEL_DIR" : err.c_str(), kHelp);
-        return 2;
-    }
+    if (auto stop = args.parseVerb(argc, argv, "verify-reference", kHelp,
+                                   {{"io"}, {"device"}, {"dtype"}, {"tolerance"}, {"json", false}},
+                                   1, "give exactly one MODEL_DIR"))
+        return *stop;
     ReferenceOptions options;
     options.ioPath = args.get("io");
     options.device = args.get("device", "cpu");
     options.dtype = args.get("dtype", "fp32");
     if (args.has("tolerance")) {
         auto tol = args.number("tolerance");
-        if (!tol || *tol < 0) {
-            std::fprintf(stderr, "esper verify-reference: --tolerance needs a number >= 0\n");
-            return 2;
-        }
+        if (!tol || *tol < 0)
+            return report("verify-reference", "--tolerance needs a number >= 0", 2);
         options.tolerance = *tol;
     }
-    auto report = verifyReference(args.positional()[0], options);
-    if (!report) {
-        std::fprintf(stderr, "esper verify-reference: %s\n", report.error().c_str());
-        return 2;
-    }
+    auto result = verifyReference(args.positional()[0], options);
+    if (!result) return report("verify-reference", result.error(), 2);
     if (args.has("json")) {
-        std::printf("%s\n", report->toJson().c_str());
+        std::printf("%s\n", result->toJson().c_str());
     } else {
-        std::printf("%s model on %s\n", report->family.c_str(), report->device.c_str());
-        for (const auto& c : report->checks) {
+        std::printf("%s model on %s\n", result->family.c_str(), result->device.c_str());
+        for (const auto& c : result->checks) {
             if (c.isTokens)
                 std::printf("  %-20s tokens %s (%lld of %lld differ)\n", c.name.c_str(),
                             c.mismatches == 0 ? "match" : "DIFFER", (long long)c.mismatches,
@@ -61,9 +48,9 @@ int runVerifyReference(int argc, char** argv) {
                 std::printf("  %-20s max |diff| %.3e  (tolerance %.1e)  %s\n", c.name.c_str(),
                             c.maxAbsDiff, c.tolerance, c.passed ? "ok" : "FAIL");
         }
-        std::printf("%s\n", report->passed() ? "PASS" : "FAIL");
+        std::printf("%s\n", result->passed() ? "PASS" : "FAIL");
     }
-    return report->passed() ? 0 : 1;
+    return result->passed() ? 0 : 1;
 }
 
 } // namespace esper::cli
