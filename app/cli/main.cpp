@@ -11,17 +11,19 @@ struct Verb {
     const char* name;
     int (*run)(int, char**);
     const char* summary;
+    bool runsModels; // worth a re-execution to pick OpenBLAS's kernels (blas_tuning.h)
 };
 
 const Verb kVerbs[] = {
     {"verify-reference", esper::cli::runVerifyReference,
-     "check a model folder against a reference io.safetensors"},
-    {"tokenize", esper::cli::runTokenize, "print token ids (GPT-2, CLIP, sentencepiece)"},
+     "check a model folder against a reference io.safetensors", true},
+    {"tokenize", esper::cli::runTokenize, "print token ids (GPT-2, CLIP, sentencepiece)", false},
 #ifdef ESPER_WITH_MEDIA
-    {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing"},
+    {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing",
+     false},
 #endif
-    {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set"},
-    {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding"},
+    {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set", false},
+    {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding", true},
 };
 
 void usage(FILE* out) {
@@ -35,14 +37,16 @@ void usage(FILE* out) {
 } // namespace
 
 int main(int argc, char** argv) {
-    esper::ensureBlasCoreType(argv);
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
         !std::strcmp(argv[1], "help")) {
         usage(stdout);
         return argc < 2 ? 2 : 0;
     }
-    for (const auto& v : kVerbs)
-        if (std::string(argv[1]) == v.name) return v.run(argc, argv);
+    for (const auto& v : kVerbs) {
+        if (std::string(argv[1]) != v.name) continue;
+        if (v.runsModels) esper::ensureBlasCoreType(argv);
+        return v.run(argc, argv);
+    }
     std::fprintf(stderr, "esper: unknown verb '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

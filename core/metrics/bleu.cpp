@@ -35,17 +35,19 @@ std::array<MetricResult, 4> bleu(const EvalSet& set) {
         results[k].name = "Bleu_" + std::to_string(k + 1);
     std::array<double, kOrders> totalCorrect{}, totalGuess{};
     double totalTest = 0, totalRef = 0;
+    NgramVocabulary vocab;
+    std::unordered_map<int, int> refMax;
     for (const auto& item : set) {
-        std::unordered_map<std::string, int> refMax;
+        refMax.clear();
         std::vector<int> refLens;
         for (const auto& r : item.references) {
-            const auto words = splitWhitespace(r);
-            refLens.push_back(static_cast<int>(words.size()));
-            for (const auto& [key, n] : countNgrams(words, kOrders).entries)
-                refMax[key] = std::max(refMax[key], n);
+            refLens.push_back(static_cast<int>(splitWhitespace(r).size()));
+            for (const auto& [id, n] : countNgrams(r, kOrders, vocab).entries) {
+                int& best = refMax[id];
+                best = std::max(best, n);
+            }
         }
-        const auto words = splitWhitespace(item.candidate);
-        const int testLen = static_cast<int>(words.size());
+        const int testLen = static_cast<int>(splitWhitespace(item.candidate).size());
         // min((|l - c|, l)): the closest length, the shorter one on a tie.
         int refLen = refLens.empty() ? 0 : refLens[0];
         for (int l : refLens)
@@ -53,11 +55,9 @@ std::array<MetricResult, 4> bleu(const EvalSet& set) {
                 (std::abs(l - testLen) == std::abs(refLen - testLen) && l < refLen))
                 refLen = l;
         std::array<double, kOrders> correct{}, guess{};
-        const auto counts = countNgrams(words, kOrders);
-        for (size_t i = 0; i < counts.entries.size(); ++i) {
-            auto it = refMax.find(counts.entries[i].first);
-            correct[counts.order(i) - 1] +=
-                std::min(it == refMax.end() ? 0 : it->second, counts.entries[i].second);
+        for (const auto& [id, n] : countNgrams(item.candidate, kOrders, vocab).entries) {
+            auto it = refMax.find(id);
+            correct[vocab.order(id) - 1] += std::min(it == refMax.end() ? 0 : it->second, n);
         }
         for (int k = 0; k < kOrders; ++k) {
             guess[k] = std::max(0, testLen - k);

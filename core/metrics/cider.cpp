@@ -4,7 +4,6 @@
 
 #include <array>
 #include <cmath>
-#include <unordered_map>
 #include <unordered_set>
 
 namespace esper {
@@ -14,23 +13,19 @@ constexpr int kOrders = 4;
 constexpr double kSigma = 6.0;
 
 struct TfIdf {
-    std::array<std::vector<std::pair<const std::string*, double>>, kOrders> terms; // in order
-    std::array<std::unordered_map<std::string, double>, kOrders> lookup;
+    std::array<std::vector<std::pair<int, double>>, kOrders> terms; // first-occurrence order
     std::array<double, kOrders> norm{};
     int length = 0; // bigram occurrences: the code's length quirk
 };
 
-TfIdf vectorize(const NgramCounts& counts, const std::unordered_map<std::string, int>& df,
+TfIdf vectorize(const NgramCounts& counts, const NgramVocabulary& vocab, const std::vector<int>& df,
                 double logImages) {
     TfIdf v;
-    for (size_t i = 0; i < counts.entries.size(); ++i) {
-        const auto& [key, tf] = counts.entries[i];
-        const int n = counts.order(i) - 1;
-        auto it = df.find(key);
-        const double idf = logImages - std::log(std::max(1.0, it == df.end() ? 0.0 : it->second));
-        const double value = static_cast<double>(tf) * idf;
-        v.terms[n].emplace_back(&key, value);
-        v.lookup[n][key] = value;
+    for (const auto& [id, tf] : counts.entries) {
+        const int n = vocab.order(id) - 1;
+        const double docs = static_cast<size_t>(id) < df.size() ? df[id] : 0.0;
+        const double value = static_cast<double>(tf) * (logImages - std::log(std::max(1.0, docs)));
+        v.terms[n].emplace_back(id, value);
         v.norm[n] += std::pow(value, 2);
         if (n == 1) v.length += tf;
     }
@@ -43,39 +38,48 @@ TfIdf vectorize(const NgramCounts& counts, const std::unordered_map<std::string,
 
 MetricResult ciderD(const EvalSet& set) {
     MetricResult result{"CIDEr", 0, {}};
+    NgramVocabulary vocab;
     std::vector<std::vector<NgramCounts>> refs;
-    std::unordered_map<std::string, int> df;
+    std::vector<int> df;
+    std::unordered_set<int> seen;
     for (const auto& item : set) {
         refs.emplace_back();
-        std::unordered_set<std::string> seen;
+        seen.clear();
         for (const auto& r : item.references) {
-            refs.back().push_back(countNgrams(splitWhitespace(r), kOrders));
-            for (const auto& [key, n] : refs.back().back().entries)
-                seen.insert(key);
+            refs.back().push_back(countNgrams(r, kOrders, vocab));
+            for (const auto& [id, n] : refs.back().back().entries)
+                seen.insert(id);
         }
-        for (const auto& key : seen)
-            ++df[key];
+        df.resize(vocab.size(), 0);
+        for (int id : seen)
+            ++df[id];
     }
     const double logImages = std::log(static_cast<double>(set.size()));
+    // The reference's values by n-gram id, filled and cleared per reference.
+    std::vector<double> refValue;
     double sum = 0;
     for (size_t i = 0; i < set.size(); ++i) {
-        const NgramCounts candCounts = countNgrams(splitWhitespace(set[i].candidate), kOrders);
-        const TfIdf cand = vectorize(candCounts, df, logImages);
+        const TfIdf cand =
+            vectorize(countNgrams(set[i].candidate, kOrders, vocab), vocab, df, logImages);
+        refValue.resize(vocab.size(), 0.0);
         std::array<double, kOrders> score{};
         for (const auto& refCounts : refs[i]) {
-            const TfIdf ref = vectorize(refCounts, df, logImages);
+            const TfIdf ref = vectorize(refCounts, vocab, df, logImages);
+            for (const auto& terms : ref.terms)
+                for (const auto& [id, value] : terms)
+                    refValue[id] = value;
             const double delta = static_cast<double>(cand.length - ref.length);
             for (int n = 0; n < kOrders; ++n) {
                 double val = 0;
-                for (const auto& [key, value] : cand.terms[n]) {
-                    auto it = ref.lookup[n].find(*key);
-                    const double r = it == ref.lookup[n].end() ? 0.0 : it->second;
-                    val += std::min(value, r) * r;
-                }
+                for (const auto& [id, value] : cand.terms[n])
+                    val += std::min(value, refValue[id]) * refValue[id];
                 if (cand.norm[n] != 0 && ref.norm[n] != 0) val /= (cand.norm[n] * ref.norm[n]);
                 val *= std::pow(M_E, -(delta * delta) / (2 * kSigma * kSigma));
                 score[n] += val;
             }
+            for (const auto& terms : ref.terms)
+                for (const auto& [id, value] : terms)
+                    refValue[id] = 0.0;
         }
         double mean = 0;
         for (double s : score)

@@ -5,6 +5,8 @@
 #include "metrics/rouge.h"
 
 #include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace esper {
 
@@ -19,8 +21,12 @@ Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& ori
         return fail(origin + ": expected an object with \"refs\" {image: [captions]}");
     if (!j.contains("cands") || !j["cands"].is_object())
         return fail(origin + ": expected \"cands\" {image: caption}");
-    const auto& cands = j["cands"];
+    // ordered_json looks keys up linearly: index the candidates once.
+    std::unordered_map<std::string, const nlohmann::ordered_json*> cands;
+    for (auto it = j["cands"].begin(); it != j["cands"].end(); ++it)
+        cands.emplace(it.key(), &it.value());
     EvalSet set;
+    std::unordered_set<std::string> ids;
     for (auto it = j["refs"].begin(); it != j["refs"].end(); ++it) {
         EvalItem item;
         item.id = it.key();
@@ -31,16 +37,18 @@ Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& ori
             if (!r.is_string()) return fail(where + " holds a value that is not a string");
             item.references.push_back(r.get<std::string>());
         }
-        if (!cands.contains(item.id))
+        auto cand = cands.find(item.id);
+        if (cand == cands.end())
             return fail(origin + ": cands has no caption for image \"" + item.id + "\"");
-        if (!cands[item.id].is_string())
+        if (!cand->second->is_string())
             return fail(origin + ": cands[\"" + item.id + "\"] must be one caption (a string)");
-        item.candidate = cands[item.id].get<std::string>();
+        item.candidate = cand->second->get<std::string>();
+        ids.insert(item.id);
         set.push_back(std::move(item));
     }
-    for (auto it = cands.begin(); it != cands.end(); ++it)
-        if (!j["refs"].contains(it.key()))
-            return fail(origin + ": cands has image \"" + it.key() + "\" that refs lacks");
+    for (const auto& [id, value] : cands)
+        if (!ids.count(id))
+            return fail(origin + ": cands has image \"" + id + "\" that refs lacks");
     if (set.empty()) return fail(origin + ": the set has no images");
     return set;
 }
@@ -55,9 +63,16 @@ std::string metricsToJson(const EvalSet& set, const std::vector<MetricResult>& r
     for (const auto& r : results)
         j[r.name] = r.corpus;
     nlohmann::ordered_json per = nlohmann::ordered_json::object();
-    for (size_t i = 0; i < set.size(); ++i)
+    auto& images = per.get_ref<nlohmann::ordered_json::object_t&>();
+    images.reserve(set.size());
+    for (size_t i = 0; i < set.size(); ++i) {
+        nlohmann::ordered_json scores;
         for (const auto& r : results)
-            per[set[i].id][r.name] = r.perImage[i];
+            scores[r.name] = r.perImage[i];
+        // Ids are unique (they are the keys of "refs"); appending skips ordered_map's linear
+        // search for an existing key.
+        images.emplace_back(set[i].id, std::move(scores));
+    }
     j["per_image"] = per;
     return j.dump(2);
 }
