@@ -1,5 +1,6 @@
 #include "bench/engine_bench.h"
 
+#include "bench/metrics_bench.h"
 #include "models/causal_lm.h"
 #include "models/clip.h"
 #include "models/gpt2.h"
@@ -98,6 +99,12 @@ Result<std::string> runEngineBench(const BenchOptions& options) {
         j["torch_threads"] = at::get_num_threads();
         if (options.gpt2) j["gpt2"] = benchGpt2(compute.value(), options);
         if (options.clip) j["clip"] = benchClip(compute.value(), options);
+        if (options.metrics) {
+            const auto m = benchTextMetrics(5000, 5, options.repeats);
+            j["metrics"] = {{"images", m.images},      {"references_per_image", m.references},
+                            {"bleu_ms", m.bleuMs},     {"rouge_l_ms", m.rougeMs},
+                            {"cider_d_ms", m.ciderMs}, {"total_ms", m.totalMs()}};
+        }
         return j.dump(2);
     } catch (const c10::Error& e) {
         return fail("benchmark failed: " + std::string(e.what_without_backtrace()));

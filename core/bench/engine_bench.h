@@ -12,6 +12,7 @@ struct BenchOptions {
     std::string dtype = "fp32";
     bool gpt2 = true;
     bool clip = true;
+    bool metrics = true;
     int decodeSteps = 20;
     int repeats = 3;
 };
