@@ -2,6 +2,7 @@
 
 #include "metrics/bleu.h"
 #include "metrics/cider.h"
+#include "metrics/ptb_tokenizer.h"
 #include "metrics/rouge.h"
 
 #include <nlohmann/json.hpp>
@@ -51,6 +52,22 @@ Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& ori
             return fail(origin + ": cands has image \"" + id + "\" that refs lacks");
     if (set.empty()) return fail(origin + ": the set has no images");
     return set;
+}
+
+void ptbTokenizeSet(EvalSet& set) {
+    std::vector<std::string> refs, cands;
+    for (const auto& item : set) {
+        refs.insert(refs.end(), item.references.begin(), item.references.end());
+        cands.push_back(item.candidate);
+    }
+    const auto refTokens = cocoTokenizeBatch(refs);
+    const auto candTokens = cocoTokenizeBatch(cands);
+    size_t r = 0;
+    for (size_t i = 0; i < set.size(); ++i) {
+        for (auto& ref : set[i].references)
+            ref = refTokens[r++];
+        set[i].candidate = candTokens[i];
+    }
 }
 
 std::vector<MetricResult> computeTextMetrics(const EvalSet& set) {

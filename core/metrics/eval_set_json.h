@@ -11,6 +11,9 @@
 namespace esper {
 
 Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& origin);
+// Tokenises every reference and candidate as the COCO toolkit does (references and candidates
+// in two separate batches, as its two Java runs see them).
+void ptbTokenizeSet(EvalSet& set);
 // {Bleu_1..Bleu_4, ROUGE_L, CIDEr, per_image: {image: {...}}} at full precision.
 std::string metricsToJson(const EvalSet& set, const std::vector<MetricResult>& results);
 // BLEU-1..4, ROUGE-L and CIDEr-D in pycocoevalcap's order.

@@ -5,7 +5,9 @@
 #include "metrics/bleu.h"
 #include "metrics/cider.h"
 #include "metrics/eval_set_json.h"
+#include "metrics/ptb_tokenizer.h"
 #include "metrics/rouge.h"
+#include "text/unicode.h"
 #include "util/file_util.h"
 
 #include <QDir>
@@ -53,6 +55,64 @@ private slots:
                          qPrintable(name + " image " + order[i].toString()));
             }
         }
+    }
+
+    void ptbTokenizationMatchesTheJavaTool() {
+        auto text = readTextFile(
+            (esper::test::referenceDir() + "/metrics/ptb_tokenizer_cases.json").toStdString());
+        QVERIFY(text.ok());
+        const auto cases = QJsonDocument::fromJson(QByteArray::fromStdString(text.value()))
+                               .object()["cases"]
+                               .toArray();
+        QVERIFY(cases.size() >= 15);
+        std::vector<std::string> inputs;
+        for (const auto& c : cases) {
+            const auto o = c.toObject();
+            inputs.push_back(o["input"].toString().toStdString());
+            std::string javaLine; // the tool's own output line, before the wrapper's filter
+            for (const auto& t : ptbTokenize(inputs.back()))
+                javaLine += (javaLine.empty() ? "" : " ") + unicode::lower(t);
+            QCOMPARE(QString::fromStdString(javaLine), o["java_output_line"].toString());
+            QCOMPARE(QString::fromStdString(cocoTokenize(inputs.back())),
+                     o["pycocoevalcap_tokenized"].toString());
+        }
+        const auto batch = cocoTokenizeBatch(inputs);
+        for (int i = 0; i < cases.size(); ++i)
+            QCOMPARE(QString::fromStdString(batch[size_t(i)]),
+                     cases[i].toObject()["pycocoevalcap_tokenized"].toString());
+    }
+
+    void ptbTokenizedSetScoresLikeHandTokenizedText() {
+        EvalSet raw{
+            {"1", {"A man riding a wave.", "A surfer's big wave!"}, "A man surfing, a wave."},
+            {"2", {"Two dogs (brown) play."}, "Two dogs playing."}};
+        const EvalSet tokenized{
+            {"1", {"a man riding a wave", "a surfer 's big wave"}, "a man surfing a wave"},
+            {"2", {"two dogs -lrb- brown -rrb- play"}, "two dogs playing"}};
+        ptbTokenizeSet(raw);
+        for (size_t i = 0; i < raw.size(); ++i) {
+            QCOMPARE(raw[i].references, tokenized[i].references);
+            QCOMPARE(raw[i].candidate, tokenized[i].candidate);
+        }
+        const auto a = computeTextMetrics(raw), b = computeTextMetrics(tokenized);
+        for (size_t m = 0; m < a.size(); ++m)
+            QCOMPARE(a[m].corpus, b[m].corpus);
+    }
+
+    void ptbSpecBehaviours() {
+        QCOMPARE(cocoTokenize("A (red) double-decker bus, 50% off!"),
+                 std::string("a -lrb- red -rrb- double-decker bus 50 % off"));
+        QCOMPARE(cocoTokenize("½ a cup :) e.g. this"), std::string("1/2 a cup :-rrb- e.g. this"));
+        QCOMPARE(cocoTokenize("It said \"hi\" \u2014 then left"),
+                 std::string("it said hi then left"));
+        QCOMPARE(cocoTokenize("multi\nline"), std::string("multi line"));
+    }
+
+    void ptbLineBreakQuirkShiftsLaterCaptions() {
+        size_t broken = 0;
+        const auto out = cocoTokenizeBatch({"a cat\rsits", "a dog", "a bird"}, &broken);
+        QCOMPARE(broken, size_t(1));
+        QCOMPARE(out, (std::vector<std::string>{"a cat", "sits", "a dog"}));
     }
 
     void singleImageCiderIsZero() {
