@@ -22,6 +22,10 @@ const Verb kVerbs[] = {
     {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing",
      false},
 #endif
+    {"eval", esper::cli::runEval,
+     "score captions against a dataset's references (BLEU, ROUGE-L, "
+     "CIDEr-D, METEOR, SPICE)",
+     false},
     {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set", false},
     {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding", true},
 };

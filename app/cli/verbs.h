@@ -7,6 +7,7 @@ int runTokenize(int argc, char** argv);
 int runVerifyReference(int argc, char** argv);
 int runBench(int argc, char** argv);
 int runMetrics(int argc, char** argv);
+int runEval(int argc, char** argv);
 #ifdef ESPER_WITH_MEDIA
 int runPreprocess(int argc, char** argv);
 #endif
