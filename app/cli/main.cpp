@@ -1,4 +1,3 @@
-#include "blas_tuning.h"
 #include "verbs.h"
 
 #include <cstdio>
@@ -11,23 +10,20 @@ struct Verb {
     const char* name;
     int (*run)(int, char**);
     const char* summary;
-    bool runsModels; // worth a re-execution to pick OpenBLAS's kernels (blas_tuning.h)
 };
 
 const Verb kVerbs[] = {
     {"verify-reference", esper::cli::runVerifyReference,
-     "check a model folder against a reference io.safetensors", true},
-    {"tokenize", esper::cli::runTokenize, "print token ids (GPT-2, CLIP, sentencepiece)", false},
+     "check a model folder against a reference io.safetensors"},
+    {"tokenize", esper::cli::runTokenize, "print token ids (GPT-2, CLIP, sentencepiece)"},
 #ifdef ESPER_WITH_MEDIA
-    {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing",
-     false},
+    {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing"},
 #endif
     {"eval", esper::cli::runEval,
      "score captions against a dataset's references (BLEU, ROUGE-L, "
-     "CIDEr-D, METEOR, SPICE)",
-     false},
-    {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set", false},
-    {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding", true},
+     "CIDEr-D, METEOR, SPICE, CLIP-S)"},
+    {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set"},
+    {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding"},
 };
 
 void usage(FILE* out) {
@@ -48,7 +44,6 @@ int main(int argc, char** argv) {
     }
     for (const auto& v : kVerbs) {
         if (std::string(argv[1]) != v.name) continue;
-        if (v.runsModels) esper::ensureBlasCoreType(argv);
         return v.run(argc, argv);
     }
     std::fprintf(stderr, "esper: unknown verb '%s'\n\n", argv[1]);

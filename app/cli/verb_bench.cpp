@@ -1,6 +1,8 @@
 #include "args.h"
 #include "verbs.h"
 
+#include "blas_tuning.h"
+
 #include "bench/engine_bench.h"
 
 #include <cstdio>
@@ -26,6 +28,7 @@ int runBench(int argc, char** argv) {
     const std::string only = args.get("only");
     if (!only.empty() && only != "gpt2" && only != "clip" && only != "metrics")
         return report("bench", "--only takes gpt2, clip or metrics", 2, kHelp);
+    ensureBlasCoreType(argv); // models run from here on
     BenchOptions options;
     options.device = args.get("device", "cpu");
     options.dtype = args.get("dtype", "fp32");

@@ -1,10 +1,15 @@
 #include "args.h"
 #include "verbs.h"
 
+#include "blas_tuning.h"
+
 #include "datasets/caption_dataset.h"
 #include "metrics/dataset_eval.h"
 #include "text/gpt2_tokenizer.h"
 #include "util/file_util.h"
+#ifdef ESPER_WITH_MEDIA
+#include "image_decoder.h"
+#endif
 
 #include <cstdio>
 
@@ -29,6 +34,11 @@ const char* kHelp =
     "  --meteor-jar FILE        meteor-1.5.jar (needs Java)\n"
     "  --spice-jar FILE         spice-1.0.jar (needs Java and its lib/ folder)\n"
     "  --java PATH              the Java runtime (default: java on PATH)\n"
+    "  --clip DIR               also CLIP-S and RefCLIP-S with this CLIP model folder (its\n"
+    "                           tokenizer files beside it, or --clip-tokenizer DIR)\n"
+    "  --images DIR             where the references' relative image paths start\n"
+    "  --photo-prefix           prefix captions with \"A photo depicts \" as clipscore.py does\n"
+    "  --device cpu|cuda[:N]    where CLIP runs\n"
     "  --per-image FILE.jsonl   also write every image's scores\n"
     "  --json                   print JSON instead of the table\n";
 } // namespace
@@ -49,6 +59,11 @@ int runEval(int argc, char** argv) {
                                     {"spice-jar"},
                                     {"java"},
                                     {"per-image"},
+                                    {"clip"},
+                                    {"clip-tokenizer"},
+                                    {"images"},
+                                    {"photo-prefix", false},
+                                    {"device"},
                                     {"json", false}},
                                    0))
         return *stop;
@@ -87,6 +102,22 @@ int runEval(int argc, char** argv) {
     options.meteor = args.has("meteor-jar");
     options.spice = args.has("spice-jar");
 
+    std::unique_ptr<ClipScorer> clip;
+    if (args.has("clip")) {
+#ifdef ESPER_WITH_MEDIA
+        ensureBlasCoreType(argv); // CLIP runs from here on
+        auto scorer = ClipScorer::load(args.get("clip"), args.get("clip-tokenizer"),
+                                       args.get("device", "cpu"));
+        if (!scorer) return report("eval", scorer.error(), 2);
+        clip = std::move(scorer.value());
+        options.clip = clip.get();
+        options.loadImage = [](const std::string& path) { return media::decodeImageFile(path); };
+        options.imageRoot = args.get("images");
+        options.photoPrefix = args.has("photo-prefix");
+#else
+        return report("eval", "--clip needs image decoding, which this engine-only build lacks", 2);
+#endif
+    }
     auto result = evaluateDatasets(refs.value(), cands.value(), options);
     if (!result) return report("eval", result.error(), 1);
     if (args.has("per-image"))

@@ -1,6 +1,8 @@
 #include "args.h"
 #include "verbs.h"
 
+#include "blas_tuning.h"
+
 #include "verify/reference_check.h"
 
 #include <cstdio>
@@ -23,6 +25,7 @@ int runVerifyReference(int argc, char** argv) {
                                    {{"io"}, {"device"}, {"dtype"}, {"tolerance"}, {"json", false}},
                                    1, "give exactly one MODEL_DIR"))
         return *stop;
+    ensureBlasCoreType(argv); // models run from here on
     ReferenceOptions options;
     options.ioPath = args.get("io");
     options.device = args.get("device", "cpu");

@@ -1,4 +1,5 @@
-// One function per `esper` verb; each returns the process exit code.
+// One function per `esper` verb; each returns the process exit code. A verb about to run models
+// calls ensureBlasCoreType(argv) first (blas_tuning.h), which may restart the process once.
 #pragma once
 
 namespace esper::cli {

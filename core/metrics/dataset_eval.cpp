@@ -63,9 +63,11 @@ Result<Evaluation> evaluateDatasets(const CaptionDataset& refs, const CaptionDat
         return fail("no candidate caption matches an image of the references (" +
                     std::to_string(e.unmatchedCandidates) + " unmatched)");
 
+    const std::filesystem::path root = options.imageRoot.empty() ? refs.baseDir : options.imageRoot;
     for (const auto& style : styles) {
         StyleEvaluation s;
         s.style = style;
+        std::vector<std::string> imagePaths;
         for (size_t i = 0; i < refs.records.size(); ++i) {
             const auto& r = refs.records[i];
             if (!matched[i] || !matched[i]->candidates.count(style)) continue;
@@ -77,10 +79,29 @@ Result<Evaluation> evaluateDatasets(const CaptionDataset& refs, const CaptionDat
                 for (auto& ref : item.references)
                     ref = options.truncateReference(ref);
             s.set.push_back(std::move(item));
+            const std::string& path = r.imagePath.empty() ? matched[i]->imagePath : r.imagePath;
+            imagePaths.push_back(std::filesystem::path(path).is_absolute() || path.empty()
+                                     ? path
+                                     : (root / path).string());
         }
         if (s.set.empty()) continue;
+        const EvalSet raw = s.set;
         if (options.ptb) ptbTokenizeSet(s.set);
         s.metrics = computeTextMetrics(s.set);
+        if (options.clip && options.loadImage) {
+            auto clip = scoreDataset(*options.clip, raw, imagePaths, options.loadImage,
+                                     options.photoPrefix);
+            if (!clip) {
+                s.notComputed["CLIP-S"] = "CLIP-S not computed: " + clip.error();
+            } else {
+                s.metrics.push_back(clip->clipS);
+                if (!clip->refClipS.perImage.empty()) s.metrics.push_back(clip->refClipS);
+                if (clip->failedImages)
+                    s.notComputed["CLIP-S (some images)"] =
+                        std::to_string(clip->failedImages) +
+                        " image(s) could not be read and have no CLIP-S: " + clip->firstError;
+            }
+        }
         for (auto [enabled, name, run] : {std::tuple{options.meteor, "METEOR", &meteor},
                                           std::tuple{options.spice, "SPICE", &spice}}) {
             if (!enabled) continue;
@@ -109,7 +130,7 @@ std::string evaluationTable(const Evaluation& e) {
     std::snprintf(buf, sizeof buf, "%-14s %7s", "style", "images");
     out += buf;
     for (const auto& c : columns) {
-        std::snprintf(buf, sizeof buf, " %8s", c.c_str());
+        std::snprintf(buf, sizeof buf, " %9s", c.c_str());
         out += buf;
     }
     out += "\n";
@@ -120,9 +141,9 @@ std::string evaluationTable(const Evaluation& e) {
             auto it = std::find_if(s.metrics.begin(), s.metrics.end(),
                                    [&](const MetricResult& m) { return m.name == c; });
             if (it == s.metrics.end())
-                std::snprintf(buf, sizeof buf, " %8s", "-");
+                std::snprintf(buf, sizeof buf, " %9s", "-");
             else
-                std::snprintf(buf, sizeof buf, " %8.4f", it->corpus);
+                std::snprintf(buf, sizeof buf, " %9.4f", it->corpus);
             out += buf;
         }
         out += "\n";

@@ -5,6 +5,7 @@
 #include "datasets/caption_dataset.h"
 #include "metrics/eval_set.h"
 #include "metrics/java_metrics.h"
+#include "scoring/dataset_clip_score.h"
 
 #include <functional>
 #include <map>
@@ -21,6 +22,11 @@ struct EvalOptions {
     std::function<std::string(const std::string&)> truncateReference;
     bool meteor = false, spice = false;
     JavaTools java;
+    // CLIP-S / RefCLIP-S on the raw captions, when a scorer and an image decoder are given.
+    ClipScorer* clip = nullptr;
+    ImageLoader loadImage;
+    std::string imageRoot;    // where relative image paths start (default: the references')
+    bool photoPrefix = false; // clipscore.py's "A photo depicts " (ESPER scores without it)
 };
 
 struct StyleEvaluation {

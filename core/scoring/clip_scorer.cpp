@@ -1,0 +1,178 @@
+#include "scoring/clip_scorer.h"
+
+#include "image/clip_preprocess.h"
+#include "models/clip.h"
+#include "text/clip_tokenizer.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <c10/util/Exception.h>
+#include <cmath>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+namespace esper {
+namespace {
+
+constexpr size_t kCacheCapacity = 4096; // 4096 x 512 floats: 8 MB
+
+Embedding toEmbedding(const at::Tensor& row) {
+    const at::Tensor f = row.to(at::kCPU, at::kFloat).contiguous();
+    return Embedding(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+}
+
+at::Tensor normalise(const at::Tensor& x) {
+    return x / x.norm(2, -1, true);
+}
+
+} // namespace
+
+struct ClipScorer::Impl {
+    std::unique_ptr<ClipModel> model;
+    std::unique_ptr<ClipTokenizer> tokenizer;
+    ClipPreprocessConfig preprocess;
+    mutable std::mutex mutex; // guards the cache
+    std::list<std::pair<std::string, Embedding>> lru;
+    std::unordered_map<std::string, std::list<std::pair<std::string, Embedding>>::iterator> byKey;
+
+    void remember(const std::string& key, const Embedding& e) {
+        std::lock_guard lock(mutex);
+        if (byKey.count(key)) return;
+        lru.emplace_front(key, e);
+        byKey[key] = lru.begin();
+        if (lru.size() > kCacheCapacity) {
+            byKey.erase(lru.back().first);
+            lru.pop_back();
+        }
+    }
+};
+
+ClipScorer::ClipScorer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ClipScorer::~ClipScorer() = default;
+
+Result<std::unique_ptr<ClipScorer>> ClipScorer::load(const std::string& modelDir,
+                                                     const std::string& tokenizerDir,
+                                                     const std::string& device,
+                                                     const std::string& dtype) {
+    try {
+        configureThreads();
+        auto options = parseComputeOptions(device, dtype);
+        if (!options) return fail(options.error());
+        auto impl = std::make_unique<Impl>();
+        auto model = ClipModel::load(modelDir, options.value());
+        if (!model) return fail(model.error());
+        impl->model = std::move(model.value());
+        auto tok = ClipTokenizer::fromDirectory(tokenizerDir.empty() ? modelDir : tokenizerDir);
+        if (!tok) return fail(tok.error());
+        impl->tokenizer = std::move(tok.value());
+        if (static_cast<int64_t>(impl->tokenizer->vocabSize()) != impl->model->config().vocabSize)
+            return fail("the CLIP tokenizer has " + std::to_string(impl->tokenizer->vocabSize()) +
+                        " tokens but the model in '" + modelDir + "' expects " +
+                        std::to_string(impl->model->config().vocabSize));
+        impl->preprocess.size = static_cast<int>(impl->model->config().imageSize);
+        return std::unique_ptr<ClipScorer>(new ClipScorer(std::move(impl)));
+    } catch (const c10::Error& e) {
+        return fail("CLIP could not be loaded: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+std::optional<Embedding> ClipScorer::cachedImage(const std::string& key) const {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->byKey.find(key);
+    if (it == impl_->byKey.end()) return std::nullopt;
+    impl_->lru.splice(impl_->lru.begin(), impl_->lru, it->second);
+    return it->second->second;
+}
+
+Result<std::vector<Embedding>> ClipScorer::embedImages(const std::vector<const RgbImage*>& images,
+                                                       const std::vector<std::string>& keys) {
+    try {
+        c10::InferenceMode guard;
+        std::vector<Embedding> out(images.size());
+        std::vector<size_t> todo;
+        for (size_t i = 0; i < images.size(); ++i) {
+            if (i < keys.size() && !keys[i].empty())
+                if (auto hit = cachedImage(keys[i])) {
+                    out[i] = std::move(*hit);
+                    continue;
+                }
+            todo.push_back(i);
+        }
+        if (todo.empty()) return out;
+        const int64_t s = impl_->preprocess.size;
+        at::Tensor pixels = at::empty({static_cast<int64_t>(todo.size()), 3, s, s});
+        for (size_t n = 0; n < todo.size(); ++n) {
+            const auto values = clipPreprocess(*images[todo[n]], impl_->preprocess);
+            std::copy(values.begin(), values.end(), pixels[n].data_ptr<float>());
+        }
+        const at::Tensor features = normalise(impl_->model->encodeImage(pixels).features);
+        for (size_t n = 0; n < todo.size(); ++n) {
+            out[todo[n]] = toEmbedding(features[n]);
+            if (todo[n] < keys.size() && !keys[todo[n]].empty())
+                impl_->remember(keys[todo[n]], out[todo[n]]);
+        }
+        return out;
+    } catch (const c10::Error& e) {
+        return fail("CLIP image encoding failed: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+Result<std::vector<Embedding>> ClipScorer::embedTexts(const std::vector<std::string>& texts) {
+    try {
+        c10::InferenceMode guard;
+        if (texts.empty()) return std::vector<Embedding>{};
+        const int context = static_cast<int>(impl_->model->config().maxPositions);
+        std::vector<std::vector<int>> ids;
+        size_t longest = 0;
+        for (const auto& t : texts) {
+            ids.push_back(impl_->tokenizer->encodeForModel(t, context));
+            longest = std::max(longest, ids.back().size());
+        }
+        // Padded with end-of-text: pooling reads the first one, and the causal mask keeps what
+        // follows it from mattering.
+        at::Tensor batch =
+            at::full({static_cast<int64_t>(ids.size()), static_cast<int64_t>(longest)},
+                     impl_->tokenizer->endOfTextId(), at::kLong);
+        for (size_t i = 0; i < ids.size(); ++i)
+            for (size_t j = 0; j < ids[i].size(); ++j)
+                batch[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[i][j];
+        const at::Tensor features = normalise(impl_->model->encodeText(batch).features);
+        std::vector<Embedding> out;
+        for (int64_t i = 0; i < features.size(0); ++i)
+            out.push_back(toEmbedding(features[i]));
+        return out;
+    } catch (const c10::Error& e) {
+        return fail("CLIP text encoding failed: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+double ClipScorer::cosine(const Embedding& a, const Embedding& b) {
+    double dot = 0;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+        dot += double(a[i]) * b[i];
+    return dot;
+}
+
+ClipScore ClipScorer::combine(double cosine, std::optional<double> refCosine) {
+    ClipScore s;
+    s.cosine = cosine;
+    s.clipS = 2.5 * std::max(cosine, 0.0);
+    if (refCosine) {
+        // clipscore.py takes the harmonic mean without clamping the reference cosine.
+        s.refCosine = refCosine;
+        s.refClipS = 2 * s.clipS * *refCosine / (s.clipS + *refCosine);
+    }
+    return s;
+}
+
+size_t ClipScorer::cacheSize() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->lru.size();
+}
+
+int64_t ClipScorer::embeddingSize() const {
+    return impl_->model->config().projectionDim;
+}
+
+} // namespace esper
