@@ -42,6 +42,12 @@ struct CaptionDataset {
     // Index of imageId -> record position.
     const CaptionRecord* find(const std::string& imageId) const;
     std::map<std::string, size_t> index;
+    // The position of the record that describes the same image as `other` (from another
+    // dataset): the same image id, else the same file name. SIZE_MAX when none.
+    size_t matchImage(const CaptionRecord& other) const;
+
+private:
+    mutable std::map<std::string, size_t> byFileName_; // built on first use
 };
 
 // Reads FILE or FOLDER; Auto guesses the format from the extension and the JSON's keys.

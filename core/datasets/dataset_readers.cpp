@@ -372,6 +372,19 @@ const CaptionRecord* CaptionDataset::find(const std::string& imageId) const {
     return it == index.end() ? nullptr : &records[it->second];
 }
 
+size_t CaptionDataset::matchImage(const CaptionRecord& other) const {
+    auto it = index.find(other.imageId);
+    if (it != index.end()) return it->second;
+    if (byFileName_.empty())
+        for (size_t i = 0; i < records.size(); ++i)
+            if (!records[i].imagePath.empty())
+                byFileName_.emplace(fs::path(records[i].imagePath).filename().string(), i);
+    const std::string name =
+        fs::path(other.imagePath.empty() ? other.imageId : other.imagePath).filename().string();
+    auto b = byFileName_.find(name);
+    return b == byFileName_.end() ? SIZE_MAX : b->second;
+}
+
 Result<CaptionDataset> readDataset(const std::string& path, DatasetFormat format) {
     CaptionDataset d;
     d.source = path;

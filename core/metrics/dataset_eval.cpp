@@ -11,10 +11,6 @@
 namespace esper {
 namespace {
 
-std::string baseName(const std::string& path) {
-    return std::filesystem::path(path).filename().string();
-}
-
 // The references a candidate of `style` is scored against: that style's, else the plain ones.
 const std::vector<std::string>* referencesFor(const CaptionRecord& r, const std::string& style) {
     auto it = r.references.find(style);
@@ -31,21 +27,12 @@ std::string styleLabel(const std::string& style) {
 Result<Evaluation> evaluateDatasets(const CaptionDataset& refs, const CaptionDataset& cands,
                                     const EvalOptions& options) {
     // Candidates by reference position: matched by image id, else by file name.
-    std::map<std::string, size_t> byBaseName;
-    for (size_t i = 0; i < refs.records.size(); ++i)
-        if (!refs.records[i].imagePath.empty())
-            byBaseName.emplace(baseName(refs.records[i].imagePath), i);
     std::vector<const CaptionRecord*> matched(refs.records.size(), nullptr);
     Evaluation e;
     std::set<std::string> styles;
     for (const auto& c : cands.records) {
         if (c.candidates.empty()) continue;
-        auto it = refs.index.find(c.imageId);
-        size_t at = it != refs.index.end() ? it->second : SIZE_MAX;
-        if (at == SIZE_MAX) {
-            auto b = byBaseName.find(baseName(c.imagePath.empty() ? c.imageId : c.imagePath));
-            if (b != byBaseName.end()) at = b->second;
-        }
+        const size_t at = refs.matchImage(c);
         if (at == SIZE_MAX) {
             ++e.unmatchedCandidates;
             continue;

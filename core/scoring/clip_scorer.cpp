@@ -15,7 +15,7 @@
 namespace esper {
 namespace {
 
-constexpr size_t kCacheCapacity = 4096; // 4096 x 512 floats: 8 MB
+constexpr size_t kCacheCapacity = 4096; // raw features; 4096 x 512 floats: 8 MB
 
 Embedding toEmbedding(const at::Tensor& row) {
     const at::Tensor f = row.to(at::kCPU, at::kFloat).contiguous();
@@ -36,7 +36,8 @@ struct ClipScorer::Impl {
     std::list<std::pair<std::string, Embedding>> lru;
     std::unordered_map<std::string, std::list<std::pair<std::string, Embedding>>::iterator> byKey;
 
-    void remember(const std::string& key, const Embedding& e) {
+    std::optional<std::vector<float>> lookup(const std::string& key);
+    void remember(const std::string& key, const std::vector<float>& e) {
         std::lock_guard lock(mutex);
         if (byKey.count(key)) return;
         lru.emplace_front(key, e);
@@ -77,23 +78,29 @@ Result<std::unique_ptr<ClipScorer>> ClipScorer::load(const std::string& modelDir
     }
 }
 
-std::optional<Embedding> ClipScorer::cachedImage(const std::string& key) const {
+bool ClipScorer::hasCachedImage(const std::string& key) const {
     std::lock_guard lock(impl_->mutex);
-    auto it = impl_->byKey.find(key);
-    if (it == impl_->byKey.end()) return std::nullopt;
-    impl_->lru.splice(impl_->lru.begin(), impl_->lru, it->second);
+    return impl_->byKey.count(key) > 0;
+}
+
+std::optional<std::vector<float>> ClipScorer::Impl::lookup(const std::string& key) {
+    std::lock_guard lock(mutex);
+    auto it = byKey.find(key);
+    if (it == byKey.end()) return std::nullopt;
+    lru.splice(lru.begin(), lru, it->second);
     return it->second->second;
 }
 
-Result<std::vector<Embedding>> ClipScorer::embedImages(const std::vector<const RgbImage*>& images,
-                                                       const std::vector<std::string>& keys) {
+Result<std::vector<std::vector<float>>>
+ClipScorer::imageFeatures(const std::vector<const RgbImage*>& images,
+                          const std::vector<std::string>& keys) {
     try {
         c10::InferenceMode guard;
-        std::vector<Embedding> out(images.size());
+        std::vector<std::vector<float>> out(images.size());
         std::vector<size_t> todo;
         for (size_t i = 0; i < images.size(); ++i) {
             if (i < keys.size() && !keys[i].empty())
-                if (auto hit = cachedImage(keys[i])) {
+                if (auto hit = impl_->lookup(keys[i])) {
                     out[i] = std::move(*hit);
                     continue;
                 }
@@ -106,7 +113,7 @@ Result<std::vector<Embedding>> ClipScorer::embedImages(const std::vector<const R
             const auto values = clipPreprocess(*images[todo[n]], impl_->preprocess);
             std::copy(values.begin(), values.end(), pixels[n].data_ptr<float>());
         }
-        const at::Tensor features = normalise(impl_->model->encodeImage(pixels).features);
+        const at::Tensor features = impl_->model->encodeImage(pixels).features;
         for (size_t n = 0; n < todo.size(); ++n) {
             out[todo[n]] = toEmbedding(features[n]);
             if (todo[n] < keys.size() && !keys[todo[n]].empty())
@@ -116,6 +123,21 @@ Result<std::vector<Embedding>> ClipScorer::embedImages(const std::vector<const R
     } catch (const c10::Error& e) {
         return fail("CLIP image encoding failed: " + std::string(e.what_without_backtrace()));
     }
+}
+
+Result<std::vector<Embedding>> ClipScorer::embedImages(const std::vector<const RgbImage*>& images,
+                                                       const std::vector<std::string>& keys) {
+    auto features = imageFeatures(images, keys);
+    if (!features) return fail(features.error());
+    for (auto& f : features.value()) {
+        double norm = 0;
+        for (float v : f)
+            norm += double(v) * v;
+        norm = std::sqrt(norm);
+        for (float& v : f)
+            v = static_cast<float>(v / norm);
+    }
+    return features;
 }
 
 Result<std::vector<Embedding>> ClipScorer::embedTexts(const std::vector<std::string>& texts) {

@@ -31,11 +31,16 @@ public:
                                                     const std::string& dtype = "fp32");
     ~ClipScorer();
 
-    // Embeds images as one batch; entries with a non-empty key are cached under it and later
-    // served from the cache (keys name the image's content, e.g. path + modification time).
+    // CLIP's image features as the model outputs them (not normalised; ESPER's mapper reads
+    // these), one batch. Entries with a non-empty key are cached under it and later served from
+    // the cache (keys name the image's content, e.g. path + modification time).
+    Result<std::vector<std::vector<float>>>
+    imageFeatures(const std::vector<const RgbImage*>& images,
+                  const std::vector<std::string>& keys = {});
+    // The same, L2-normalised, for similarities.
     Result<std::vector<Embedding>> embedImages(const std::vector<const RgbImage*>& images,
                                                const std::vector<std::string>& keys = {});
-    std::optional<Embedding> cachedImage(const std::string& key) const;
+    bool hasCachedImage(const std::string& key) const;
     // Texts as one batch, truncated to the model's context as clip.tokenize(truncate=True) does.
     Result<std::vector<Embedding>> embedTexts(const std::vector<std::string>& texts);
 

@@ -68,7 +68,7 @@ private slots:
         const size_t before = scorer_->cacheSize();
         auto first = scorer_->embedImages({&a}, {"a.png@1"});
         QCOMPARE(scorer_->cacheSize(), before + 1);
-        QVERIFY(scorer_->cachedImage("a.png@1").has_value());
+        QVERIFY(scorer_->hasCachedImage("a.png@1"));
         // A different image under the same key is served from the cache: the key is the identity.
         const RgbImage other = pattern(33, 33, 4);
         auto second = scorer_->embedImages({&other}, {"a.png@1"});

@@ -1,0 +1,124 @@
+#include "bundle/bundle_manifest.h"
+
+#include "bundle/model_registry.h"
+#include "util/file_util.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace esper {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<ModelReference> resolve(const nlohmann::json& v, const std::string& what,
+                               const fs::path& bundleDir, const std::string& modelsDir,
+                               const std::string& origin) {
+    ModelReference ref;
+    std::string tokenizer;
+    if (v.is_string()) {
+        ref.spec = v.get<std::string>();
+    } else if (v.is_object() && v.contains("path") && v["path"].is_string()) {
+        ref.spec = v["path"].get<std::string>();
+        if (v.contains("tokenizer") && v["tokenizer"].is_string())
+            tokenizer = v["tokenizer"].get<std::string>();
+    } else {
+        return fail(origin + ": \"" + what + "\" must be a model id, a path, or {\"path\": ...}");
+    }
+    auto locate = [&](const std::string& spec) {
+        const fs::path p(spec);
+        if (p.is_absolute()) return p;
+        if (spec.rfind("./", 0) == 0 || spec.rfind("../", 0) == 0 || fs::exists(bundleDir / p))
+            return fs::weakly_canonical(bundleDir / p);
+        return fs::path(modelsDir) / p;
+    };
+    ref.path = locate(ref.spec).string();
+    ref.tokenizer = tokenizer.empty() ? ref.path : locate(tokenizer).string();
+    const char* role = what == "clip" ? "CLIP model" : "language model";
+    if (!fs::exists(fs::path(ref.path) / "config.json"))
+        return fail("The bundle '" + bundleDir.string() + "' needs the " + role + " '" + ref.spec +
+                    "', which is not at " + ref.path + ". " + howToGet(ref.spec, ref.path));
+    if (!fs::exists(fs::path(ref.path) / "model.safetensors"))
+        return fail("The " + std::string(role) + " at " + ref.path +
+                    " has no model.safetensors (only safetensors weights are read). " +
+                    howToGet(ref.spec, ref.path));
+    return ref;
+}
+
+} // namespace
+
+Result<BundleManifest> readBundleManifest(const std::string& dir, const std::string& modelsDir) {
+    const fs::path base = fs::absolute(dir);
+    const std::string origin = (base / "esper.json").string();
+    if (!fs::exists(base / "esper.json"))
+        return fail("'" + dir + "' is not an ESPER bundle: it has no esper.json");
+    auto text = readTextFile(origin);
+    if (!text) return fail(text.error());
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text.value());
+    } catch (const nlohmann::json::exception& e) {
+        return fail(origin + " is not valid JSON: " + e.what());
+    }
+    if (!j.is_object()) return fail(origin + " must hold a JSON object");
+    BundleManifest m;
+    m.dir = base.string();
+    const std::string models = modelsDir.empty() ? defaultModelsDir() : modelsDir;
+    try {
+        m.name = j.value("name", base.filename().string());
+        m.description = j.value("description", "");
+        for (const char* key : {"clip", "lm", "mapper"})
+            if (!j.contains(key)) return fail(origin + " lacks \"" + std::string(key) + "\"");
+        auto clip = resolve(j["clip"], "clip", base, models, origin);
+        if (!clip) return fail(clip.error());
+        m.clip = clip.value();
+        auto lm = resolve(j["lm"], "lm", base, models, origin);
+        if (!lm) return fail(lm.error());
+        m.lm = lm.value();
+        const fs::path mapper = base / j["mapper"].get<std::string>();
+        if (!fs::exists(mapper))
+            return fail("The bundle '" + dir + "' names mapper weights " + mapper.string() +
+                        ", which do not exist; the bundle is incomplete (copy it again, or "
+                        "train a mapper with `esper train`)");
+        m.mapperPath = mapper.string();
+        m.prefixLength = j.value("prefix_length", int64_t{10});
+        if (m.prefixLength < 1 || m.prefixLength > 512)
+            return fail(origin + ": prefix_length must be 1..512");
+        if (j.contains("styles")) m.styles = j["styles"].get<std::vector<std::string>>();
+        if (j.contains("decoding")) {
+            if (auto ok = applyDecodeJson(j["decoding"].dump(), m.decoding, origin + " decoding");
+                !ok)
+                return fail(ok.error());
+        }
+    } catch (const nlohmann::json::exception& e) {
+        return fail(origin + ": a field has the wrong type: " + e.what());
+    }
+    return m;
+}
+
+Result<void> writeBundleManifest(const BundleManifest& m, const std::string& dir) {
+    nlohmann::ordered_json j;
+    j["format"] = "esper-bundle";
+    j["version"] = 1;
+    j["name"] = m.name;
+    if (!m.description.empty()) j["description"] = m.description;
+    auto ref = [&](const ModelReference& r) {
+        nlohmann::ordered_json o;
+        o["path"] = r.spec;
+        if (!r.tokenizer.empty() && r.tokenizer != r.path) {
+            std::error_code ec;
+            const auto rel = fs::relative(r.tokenizer, dir, ec);
+            o["tokenizer"] = ec || rel.empty() ? r.tokenizer : "./" + rel.string();
+        }
+        return o;
+    };
+    j["clip"] = ref(m.clip);
+    j["lm"] = ref(m.lm);
+    j["mapper"] = fs::path(m.mapperPath).filename().string();
+    j["prefix_length"] = m.prefixLength;
+    j["styles"] = m.styles;
+    j["decoding"] = nlohmann::ordered_json::parse(decodeOptionsJson(m.decoding));
+    return writeFileAtomic((fs::path(dir) / "esper.json").string(), j.dump(2) + "\n");
+}
+
+} // namespace esper

@@ -1,0 +1,37 @@
+// An ESPER bundle: a folder whose esper.json names the CLIP model, the language model, the
+// mapper weights, the prefix length, the styles it was trained with and default decoding.
+#pragma once
+
+#include "decode/decode_options.h"
+#include "util/result.h"
+
+#include <string>
+#include <vector>
+
+namespace esper {
+
+struct ModelReference {
+    std::string spec;      // as written: a registry id ("gpt2") or a path ("./lm", "/models/x")
+    std::string path;      // resolved folder
+    std::string tokenizer; // folder of the tokenizer files (default: path)
+};
+
+struct BundleManifest {
+    std::string dir; // the bundle folder
+    std::string name;
+    std::string description;
+    ModelReference clip, lm;
+    std::string mapperPath;
+    int64_t prefixLength = 10;
+    std::vector<std::string> styles; // style ids or raw prompts the mapper was trained with
+    DecodeOptions decoding;
+};
+
+// Reads DIR/esper.json. Model references resolve to a path: absolute, relative to the bundle
+// ("./x" or an existing folder beside esper.json), else MODELS_DIR/<id>. When a piece is missing
+// the one error says which, where it was looked for, and how to get it.
+Result<BundleManifest> readBundleManifest(const std::string& dir,
+                                          const std::string& modelsDir = "");
+Result<void> writeBundleManifest(const BundleManifest& manifest, const std::string& dir);
+
+} // namespace esper

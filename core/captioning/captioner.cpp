@@ -1,0 +1,239 @@
+#include "captioning/captioner.h"
+
+#include "decode/prefix_decoder.h"
+#include "models/causal_lm.h"
+#include "models/mapper.h"
+#include "styles/style_presets.h"
+#include "text/gpt2_tokenizer.h"
+#include "text/sentencepiece_tokenizer.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <c10/util/Exception.h>
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+namespace esper {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+Result<std::unique_ptr<Tokenizer>> loadLmTokenizer(const ModelConfig& config,
+                                                   const std::string& dir) {
+    if (std::holds_alternative<LlamaConfig>(config)) {
+        auto t = SentencePieceTokenizer::load(dir + "/tokenizer.model");
+        if (!t) return fail(t.error());
+        return std::unique_ptr<Tokenizer>(std::move(t.value()));
+    }
+    auto t = Gpt2Tokenizer::fromDirectory(dir);
+    if (!t) return fail(t.error());
+    return std::unique_ptr<Tokenizer>(std::move(t.value()));
+}
+
+} // namespace
+
+CaptionStyle styleFromName(const std::string& nameOrPrompt) {
+    if (const auto* p = findStylePreset(nameOrPrompt)) return {p->id, p->prompt};
+    return {nameOrPrompt, nameOrPrompt};
+}
+
+struct Captioner::Impl {
+    BundleManifest bundle;
+    ComputeOptions compute;
+    std::unique_ptr<ClipScorer> scorer;
+    std::unique_ptr<CausalLm> lm;
+    std::unique_ptr<Tokenizer> tokenizer;
+    std::unique_ptr<Mapper> mapper;
+    std::string family;
+    int64_t lmParameters = 0;
+};
+
+Captioner::Captioner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Captioner::~Captioner() = default;
+
+Result<std::unique_ptr<Captioner>> Captioner::loadBundle(const std::string& dir,
+                                                         const std::string& modelsDir,
+                                                         const std::string& device,
+                                                         const std::string& dtype) {
+    auto manifest = readBundleManifest(dir, modelsDir);
+    if (!manifest) return fail(manifest.error());
+    return load(manifest.value(), device, dtype);
+}
+
+Result<std::unique_ptr<Captioner>>
+Captioner::load(const BundleManifest& bundle, const std::string& device, const std::string& dtype) {
+    try {
+        c10::InferenceMode guard;
+        configureThreads();
+        auto compute = parseComputeOptions(device, dtype);
+        if (!compute) return fail(compute.error());
+        auto impl = std::make_unique<Impl>();
+        impl->bundle = bundle;
+        impl->compute = compute.value();
+        auto scorer = ClipScorer::load(bundle.clip.path, bundle.clip.tokenizer, device, dtype);
+        if (!scorer) return fail(scorer.error());
+        impl->scorer = std::move(scorer.value());
+
+        auto config = readModelConfig(bundle.lm.path);
+        if (!config) return fail(config.error());
+        if (std::holds_alternative<ClipConfig>(config.value()))
+            return fail("the bundle's language model at " + bundle.lm.path + " is a CLIP model");
+        impl->family = familyName(config.value());
+        auto weights = FileWeights::open(bundle.lm.path + "/model.safetensors", impl->compute);
+        if (!weights) return fail(weights.error());
+        for (const auto& t : weights.value()->file().tensors())
+            impl->lmParameters += t.numel();
+        auto lm = makeCausalLm(config.value(), *weights.value());
+        if (!lm) return fail(lm.error());
+        impl->lm = std::move(lm.value());
+        auto tok = loadLmTokenizer(config.value(), bundle.lm.tokenizer);
+        if (!tok) return fail(tok.error());
+        impl->tokenizer = std::move(tok.value());
+        if (static_cast<int64_t>(impl->tokenizer->vocabSize()) > impl->lm->vocabSize())
+            return fail("the language model's tokenizer in " + bundle.lm.tokenizer + " has " +
+                        std::to_string(impl->tokenizer->vocabSize()) +
+                        " tokens, more than the model's " + std::to_string(impl->lm->vocabSize()));
+
+        const MapperShape shape{impl->scorer->embeddingSize(), impl->lm->hiddenSize(),
+                                bundle.prefixLength};
+        auto mapperWeights = FileWeights::open(bundle.mapperPath, impl->compute);
+        if (!mapperWeights) return fail(mapperWeights.error());
+        auto mapper = Mapper::create(shape, *mapperWeights.value());
+        if (!mapper)
+            return fail("the mapper " + bundle.mapperPath + " does not fit this bundle (CLIP " +
+                        std::to_string(shape.clipDim) + "-d, language model " +
+                        std::to_string(shape.lmDim) + "-d, prefix " +
+                        std::to_string(shape.prefixLength) + "): " + mapper.error());
+        impl->mapper = std::move(mapper.value());
+        return std::unique_ptr<Captioner>(new Captioner(std::move(impl)));
+    } catch (const c10::Error& e) {
+        return fail("the bundle could not be loaded: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::string& cacheKey,
+                                         const std::vector<CaptionStyle>& styles,
+                                         const CaptionOptions& options, const CaptionStream& stream,
+                                         const std::atomic<bool>* cancel) {
+    if (styles.empty()) return fail("no style to caption with");
+    if (auto ok = options.decode.validate(); !ok) return fail(ok.error());
+    try {
+        c10::InferenceMode guard;
+        CaptionResult result;
+        auto t0 = Clock::now();
+        auto features = impl_->scorer->imageFeatures({&image}, {cacheKey});
+        if (!features) return fail(features.error());
+        const auto& f = features.value()[0];
+        const at::Tensor prefix = impl_->mapper->forward(
+            at::tensor(f, at::kFloat).view({1, -1}).to(impl_->compute.device));
+        result.timing.encodeMs = msSince(t0);
+
+        t0 = Clock::now();
+        const bool bestOf =
+            options.decode.strategy == DecodeStrategy::Sample && options.decode.bestOf > 1;
+        const size_t samples = bestOf ? static_cast<size_t>(options.decode.bestOf) : 1;
+        std::vector<std::vector<int>> prompts;
+        for (const auto& s : styles) {
+            const auto ids = impl_->tokenizer->encode(s.prompt);
+            for (size_t k = 0; k < samples; ++k)
+                prompts.push_back(ids);
+        }
+        const int64_t rows = static_cast<int64_t>(prompts.size());
+        PrefixDecoder decoder(*impl_->lm, *impl_->tokenizer);
+        TokenCallback onToken;
+        if (stream)
+            onToken = [&](size_t row, int token, const std::string& text) {
+                if (row % samples == 0) stream(row / samples, token, text);
+            };
+        auto decoded = decoder.run(prefix.expand({rows, prefix.size(1), prefix.size(2)}), prompts,
+                                   options.decode, onToken, cancel);
+        if (!decoded) return fail(kCancelled);
+        result.timing.decodeMs = msSince(t0);
+
+        t0 = Clock::now();
+        std::vector<std::string> texts;
+        for (const auto& d : decoded.value())
+            texts.push_back(d.text);
+        auto scores = score(image, cacheKey, texts, options.references, options.photoPrefix);
+        if (!scores) return fail(scores.error());
+        for (size_t s = 0; s < styles.size(); ++s) {
+            size_t best = s * samples;
+            for (size_t k = 1; k < samples; ++k)
+                if (scores.value()[s * samples + k].clipS > scores.value()[best].clipS)
+                    best = s * samples + k;
+            const auto& d = decoded.value()[best];
+            result.captions.push_back({styles[s], d.text, d.tokens, d.logprob, scores.value()[best],
+                                       static_cast<int>(samples)});
+        }
+        result.timing.scoreMs = msSince(t0);
+        return result;
+    } catch (const c10::Error& e) {
+        return fail("captioning failed: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+Result<std::vector<ClipScore>> Captioner::score(const RgbImage& image, const std::string& cacheKey,
+                                                const std::vector<std::string>& captions,
+                                                const std::vector<std::string>& references,
+                                                bool photoPrefix) {
+    auto img = impl_->scorer->embedImages({&image}, {cacheKey});
+    if (!img) return fail(img.error());
+    const std::string prefix = photoPrefix ? ClipScorer::kPhotoPrefix : "";
+    std::vector<std::string> texts;
+    for (const auto& c : captions)
+        texts.push_back(prefix + c);
+    for (const auto& r : references)
+        texts.push_back(prefix + r);
+    auto emb = impl_->scorer->embedTexts(texts);
+    if (!emb) return fail(emb.error());
+    std::vector<ClipScore> out;
+    for (size_t i = 0; i < captions.size(); ++i) {
+        std::optional<double> best;
+        for (size_t r = 0; r < references.size(); ++r) {
+            const double c = ClipScorer::cosine(emb.value()[i], emb.value()[captions.size() + r]);
+            if (!best || c > *best) best = c;
+        }
+        out.push_back(
+            ClipScorer::combine(ClipScorer::cosine(img.value()[0], emb.value()[i]), best));
+    }
+    return out;
+}
+
+const BundleManifest& Captioner::bundle() const {
+    return impl_->bundle;
+}
+ClipScorer& Captioner::scorer() {
+    return *impl_->scorer;
+}
+
+std::vector<CaptionStyle> Captioner::bundleStyles() const {
+    std::vector<CaptionStyle> out;
+    for (const auto& s : impl_->bundle.styles)
+        out.push_back(styleFromName(s));
+    if (out.empty()) out.push_back(styleFromName("caption"));
+    return out;
+}
+
+std::string Captioner::describe() const {
+    std::ostringstream s;
+    const auto& b = impl_->bundle;
+    s << "bundle:   " << b.name << " (" << b.dir << ")\n"
+      << "clip:     " << b.clip.path << " (" << impl_->scorer->embeddingSize() << "-d embeddings)\n"
+      << "lm:       " << b.lm.path << " (" << impl_->family << ", "
+      << impl_->lmParameters / 1000000.0 << "M parameters, hidden " << impl_->lm->hiddenSize()
+      << ", vocabulary " << impl_->lm->vocabSize() << ")\n"
+      << "mapper:   " << b.mapperPath << " (prefix " << b.prefixLength << " x "
+      << impl_->lm->hiddenSize() << ")\n"
+      << "device:   " << esper::describe(impl_->compute) << "\n"
+      << "styles:   ";
+    for (const auto& st : bundleStyles())
+        s << "'" << st.prompt << "' ";
+    s << "\ndecoding: " << decodeOptionsJson(b.decoding) << "\n";
+    return s.str();
+}
+
+} // namespace esper

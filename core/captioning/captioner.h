@@ -1,0 +1,93 @@
+// ESPER inference: an image through CLIP, the mapper's prefix embeddings, the language model
+// continuing each style's prompt, and each caption's CLIP score. The one engine API the studio
+// and the command line share; no torch type appears here.
+#pragma once
+
+#include "bundle/bundle_manifest.h"
+#include "decode/decode_options.h"
+#include "image/rgb_image.h"
+#include "scoring/clip_scorer.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace esper {
+
+struct CaptionStyle {
+    std::string id;     // preset id or a name the user gave
+    std::string prompt; // text after the prefix, e.g. "caption:"
+};
+
+struct StyledCaption {
+    CaptionStyle style;
+    std::string text;        // the caption: generated text cut at the first stop string
+    std::vector<int> tokens; // generated token ids
+    double logprob = 0;
+    ClipScore score;
+    int samplesConsidered = 1; // best-of-N: how many samples competed
+};
+
+struct CaptionTiming {
+    double encodeMs = 0, decodeMs = 0, scoreMs = 0;
+    double totalMs() const { return encodeMs + decodeMs + scoreMs; }
+};
+
+struct CaptionResult {
+    std::vector<StyledCaption> captions; // in the order of the requested styles
+    CaptionTiming timing;
+};
+
+struct CaptionOptions {
+    DecodeOptions decode;
+    bool photoPrefix = false;            // score with clipscore.py's "A photo depicts " prefix
+    std::vector<std::string> references; // when given, RefCLIP-S too
+};
+
+// (style index, token id, caption text so far): called as tokens are produced.
+using CaptionStream = std::function<void(size_t style, int token, const std::string& text)>;
+
+class Captioner {
+public:
+    static Result<std::unique_ptr<Captioner>> load(const BundleManifest& bundle,
+                                                   const std::string& device = "cpu",
+                                                   const std::string& dtype = "fp32");
+    static Result<std::unique_ptr<Captioner>> loadBundle(const std::string& dir,
+                                                         const std::string& modelsDir = "",
+                                                         const std::string& device = "cpu",
+                                                         const std::string& dtype = "fp32");
+    ~Captioner();
+
+    // All styles decode as one batch. `cacheKey` names the image for the embedding cache, so a
+    // new style or setting on the same image does not re-encode it. Returns an error when
+    // cancelled (checked before every decoding step) or when something fails.
+    Result<CaptionResult> caption(const RgbImage& image, const std::string& cacheKey,
+                                  const std::vector<CaptionStyle>& styles,
+                                  const CaptionOptions& options, const CaptionStream& stream = {},
+                                  const std::atomic<bool>* cancel = nullptr);
+    // CLIP scores for captions someone already has.
+    Result<std::vector<ClipScore>> score(const RgbImage& image, const std::string& cacheKey,
+                                         const std::vector<std::string>& captions,
+                                         const std::vector<std::string>& references = {},
+                                         bool photoPrefix = false);
+
+    const BundleManifest& bundle() const;
+    // The styles the bundle was trained with, as presets where they are known.
+    std::vector<CaptionStyle> bundleStyles() const;
+    ClipScorer& scorer();
+    std::string describe() const; // families, sizes, device; for `esper bundle check`
+
+    static constexpr const char* kCancelled = "cancelled";
+
+private:
+    struct Impl;
+    explicit Captioner(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// A style from a preset id ("news") or, failing that, the text itself as the prompt.
+CaptionStyle styleFromName(const std::string& nameOrPrompt);
+
+} // namespace esper

@@ -1,0 +1,92 @@
+#include "decode/decode_options.h"
+
+#include <nlohmann/json.hpp>
+
+namespace esper {
+
+Result<void> DecodeOptions::validate() const {
+    if (maxNewTokens < 1 || maxNewTokens > 1024) return fail("max new tokens must be 1..1024");
+    if (minNewTokens < 0 || minNewTokens > maxNewTokens)
+        return fail("min new tokens must be between 0 and max new tokens");
+    if (noRepeatNgram < 0) return fail("no-repeat n-gram size cannot be negative");
+    if (temperature <= 0) return fail("temperature must be above 0");
+    if (topK < 0) return fail("top-k cannot be negative");
+    if (topP <= 0 || topP > 1) return fail("top-p must be in (0, 1]");
+    if (beamWidth < 1 || beamWidth > 64) return fail("beam width must be 1..64");
+    if (bestOf < 1 || bestOf > 64) return fail("best-of must be 1..64");
+    return {};
+}
+
+const char* strategyName(DecodeStrategy s) {
+    switch (s) {
+    case DecodeStrategy::Greedy:
+        return "greedy";
+    case DecodeStrategy::Sample:
+        return "sample";
+    case DecodeStrategy::Beam:
+        return "beam";
+    }
+    return "?";
+}
+
+Result<DecodeStrategy> parseStrategy(const std::string& name) {
+    for (auto s : {DecodeStrategy::Greedy, DecodeStrategy::Sample, DecodeStrategy::Beam})
+        if (name == strategyName(s)) return s;
+    return fail("unknown decoding strategy '" + name + "' (greedy, sample or beam)");
+}
+
+Result<void> applyDecodeJson(const std::string& text, DecodeOptions& o, const std::string& origin) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        return fail(origin + ": invalid JSON: " + e.what());
+    }
+    if (!j.is_object()) return fail(origin + ": decoding settings must be an object");
+    try {
+        if (j.contains("strategy")) {
+            auto s = parseStrategy(j["strategy"].get<std::string>());
+            if (!s) return fail(origin + ": " + s.error());
+            o.strategy = s.value();
+        }
+        auto num = [&](const char* key, auto& field) {
+            if (j.contains(key)) field = j[key].get<std::decay_t<decltype(field)>>();
+        };
+        num("max_new_tokens", o.maxNewTokens);
+        num("min_new_tokens", o.minNewTokens);
+        num("ban_eos", o.banEos);
+        num("no_repeat_ngram", o.noRepeatNgram);
+        num("temperature", o.temperature);
+        num("top_k", o.topK);
+        num("top_p", o.topP);
+        num("beam_width", o.beamWidth);
+        num("length_penalty", o.lengthPenalty);
+        num("best_of", o.bestOf);
+        num("seed", o.seed);
+        num("stop", o.stopStrings);
+    } catch (const nlohmann::json::exception& e) {
+        return fail(origin + ": a decoding setting has the wrong type: " + e.what());
+    }
+    if (auto ok = o.validate(); !ok) return fail(origin + ": " + ok.error());
+    return {};
+}
+
+std::string decodeOptionsJson(const DecodeOptions& o) {
+    nlohmann::ordered_json j;
+    j["strategy"] = strategyName(o.strategy);
+    j["max_new_tokens"] = o.maxNewTokens;
+    j["min_new_tokens"] = o.minNewTokens;
+    j["ban_eos"] = o.banEos;
+    j["no_repeat_ngram"] = o.noRepeatNgram;
+    j["temperature"] = o.temperature;
+    j["top_k"] = o.topK;
+    j["top_p"] = o.topP;
+    j["beam_width"] = o.beamWidth;
+    j["length_penalty"] = o.lengthPenalty;
+    j["best_of"] = o.bestOf;
+    j["seed"] = o.seed;
+    j["stop"] = o.stopStrings;
+    return j.dump();
+}
+
+} // namespace esper

@@ -1,0 +1,276 @@
+#include "decode/prefix_decoder.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace esper {
+namespace {
+
+constexpr float kBanned = -std::numeric_limits<float>::infinity();
+
+std::string trim(const std::string& s) {
+    const size_t a = s.find_first_not_of(" \t\n\r");
+    if (a == std::string::npos) return "";
+    return s.substr(a, s.find_last_not_of(" \t\n\r") - a + 1);
+}
+
+} // namespace
+
+void banRepeatedNgrams(at::Tensor& logits, const std::vector<int>& seq, int n) {
+    if (n <= 0 || static_cast<int>(seq.size()) + 1 < n) return;
+    // Tokens that would complete an n-gram already present (HF's NoRepeatNGramLogitsProcessor).
+    const size_t tail = seq.size() - static_cast<size_t>(n - 1);
+    float* data = logits.data_ptr<float>();
+    for (size_t i = 0; i + static_cast<size_t>(n) <= seq.size(); ++i) {
+        bool same = true;
+        for (int k = 0; k < n - 1 && same; ++k)
+            same = seq[i + k] == seq[tail + k];
+        if (same) data[seq[i + n - 1]] = kBanned;
+    }
+}
+
+void banTokens(at::Tensor& logits, const std::vector<int64_t>& ids) {
+    float* data = logits.data_ptr<float>();
+    for (int64_t id : ids)
+        if (id >= 0 && id < logits.size(0)) data[id] = kBanned;
+}
+
+int sampleToken(const at::Tensor& logitsIn, const DecodeOptions& o, at::Generator& gen) {
+    at::Tensor logits = logitsIn / o.temperature;
+    const int64_t vocab = logits.size(0);
+    if (o.topK > 0 && o.topK < vocab) {
+        const auto kth = std::get<0>(at::topk(logits, o.topK)).select(0, o.topK - 1);
+        logits = logits.masked_fill(logits < kth, kBanned);
+    }
+    if (o.topP < 1.0) {
+        // HF: sort ascending, drop the tokens whose cumulative probability stays <= 1 - top_p,
+        // always keeping the most likely one.
+        auto [sorted, order] = at::sort(logits, 0, false);
+        const auto cumulative = at::softmax(sorted, 0).cumsum(0);
+        auto remove = cumulative <= (1.0 - o.topP);
+        remove.select(0, vocab - 1).fill_(false);
+        logits = logits.index_put({order.masked_select(remove)}, at::scalar_tensor(kBanned));
+    }
+    const auto probs = at::softmax(logits, 0);
+    return static_cast<int>(at::multinomial(probs, 1, false, gen).item<int64_t>());
+}
+
+std::pair<std::string, bool> PrefixDecoder::cutText(const std::vector<int>& tokens,
+                                                    const DecodeOptions& o) const {
+    std::string text = tok_.decode(tokens);
+    size_t cut = std::string::npos;
+    for (const auto& s : o.stopStrings)
+        if (!s.empty()) cut = std::min(cut, text.find(s));
+    const bool stopped = cut != std::string::npos;
+    if (stopped) text.resize(cut);
+    return {trim(text), stopped};
+}
+
+std::optional<std::vector<DecodedText>>
+PrefixDecoder::run(const at::Tensor& prefixes, const std::vector<std::vector<int>>& prompts,
+                   const DecodeOptions& o, const TokenCallback& onToken,
+                   const std::atomic<bool>* cancel) const {
+    if (o.strategy != DecodeStrategy::Beam || o.beamWidth == 1)
+        return runBatch(prefixes, prompts, o, onToken, cancel);
+    std::vector<DecodedText> out;
+    for (size_t r = 0; r < prompts.size(); ++r) {
+        auto best = runBeam(prefixes.narrow(0, static_cast<int64_t>(r), 1), prompts[r], o, cancel);
+        if (!best) return std::nullopt;
+        if (onToken)
+            for (size_t k = 0; k < best->tokens.size(); ++k) {
+                std::vector<int> partial(best->tokens.begin(), best->tokens.begin() + k + 1);
+                onToken(r, best->tokens[k], cutText(partial, o).first);
+            }
+        out.push_back(std::move(*best));
+    }
+    return out;
+}
+
+std::optional<std::vector<DecodedText>>
+PrefixDecoder::runBatch(const at::Tensor& prefixes, const std::vector<std::vector<int>>& prompts,
+                        const DecodeOptions& o, const TokenCallback& onToken,
+                        const std::atomic<bool>* cancel) const {
+    const auto dev = lm_.options().device;
+    const auto dtype = lm_.options().dtype;
+    const int64_t rows = static_cast<int64_t>(prompts.size());
+    const int64_t p = prefixes.size(1), e = prefixes.size(2);
+    size_t longest = 0;
+    for (const auto& pr : prompts)
+        longest = std::max(longest, pr.size());
+    const int64_t total = p + static_cast<int64_t>(longest);
+    // Left padding: each row is [pad...][prefix][prompt], masked and positioned as if alone.
+    at::Tensor embeds = at::zeros({rows, total, e}, at::TensorOptions().dtype(dtype).device(dev));
+    at::Tensor mask = at::zeros({rows, total}, at::TensorOptions().dtype(at::kLong).device(dev));
+    for (int64_t r = 0; r < rows; ++r) {
+        const auto& pr = prompts[static_cast<size_t>(r)];
+        const int64_t pad = total - p - static_cast<int64_t>(pr.size());
+        embeds[r].narrow(0, pad, p).copy_(prefixes[r].to(dev, dtype));
+        if (!pr.empty()) {
+            const auto ids = at::tensor(std::vector<int64_t>(pr.begin(), pr.end()), at::kLong);
+            embeds[r]
+                .narrow(0, pad + p, static_cast<int64_t>(pr.size()))
+                .copy_(lm_.embed(ids.unsqueeze(0)).squeeze(0));
+        }
+        mask[r].narrow(0, pad, total - pad).fill_(1);
+    }
+    at::Tensor positions = (mask.cumsum(1) - 1).clamp_min(0);
+    const bool padded = mask.eq(0).any().item<bool>();
+
+    KvCache cache;
+    LmInput in{embeds, positions, padded ? mask : at::Tensor(), true};
+    std::vector<DecodedText> out(static_cast<size_t>(rows));
+    std::vector<bool> done(static_cast<size_t>(rows), false);
+    std::vector<std::vector<int>> sequences(prompts.begin(), prompts.end());
+    auto gen = at::detail::createCPUGenerator(o.seed);
+    const auto eos = lm_.eosTokenIds();
+    for (int step = 0; step < o.maxNewTokens; ++step) {
+        if (cancel && cancel->load()) return std::nullopt;
+        const at::Tensor logits = lm_.forward(in, &cache).select(1, 0).to(at::kCPU, at::kFloat);
+        const at::Tensor logprobs = at::log_softmax(logits, -1);
+        std::vector<int64_t> next(static_cast<size_t>(rows), 0);
+        for (int64_t r = 0; r < rows; ++r) {
+            const size_t i = static_cast<size_t>(r);
+            if (done[i]) continue; // finished rows ride along; their outputs are ignored
+            at::Tensor row = logits[r].clone();
+            banRepeatedNgrams(row, sequences[i], o.noRepeatNgram);
+            if (o.banEos || step < o.minNewTokens) banTokens(row, eos);
+            const int token = o.strategy == DecodeStrategy::Sample
+                                  ? sampleToken(row, o, gen)
+                                  : static_cast<int>(row.argmax().item<int64_t>());
+            next[i] = token;
+            out[i].tokens.push_back(token);
+            out[i].logprob += logprobs[r][token].item<double>();
+            sequences[i].push_back(token);
+            auto [text, stopped] = cutText(out[i].tokens, o);
+            out[i].text = text;
+            const bool isEos = std::find(eos.begin(), eos.end(), token) != eos.end();
+            if (stopped || isEos) done[i] = true;
+            if (onToken) onToken(i, token, text);
+        }
+        if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
+        const auto nextIds = at::tensor(next, at::kLong).view({rows, 1});
+        in.embeds = lm_.embed(nextIds);
+        positions = positions.narrow(1, positions.size(1) - 1, 1) + 1;
+        in.positionIds = positions;
+        if (padded) {
+            mask = at::cat({mask, at::ones({rows, 1}, mask.options())}, 1);
+            in.attentionMask = mask;
+        }
+    }
+    return out;
+}
+
+std::optional<DecodedText> PrefixDecoder::runBeam(const at::Tensor& prefix,
+                                                  const std::vector<int>& prompt,
+                                                  const DecodeOptions& o,
+                                                  const std::atomic<bool>* cancel) const {
+    const auto dev = lm_.options().device;
+    const int64_t width = o.beamWidth;
+    const auto eos = lm_.eosTokenIds();
+    // All beams start identical; only the first is live at step 0 so it is not counted W times.
+    at::Tensor embeds = prefix.to(dev, lm_.options().dtype);
+    if (!prompt.empty()) {
+        const auto ids = at::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), at::kLong);
+        embeds = at::cat({embeds, lm_.embed(ids.unsqueeze(0))}, 1);
+    }
+    embeds = embeds.expand({width, embeds.size(1), embeds.size(2)}).contiguous();
+    KvCache cache;
+    LmInput in{embeds, {}, {}, true};
+    std::vector<std::vector<int>> beams(static_cast<size_t>(width));
+    std::vector<double> scores(static_cast<size_t>(width), 0.0);
+    for (int64_t b = 1; b < width; ++b)
+        scores[static_cast<size_t>(b)] = -1e30;
+    struct Finished {
+        std::vector<int> tokens;
+        double logprob, score;
+    };
+    std::vector<Finished> finished;
+    auto normalised = [&](double logprob, size_t length) {
+        return logprob /
+               std::pow(static_cast<double>(std::max<size_t>(length, 1)), o.lengthPenalty);
+    };
+    for (int step = 0; step < o.maxNewTokens; ++step) {
+        if (cancel && cancel->load()) return std::nullopt;
+        at::Tensor logits = lm_.forward(in, &cache).select(1, 0).to(at::kCPU, at::kFloat);
+        for (int64_t b = 0; b < width; ++b) {
+            at::Tensor row = logits[b];
+            std::vector<int> seq(prompt);
+            seq.insert(seq.end(), beams[static_cast<size_t>(b)].begin(),
+                       beams[static_cast<size_t>(b)].end());
+            banRepeatedNgrams(row, seq, o.noRepeatNgram);
+            if (o.banEos || step < o.minNewTokens) banTokens(row, eos);
+        }
+        const at::Tensor logprobs = at::log_softmax(logits, -1);
+        at::Tensor total =
+            logprobs + at::tensor(scores, at::kDouble).to(at::kFloat).view({width, 1});
+        auto [topScores, topIdx] = at::topk(total.view({-1}), 2 * width);
+        std::vector<std::vector<int>> nextBeams;
+        std::vector<double> nextScores;
+        std::vector<int64_t> source;
+        const int64_t vocab = logits.size(1);
+        for (int64_t k = 0; k < 2 * width && static_cast<int64_t>(nextBeams.size()) < width; ++k) {
+            const double s = topScores[k].item<double>();
+            if (!std::isfinite(s) || s < -1e29) continue;
+            const int64_t flat = topIdx[k].item<int64_t>();
+            const int64_t b = flat / vocab;
+            const int token = static_cast<int>(flat % vocab);
+            std::vector<int> seq = beams[static_cast<size_t>(b)];
+            seq.push_back(token);
+            const bool isEos = std::find(eos.begin(), eos.end(), token) != eos.end();
+            if (isEos || cutText(seq, o).second) {
+                finished.push_back({seq, s, normalised(s, seq.size())});
+                continue;
+            }
+            nextBeams.push_back(std::move(seq));
+            nextScores.push_back(s);
+            source.push_back(b);
+        }
+        // Done when enough hypotheses finished and no live beam can still beat the worst of
+        // the best `width` of them (HF's early_stopping=False rule).
+        std::sort(finished.begin(), finished.end(),
+                  [](const Finished& a, const Finished& b) { return a.score > b.score; });
+        if (finished.size() > static_cast<size_t>(width))
+            finished.resize(static_cast<size_t>(width));
+        const bool enough = finished.size() == static_cast<size_t>(width);
+        const double bestLive = nextScores.empty()
+                                    ? -INFINITY
+                                    : normalised(nextScores.front(), nextBeams.front().size());
+        if (nextBeams.empty() || (enough && finished.back().score >= bestLive)) break;
+        while (static_cast<int64_t>(nextBeams.size()) < width) { // keep the batch shape
+            nextBeams.push_back(nextBeams.back());
+            nextScores.push_back(-1e30);
+            source.push_back(source.back());
+        }
+        const auto index = at::tensor(source, at::kLong).to(dev);
+        for (size_t l = 0; l < cache.keys.size(); ++l) {
+            cache.keys[l] = cache.keys[l].index_select(0, index);
+            cache.values[l] = cache.values[l].index_select(0, index);
+        }
+        beams = std::move(nextBeams);
+        scores = std::move(nextScores);
+        std::vector<int64_t> last;
+        for (const auto& bm : beams)
+            last.push_back(bm.back());
+        in.embeds = lm_.embed(at::tensor(last, at::kLong).view({width, 1}));
+        in.positionIds = at::Tensor();
+        if (step == o.maxNewTokens - 1)
+            for (size_t b = 0; b < beams.size(); ++b)
+                if (scores[b] > -1e29)
+                    finished.push_back(
+                        {beams[b], scores[b], normalised(scores[b], beams[b].size())});
+    }
+    if (finished.empty()) return DecodedText{};
+    const auto best =
+        std::max_element(finished.begin(), finished.end(),
+                         [](const Finished& a, const Finished& b) { return a.score < b.score; });
+    DecodedText d;
+    d.tokens = best->tokens;
+    d.logprob = best->logprob;
+    d.text = cutText(d.tokens, o).first;
+    return d;
+}
+
+} // namespace esper

@@ -1,0 +1,62 @@
+// Decoding continuations of [prefix embeddings][prompt tokens] with a KV cache: greedy,
+// sampling and beam search, several prompts at once as one left-padded batch whose rows give
+// exactly what each would alone.
+#pragma once
+
+#include "decode/decode_options.h"
+#include "models/causal_lm.h"
+#include "text/tokenizer.h"
+
+#include <ATen/core/Tensor.h>
+#include <atomic>
+#include <functional>
+
+namespace esper {
+
+struct DecodedText {
+    std::vector<int> tokens; // generated tokens, up to and including the one that stopped it
+    std::string text;        // decoded, cut before any stop string, trimmed
+    double logprob = 0;      // sum of the model's log-probabilities of the tokens
+};
+
+// Called after each step for each row that produced a token: (row, token, text so far).
+using TokenCallback = std::function<void(size_t row, int token, const std::string& text)>;
+
+class PrefixDecoder {
+public:
+    PrefixDecoder(const CausalLm& lm, const Tokenizer& tokenizer) : lm_(lm), tok_(tokenizer) {}
+
+    // prefixes: [R, P, E], one per row (rows may repeat an image); prompts: R token lists.
+    // Greedy or sampling per `options.strategy` (beam falls back to beam search per row).
+    // Returns nothing when `cancel` was set; it is checked before every step.
+    std::optional<std::vector<DecodedText>> run(const at::Tensor& prefixes,
+                                                const std::vector<std::vector<int>>& prompts,
+                                                const DecodeOptions& options,
+                                                const TokenCallback& onToken = {},
+                                                const std::atomic<bool>* cancel = nullptr) const;
+
+private:
+    std::optional<std::vector<DecodedText>> runBatch(const at::Tensor& prefixes,
+                                                     const std::vector<std::vector<int>>& prompts,
+                                                     const DecodeOptions& options,
+                                                     const TokenCallback& onToken,
+                                                     const std::atomic<bool>* cancel) const;
+    std::optional<DecodedText> runBeam(const at::Tensor& prefix, const std::vector<int>& prompt,
+                                       const DecodeOptions& options,
+                                       const std::atomic<bool>* cancel) const;
+    // Text of generated tokens cut before the first stop string; whether one was found.
+    std::pair<std::string, bool> cutText(const std::vector<int>& tokens,
+                                         const DecodeOptions& options) const;
+
+    const CausalLm& lm_;
+    const Tokenizer& tok_;
+};
+
+// Logit processing shared by every strategy, in Hugging Face's order: no-repeat n-grams over
+// prompt + generated tokens, then the end-of-text ban. `logits` [V] float, modified in place.
+void banRepeatedNgrams(at::Tensor& logits, const std::vector<int>& sequence, int n);
+void banTokens(at::Tensor& logits, const std::vector<int64_t>& ids);
+// Temperature, top-k, top-p (HF's warpers) then one multinomial draw.
+int sampleToken(const at::Tensor& logits, const DecodeOptions& options, at::Generator& gen);
+
+} // namespace esper

@@ -1,0 +1,46 @@
+#include "styles/style_presets.h"
+
+#include "util/embedded.h"
+
+#include <nlohmann/json.hpp>
+
+namespace esper {
+
+Result<std::vector<StylePreset>> parseStylePresets(const std::string& text,
+                                                   const std::string& origin) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        return fail(origin + " is not valid JSON: " + e.what());
+    }
+    if (!j.is_object() || !j.contains("styles") || !j["styles"].is_array())
+        return fail(origin + ": expected {\"styles\": [...]}");
+    std::vector<StylePreset> out;
+    for (size_t i = 0; i < j["styles"].size(); ++i) {
+        const auto& s = j["styles"][i];
+        const std::string where = origin + ": styles[" + std::to_string(i) + "]";
+        if (!s.is_object() || !s.contains("id") || !s.contains("prompt") || !s["id"].is_string() ||
+            !s["prompt"].is_string())
+            return fail(where + " needs string fields id and prompt");
+        out.push_back({s["id"].get<std::string>(), s.value("label", s["id"].get<std::string>()),
+                       s["prompt"].get<std::string>(), s.value("family", std::string("style"))});
+    }
+    return out;
+}
+
+const std::vector<StylePreset>& builtinStylePresets() {
+    static const std::vector<StylePreset> presets = [] {
+        auto parsed = parseStylePresets(embedded::stylePresetsJson, "resources/styles.json");
+        return parsed ? parsed.value() : std::vector<StylePreset>{};
+    }();
+    return presets;
+}
+
+const StylePreset* findStylePreset(const std::string& id) {
+    for (const auto& p : builtinStylePresets())
+        if (p.id == id) return &p;
+    return nullptr;
+}
+
+} // namespace esper
