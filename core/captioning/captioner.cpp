@@ -143,7 +143,7 @@ Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::strin
                 prompts.push_back(ids);
         }
         const int64_t rows = static_cast<int64_t>(prompts.size());
-        PrefixDecoder decoder(*impl_->lm, *impl_->tokenizer);
+        PrefixDecoder decoder(*impl_->lm, impl_->tokenizer.get());
         TokenCallback onToken;
         if (stream)
             onToken = [&](size_t row, int token, const std::string& text) {

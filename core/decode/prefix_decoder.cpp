@@ -60,7 +60,8 @@ int sampleToken(const at::Tensor& logitsIn, const DecodeOptions& o, at::Generato
 
 std::pair<std::string, bool> PrefixDecoder::cutText(const std::vector<int>& tokens,
                                                     const DecodeOptions& o) const {
-    std::string text = tok_.decode(tokens);
+    if (!tok_) return {"", false};
+    std::string text = tok_->decode(tokens);
     size_t cut = std::string::npos;
     for (const auto& s : o.stopStrings)
         if (!s.empty()) cut = std::min(cut, text.find(s));
@@ -73,8 +74,37 @@ std::optional<std::vector<DecodedText>>
 PrefixDecoder::run(const at::Tensor& prefixes, const std::vector<std::vector<int>>& prompts,
                    const DecodeOptions& o, const TokenCallback& onToken,
                    const std::atomic<bool>* cancel) const {
-    if (o.strategy != DecodeStrategy::Beam || o.beamWidth == 1)
-        return runBatch(prefixes, prompts, o, onToken, cancel);
+    if (o.strategy != DecodeStrategy::Beam || o.beamWidth == 1) {
+        // Left padding: each row is [pad...][prefix][prompt], masked and positioned as if alone.
+        const auto dev = lm_.options().device;
+        const auto dtype = lm_.options().dtype;
+        const int64_t rows = static_cast<int64_t>(prompts.size());
+        const int64_t p = prefixes.size(1), e = prefixes.size(2);
+        size_t longest = 0;
+        for (const auto& pr : prompts)
+            longest = std::max(longest, pr.size());
+        const int64_t total = p + static_cast<int64_t>(longest);
+        at::Tensor embeds =
+            at::zeros({rows, total, e}, at::TensorOptions().dtype(dtype).device(dev));
+        at::Tensor mask =
+            at::zeros({rows, total}, at::TensorOptions().dtype(at::kLong).device(dev));
+        for (int64_t r = 0; r < rows; ++r) {
+            const auto& pr = prompts[static_cast<size_t>(r)];
+            const int64_t pad = total - p - static_cast<int64_t>(pr.size());
+            embeds[r].narrow(0, pad, p).copy_(prefixes[r].to(dev, dtype));
+            if (!pr.empty()) {
+                const auto ids = at::tensor(std::vector<int64_t>(pr.begin(), pr.end()), at::kLong);
+                embeds[r]
+                    .narrow(0, pad + p, static_cast<int64_t>(pr.size()))
+                    .copy_(lm_.embed(ids.unsqueeze(0)).squeeze(0));
+            }
+            mask[r].narrow(0, pad, total - pad).fill_(1);
+        }
+        const bool padded = mask.eq(0).any().item<bool>();
+        LmInput start{embeds, (mask.cumsum(1) - 1).clamp_min(0), padded ? mask : at::Tensor(),
+                      true};
+        return decodeFrom(std::move(start), prompts, o, onToken, cancel);
+    }
     std::vector<DecodedText> out;
     for (size_t r = 0; r < prompts.size(); ++r) {
         auto best = runBeam(prefixes.narrow(0, static_cast<int64_t>(r), 1), prompts[r], o, cancel);
@@ -90,40 +120,24 @@ PrefixDecoder::run(const at::Tensor& prefixes, const std::vector<std::vector<int
 }
 
 std::optional<std::vector<DecodedText>>
-PrefixDecoder::runBatch(const at::Tensor& prefixes, const std::vector<std::vector<int>>& prompts,
-                        const DecodeOptions& o, const TokenCallback& onToken,
-                        const std::atomic<bool>* cancel) const {
+PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
+                          const DecodeOptions& o, const TokenCallback& onToken,
+                          const std::atomic<bool>* cancel) const {
     const auto dev = lm_.options().device;
-    const auto dtype = lm_.options().dtype;
-    const int64_t rows = static_cast<int64_t>(prompts.size());
-    const int64_t p = prefixes.size(1), e = prefixes.size(2);
-    size_t longest = 0;
-    for (const auto& pr : prompts)
-        longest = std::max(longest, pr.size());
-    const int64_t total = p + static_cast<int64_t>(longest);
-    // Left padding: each row is [pad...][prefix][prompt], masked and positioned as if alone.
-    at::Tensor embeds = at::zeros({rows, total, e}, at::TensorOptions().dtype(dtype).device(dev));
-    at::Tensor mask = at::zeros({rows, total}, at::TensorOptions().dtype(at::kLong).device(dev));
-    for (int64_t r = 0; r < rows; ++r) {
-        const auto& pr = prompts[static_cast<size_t>(r)];
-        const int64_t pad = total - p - static_cast<int64_t>(pr.size());
-        embeds[r].narrow(0, pad, p).copy_(prefixes[r].to(dev, dtype));
-        if (!pr.empty()) {
-            const auto ids = at::tensor(std::vector<int64_t>(pr.begin(), pr.end()), at::kLong);
-            embeds[r]
-                .narrow(0, pad + p, static_cast<int64_t>(pr.size()))
-                .copy_(lm_.embed(ids.unsqueeze(0)).squeeze(0));
-        }
-        mask[r].narrow(0, pad, total - pad).fill_(1);
-    }
-    at::Tensor positions = (mask.cumsum(1) - 1).clamp_min(0);
-    const bool padded = mask.eq(0).any().item<bool>();
-
+    const int64_t rows = in.embeds.size(0), t = in.embeds.size(1);
+    in.lastLogitsOnly = true;
+    at::Tensor positions = in.positionIds.defined()
+                               ? in.positionIds.to(dev)
+                               : at::arange(t, at::TensorOptions().dtype(at::kLong).device(dev))
+                                     .unsqueeze(0)
+                                     .expand({rows, t});
+    at::Tensor mask =
+        in.attentionMask.defined() ? in.attentionMask.to(dev).to(at::kLong) : at::Tensor();
+    const bool padded = mask.defined();
     KvCache cache;
-    LmInput in{embeds, positions, padded ? mask : at::Tensor(), true};
     std::vector<DecodedText> out(static_cast<size_t>(rows));
     std::vector<bool> done(static_cast<size_t>(rows), false);
-    std::vector<std::vector<int>> sequences(prompts.begin(), prompts.end());
+    sequences.resize(static_cast<size_t>(rows));
     auto gen = at::detail::createCPUGenerator(o.seed);
     const auto eos = lm_.eosTokenIds();
     for (int step = 0; step < o.maxNewTokens; ++step) {

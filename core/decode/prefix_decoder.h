@@ -24,7 +24,9 @@ using TokenCallback = std::function<void(size_t row, int token, const std::strin
 
 class PrefixDecoder {
 public:
-    PrefixDecoder(const CausalLm& lm, const Tokenizer& tokenizer) : lm_(lm), tok_(tokenizer) {}
+    // Without a tokenizer there is no text: stop strings cannot apply and texts stay empty
+    // (reference checks decode token ids only).
+    PrefixDecoder(const CausalLm& lm, const Tokenizer* tokenizer) : lm_(lm), tok_(tokenizer) {}
 
     // prefixes: [R, P, E], one per row (rows may repeat an image); prompts: R token lists.
     // Greedy or sampling per `options.strategy` (beam falls back to beam search per row).
@@ -35,12 +37,14 @@ public:
                                                 const TokenCallback& onToken = {},
                                                 const std::atomic<bool>* cancel = nullptr) const;
 
+    // The greedy/sampling loop from any starting input (embeddings, and optionally the mask
+    // and positions of a left-padded batch). `sequences` are the rows' token histories for the
+    // n-gram rule; positions continue from each row's last one and the mask grows by ones.
+    std::optional<std::vector<DecodedText>>
+    decodeFrom(LmInput start, std::vector<std::vector<int>> sequences, const DecodeOptions& options,
+               const TokenCallback& onToken = {}, const std::atomic<bool>* cancel = nullptr) const;
+
 private:
-    std::optional<std::vector<DecodedText>> runBatch(const at::Tensor& prefixes,
-                                                     const std::vector<std::vector<int>>& prompts,
-                                                     const DecodeOptions& options,
-                                                     const TokenCallback& onToken,
-                                                     const std::atomic<bool>* cancel) const;
     std::optional<DecodedText> runBeam(const at::Tensor& prefix, const std::vector<int>& prompt,
                                        const DecodeOptions& options,
                                        const std::atomic<bool>* cancel) const;
@@ -49,7 +53,7 @@ private:
                                          const DecodeOptions& options) const;
 
     const CausalLm& lm_;
-    const Tokenizer& tok_;
+    const Tokenizer* tok_;
 };
 
 // Logit processing shared by every strategy, in Hugging Face's order: no-repeat n-grams over

@@ -52,37 +52,4 @@ Result<std::unique_ptr<CausalLm>> loadCausalLm(const std::string& dir, ComputeOp
     return makeCausalLm(config.value(), *weights.value());
 }
 
-at::Tensor greedyContinue(const CausalLm& lm, const LmInput& input, int64_t steps, bool stopAtEos) {
-    const auto dev = lm.options().device;
-    const int64_t b = input.embeds.size(0);
-    const auto longOpts = at::TensorOptions().dtype(at::kLong).device(dev);
-    KvCache cache;
-    LmInput step = input;
-    step.lastLogitsOnly = true;
-    at::Tensor positions = positionsOf(input, 0, dev);
-    at::Tensor mask =
-        input.attentionMask.defined() ? input.attentionMask.to(dev).to(at::kLong) : at::Tensor();
-    const auto eos = lm.eosTokenIds();
-    at::Tensor finished = at::zeros({b}, longOpts.dtype(at::kBool));
-    std::vector<at::Tensor> out;
-    for (int64_t s = 0; s < steps; ++s) {
-        at::Tensor next = lm.forward(step, &cache).select(1, 0).argmax(-1);
-        if (stopAtEos && !eos.empty()) {
-            next = at::where(finished, at::full_like(next, eos.front()), next);
-            for (int64_t id : eos)
-                finished = finished | next.eq(id);
-        }
-        out.push_back(next);
-        const at::Tensor lastPos = positions.select(1, positions.size(1) - 1).unsqueeze(1) + 1;
-        positions = lastPos;
-        step.embeds = lm.embed(next.unsqueeze(1));
-        step.positionIds = lastPos;
-        if (mask.defined()) {
-            mask = at::cat({mask, at::ones({b, 1}, longOpts)}, 1);
-            step.attentionMask = mask;
-        }
-    }
-    return at::stack(out, 1);
-}
-
 } // namespace esper

@@ -51,10 +51,4 @@ public:
 Result<std::unique_ptr<CausalLm>> loadCausalLm(const std::string& dir, ComputeOptions options);
 Result<std::unique_ptr<CausalLm>> makeCausalLm(const ModelConfig& config, class WeightSource& w);
 
-// Greedy continuation of `input` for `steps` tokens with the KV cache; each row's positions
-// continue from its last one and its mask grows by ones. As Hugging Face generate does, a row that
-// produced an EOS id keeps emitting it. Returns [B, steps].
-at::Tensor greedyContinue(const CausalLm& lm, const LmInput& input, int64_t steps,
-                          bool stopAtEos = true);
-
 } // namespace esper

@@ -1,5 +1,6 @@
 #include "verify/reference_check.h"
 
+#include "decode/prefix_decoder.h"
 #include "io/model_config.h"
 #include "io/safetensors.h"
 #include "models/causal_lm.h"
@@ -55,6 +56,28 @@ at::Tensor input(const SafetensorsFile& io, const std::string& name) {
     return info ? tensorFromFile(io, *info) : at::Tensor();
 }
 
+// Greedy continuation as Hugging Face's generate() reports it: the production decoder with
+// every rule off, and rows that reached an end-of-text token padded with it.
+at::Tensor greedy(const CausalLm& lm, const LmInput& start, const at::Tensor& ids, int64_t steps) {
+    DecodeOptions o;
+    o.maxNewTokens = static_cast<int>(steps);
+    o.noRepeatNgram = 0;
+    o.banEos = false;
+    o.stopStrings.clear();
+    std::vector<std::vector<int>> history;
+    for (int64_t r = 0; r < ids.size(0); ++r) {
+        const auto row = ids[r].to(at::kLong).contiguous();
+        history.emplace_back(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
+    }
+    const auto decoded = PrefixDecoder(lm, nullptr).decodeFrom(start, history, o);
+    const int64_t pad = lm.eosTokenIds().empty() ? 0 : lm.eosTokenIds().front();
+    at::Tensor out = at::full({ids.size(0), steps}, pad, at::kLong);
+    for (size_t r = 0; r < decoded->size(); ++r)
+        for (size_t k = 0; k < (*decoded)[r].tokens.size(); ++k)
+            out[static_cast<int64_t>(r)][static_cast<int64_t>(k)] = (*decoded)[r].tokens[k];
+    return out;
+}
+
 Outputs languageModelOutputs(const CausalLm& lm, const SafetensorsFile& io) {
     const at::Tensor ids = input(io, "input_ids");
     const at::Tensor prefix = input(io, "prefix_embeds");
@@ -76,13 +99,13 @@ Outputs languageModelOutputs(const CausalLm& lm, const SafetensorsFile& io) {
     if (ids.defined() && prefix.defined()) {
         out["logits_prefix"] = [&lm, withPrefix] { return lm.forward({withPrefix()}, nullptr); };
         const int64_t n = steps("greedy_prefix");
-        out["greedy_prefix"] = [&lm, withPrefix, n] {
-            return greedyContinue(lm, {withPrefix()}, n);
+        out["greedy_prefix"] = [&lm, withPrefix, ids, n] {
+            return greedy(lm, {withPrefix()}, ids, n);
         };
         if (mask.defined() && positions.defined()) {
             out["logits_masked"] = [&lm, masked] { return lm.forward(masked(), nullptr); };
             const int64_t m = steps("greedy_masked");
-            out["greedy_masked"] = [&lm, masked, m] { return greedyContinue(lm, masked(), m); };
+            out["greedy_masked"] = [&lm, masked, ids, m] { return greedy(lm, masked(), ids, m); };
         }
     }
     return out;
