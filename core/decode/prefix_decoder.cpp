@@ -124,13 +124,9 @@ PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
                           const DecodeOptions& o, const TokenCallback& onToken,
                           const std::atomic<bool>* cancel) const {
     const auto dev = lm_.options().device;
-    const int64_t rows = in.embeds.size(0), t = in.embeds.size(1);
+    const int64_t rows = in.embeds.size(0);
     in.lastLogitsOnly = true;
-    at::Tensor positions = in.positionIds.defined()
-                               ? in.positionIds.to(dev)
-                               : at::arange(t, at::TensorOptions().dtype(at::kLong).device(dev))
-                                     .unsqueeze(0)
-                                     .expand({rows, t});
+    at::Tensor positions = positionsOf(in, 0, dev);
     at::Tensor mask =
         in.attentionMask.defined() ? in.attentionMask.to(dev).to(at::kLong) : at::Tensor();
     const bool padded = mask.defined();
