@@ -166,8 +166,12 @@ Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::strin
                 if (scores.value()[s * samples + k].clipS > scores.value()[best].clipS)
                     best = s * samples + k;
             const auto& d = decoded.value()[best];
-            result.captions.push_back({styles[s], d.text, d.tokens, d.logprob, scores.value()[best],
-                                       static_cast<int>(samples)});
+            StyledCaption c{styles[s], d.text, d.tokens, d.logprob, scores.value()[best], {}};
+            if (samples > 1)
+                for (size_t k = 0; k < samples; ++k)
+                    c.alternatives.emplace_back(decoded.value()[s * samples + k].text,
+                                                scores.value()[s * samples + k].clipS);
+            result.captions.push_back(std::move(c));
         }
         result.timing.scoreMs = msSince(t0);
         return result;

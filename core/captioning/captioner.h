@@ -27,7 +27,8 @@ struct StyledCaption {
     std::vector<int> tokens; // generated token ids
     double logprob = 0;
     ClipScore score;
-    int samplesConsidered = 1; // best-of-N: how many samples competed
+    // Best-of-N: every sample that competed, with its CLIP-S (empty for a single decode).
+    std::vector<std::pair<std::string, double>> alternatives;
 };
 
 struct CaptionTiming {

@@ -1,0 +1,260 @@
+// Decoding rules and strategies on the tiny reference GPT-2 (engine internals, so this test
+// includes ATen): each option has a check that fails when the option is ignored.
+// Torch headers first: Qt's `slots` keyword macro would break them (ivalue.h has slots()).
+#include "decode/prefix_decoder.h"
+#include "models/causal_lm.h"
+#include "text/gpt2_tokenizer.h"
+#include "util/file_util.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "test_support.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+#include <set>
+
+using namespace esper;
+
+namespace {
+
+bool hasRepeatedNgram(const std::vector<int>& seq, size_t n) {
+    std::set<std::vector<int>> seen;
+    for (size_t i = 0; i + n <= seq.size(); ++i)
+        if (!seen.insert(std::vector<int>(seq.begin() + i, seq.begin() + i + n)).second)
+            return true;
+    return false;
+}
+
+std::vector<int> concat(std::vector<int> a, const std::vector<int>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+} // namespace
+
+class TestDecoding : public QObject {
+    Q_OBJECT
+
+    std::unique_ptr<CausalLm> lm_;
+    std::unique_ptr<Gpt2Tokenizer> tok_;
+    at::Tensor prefix_; // [1, 4, 64]
+    std::vector<int> prompt_;
+
+    DecodeOptions plain(int tokens) {
+        DecodeOptions o;
+        o.maxNewTokens = tokens;
+        o.noRepeatNgram = 0;
+        o.stopStrings.clear();
+        return o;
+    }
+    std::vector<DecodedText> run(const DecodeOptions& o, std::vector<std::vector<int>> prompts = {},
+                                 const CausalLm* lm = nullptr) {
+        if (prompts.empty()) prompts = {prompt_};
+        const int64_t rows = static_cast<int64_t>(prompts.size());
+        auto out = PrefixDecoder(lm ? *lm : *lm_, tok_.get())
+                       .run(prefix_.expand({rows, 4, 64}), prompts, o);
+        if (!out) qFatal("decoding was cancelled");
+        return *out;
+    }
+
+private slots:
+    void initTestCase() {
+        auto lm =
+            loadCausalLm((esper::test::referenceDir() + "/models/gpt2-tiny").toStdString(), {});
+        QVERIFY2(lm.ok(), lm.ok() ? "" : lm.error().c_str());
+        lm_ = std::move(lm.value());
+        auto tok = Gpt2Tokenizer::fromDirectory(
+            (esper::test::dataDir() + "/tokenizers/gpt2-tiny").toStdString());
+        QVERIFY(tok.ok());
+        tok_ = std::move(tok.value());
+        at::manual_seed(3);
+        prefix_ = at::randn({1, 4, 64});
+        prompt_ = tok_->encode("caption:");
+        QVERIFY(!prompt_.empty());
+    }
+
+    void ngramBanMatchesHuggingFace() {
+        at::Tensor logits = at::zeros({10});
+        banRepeatedNgrams(logits, {5, 6, 7, 5, 6}, 3); // (5,6) was followed by 7
+        QVERIFY(std::isinf(logits[7].item<float>()));
+        QCOMPARE(int(at::isinf(logits).sum().item<int64_t>()), 1);
+        logits = at::zeros({10});
+        banRepeatedNgrams(logits, {1, 2, 3, 2}, 2); // after 2: 3 was seen
+        QVERIFY(std::isinf(logits[3].item<float>()));
+        logits = at::zeros({10});
+        banRepeatedNgrams(logits, {4, 8}, 1); // unigrams: everything seen
+        QCOMPARE(int(at::isinf(logits).sum().item<int64_t>()), 2);
+        logits = at::zeros({10});
+        banRepeatedNgrams(logits, {4}, 3); // too short to complete a trigram
+        QCOMPARE(int(at::isinf(logits).sum().item<int64_t>()), 0);
+    }
+
+    void samplingWarpers() {
+        auto gen = at::detail::createCPUGenerator(1);
+        const at::Tensor logits = at::tensor({0.0f, 2.0f, 1.0f, -1.0f});
+        DecodeOptions o;
+        o.strategy = DecodeStrategy::Sample;
+        o.topK = 1;
+        for (int i = 0; i < 50; ++i)
+            QCOMPARE(sampleToken(logits, o, gen), 1);
+        o.topK = 0;
+        o.topP = 0.3; // the top token alone already covers 30 %
+        for (int i = 0; i < 50; ++i)
+            QCOMPARE(sampleToken(logits, o, gen), 1);
+        o.topP = 1.0;
+        o.topK = 2;
+        std::set<int> seen;
+        for (int i = 0; i < 200; ++i)
+            seen.insert(sampleToken(logits, o, gen));
+        QCOMPARE(seen, (std::set<int>{1, 2}));
+        // Temperature: P(1) = e^2 / (e^2 + e^1) at T=1 (top-k 2); at T=100 nearly 1/2.
+        o.temperature = 100;
+        int ones = 0;
+        for (int i = 0; i < 4000; ++i)
+            ones += sampleToken(logits, o, gen) == 1;
+        QVERIFY2(ones > 1800 && ones < 2200, qPrintable(QString::number(ones)));
+    }
+
+    void greedyIsDeterministicAndTopK1EqualsIt() {
+        const auto greedy = run(plain(12));
+        QCOMPARE(greedy[0].tokens.size(), size_t(12));
+        QCOMPARE(run(plain(12))[0].tokens, greedy[0].tokens);
+        auto o = plain(12);
+        o.strategy = DecodeStrategy::Sample;
+        o.topK = 1;
+        o.seed = 99;
+        QCOMPARE(run(o)[0].tokens, greedy[0].tokens);
+    }
+
+    void samplingIsReproducibleForASeed() {
+        auto o = plain(16);
+        o.strategy = DecodeStrategy::Sample;
+        o.seed = 7;
+        const auto a = run(o), b = run(o);
+        QCOMPARE(a[0].tokens, b[0].tokens);
+        o.seed = 8;
+        QVERIFY(run(o)[0].tokens != a[0].tokens);
+        QVERIFY(a[0].tokens != run(plain(16))[0].tokens); // sampling is not greedy
+    }
+
+    void noRepeatNgramReallyBlocks() {
+        const auto free = run(plain(40));
+        // The tiny random model loops, so without the rule bigrams repeat...
+        QVERIFY(hasRepeatedNgram(concat(prompt_, free[0].tokens), 2));
+        for (int n : {1, 2, 3}) {
+            auto o = plain(40);
+            o.noRepeatNgram = n;
+            const auto out = run(o);
+            QVERIFY2(!hasRepeatedNgram(concat(prompt_, out[0].tokens), size_t(n)),
+                     qPrintable(QString("n=%1").arg(n)));
+        }
+    }
+
+    void endOfTextBanAndMinimumHold() {
+        // A copy of the model whose end-of-text id is a token greedy decoding first emits at
+        // step k >= 2 (the tiny model loops, so earlier steps may repeat it).
+        auto base = plain(12);
+        base.noRepeatNgram = 2; // keeps the looping model from repeating itself
+        const auto greedy = run(base);
+        size_t k = 2;
+        auto seenBefore = [&](size_t i) {
+            return std::find(greedy[0].tokens.begin(), greedy[0].tokens.begin() + i,
+                             greedy[0].tokens[i]) != greedy[0].tokens.begin() + i;
+        };
+        while (k < greedy[0].tokens.size() && seenBefore(k)) ++k;
+        QVERIFY(k < greedy[0].tokens.size());
+        const int eos = greedy[0].tokens[k];
+        QTemporaryDir dir;
+        const QString src = esper::test::referenceDir() + "/models/gpt2-tiny";
+        QFile::copy(src + "/model.safetensors", dir.path() + "/model.safetensors");
+        auto config = readTextFile((src + "/config.json").toStdString());
+        QVERIFY(config.ok());
+        std::string text = config.value();
+        const std::string key = "\"eos_token_id\": 50256";
+        QVERIFY(text.find(key) != std::string::npos);
+        text.replace(text.find(key), key.size(), "\"eos_token_id\": " + std::to_string(eos));
+        QVERIFY(writeFileAtomic((dir.path() + "/config.json").toStdString(), text).ok());
+        auto lm = loadCausalLm(dir.path().toStdString(), {});
+        QVERIFY(lm.ok());
+
+        auto allowed = base;
+        allowed.banEos = false;
+        const auto stopped = run(allowed, {}, lm.value().get());
+        QCOMPARE(stopped[0].tokens.size(), k + 1); // ends at the end-of-text token
+        QCOMPARE(stopped[0].tokens.back(), eos);
+
+        const auto banned = run(base, {}, lm.value().get()); // banEos is the default
+        QCOMPARE(banned[0].tokens.size(), size_t(12));
+        for (int t : banned[0].tokens)
+            QVERIFY(t != eos);
+
+        allowed.minNewTokens = static_cast<int>(k) + 2;
+        const auto late = run(allowed, {}, lm.value().get());
+        QVERIFY(late[0].tokens.size() > k + 1);
+        for (size_t i = 0; i < k + 2 && i < late[0].tokens.size(); ++i)
+            QVERIFY(late[0].tokens[i] != eos);
+    }
+
+    void stopStringsEndAndCutTheText() {
+        const auto free = run(plain(12));
+        // Stop at the text of the 5th token: decoding ends there and the text is cut before it.
+        std::string piece = tok_->decode({free[0].tokens[4]});
+        piece.erase(0, piece.find_first_not_of(' '));
+        QVERIFY(!piece.empty());
+        const std::string full = tok_->decode(free[0].tokens);
+        auto o = plain(12);
+        o.stopStrings = {piece};
+        const auto stopped = run(o);
+        QVERIFY(stopped[0].tokens.size() <= 5);
+        QVERIFY(stopped[0].text.find(piece) == std::string::npos);
+        QVERIFY(full.find(stopped[0].text) != std::string::npos);
+    }
+
+    void beamSearch() {
+        auto o = plain(8);
+        o.strategy = DecodeStrategy::Beam;
+        o.beamWidth = 1;
+        const auto greedy = run(plain(8));
+        QCOMPARE(run(o)[0].tokens, greedy[0].tokens); // width 1 is greedy
+        o.beamWidth = 4;
+        const auto beam = run(o);
+        QCOMPARE(beam[0].tokens.size(), size_t(8));
+        QVERIFY2(beam[0].logprob >= greedy[0].logprob - 1e-6,
+                 qPrintable(QString("%1 < %2").arg(beam[0].logprob).arg(greedy[0].logprob)));
+        QCOMPARE(run(o)[0].tokens, beam[0].tokens);
+    }
+
+    void batchedRowsEqualSingleRows() {
+        const std::vector<std::vector<int>> prompts = {
+            tok_->encode("caption:"), tok_->encode("news: the city"), tok_->encode("dialogue: A:")};
+        auto o = plain(10);
+        o.noRepeatNgram = 2;
+        const auto together = run(o, prompts);
+        for (size_t i = 0; i < prompts.size(); ++i) {
+            const auto alone = run(o, {prompts[i]});
+            QCOMPARE(together[i].tokens, alone[0].tokens);
+            QVERIFY(std::abs(together[i].logprob - alone[0].logprob) < 1e-3);
+        }
+    }
+
+    void cancellationStopsWithinOneStep() {
+        std::atomic<bool> cancel{false};
+        int calls = 0;
+        const std::vector<std::vector<int>> prompts = {prompt_, prompt_};
+        auto out = PrefixDecoder(*lm_, tok_.get())
+                       .run(
+                           prefix_.expand({2, 4, 64}), prompts, plain(20),
+                           [&](size_t, int, const std::string&) {
+                               ++calls;
+                               cancel = true;
+                           },
+                           &cancel);
+        QVERIFY(!out.has_value());
+        QCOMPARE(calls, 2); // the step in flight finished its rows; no further step ran
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDecoding)
+#include "test_decoding.moc"
