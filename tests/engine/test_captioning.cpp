@@ -1,0 +1,271 @@
+// ESPER captioning through the engine's public API, with bundles assembled from the tiny
+// reference models (GPT-2 and LLaMA): loading and its errors, determinism, batched styles,
+// best-of-N, streaming, CLIP scores.
+#include "test_support.h"
+
+#include "bundle/bundle_builder.h"
+#include "captioning/captioner.h"
+#include "styles/style_presets.h"
+#include "text/sentencepiece_tokenizer.h"
+#include "util/file_util.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+#include <cmath>
+#include <map>
+#include <set>
+
+using namespace esper;
+
+namespace {
+
+RgbImage pattern(int w, int h, int seed) {
+    RgbImage img{w, h, std::vector<uint8_t>(size_t(w) * h * 3)};
+    for (size_t i = 0; i < img.pixels.size(); ++i)
+        img.pixels[i] = static_cast<uint8_t>((i * (5 + seed) + seed * 17) % 253);
+    return img;
+}
+
+std::string models() {
+    return (esper::test::referenceDir() + "/models").toStdString();
+}
+std::string tokenizers() {
+    return (esper::test::dataDir() + "/tokenizers").toStdString();
+}
+
+} // namespace
+
+class TestCaptioning : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir tmp_;
+    std::unique_ptr<Captioner> gpt2_;
+    std::vector<CaptionStyle> styles_;
+
+    std::string makeGpt2Bundle(const char* name, int64_t prefix = 4) {
+        NewBundle b;
+        b.dir = (tmp_.path() + "/" + name).toStdString();
+        b.clip = models() + "/clip-tiny";
+        b.clipTokenizer = tokenizers() + "/clip-tiny";
+        b.lm = models() + "/gpt2-tiny";
+        b.lmTokenizer = tokenizers() + "/gpt2-tiny";
+        b.prefixLength = prefix;
+        b.styles = {"caption", "news", "sns", "dialogue"};
+        auto m = createBundle(b);
+        if (!m) qFatal("%s", m.error().c_str());
+        return b.dir;
+    }
+
+private slots:
+    void initTestCase() {
+        const auto dir = makeGpt2Bundle("gpt2-bundle");
+        auto c = Captioner::loadBundle(dir);
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        gpt2_ = std::move(c.value());
+        styles_ = gpt2_->bundleStyles();
+        QCOMPARE(styles_.size(), size_t(4));
+        QCOMPARE(styles_[3].prompt, std::string("dialogue: A:"));
+        QVERIFY(QString::fromStdString(gpt2_->describe()).contains("gpt2"));
+    }
+
+    void stylePresetsComeFromResources() {
+        QVERIFY(builtinStylePresets().size() >= 9);
+        QCOMPARE(findStylePreset("sns")->prompt, std::string("sns:"));
+        QCOMPARE(styleFromName("news").prompt, std::string("news:"));
+        QCOMPARE(styleFromName("A photo of").prompt, std::string("A photo of"));
+    }
+
+    void captionsAreDeterministicAndScored() {
+        const RgbImage img = pattern(48, 40, 1);
+        CaptionOptions o; // ESPER's defaults: greedy, 20 tokens, EOS banned, no-repeat 2, '.'
+        auto a = gpt2_->caption(img, "img1", styles_, o);
+        auto b = gpt2_->caption(img, "img1", styles_, o);
+        QVERIFY2(a.ok(), a.ok() ? "" : a.error().c_str());
+        QVERIFY(b.ok());
+        QCOMPARE(a->captions.size(), styles_.size());
+        for (size_t i = 0; i < styles_.size(); ++i) {
+            QCOMPARE(a->captions[i].tokens, b->captions[i].tokens);
+            QCOMPARE(a->captions[i].text, b->captions[i].text);
+            QVERIFY(a->captions[i].tokens.size() <= 20);
+            QVERIFY(a->captions[i].text.find('.') == std::string::npos);
+            const auto& s = a->captions[i].score;
+            QCOMPARE(s.clipS, 2.5 * std::max(s.cosine, 0.0));
+        }
+        // Scores equal what score() gives for the same texts.
+        std::vector<std::string> texts;
+        for (const auto& c : a->captions)
+            texts.push_back(c.text);
+        auto scores = gpt2_->score(img, "img1", texts);
+        QVERIFY(scores.ok());
+        for (size_t i = 0; i < texts.size(); ++i)
+            QVERIFY(std::abs(scores.value()[i].clipS - a->captions[i].score.clipS) < 1e-9);
+    }
+
+    void batchedStylesEqualOneAtATime() {
+        const RgbImage img = pattern(30, 50, 2);
+        CaptionOptions o;
+        auto together = gpt2_->caption(img, "img2", styles_, o);
+        QVERIFY(together.ok());
+        for (size_t i = 0; i < styles_.size(); ++i) {
+            auto alone = gpt2_->caption(img, "img2", {styles_[i]}, o);
+            QVERIFY(alone.ok());
+            QCOMPARE(together->captions[i].tokens, alone->captions[0].tokens);
+            QVERIFY(std::abs(together->captions[i].score.clipS - alone->captions[0].score.clipS) <
+                    1e-5);
+        }
+    }
+
+    void differentImagesGiveDifferentPrefixes() {
+        CaptionOptions o;
+        o.decode.stopStrings.clear();
+        auto a = gpt2_->caption(pattern(40, 40, 3), "a", {styles_[0]}, o);
+        auto b = gpt2_->caption(pattern(40, 40, 9), "b", {styles_[0]}, o);
+        QVERIFY(a.ok() && b.ok());
+        // The random mapper moves the tiny model's distribution, if not always its argmax.
+        QVERIFY(a->captions[0].logprob != b->captions[0].logprob);
+    }
+
+    void bestOfNKeepsTheHighestScoringSample() {
+        CaptionOptions o;
+        o.decode.strategy = DecodeStrategy::Sample;
+        o.decode.temperature = 0.7;
+        o.decode.topK = 50;
+        o.decode.bestOf = 6;
+        o.decode.seed = 11;
+        auto r = gpt2_->caption(pattern(44, 36, 4), "img4", {styles_[0], styles_[1]}, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        for (const auto& c : r->captions) {
+            QCOMPARE(c.alternatives.size(), size_t(6));
+            double best = -1;
+            std::set<std::string> distinct;
+            for (const auto& [text, score] : c.alternatives) {
+                best = std::max(best, score);
+                distinct.insert(text);
+            }
+            QCOMPARE(c.score.clipS, best);
+            QVERIFY(distinct.size() > 1); // the samples really differ
+        }
+    }
+
+    void streamsTokensAndCancels() {
+        CaptionOptions o;
+        std::map<size_t, std::string> last;
+        int events = 0;
+        auto r = gpt2_->caption(pattern(32, 32, 5), "img5", styles_, o,
+                                [&](size_t style, int, const std::string& text) {
+                                    ++events;
+                                    last[style] = text;
+                                });
+        QVERIFY(r.ok());
+        QVERIFY(events >= int(styles_.size()));
+        for (size_t i = 0; i < styles_.size(); ++i)
+            QCOMPARE(last[i], r->captions[i].text);
+
+        std::atomic<bool> cancel{false};
+        int afterCancel = 0;
+        auto c = gpt2_->caption(
+            pattern(32, 32, 6), "img6", styles_, o,
+            [&](size_t, int, const std::string&) {
+                if (cancel) ++afterCancel;
+                cancel = true;
+            },
+            &cancel);
+        QVERIFY(!c.ok());
+        QCOMPARE(c.error(), std::string(Captioner::kCancelled));
+        QCOMPARE(afterCancel, int(styles_.size()) - 1); // only the rest of the step in flight
+    }
+
+    void referencesGiveRefClipS() {
+        CaptionOptions o;
+        o.references = {"a red circle", "a small square"};
+        auto r = gpt2_->caption(pattern(32, 32, 7), "img7", {styles_[0]}, o);
+        QVERIFY(r.ok());
+        QVERIFY(r->captions[0].score.refClipS.has_value());
+        QVERIFY(r->captions[0].score.refCosine.has_value());
+    }
+
+    void reusesTheImageEmbedding() {
+        const size_t before = gpt2_->scorer().cacheSize();
+        const RgbImage img = pattern(64, 20, 8);
+        QVERIFY(gpt2_->caption(img, "img8", {styles_[0]}, {}).ok());
+        QVERIFY(gpt2_->caption(img, "img8", {styles_[1]}, {}).ok());
+        QCOMPARE(gpt2_->scorer().cacheSize(), before + 1);
+    }
+
+    void llamaBundleWithASentencepieceTokenizer() {
+        // A sentencepiece model trained here (ids 0/1/2 = unk/bos/eos, as llama-tiny expects).
+        const std::string corpus = (tmp_.path() + "/corpus.txt").toStdString();
+        std::string text;
+        const char* lines[] = {"caption: a red bus on the street", "news: the city opened a park",
+                               "sns: what a beautiful day", "story: once upon a time a boat",
+                               "dialogue: A: what is this? B: a dog"};
+        for (int i = 0; i < 200; ++i)
+            text += std::string(lines[i % 5]) + " " + std::to_string(i) + "\n";
+        QVERIFY(writeFileAtomic(corpus, text).ok());
+        const std::string tokDir = (tmp_.path() + "/llama-tok").toStdString();
+        QDir().mkpath(QString::fromStdString(tokDir));
+        auto trained = SentencePieceTokenizer::train(corpus, tokDir + "/tokenizer", 70);
+        QVERIFY2(trained.ok(), trained.ok() ? "" : trained.error().c_str());
+        QVERIFY(QFile::exists(QString::fromStdString(tokDir + "/tokenizer.model")));
+        NewBundle b;
+        b.dir = (tmp_.path() + "/llama-bundle").toStdString();
+        b.clip = models() + "/clip-tiny";
+        b.clipTokenizer = tokenizers() + "/clip-tiny";
+        b.lm = models() + "/llama-tiny";
+        b.lmTokenizer = tokDir;
+        b.prefixLength = 3;
+        b.styles = {"caption", "news"};
+        auto m = createBundle(b);
+        QVERIFY2(m.ok(), m.ok() ? "" : m.error().c_str());
+        auto c = Captioner::load(m.value());
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        auto r = c.value()->caption(pattern(40, 30, 1), "l1", c.value()->bundleStyles(), {});
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        QCOMPARE(r->captions.size(), size_t(2));
+        for (const auto& cap : r->captions) {
+            QVERIFY(!cap.tokens.empty());
+            for (int t : cap.tokens)
+                QVERIFY(t != 2); // end-of-text banned by default
+        }
+        auto again = c.value()->caption(pattern(40, 30, 1), "l1", c.value()->bundleStyles(), {});
+        QCOMPARE(again->captions[0].tokens, r->captions[0].tokens);
+    }
+
+    void loadErrorsSayWhatIsMissing() {
+        // A model given by registry id that is not in the models folder.
+        const QString dir = tmp_.path() + "/needs-download";
+        QDir().mkpath(dir);
+        QVERIFY(
+            writeFileAtomic(
+                (dir + "/esper.json").toStdString(),
+                R"({"clip": "openai/clip-vit-base-patch32", "lm": "gpt2", "mapper": "mapper.safetensors"})")
+                .ok());
+        auto missing =
+            readBundleManifest(dir.toStdString(), (tmp_.path() + "/models").toStdString());
+        QVERIFY(!missing.ok());
+        const QString msg = QString::fromStdString(missing.error());
+        QVERIFY2(msg.contains("openai/clip-vit-base-patch32") && msg.contains("huggingface.co") &&
+                     msg.contains("model.safetensors"),
+                 qPrintable(msg));
+
+        // A mapper trained for another prefix length.
+        const auto wrongDir = makeGpt2Bundle("wrong-prefix", 4);
+        auto manifest = readBundleManifest(wrongDir);
+        QVERIFY(manifest.ok());
+        manifest->prefixLength = 5;
+        auto wrong = Captioner::load(manifest.value());
+        QVERIFY(!wrong.ok());
+        QVERIFY2(QString::fromStdString(wrong.error()).contains("does not fit"),
+                 wrong.error().c_str());
+
+        // No mapper file at all.
+        QFile::remove(QString::fromStdString(wrongDir + "/mapper.safetensors"));
+        auto noMapper = readBundleManifest(wrongDir);
+        QVERIFY(!noMapper.ok());
+        QVERIFY(QString::fromStdString(noMapper.error()).contains("mapper"));
+        QVERIFY(!readBundleManifest("/nonexistent/bundle").ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCaptioning)
+#include "test_captioning.moc"
