@@ -13,10 +13,13 @@ struct Verb {
 };
 
 const Verb kVerbs[] = {
+    {"bundle", esper::cli::runBundle, "check a bundle, or create one with a fresh mapper"},
     {"verify-reference", esper::cli::runVerifyReference,
      "check a model folder against a reference io.safetensors"},
     {"tokenize", esper::cli::runTokenize, "print token ids (GPT-2, CLIP, sentencepiece)"},
 #ifdef ESPER_WITH_MEDIA
+    {"caption", esper::cli::runCaption, "caption images in one or more styles, with CLIP scores"},
+    {"score", esper::cli::runScore, "CLIP-S / RefCLIP-S for existing captions"},
     {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing"},
 #endif
     {"eval", esper::cli::runEval,

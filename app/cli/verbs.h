@@ -9,8 +9,11 @@ int runVerifyReference(int argc, char** argv);
 int runBench(int argc, char** argv);
 int runMetrics(int argc, char** argv);
 int runEval(int argc, char** argv);
+int runBundle(int argc, char** argv);
 #ifdef ESPER_WITH_MEDIA
 int runPreprocess(int argc, char** argv);
+int runCaption(int argc, char** argv);
+int runScore(int argc, char** argv);
 #endif
 
 } // namespace esper::cli

@@ -108,7 +108,10 @@ Result<void> writeBundleManifest(const BundleManifest& m, const std::string& dir
         if (!r.tokenizer.empty() && r.tokenizer != r.path) {
             std::error_code ec;
             const auto rel = fs::relative(r.tokenizer, dir, ec);
-            o["tokenizer"] = ec || rel.empty() ? r.tokenizer : "./" + rel.string();
+            const std::string text = rel.string();
+            o["tokenizer"] = ec || text.empty()         ? r.tokenizer
+                             : text.rfind("..", 0) == 0 ? text
+                                                        : "./" + text;
         }
         return o;
     };

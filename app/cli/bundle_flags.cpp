@@ -1,0 +1,37 @@
+#include "bundle_flags.h"
+
+#include "bundle/model_registry.h"
+#include "default_bundle.h"
+
+namespace esper::cli {
+
+const char* const kBundleFlagsHelp =
+    "  --bundle DIR            the ESPER bundle (default: $ESPER_BUNDLE, else the demo bundle)\n"
+    "  --models-dir DIR        where model ids in bundles resolve (default: $ESPER_MODELS_DIR or\n"
+    "                          ~/.local/share/esper-studio/models)\n"
+    "  --device cpu|cuda[:N]   --dtype fp32|fp16|bf16\n";
+
+std::vector<OptionSpec> bundleFlagSpecs() {
+    return {{"bundle"}, {"models-dir"}, {"device"}, {"dtype"}};
+}
+
+std::unique_ptr<Captioner> loadBundleFromFlags(const char* verb, const Args& args, int& exitCode,
+                                               const std::string& bundleDir) {
+    const std::string dir = !bundleDir.empty() ? bundleDir : args.get("bundle", defaultBundleDir());
+    if (dir.empty()) {
+        exitCode = report(verb,
+                          "no bundle: pass --bundle DIR (a folder with esper.json) or set "
+                          "ESPER_BUNDLE",
+                          2);
+        return nullptr;
+    }
+    auto c = Captioner::loadBundle(dir, args.get("models-dir"), args.get("device", "cpu"),
+                                   args.get("dtype", "fp32"));
+    if (!c) {
+        exitCode = report(verb, c.error(), 2);
+        return nullptr;
+    }
+    return std::move(c.value());
+}
+
+} // namespace esper::cli

@@ -1,0 +1,171 @@
+#include "args.h"
+#include "verbs.h"
+
+#include "blas_tuning.h"
+#include "bundle_flags.h"
+#include "decode_flags.h"
+#include "image_decoder.h"
+#include "image_inputs.h"
+#include "util/file_util.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace esper::cli {
+
+namespace {
+
+const std::string kHelp =
+    std::string(
+        "usage: esper caption IMAGES|FOLDERS|GLOBS... [--style S]... [--prompt TEXT]... "
+        "[options]\n\n"
+        "Captions every image in each requested style (all styles of an image run as one batch)\n"
+        "and scores each caption with CLIP. Writes one JSON line per image and style:\n"
+        "  {path, style, prompt, caption, tokens, clip_s, cosine, logprob, ms}\n"
+        "and for an image that cannot be read: {path, error}. Progress goes to stderr.\n\n"
+        "  --style S               a preset (caption, news, sns, blog, story, instruction,\n"
+        "                          dialogue, image-of, photo-describes) or any prompt text;\n"
+        "                          repeatable (default: the bundle's styles)\n"
+        "  --prompt TEXT           a raw prompt, e.g. \"The photo describes a\" (repeatable)\n"
+        "  --photo-prefix          score with \"A photo depicts \" as clipscore.py does\n"
+        "  --jsonl FILE            write the records to FILE (default: stdout)\n"
+        "  --json                  print one JSON array at the end instead of lines\n") +
+    kBundleFlagsHelp + kDecodeFlagsHelp +
+    "exit status: 0 when at least one image was captioned, 1 when none "
+    "could be, 2 for usage or bundle errors\n";
+
+std::string formatSeconds(double s) {
+    char buf[32];
+    if (s < 60)
+        std::snprintf(buf, sizeof buf, "%.0fs", s);
+    else if (s < 3600)
+        std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, int(s) % 3600 / 60);
+    return buf;
+}
+
+// Where the records go: stdout, or FILE written as FILE.partial and renamed when complete.
+class RecordSink {
+public:
+    RecordSink(std::string path, bool jsonArray) : path_(std::move(path)), array_(jsonArray) {
+        if (!path_.empty()) file_ = std::fopen((path_ + ".partial").c_str(), "w");
+    }
+    bool ok() const { return path_.empty() || file_; }
+    void add(const nlohmann::ordered_json& record) {
+        if (array_) {
+            all_.push_back(record);
+            return;
+        }
+        std::FILE* out = file_ ? file_ : stdout;
+        std::fprintf(out, "%s\n", record.dump().c_str());
+        std::fflush(out);
+    }
+    Result<void> finish() {
+        std::FILE* out = file_ ? file_ : stdout;
+        if (array_) std::fprintf(out, "%s\n", all_.dump(2).c_str());
+        if (!file_) return {};
+        const bool good = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
+        std::fclose(file_);
+        file_ = nullptr;
+        if (!good || std::rename((path_ + ".partial").c_str(), path_.c_str()) != 0)
+            return fail("cannot finish writing " + path_);
+        return {};
+    }
+
+private:
+    std::string path_;
+    bool array_;
+    std::FILE* file_ = nullptr;
+    nlohmann::ordered_json all_ = nlohmann::ordered_json::array();
+};
+
+} // namespace
+
+int runCaption(int argc, char** argv) {
+    Args args;
+    std::vector<OptionSpec> specs = {{"style", true, true},
+                                     {"prompt", true, true},
+                                     {"photo-prefix", false},
+                                     {"jsonl"},
+                                     {"json", false}};
+    for (auto v : {bundleFlagSpecs(), decodeFlagSpecs()})
+        specs.insert(specs.end(), v.begin(), v.end());
+    if (auto stop = args.parseVerb(argc, argv, "caption", kHelp.c_str(), specs)) return *stop;
+    if (args.positional().empty())
+        return report("caption", "give images or folders", 2, kHelp.c_str());
+    const ImageInputs inputs = collectImages(args.positional());
+    ensureBlasCoreType(argv); // models run from here on
+    int code = 0;
+    auto captioner = loadBundleFromFlags("caption", args, code);
+    if (!captioner) return code;
+
+    CaptionOptions options;
+    options.decode = captioner->bundle().decoding;
+    if (auto problem = applyDecodeFlags(args, options.decode); !problem.empty())
+        return report("caption", problem, 2);
+    options.photoPrefix = args.has("photo-prefix");
+    std::vector<CaptionStyle> styles;
+    for (const auto& s : args.all("style"))
+        styles.push_back(styleFromName(s));
+    for (const auto& p : args.all("prompt"))
+        styles.push_back({p, p});
+    if (styles.empty()) styles = captioner->bundleStyles();
+
+    RecordSink sink(args.get("jsonl"), args.has("json"));
+    if (!sink.ok()) return report("caption", "cannot write " + args.get("jsonl"), 2);
+    size_t done = 0, failed = 0;
+    for (const auto& [arg, why] : inputs.problems) {
+        sink.add({{"path", arg}, {"error", why}});
+        ++failed;
+    }
+    const bool tty = ::isatty(2);
+    const auto start = std::chrono::steady_clock::now();
+    const size_t total = inputs.files.size();
+    for (size_t i = 0; i < total; ++i) {
+        const std::string& path = inputs.files[i];
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const std::string eta = i ? formatSeconds(elapsed / double(i) * double(total - i)) : "?";
+        std::fprintf(stderr, "%s[%zu/%zu] %3.0f%%  eta %s  %s%s", tty ? "\r\033[K" : "", i + 1,
+                     total, 100.0 * double(i) / double(std::max<size_t>(total, 1)), eta.c_str(),
+                     std::filesystem::path(path).filename().c_str(), tty ? "" : "\n");
+        auto image = media::decodeImageFile(path);
+        if (!image) {
+            sink.add({{"path", path}, {"error", image.error()}});
+            ++failed;
+            continue;
+        }
+        std::error_code ec;
+        const auto stamp = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
+        auto result =
+            captioner->caption(image.value(), path + "@" + std::to_string(stamp), styles, options);
+        if (!result) {
+            sink.add({{"path", path}, {"error", result.error()}});
+            ++failed;
+            continue;
+        }
+        for (const auto& c : result->captions)
+            sink.add({{"path", path},
+                      {"style", c.style.id},
+                      {"prompt", c.style.prompt},
+                      {"caption", c.text},
+                      {"tokens", c.tokens},
+                      {"clip_s", c.score.clipS},
+                      {"cosine", c.score.cosine},
+                      {"logprob", c.logprob},
+                      {"ms", result->timing.totalMs()}});
+        ++done;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "%s%zu image(s) captioned, %zu failed, in %s\n", tty ? "\r\033[K" : "",
+                 done, failed, formatSeconds(seconds).c_str());
+    if (auto ok = sink.finish(); !ok) return report("caption", ok.error(), 1);
+    return done > 0 ? 0 : 1;
+}
+
+} // namespace esper::cli
