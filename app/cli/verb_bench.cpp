@@ -17,7 +17,8 @@ const char* kHelp =
     "Measures full-size models with random weights and prints JSON: GPT-2 124M decoding with a\n"
     "10-embedding prefix (batch 1 and 8, ms per step) and CLIP ViT-B/32 image encoding (batch 1\n"
     "and 16, ms per image), and BLEU/ROUGE-L/CIDEr-D over a synthetic 5,000-image x 5-reference\n"
-    "set (ms). Medians over --repeats runs (after one warm-up for the models).\n";
+    "set (ms), and end to end one image x 7 styles (CLIP encode, 20 decoded tokens per style\n"
+    "as one batch, CLIP scores). Medians over --repeats runs (after one warm-up for models).\n";
 } // namespace
 
 int runBench(int argc, char** argv) {
@@ -26,8 +27,8 @@ int runBench(int argc, char** argv) {
                                    {{"device"}, {"dtype"}, {"only"}, {"repeats"}, {"steps"}}, 0))
         return *stop;
     const std::string only = args.get("only");
-    if (!only.empty() && only != "gpt2" && only != "clip" && only != "metrics")
-        return report("bench", "--only takes gpt2, clip or metrics", 2, kHelp);
+    if (!only.empty() && only != "gpt2" && only != "clip" && only != "metrics" && only != "caption")
+        return report("bench", "--only takes gpt2, clip, metrics or caption", 2, kHelp);
     ensureBlasCoreType(argv); // models run from here on
     BenchOptions options;
     options.device = args.get("device", "cpu");
@@ -35,6 +36,7 @@ int runBench(int argc, char** argv) {
     options.gpt2 = only.empty() || only == "gpt2";
     options.clip = only.empty() || only == "clip";
     options.metrics = only.empty() || only == "metrics";
+    options.endToEnd = only.empty() || only == "caption";
     if (auto n = args.number("repeats")) options.repeats = std::max(1, int(*n));
     if (auto n = args.number("steps")) options.decodeSteps = std::max(1, int(*n));
     auto out = runEngineBench(options);

@@ -1,9 +1,11 @@
 #include "bench/engine_bench.h"
 
 #include "bench/metrics_bench.h"
+#include "decode/prefix_decoder.h"
 #include "models/causal_lm.h"
 #include "models/clip.h"
 #include "models/gpt2.h"
+#include "models/mapper.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -86,6 +88,59 @@ nlohmann::ordered_json benchClip(const ComputeOptions& o, const BenchOptions& op
     return {{"model", "clip-vit-base-patch32 image tower (random weights)"}, {"runs", runs}};
 }
 
+// One image x 7 styles as `esper caption` runs it: CLIP image encoding, the mapper, 7 prompts
+// decoded as one batch (20 tokens, ESPER's greedy rules) and the 7 captions encoded by CLIP's
+// text tower for their scores. Token ids are random: tokenizers cost microseconds and real
+// vocabularies are not shipped.
+nlohmann::ordered_json benchEndToEnd(const ComputeOptions& o, const BenchOptions& opt) {
+    RandomWeights w(o, 1);
+    auto clip = ClipModel::create(ClipConfig{}, w);
+    auto lm = Gpt2Model::create(Gpt2Config{}, w);
+    const auto mapper = Mapper::randomInit({512, 768, 10}, o, 1);
+    const PrefixDecoder decoder(*lm.value(), nullptr);
+    DecodeOptions d;
+    d.maxNewTokens = 20;
+    d.stopStrings.clear(); // no text without a tokenizer; all 20 tokens are decoded
+    const int styles = 7;
+    std::vector<std::vector<int>> prompts;
+    for (int s = 0; s < styles; ++s)
+        prompts.push_back({1000 + s, 25}); // "word:"-like prompts
+    std::vector<double> enc, dec, sc;
+    for (int r = 0; r <= opt.repeats; ++r) {
+        auto t0 = Clock::now();
+        const auto features = clip.value()->encodeImage(at::randn({1, 3, 224, 224})).features;
+        const auto prefix = mapper->forward(features);
+        sync(prefix);
+        const double e = msSince(t0);
+        t0 = Clock::now();
+        const auto out = decoder.run(prefix.expand({styles, 10, 768}), prompts, d);
+        const double g = msSince(t0);
+        t0 = Clock::now();
+        at::Tensor ids = at::full({styles, 22}, 49407, at::kLong);
+        ids.narrow(1, 0, 21).random_(0, 49406);
+        const auto text = clip.value()->encodeText(ids).features;
+        sync(at::matmul(text, features.t()));
+        const double s = msSince(t0);
+        if (r == 0 || !out) continue;
+        enc.push_back(e);
+        dec.push_back(g);
+        sc.push_back(s);
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    const double total = median(enc) + median(dec) + median(sc);
+    return {{"model", "ViT-B/32 + mapper + GPT-2 124M (random weights)"},
+            {"styles", styles},
+            {"new_tokens", 20},
+            {"encode_ms", median(enc)},
+            {"decode_ms", median(dec)},
+            {"score_ms", median(sc)},
+            {"total_ms", total},
+            {"target_ms", 1000}};
+}
+
 } // namespace
 
 Result<std::string> runEngineBench(const BenchOptions& options) {
@@ -99,6 +154,7 @@ Result<std::string> runEngineBench(const BenchOptions& options) {
         j["torch_threads"] = at::get_num_threads();
         if (options.gpt2) j["gpt2"] = benchGpt2(compute.value(), options);
         if (options.clip) j["clip"] = benchClip(compute.value(), options);
+        if (options.endToEnd) j["end_to_end"] = benchEndToEnd(compute.value(), options);
         if (options.metrics) {
             const auto m = benchTextMetrics(5000, 5, options.repeats);
             j["metrics"] = {{"images", m.images},      {"references_per_image", m.references},

@@ -13,6 +13,7 @@ struct BenchOptions {
     bool gpt2 = true;
     bool clip = true;
     bool metrics = true;
+    bool endToEnd = true; // one image x 7 styles: encode, decode 20 tokens, score
     int decodeSteps = 20;
     int repeats = 3;
 };

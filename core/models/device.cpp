@@ -39,8 +39,8 @@ Result<ComputeOptions> parseComputeOptions(const std::string& device, const std:
     if (!d) return fail(d.error());
     auto t = parseDType(dtype);
     if (!t) return fail(t.error());
-    if (d->is_cpu() && t.value() != c10::kFloat)
-        return fail("half precision is for CUDA devices; on the CPU use fp32");
+    if (d->is_cpu() && t.value() == c10::kHalf)
+        return fail("fp16 is for CUDA devices; on the CPU use fp32 or bf16");
     return ComputeOptions{d.value(), t.value()};
 }
 

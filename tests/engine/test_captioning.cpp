@@ -5,6 +5,7 @@
 
 #include "bundle/bundle_builder.h"
 #include "captioning/captioner.h"
+#include "io/safetensors.h"
 #include "styles/style_presets.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "util/file_util.h"
@@ -229,6 +230,31 @@ private slots:
         }
         auto again = c.value()->caption(pattern(40, 30, 1), "l1", c.value()->bundleStyles(), {});
         QCOMPARE(again->captions[0].tokens, r->captions[0].tokens);
+    }
+
+    void mapperKeysWithoutTheOfficialPrefixLoad() {
+        // Official ESPER checkpoints name clip_project.model.*; bare model.* is accepted too.
+        const auto dir = makeGpt2Bundle("bare-keys");
+        const std::string mapper = dir + "/mapper.safetensors";
+        auto file = SafetensorsFile::open(mapper);
+        QVERIFY(file.ok());
+        std::vector<std::vector<unsigned char>> copies;
+        copies.reserve(file->tensors().size());
+        std::vector<TensorBytes> bare;
+        for (const auto& t : file->tensors()) {
+            copies.emplace_back(file->bytes(t), file->bytes(t) + (t.end - t.begin));
+            QVERIFY(t.name.rfind("clip_project.", 0) == 0);
+            bare.push_back({t.name.substr(13), t.dtype, t.shape, copies.back().data()});
+        }
+        auto before = Captioner::loadBundle(dir);
+        QVERIFY(before.ok());
+        auto want = before.value()->caption(pattern(30, 30, 2), "k", {styles_[0]}, {});
+        QVERIFY(writeSafetensors(mapper, bare).ok());
+        auto after = Captioner::loadBundle(dir);
+        QVERIFY2(after.ok(), after.ok() ? "" : after.error().c_str());
+        auto got = after.value()->caption(pattern(30, 30, 2), "k", {styles_[0]}, {});
+        QVERIFY(want.ok() && got.ok());
+        QCOMPARE(got->captions[0].tokens, want->captions[0].tokens);
     }
 
     void loadErrorsSayWhatIsMissing() {

@@ -3,6 +3,7 @@
 // Torch headers first: Qt's `slots` keyword macro would break them (ivalue.h has slots()).
 #include "decode/prefix_decoder.h"
 #include "models/causal_lm.h"
+#include "models/mapper.h"
 #include "text/gpt2_tokenizer.h"
 #include "util/file_util.h"
 
@@ -73,6 +74,23 @@ private slots:
         prefix_ = at::randn({1, 4, 64});
         prompt_ = tok_->encode("caption:");
         QVERIFY(!prompt_.empty());
+    }
+
+    void mapperIsClipCapsMlp() {
+        // x / sqrt(k·E / C) -> Linear -> tanh -> Linear -> (k, E), for a 32-d CLIP and E = 64.
+        const MapperShape shape{32, 64, 5};
+        const auto m = Mapper::randomInit(shape, {}, 4);
+        const at::Tensor x = at::randn({3, 32});
+        const auto named = m->namedTensors();
+        QCOMPARE(named[0].first, std::string("clip_project.model.0.weight"));
+        QCOMPARE(named[0].second.sizes().vec(), (std::vector<int64_t>{160, 32})); // k·E/2 = 160
+        const at::Tensor h =
+            at::tanh(at::linear(x / std::sqrt(5.0 * 64 / 32), named[0].second, named[1].second));
+        const at::Tensor want = at::linear(h, named[2].second, named[3].second).view({3, 5, 64});
+        QVERIFY(at::allclose(m->forward(x), want, 1e-6, 1e-6));
+        // PyTorch's default Linear initialisation bound: 1/sqrt(fan_in).
+        QVERIFY(named[0].second.abs().max().item<double>() <= 1 / std::sqrt(32.0));
+        QVERIFY(named[2].second.abs().max().item<double>() <= 1 / std::sqrt(160.0));
     }
 
     void ngramBanMatchesHuggingFace() {
@@ -163,7 +181,8 @@ private slots:
             return std::find(greedy[0].tokens.begin(), greedy[0].tokens.begin() + i,
                              greedy[0].tokens[i]) != greedy[0].tokens.begin() + i;
         };
-        while (k < greedy[0].tokens.size() && seenBefore(k)) ++k;
+        while (k < greedy[0].tokens.size() && seenBefore(k))
+            ++k;
         QVERIFY(k < greedy[0].tokens.size());
         const int eos = greedy[0].tokens[k];
         QTemporaryDir dir;
