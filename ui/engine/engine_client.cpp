@@ -1,0 +1,101 @@
+#include "engine_client.h"
+
+namespace esper::ui {
+
+EngineClient::EngineClient(QObject* parent) : QObject(parent) {
+    qRegisterMetaType<StyleSpec>();
+    qRegisterMetaType<QVector<StyleSpec>>();
+    qRegisterMetaType<DecodingSettings>();
+    qRegisterMetaType<CaptionOutcome>();
+    qRegisterMetaType<BundleInfo>();
+    qRegisterMetaType<CancelFlag>();
+    worker_ = new EngineWorker();
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(worker_, &EngineWorker::bundleLoaded, this, [this](quint64 id, const BundleInfo& info) {
+        if (id != bundleRequest_) return; // a newer load was asked for
+        bundleReady_ = info.ok;
+        emit bundleLoaded(info);
+    });
+    connect(worker_, &EngineWorker::captionToken, this,
+            [this](quint64 id, int style, const QString& text) {
+                if (id == current_) emit captionToken(id, style, text);
+            });
+    connect(worker_, &EngineWorker::captionFinished, this,
+            [this](quint64 id, const CaptionOutcome& outcome) {
+                if (id == current_) {
+                    current_ = 0;
+                    currentFlag_.reset();
+                    emit queueChanged(queueLength());
+                    if (!outcome.cancelled) emit captionFinished(id, outcome);
+                } else if (background_.remove(id)) {
+                    emit queueChanged(queueLength());
+                    if (!outcome.cancelled) emit backgroundFinished(id, outcome);
+                }
+                // Anything else was superseded: dropped here, never shown.
+            });
+    thread_.setObjectName("esper-engine");
+    thread_.start();
+}
+
+EngineClient::~EngineClient() {
+    if (currentFlag_) *currentFlag_ = true;
+    for (const auto& f : background_)
+        *f = true;
+    thread_.quit();
+    thread_.wait();
+}
+
+quint64 EngineClient::loadBundle(const QString& dir, const QString& modelsDir,
+                                 const QString& device) {
+    bundleRequest_ = nextId_++;
+    bundleReady_ = false;
+    QMetaObject::invokeMethod(worker_, "loadBundle", Qt::QueuedConnection,
+                              Q_ARG(quint64, bundleRequest_), Q_ARG(QString, dir),
+                              Q_ARG(QString, modelsDir), Q_ARG(QString, device));
+    return bundleRequest_;
+}
+
+quint64 EngineClient::submit(const QString& imagePath, const QVector<StyleSpec>& styles,
+                             const DecodingSettings& settings, CancelFlag flag) {
+    const quint64 id = nextId_++;
+    QMetaObject::invokeMethod(
+        worker_, "caption", Qt::QueuedConnection, Q_ARG(quint64, id), Q_ARG(QString, imagePath),
+        Q_ARG(QVector<esper::ui::StyleSpec>, styles), Q_ARG(esper::ui::DecodingSettings, settings),
+        Q_ARG(esper::ui::CancelFlag, flag));
+    return id;
+}
+
+quint64 EngineClient::captionNow(const QString& imagePath, const QVector<StyleSpec>& styles,
+                                 const DecodingSettings& settings) {
+    if (currentFlag_) *currentFlag_ = true; // the older request stops at its next step
+    currentFlag_ = std::make_shared<std::atomic<bool>>(false);
+    current_ = submit(imagePath, styles, settings, currentFlag_);
+    emit queueChanged(queueLength());
+    return current_;
+}
+
+quint64 EngineClient::captionInBackground(const QString& imagePath,
+                                          const QVector<StyleSpec>& styles,
+                                          const DecodingSettings& settings) {
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    const quint64 id = submit(imagePath, styles, settings, flag);
+    background_.insert(id, flag);
+    emit queueChanged(queueLength());
+    return id;
+}
+
+void EngineClient::cancelBackground() {
+    for (const auto& f : background_)
+        *f = true;
+    background_.clear();
+    emit queueChanged(queueLength());
+}
+
+void EngineClient::setStepDelay(int milliseconds) {
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, milliseconds] { w->setStepDelay(milliseconds); },
+        Qt::QueuedConnection);
+}
+
+} // namespace esper::ui

@@ -1,0 +1,54 @@
+// The UI side of the engine: owns the worker's thread, numbers requests, cancels the requests
+// a newer one supersedes, and forwards only results that are still wanted.
+#pragma once
+
+#include "engine_worker.h"
+
+#include <QHash>
+#include <QObject>
+#include <QThread>
+
+namespace esper::ui {
+
+class EngineClient final : public QObject {
+    Q_OBJECT
+
+public:
+    explicit EngineClient(QObject* parent = nullptr);
+    ~EngineClient() override;
+
+    quint64 loadBundle(const QString& dir, const QString& modelsDir, const QString& device);
+    // The interactive request: cancels the previous interactive one; its late results never
+    // reach the signals below.
+    quint64 captionNow(const QString& imagePath, const QVector<StyleSpec>& styles,
+                       const DecodingSettings& settings);
+    // Background requests ("Caption all"): queued behind each other, cancelled together.
+    quint64 captionInBackground(const QString& imagePath, const QVector<StyleSpec>& styles,
+                                const DecodingSettings& settings);
+    void cancelBackground();
+    int queueLength() const { return int(background_.size()) + (current_ ? 1 : 0); }
+    bool bundleReady() const { return bundleReady_; }
+    void setStepDelay(int milliseconds); // see EngineWorker::setStepDelay
+
+signals:
+    void bundleLoaded(const esper::ui::BundleInfo& info);
+    void captionToken(quint64 id, int style, const QString& text);
+    void captionFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
+    void backgroundFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
+    void queueChanged(int length);
+
+private:
+    quint64 submit(const QString& imagePath, const QVector<StyleSpec>& styles,
+                   const DecodingSettings& settings, CancelFlag flag);
+
+    QThread thread_;
+    EngineWorker* worker_ = nullptr;
+    quint64 nextId_ = 1;
+    quint64 current_ = 0; // the live interactive request
+    CancelFlag currentFlag_;
+    QHash<quint64, CancelFlag> background_;
+    quint64 bundleRequest_ = 0;
+    bool bundleReady_ = false;
+};
+
+} // namespace esper::ui

@@ -1,0 +1,108 @@
+#include "engine_worker.h"
+
+#include "captioning/captioner.h"
+#include "image_decoder.h"
+#include "styles/style_presets.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QThread>
+#include <exception>
+
+namespace esper::ui {
+
+EngineWorker::EngineWorker() = default;
+EngineWorker::~EngineWorker() = default;
+
+void EngineWorker::loadBundle(quint64 id, const QString& dir, const QString& modelsDir,
+                              const QString& device) {
+    BundleInfo info;
+    info.dir = dir;
+    info.device = device;
+    try {
+        auto loaded =
+            Captioner::loadBundle(dir.toStdString(), modelsDir.toStdString(), device.toStdString());
+        if (!loaded) {
+            info.error = QString::fromStdString(loaded.error());
+        } else {
+            captioner_ = std::move(loaded.value());
+            info.ok = true;
+            info.name = QString::fromStdString(captioner_->bundle().name);
+            info.description = QString::fromStdString(captioner_->describe());
+            for (const auto& s : captioner_->bundleStyles()) {
+                const auto* preset = findStylePreset(s.id);
+                info.styles.push_back({QString::fromStdString(s.id),
+                                       QString::fromStdString(preset ? preset->label : s.id),
+                                       QString::fromStdString(s.prompt)});
+            }
+        }
+    } catch (const std::exception& e) {
+        info.error = QString("the bundle could not be loaded: %1").arg(e.what());
+    }
+    emit bundleLoaded(id, info);
+}
+
+void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<StyleSpec>& styles,
+                           const DecodingSettings& settings, CancelFlag cancel) {
+    CaptionOutcome out;
+    out.imagePath = imagePath;
+    QElapsedTimer timer;
+    timer.start();
+    auto finish = [&] {
+        out.milliseconds = double(timer.nsecsElapsed()) / 1e6;
+        emit captionFinished(id, out);
+    };
+    if (cancel && cancel->load()) { // superseded while it waited in the queue
+        out.cancelled = true;
+        return finish();
+    }
+    if (!captioner_) {
+        out.error = tr("No model is loaded. Open a bundle first.");
+        return finish();
+    }
+    try {
+        auto image = media::decodeImageFile(imagePath.toStdString());
+        if (!image) {
+            out.error = QString::fromStdString(image.error());
+            return finish();
+        }
+        std::vector<CaptionStyle> engineStyles;
+        for (const auto& s : styles)
+            engineStyles.push_back({s.id.toStdString(), s.prompt.toStdString()});
+        CaptionOptions options;
+        auto& d = options.decode;
+        d.strategy = settings.sample ? DecodeStrategy::Sample : DecodeStrategy::Greedy;
+        d.maxNewTokens = settings.maxTokens;
+        d.temperature = settings.temperature;
+        d.topK = settings.topK;
+        d.topP = settings.topP;
+        d.noRepeatNgram = settings.noRepeat;
+        d.bestOf = settings.sample ? settings.bestOf : 1;
+        d.seed = settings.seed;
+        if (!settings.cutAtPeriod) d.stopStrings.clear();
+        const QFileInfo file(imagePath);
+        const std::string key =
+            (imagePath + "@" + QString::number(file.lastModified().toMSecsSinceEpoch()))
+                .toStdString();
+        auto result = captioner_->caption(
+            image.value(), key, engineStyles, options,
+            [&](size_t style, int, const std::string& text) {
+                if (stepDelayMs_ > 0) QThread::msleep(static_cast<unsigned long>(stepDelayMs_));
+                emit captionToken(id, static_cast<int>(style), QString::fromStdString(text));
+            },
+            cancel.get());
+        if (!result) {
+            out.cancelled = result.error() == Captioner::kCancelled;
+            if (!out.cancelled) out.error = QString::fromStdString(result.error());
+            return finish();
+        }
+        for (const auto& c : result->captions)
+            out.captions.push_back({QString::fromStdString(c.style.id),
+                                    QString::fromStdString(c.text), c.score.clipS, c.score.cosine});
+    } catch (const std::exception& e) {
+        out.error = QString("captioning failed: %1").arg(e.what());
+    }
+    finish();
+}
+
+} // namespace esper::ui

@@ -1,0 +1,47 @@
+// The one object that touches the engine. It lives on its own thread; requests arrive as queued
+// slot calls with an id and a cancel flag, results leave as signals. Exceptions never escape:
+// every failure becomes a message in the result.
+#pragma once
+
+#include "engine_types.h"
+
+#include <QObject>
+#include <atomic>
+#include <memory>
+
+namespace esper {
+class Captioner;
+}
+
+namespace esper::ui {
+
+using CancelFlag = std::shared_ptr<std::atomic<bool>>;
+
+class EngineWorker final : public QObject {
+    Q_OBJECT
+
+public:
+    EngineWorker();
+    ~EngineWorker() override;
+
+public slots:
+    void loadBundle(quint64 id, const QString& dir, const QString& modelsDir,
+                    const QString& device);
+    void caption(quint64 id, const QString& imagePath, const QVector<esper::ui::StyleSpec>& styles,
+                 const esper::ui::DecodingSettings& settings, esper::ui::CancelFlag cancel);
+    // Slows every decoding step down, to see (and test) how the UI behaves on a slow device.
+    void setStepDelay(int milliseconds) { stepDelayMs_ = milliseconds; }
+
+signals:
+    void bundleLoaded(quint64 id, const esper::ui::BundleInfo& info);
+    void captionToken(quint64 id, int style, const QString& text);
+    void captionFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
+
+private:
+    std::unique_ptr<Captioner> captioner_;
+    int stepDelayMs_ = 0;
+};
+
+} // namespace esper::ui
+
+Q_DECLARE_METATYPE(esper::ui::CancelFlag)

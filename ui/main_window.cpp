@@ -1,0 +1,320 @@
+#include "main_window.h"
+
+#include "review/review_io.h"
+#include "review/review_view.h"
+#include "workspace/decoding_panel.h"
+#include "workspace/gallery_model.h"
+#include "workspace/image_preview.h"
+#include "workspace/style_panel.h"
+#include "workspace/workspace_widget.h"
+
+#include "models/device_list.h"
+#include "styles/style_presets.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QFileDialog>
+#include <QImage>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QStackedWidget>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTableView>
+#include <QToolBar>
+#include <QUndoStack>
+
+namespace esper::ui {
+
+namespace {
+QVector<StyleSpec> presetStyles() {
+    QVector<StyleSpec> out;
+    for (const auto& p : builtinStylePresets())
+        out.push_back({QString::fromStdString(p.id), QString::fromStdString(p.label),
+                       QString::fromStdString(p.prompt)});
+    return out;
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), engine_(new EngineClient(this)), undo_(new QUndoStack(this)),
+      pages_(new QStackedWidget), workspace_(new WorkspaceWidget(engine_)),
+      review_(new ReviewView(undo_)), device_(new QComboBox), bundleLabel_(new QLabel),
+      latencyLabel_(new QLabel), queueLabel_(new QLabel), progress_(new QProgressBar),
+      cancelAll_(new QPushButton(tr("Cancel"))) {
+    setWindowTitle(tr("ESPER Studio"));
+    setAcceptDrops(true);
+    pages_->addWidget(workspace_);
+    pages_->addWidget(review_);
+    setCentralWidget(pages_);
+
+    workspace_->styles()->setPresets(presetStyles());
+    const auto saved = settings_.styles();
+    workspace_->styles()->setStyles(saved.isEmpty() ? presetStyles().mid(0, 4) : saved);
+    workspace_->decoding()->setSettings(settings_.decoding());
+    for (const auto& d : availableDevices()) device_->addItem(QString::fromStdString(d));
+    device_->setCurrentText(settings_.device());
+    device_->setToolTip(tr("Where the models run"));
+
+    progress_->setMaximumWidth(220);
+    progress_->setVisible(false);
+    cancelAll_->setVisible(false);
+    statusBar()->addPermanentWidget(bundleLabel_);
+    statusBar()->addPermanentWidget(latencyLabel_);
+    statusBar()->addPermanentWidget(queueLabel_);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(cancelAll_);
+    buildMenus();
+
+    connect(engine_, &EngineClient::bundleLoaded, this, [this](const BundleInfo& info) {
+        if (info.ok) {
+            bundleName_ = info.name;
+            settings_.setLastBundle(info.dir);
+            statusBar()->showMessage(tr("Loaded %1 on %2").arg(info.name, info.device), 5000);
+        } else {
+            bundleName_ = tr("no model");
+        }
+        workspace_->setBundleState(info.ok, info.error);
+        updateStatus();
+    });
+    connect(engine_, &EngineClient::queueChanged, this, [this] { updateStatus(); });
+    connect(workspace_, &WorkspaceWidget::latency, this,
+            [this](double ms) { latencyLabel_->setText(tr("last %1 ms").arg(ms, 0, 'f', 0)); });
+    connect(workspace_, &WorkspaceWidget::message, this,
+            [this](const QString& m) { statusBar()->showMessage(m, 4000); });
+    connect(review_, &ReviewView::message, this,
+            [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+    connect(
+        workspace_, &WorkspaceWidget::accepted, this,
+        [this](const QString& path, const QString& style, const QString& caption, double clipS) {
+            const int row = review_->model()->addGenerated(path, style, caption, clipS);
+            review_->model()->setCaption(row, caption);
+            review_->model()->setStatus(row, ReviewStatus::Accepted);
+        });
+    connect(workspace_, &WorkspaceWidget::progress, this, [this](int done, int total, double left) {
+        const bool running = done < total;
+        progress_->setVisible(running);
+        cancelAll_->setVisible(running);
+        progress_->setRange(0, std::max(1, total));
+        progress_->setValue(done);
+        progress_->setFormat(left >= 0 ? tr("%v/%m  ETA %1 s").arg(int(left)) : tr("%v/%m"));
+        progress_->setTextVisible(true);
+        if (!running && total > 0)
+            statusBar()->showMessage(tr("Captioned %1 images").arg(done), 5000);
+    });
+    connect(cancelAll_, &QPushButton::clicked, workspace_, &WorkspaceWidget::cancelCaptionAll);
+    connect(device_, &QComboBox::currentTextChanged, this, [this](const QString& d) {
+        settings_.setDevice(d);
+        if (!settings_.lastBundle().isEmpty()) openBundle(settings_.lastBundle());
+    });
+
+    restoreGeometry(settings_.windowGeometry());
+    restoreState(settings_.windowState());
+    if (settings_.windowGeometry().isEmpty()) resize(1280, 800);
+    updateStatus();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open images…"), QKeySequence::Open, this, [this] {
+        const auto files = QFileDialog::getOpenFileNames(
+            this, tr("Open images"), {},
+            tr("Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"));
+        workspace_->addPaths(files);
+        showWorkspace();
+    });
+    file->addAction(tr("Open folder…"), QKeySequence(tr("Ctrl+Shift+O")), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a folder of images"));
+        if (!dir.isEmpty()) workspace_->addPaths({dir});
+        showWorkspace();
+    });
+    file->addAction(tr("Paste image"), QKeySequence::Paste, this, &MainWindow::pasteImage);
+    file->addSeparator();
+    file->addAction(tr("Open bundle…"), QKeySequence(tr("Ctrl+B")), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(
+            this, tr("Open an ESPER bundle (a folder with esper.json)"), settings_.modelsDir());
+        if (!dir.isEmpty()) openBundle(dir);
+    });
+    file->addAction(tr("Models directory…"), this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Where models live"), settings_.modelsDir());
+        if (!dir.isEmpty()) settings_.setModelsDir(dir);
+    });
+    file->addSeparator();
+    file->addAction(tr("Open dataset for review…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a dataset"), {},
+                                                          tr("Datasets (*.json *.jsonl)"));
+        QString error;
+        if (!path.isEmpty() && !review_->openDataset(path, &error))
+            QMessageBox::warning(this, tr("Cannot open the dataset"), error);
+        showReview();
+    });
+    file->addAction(tr("Open review project…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a review project"), {},
+                                                          tr("Review projects (*.esper-review)"));
+        QString error;
+        if (!path.isEmpty() && !review_->openProject(path, &error))
+            QMessageBox::warning(this, tr("Cannot open the project"), error);
+        showReview();
+    });
+    file->addAction(tr("Save review project as…"), QKeySequence::SaveAs, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save the review project"), {},
+                                                          tr("Review projects (*.esper-review)"));
+        if (path.isEmpty()) return;
+        review_->setProjectPath(path);
+        QString error;
+        if (!review_->saveNow(&error)) QMessageBox::warning(this, tr("Cannot save"), error);
+    });
+    file->addAction(tr("Export reviewed captions…"), QKeySequence(tr("Ctrl+E")), this,
+                    &MainWindow::exportReview);
+    file->addSeparator();
+    file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    auto* edit = menuBar()->addMenu(tr("&Edit"));
+    auto* undo = undo_->createUndoAction(this, tr("Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    auto* redo = undo_->createRedoAction(this, tr("Redo"));
+    redo->setShortcuts({QKeySequence(tr("Ctrl+Shift+Z")), QKeySequence::Redo});
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    auto* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("Captioning workspace"), QKeySequence(tr("Ctrl+1")), this,
+                    &MainWindow::showWorkspace);
+    view->addAction(tr("Review"), QKeySequence(tr("Ctrl+2")), this, &MainWindow::showReview);
+    view->addSeparator();
+    view->addAction(tr("Fit image"), QKeySequence(tr("Ctrl+0")), this,
+                    [this] { workspace_->preview()->setFit(true); });
+    view->addAction(tr("Actual size"), QKeySequence(tr("Ctrl+Alt+0")), this,
+                    [this] { workspace_->preview()->setFit(false); });
+    view->addAction(tr("Zoom in"), QKeySequence::ZoomIn, this,
+                    [this] { workspace_->preview()->zoomBy(1.25); });
+    view->addAction(tr("Zoom out"), QKeySequence::ZoomOut, this,
+                    [this] { workspace_->preview()->zoomBy(0.8); });
+
+    auto* caption = menuBar()->addMenu(tr("&Caption"));
+    caption->addAction(tr("Caption all images"), QKeySequence(tr("Ctrl+Shift+A")), workspace_,
+                       &WorkspaceWidget::captionAll);
+    caption->addAction(tr("Cancel caption all"), workspace_, &WorkspaceWidget::cancelCaptionAll);
+
+    auto* bar = addToolBar(tr("Main"));
+    bar->setObjectName("mainToolbar");
+    bar->addAction(tr("Workspace"), this, &MainWindow::showWorkspace);
+    bar->addAction(tr("Review"), this, &MainWindow::showReview);
+    bar->addSeparator();
+    bar->addAction(tr("Caption all"), workspace_, &WorkspaceWidget::captionAll);
+    bar->addSeparator();
+    bar->addWidget(new QLabel(tr(" Device ")));
+    bar->addWidget(device_);
+}
+
+void MainWindow::openBundle(const QString& dir) {
+    bundleName_ = tr("loading…");
+    updateStatus();
+    engine_->loadBundle(dir, settings_.modelsDir(), device_->currentText());
+}
+
+void MainWindow::showWorkspace() {
+    pages_->setCurrentWidget(workspace_);
+}
+void MainWindow::showReview() {
+    pages_->setCurrentWidget(review_);
+    review_->table()->setFocus();
+}
+
+void MainWindow::updateStatus() {
+    bundleLabel_->setText(tr("Model: %1 · %2").arg(bundleName_, device_->currentText()));
+    queueLabel_->setText(tr("queue %1").arg(engine_->queueLength()));
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    QStringList paths;
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile()) paths << url.toLocalFile();
+    if (paths.isEmpty()) return;
+    event->acceptProposedAction();
+    showWorkspace();
+    workspace_->addPaths(paths);
+}
+
+void MainWindow::pasteImage() {
+    const QImage image = QApplication::clipboard()->image();
+    if (image.isNull()) {
+        statusBar()->showMessage(tr("The clipboard holds no image"), 4000);
+        return;
+    }
+    const QString dir =
+        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/pasted";
+    QDir().mkpath(dir);
+    const QString path =
+        dir + "/pasted-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz") + ".png";
+    if (!image.save(path)) {
+        statusBar()->showMessage(tr("Could not store the pasted image in %1").arg(dir), 6000);
+        return;
+    }
+    workspace_->addPaths({path});
+    workspace_->selectRow(workspace_->gallery()->indexOf(path));
+}
+
+void MainWindow::exportReview() {
+    const QStringList kinds = {tr("Sidecar .txt files"), tr("Sidecar .caption files"), tr("JSONL"),
+                               tr("COCO captions JSON")};
+    bool ok = false;
+    const QString kind =
+        QInputDialog::getItem(this, tr("Export"), tr("Format"), kinds, 0, false, &ok);
+    if (!ok) return;
+    const bool onlyReviewed =
+        QMessageBox::question(this, tr("Export"), tr("Export only accepted and edited items?")) ==
+        QMessageBox::Yes;
+    const auto& items = review_->model()->items();
+    if (kind == kinds[0] || kind == kinds[1]) {
+        const QStringList policies = {tr("Skip existing files"), tr("Overwrite"), tr("Append"),
+                                      tr("Prepend")};
+        const QString policy = QInputDialog::getItem(
+            this, tr("Existing sidecars"), tr("When a sidecar exists"), policies, 0, false, &ok);
+        if (!ok) return;
+        const auto report = exportSidecars(items, kind == kinds[0] ? ".txt" : ".caption",
+                                           SidecarPolicy(policies.indexOf(policy)), onlyReviewed);
+        statusBar()->showMessage(tr("Wrote %1 sidecars, skipped %2, %3 errors")
+                                     .arg(report.written)
+                                     .arg(report.skipped)
+                                     .arg(report.errors.size()),
+                                 8000);
+        if (!report.errors.isEmpty())
+            QMessageBox::warning(this, tr("Export"), report.errors.join("\n"));
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export to"));
+    if (path.isEmpty()) return;
+    auto result = kind == kinds[2] ? exportJsonl(items, path, onlyReviewed)
+                                   : exportCoco(items, path, onlyReviewed);
+    if (!result)
+        QMessageBox::warning(this, tr("Export failed"), QString::fromStdString(result.error()));
+    else
+        statusBar()->showMessage(tr("Exported to %1").arg(path), 6000);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    settings_.setWindow(saveGeometry(), saveState());
+    settings_.setStyles(workspace_->styles()->styles());
+    settings_.setDecoding(workspace_->decoding()->settings());
+    review_->saveNow();
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace esper::ui

@@ -1,0 +1,61 @@
+// The studio's window: the captioning workspace and review mode, the menus and shortcuts, drag
+// and drop of images and folders, the bundle and device, and the status bar.
+#pragma once
+
+#include "engine/engine_client.h"
+#include "settings/studio_settings.h"
+
+#include <QMainWindow>
+
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QStackedWidget;
+class QUndoStack;
+
+namespace esper::ui {
+
+class ReviewView;
+class WorkspaceWidget;
+
+class MainWindow final : public QMainWindow {
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void openBundle(const QString& dir);
+    void showWorkspace();
+    void showReview();
+    WorkspaceWidget* workspace() const { return workspace_; }
+    ReviewView* review() const { return review_; }
+    EngineClient* engine() const { return engine_; }
+    QUndoStack* undoStack() const { return undo_; }
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void pasteImage();
+    void exportReview();
+    void updateStatus();
+
+    StudioSettings settings_;
+    EngineClient* engine_;
+    QUndoStack* undo_;
+    QStackedWidget* pages_;
+    WorkspaceWidget* workspace_;
+    ReviewView* review_;
+    QComboBox* device_;
+    QLabel *bundleLabel_, *latencyLabel_, *queueLabel_;
+    QProgressBar* progress_;
+    QPushButton* cancelAll_;
+    QString bundleName_ = tr("no model");
+};
+
+} // namespace esper::ui

@@ -1,0 +1,38 @@
+#include "review_commands.h"
+
+#include <QFileInfo>
+
+namespace esper::ui {
+
+SetStatusCommand::SetStatusCommand(ReviewModel* model, int row, ReviewStatus status)
+    : model_(model), path_(model->item(row).imagePath), before_(model->item(row).status),
+      after_(status) {
+    setText(QObject::tr("%1 %2").arg(statusName(status), QFileInfo(path_).fileName()));
+}
+
+void SetStatusCommand::undo() {
+    model_->setStatus(model_->rowOf(path_), before_);
+}
+void SetStatusCommand::redo() {
+    model_->setStatus(model_->rowOf(path_), after_);
+}
+
+EditCaptionCommand::EditCaptionCommand(ReviewModel* model, int row, const QString& caption)
+    : model_(model), path_(model->item(row).imagePath), beforeText_(model->item(row).caption),
+      afterText_(caption), beforeStatus_(model->item(row).status) {
+    setText(QObject::tr("edit %1").arg(QFileInfo(path_).fileName()));
+}
+
+void EditCaptionCommand::undo() {
+    const int row = model_->rowOf(path_);
+    model_->setCaption(row, beforeText_);
+    model_->setStatus(row, beforeStatus_);
+}
+
+void EditCaptionCommand::redo() {
+    const int row = model_->rowOf(path_);
+    model_->setCaption(row, afterText_);
+    model_->setStatus(row, ReviewStatus::Edited);
+}
+
+} // namespace esper::ui

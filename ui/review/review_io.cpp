@@ -1,0 +1,136 @@
+#include "review_io.h"
+
+#include "datasets/caption_dataset.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSaveFile>
+
+namespace esper::ui {
+
+namespace {
+
+bool keep(const ReviewItem& it, bool onlyReviewed) {
+    if (!it.error.isEmpty()) return false;
+    return !onlyReviewed || it.status == ReviewStatus::Accepted ||
+           it.status == ReviewStatus::Edited;
+}
+
+Result<void> writeAtomically(const QString& path, const QByteArray& bytes) {
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return fail("cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
+    f.write(bytes);
+    if (!f.commit())
+        return fail("cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
+    return {};
+}
+
+// Review items as the engine's dataset type, for its writers.
+CaptionDataset asDataset(const QVector<ReviewItem>& items, bool onlyReviewed) {
+    CaptionDataset d;
+    for (const auto& it : items) {
+        if (!keep(it, onlyReviewed)) continue;
+        CaptionRecord r;
+        r.imageId = it.imagePath.toStdString();
+        r.imagePath = it.imagePath.toStdString();
+        r.references[""] = {it.caption.toStdString()};
+        d.index[r.imageId] = d.records.size();
+        d.records.push_back(std::move(r));
+    }
+    return d;
+}
+
+} // namespace
+
+Result<void> saveProject(const QString& path, const QVector<ReviewItem>& items) {
+    QJsonArray a;
+    for (const auto& it : items)
+        a.append(it.toJson());
+    const QJsonObject root{{"format", "esper-review-project"}, {"version", 1}, {"items", a}};
+    return writeAtomically(path, QJsonDocument(root).toJson());
+}
+
+Result<QVector<ReviewItem>> loadProject(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return fail("cannot open " + path.toStdString());
+    QJsonParseError err;
+    const auto doc = QJsonDocument::fromJson(f.readAll(), &err);
+    if (doc.isNull())
+        return fail(path.toStdString() + " is not valid JSON: " + err.errorString().toStdString());
+    if (doc.object()["format"].toString() != "esper-review-project")
+        return fail(path.toStdString() + " is not an ESPER Studio review project");
+    QVector<ReviewItem> items;
+    for (const auto& v : doc.object()["items"].toArray())
+        items.push_back(ReviewItem::fromJson(v.toObject()));
+    return items;
+}
+
+Result<QVector<ReviewItem>> importDataset(const QString& path) {
+    auto data = readDataset(path.toStdString());
+    if (!data) return fail(data.error());
+    QVector<ReviewItem> items;
+    const QDir base(QString::fromStdString(data->baseDir));
+    for (const auto& r : data->records) {
+        ReviewItem it;
+        const QString image = QString::fromStdString(r.imagePath.empty() ? r.imageId : r.imagePath);
+        it.imagePath = QDir::isAbsolutePath(image) ? image : base.absoluteFilePath(image);
+        for (const auto& [style, refs] : r.references)
+            for (const auto& ref : refs)
+                it.references << QString::fromStdString(ref);
+        for (const auto& [style, text] : r.candidates)
+            it.generated[QString::fromStdString(style.empty() ? "caption" : style)] =
+                QString::fromStdString(text);
+        if (!it.generated.isEmpty())
+            it.caption = it.generated.first();
+        else if (!it.references.isEmpty())
+            it.caption = it.references.first();
+        items.push_back(std::move(it));
+    }
+    return items;
+}
+
+ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& extension,
+                            SidecarPolicy policy, bool onlyReviewed) {
+    ExportReport report;
+    for (const auto& it : items) {
+        if (!keep(it, onlyReviewed)) continue;
+        const QFileInfo image(it.imagePath);
+        const QString sidecar = image.dir().filePath(image.completeBaseName() + extension);
+        QString text = it.caption;
+        if (QFile::exists(sidecar)) {
+            if (policy == SidecarPolicy::Skip) {
+                ++report.skipped;
+                continue;
+            }
+            if (policy != SidecarPolicy::Overwrite) {
+                QFile old(sidecar);
+                if (!old.open(QIODevice::ReadOnly)) {
+                    report.errors << QObject::tr("cannot read %1").arg(sidecar);
+                    continue;
+                }
+                const QString existing = QString::fromUtf8(old.readAll()).trimmed();
+                text = policy == SidecarPolicy::Append ? existing + "\n" + text
+                                                       : text + "\n" + existing;
+            }
+        }
+        if (auto ok = writeAtomically(sidecar, (text + "\n").toUtf8()); !ok)
+            report.errors << QString::fromStdString(ok.error());
+        else
+            ++report.written;
+    }
+    return report;
+}
+
+Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed) {
+    return writeJsonl(asDataset(items, onlyReviewed), path.toStdString());
+}
+
+Result<void> exportCoco(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed) {
+    return writeCocoCaptions(asDataset(items, onlyReviewed), path.toStdString());
+}
+
+} // namespace esper::ui

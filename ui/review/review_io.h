@@ -1,0 +1,28 @@
+// Review projects on disk (saved atomically), datasets opened for review, and the exports.
+#pragma once
+
+#include "review_model.h"
+#include "util/result.h"
+
+#include <QString>
+#include <QVector>
+
+namespace esper::ui {
+
+Result<void> saveProject(const QString& path, const QVector<ReviewItem>& items);
+Result<QVector<ReviewItem>> loadProject(const QString& path);
+// A folder, COCO captions JSON, Karpathy file, ESP JSON or JSONL, as review items.
+Result<QVector<ReviewItem>> importDataset(const QString& path);
+
+enum class SidecarPolicy { Skip, Overwrite, Append, Prepend };
+struct ExportReport {
+    int written = 0, skipped = 0;
+    QStringList errors;
+};
+// IMAGE.txt or IMAGE.caption beside each image. onlyReviewed: accepted and edited items only.
+ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& extension,
+                            SidecarPolicy policy, bool onlyReviewed);
+Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed);
+Result<void> exportCoco(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed);
+
+} // namespace esper::ui

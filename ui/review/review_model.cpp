@@ -1,0 +1,168 @@
+#include "review_model.h"
+
+#include <QBrush>
+#include <QColor>
+#include <QFileInfo>
+#include <QJsonArray>
+
+namespace esper::ui {
+
+QString statusName(ReviewStatus s) {
+    switch (s) {
+    case ReviewStatus::Unreviewed:
+        return "unreviewed";
+    case ReviewStatus::Accepted:
+        return "accepted";
+    case ReviewStatus::Edited:
+        return "edited";
+    case ReviewStatus::Rejected:
+        return "rejected";
+    }
+    return {};
+}
+
+ReviewStatus statusFromName(const QString& name) {
+    for (auto s : {ReviewStatus::Accepted, ReviewStatus::Edited, ReviewStatus::Rejected})
+        if (statusName(s) == name) return s;
+    return ReviewStatus::Unreviewed;
+}
+
+QJsonObject ReviewItem::toJson() const {
+    QJsonObject gen, sc;
+    for (auto it = generated.begin(); it != generated.end(); ++it)
+        gen[it.key()] = it.value();
+    for (auto it = scores.begin(); it != scores.end(); ++it)
+        sc[it.key()] = it.value();
+    return {{"image", imagePath},
+            {"references", QJsonArray::fromStringList(references)},
+            {"generated", gen},
+            {"scores", sc},
+            {"caption", caption},
+            {"clip_s", clipS},
+            {"status", statusName(status)},
+            {"error", error}};
+}
+
+ReviewItem ReviewItem::fromJson(const QJsonObject& o) {
+    ReviewItem r;
+    r.imagePath = o["image"].toString();
+    for (const auto& v : o["references"].toArray())
+        r.references << v.toString();
+    const auto gen = o["generated"].toObject();
+    for (auto it = gen.begin(); it != gen.end(); ++it)
+        r.generated[it.key()] = it.value().toString();
+    const auto sc = o["scores"].toObject();
+    for (auto it = sc.begin(); it != sc.end(); ++it)
+        r.scores[it.key()] = it.value().toDouble();
+    r.caption = o["caption"].toString();
+    r.clipS = o["clip_s"].toDouble(-1);
+    r.status = statusFromName(o["status"].toString());
+    r.error = o["error"].toString();
+    return r;
+}
+
+ReviewModel::ReviewModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void ReviewModel::setItems(QVector<ReviewItem> items) {
+    beginResetModel();
+    items_ = std::move(items);
+    endResetModel();
+    emit modified();
+}
+
+int ReviewModel::rowOf(const QString& imagePath) const {
+    for (int i = 0; i < items_.size(); ++i)
+        if (items_[i].imagePath == imagePath) return i;
+    return -1;
+}
+
+int ReviewModel::addGenerated(const QString& imagePath, const QString& style,
+                              const QString& caption, double clipS) {
+    int row = rowOf(imagePath);
+    if (row < 0) {
+        row = int(items_.size());
+        beginInsertRows({}, row, row);
+        items_.push_back({imagePath, {}, {}, {}, {}, -1, ReviewStatus::Unreviewed, {}});
+        endInsertRows();
+    }
+    auto& it = items_[row];
+    it.generated[style] = caption;
+    it.scores[style] = clipS;
+    if (it.status == ReviewStatus::Unreviewed) {
+        it.caption = caption;
+        it.clipS = clipS;
+    }
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    emit modified();
+    return row;
+}
+
+void ReviewModel::setStatus(int row, ReviewStatus status) {
+    items_[row].status = status;
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    emit modified();
+}
+
+void ReviewModel::setCaption(int row, const QString& caption) {
+    items_[row].caption = caption;
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    emit modified();
+}
+
+int ReviewModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : int(items_.size());
+}
+int ReviewModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant ReviewModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid()) return {};
+    const ReviewItem& it = items_[index.row()];
+    if (role == StatusRole) return statusName(it.status);
+    if (role == PathRole) return it.imagePath;
+    if (role == Qt::ToolTipRole)
+        return it.error.isEmpty() ? it.imagePath : it.imagePath + "\n" + it.error;
+    if (role == Qt::ForegroundRole && !it.error.isEmpty()) return QBrush(QColor(192, 57, 43));
+    if (role == Qt::BackgroundRole && index.column() == StatusColumn) {
+        switch (it.status) {
+        case ReviewStatus::Accepted:
+            return QBrush(QColor(39, 174, 96, 70));
+        case ReviewStatus::Edited:
+            return QBrush(QColor(41, 128, 185, 70));
+        case ReviewStatus::Rejected:
+            return QBrush(QColor(192, 57, 43, 70));
+        default:
+            return {};
+        }
+    }
+    if (role != Qt::DisplayRole && role != Qt::EditRole && role != SortRole) return {};
+    switch (index.column()) {
+    case ImageColumn:
+        return QFileInfo(it.imagePath).fileName();
+    case StatusColumn:
+        return statusName(it.status);
+    case CaptionColumn:
+        return it.error.isEmpty() ? it.caption : it.error;
+    case ScoreColumn:
+        if (role == SortRole) return it.clipS;
+        return it.clipS < 0 ? QVariant() : QVariant(QString::number(it.clipS, 'f', 3));
+    case ReferenceColumn:
+        return it.references.join(" | ");
+    }
+    return {};
+}
+
+QVariant ReviewModel::headerData(int section, Qt::Orientation o, int role) const {
+    if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    static const char* names[] = {"Image", "Status", "Caption", "CLIP-S", "References"};
+    return tr(names[section]);
+}
+
+Qt::ItemFlags ReviewModel::flags(const QModelIndex& index) const {
+    auto f = QAbstractTableModel::flags(index);
+    if (index.column() == CaptionColumn) f |= Qt::ItemIsEditable;
+    return f;
+}
+
+} // namespace esper::ui

@@ -1,0 +1,71 @@
+// The items under review: each image with its reference captions, the captions generated per
+// style, the caption that will be exported, and its review status.
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QJsonObject>
+#include <QMap>
+#include <QStringList>
+#include <QVector>
+
+namespace esper::ui {
+
+enum class ReviewStatus { Unreviewed, Accepted, Edited, Rejected };
+QString statusName(ReviewStatus s);
+ReviewStatus statusFromName(const QString& name);
+
+struct ReviewItem {
+    QString imagePath;
+    QStringList references;
+    QMap<QString, QString> generated; // style -> caption
+    QMap<QString, double> scores;     // style -> CLIP-S
+    QString caption;                  // what export writes
+    double clipS = -1;                // of `caption`, when known
+    ReviewStatus status = ReviewStatus::Unreviewed;
+    QString error; // e.g. the image could not be read
+
+    QJsonObject toJson() const;
+    static ReviewItem fromJson(const QJsonObject& o);
+};
+
+class ReviewModel final : public QAbstractTableModel {
+    Q_OBJECT
+
+public:
+    enum Column {
+        ImageColumn,
+        StatusColumn,
+        CaptionColumn,
+        ScoreColumn,
+        ReferenceColumn,
+        ColumnCount
+    };
+    enum Roles { SortRole = Qt::UserRole + 1, StatusRole, PathRole };
+
+    explicit ReviewModel(QObject* parent = nullptr);
+    void setItems(QVector<ReviewItem> items);
+    const QVector<ReviewItem>& items() const { return items_; }
+    const ReviewItem& item(int row) const { return items_[row]; }
+    int rowOf(const QString& imagePath) const;
+    // Adds the image or updates its generated caption for `style` (and its caption when it has
+    // not been reviewed yet). Returns the row.
+    int addGenerated(const QString& imagePath, const QString& style, const QString& caption,
+                     double clipS);
+    // The raw setters the undo commands use.
+    void setStatus(int row, ReviewStatus status);
+    void setCaption(int row, const QString& caption);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation o, int role) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+
+signals:
+    void modified(); // any change that the project file should save
+
+private:
+    QVector<ReviewItem> items_;
+};
+
+} // namespace esper::ui

@@ -1,0 +1,190 @@
+#include "review_view.h"
+
+#include "review_commands.h"
+#include "review_io.h"
+
+#include <QComboBox>
+#include <QHeaderView>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QUndoStack>
+#include <QVBoxLayout>
+
+namespace esper::ui {
+
+namespace {
+// Filters by status and by text in the caption or references.
+class ReviewFilter final : public QSortFilterProxyModel {
+public:
+    QString status, text;
+    void refresh() { invalidateFilter(); }
+
+protected:
+    bool filterAcceptsRow(int row, const QModelIndex&) const override {
+        const auto* m = static_cast<ReviewModel*>(sourceModel());
+        const ReviewItem& it = m->item(row);
+        if (!status.isEmpty() && statusName(it.status) != status) return false;
+        if (text.isEmpty()) return true;
+        return it.caption.contains(text, Qt::CaseInsensitive) ||
+               it.references.join(' ').contains(text, Qt::CaseInsensitive) ||
+               it.imagePath.contains(text, Qt::CaseInsensitive);
+    }
+};
+} // namespace
+
+ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
+    : QWidget(parent), model_(new ReviewModel(this)), proxy_(new ReviewFilter),
+      table_(new QTableView), statusFilter_(new QComboBox), search_(new QLineEdit),
+      empty_(new QLabel), undo_(undo) {
+    proxy_->setParent(this);
+    proxy_->setSourceModel(model_);
+    proxy_->setSortRole(ReviewModel::SortRole);
+    table_->setModel(proxy_);
+    table_->setSortingEnabled(true);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->setEditTriggers(QAbstractItemView::NoEditTriggers); // E / Enter start editing
+    table_->setWordWrap(true);
+    table_->horizontalHeader()->setSectionResizeMode(ReviewModel::CaptionColumn,
+                                                     QHeaderView::Stretch);
+    table_->horizontalHeader()->setSectionResizeMode(ReviewModel::ReferenceColumn,
+                                                     QHeaderView::Stretch);
+    table_->installEventFilter(this);
+    statusFilter_->addItems({tr("All"), "unreviewed", "accepted", "edited", "rejected"});
+    search_->setPlaceholderText(tr("Search captions, references, file names"));
+    search_->setClearButtonEnabled(true);
+    empty_->setText(tr("<h3>Nothing to review yet</h3>Accept captions in the workspace, or open a "
+                       "folder, COCO captions JSON, Karpathy file, ESP JSON or JSONL with "
+                       "<b>File → Open dataset for review…</b>"));
+    empty_->setAlignment(Qt::AlignCenter);
+    empty_->setWordWrap(true);
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Show")));
+    bar->addWidget(statusFilter_);
+    bar->addWidget(search_, 1);
+    bar->addWidget(new QLabel(tr("A accept · R reject · E edit · Ctrl+Z undo")));
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addWidget(empty_, 1);
+    layout->addWidget(table_, 1);
+    auto updateEmpty = [this] {
+        empty_->setVisible(model_->rowCount() == 0);
+        table_->setVisible(model_->rowCount() > 0);
+    };
+    updateEmpty();
+    connect(model_, &QAbstractItemModel::rowsInserted, this, updateEmpty);
+    connect(model_, &QAbstractItemModel::modelReset, this, updateEmpty);
+    auto applyFilter = [this] {
+        setFilter(statusFilter_->currentIndex() == 0 ? QString() : statusFilter_->currentText(),
+                  search_->text());
+    };
+    connect(statusFilter_, &QComboBox::currentIndexChanged, this, applyFilter);
+    connect(search_, &QLineEdit::textChanged, this, applyFilter);
+    // Edits made in the table go through the undo stack.
+    connect(table_->itemDelegate(), &QAbstractItemDelegate::commitData, this,
+            [this](QWidget* editor) {
+                auto* line = qobject_cast<QLineEdit*>(editor);
+                const int row = currentRow();
+                if (!line || row < 0 || line->text() == model_->item(row).caption) return;
+                undo_->push(new EditCaptionCommand(model_, row, line->text()));
+            });
+    autosave_.setSingleShot(true);
+    autosave_.setInterval(1500);
+    connect(model_, &ReviewModel::modified, this, [this] {
+        if (!projectPath_.isEmpty()) autosave_.start();
+    });
+    connect(&autosave_, &QTimer::timeout, this, [this] {
+        QString error;
+        if (!saveNow(&error)) emit message(tr("Autosave failed: %1").arg(error));
+    });
+}
+
+void ReviewView::setFilter(const QString& status, const QString& text) {
+    auto* f = static_cast<ReviewFilter*>(proxy_);
+    f->status = status;
+    f->text = text;
+    f->refresh();
+}
+
+int ReviewView::currentRow() const {
+    const QModelIndex i = table_->currentIndex();
+    return i.isValid() ? proxy_->mapToSource(i).row() : -1;
+}
+
+void ReviewView::setStatusOfCurrent(ReviewStatus status) {
+    const int row = currentRow();
+    if (row < 0 || model_->item(row).status == status) return;
+    undo_->push(new SetStatusCommand(model_, row, status));
+}
+
+void ReviewView::editCurrent() {
+    const QModelIndex i = table_->currentIndex();
+    if (!i.isValid()) return;
+    const QModelIndex cell = proxy_->index(i.row(), ReviewModel::CaptionColumn);
+    table_->setCurrentIndex(cell);
+    table_->edit(cell);
+}
+
+bool ReviewView::eventFilter(QObject* watched, QEvent* event) {
+    // While a caption is being edited, keys go to the editor, not to the table.
+    if (watched == table_ && event->type() == QEvent::KeyPress) {
+        auto* key = static_cast<QKeyEvent*>(event);
+        if (key->modifiers() & (Qt::ControlModifier | Qt::AltModifier)) return false;
+        switch (key->key()) {
+        case Qt::Key_A:
+            setStatusOfCurrent(ReviewStatus::Accepted);
+            return true;
+        case Qt::Key_R:
+            setStatusOfCurrent(ReviewStatus::Rejected);
+            return true;
+        case Qt::Key_E:
+        case Qt::Key_Return:
+        case Qt::Key_Enter:
+            editCurrent();
+            return true;
+        default:
+            break;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void ReviewView::setProjectPath(const QString& path) {
+    projectPath_ = path;
+}
+
+bool ReviewView::saveNow(QString* error) {
+    if (projectPath_.isEmpty()) return false;
+    auto ok = saveProject(projectPath_, model_->items());
+    if (!ok && error) *error = QString::fromStdString(ok.error());
+    return ok.ok();
+}
+
+bool ReviewView::openProject(const QString& path, QString* error) {
+    auto items = loadProject(path);
+    if (!items) {
+        if (error) *error = QString::fromStdString(items.error());
+        return false;
+    }
+    undo_->clear();
+    projectPath_ = path;
+    model_->setItems(items.value());
+    autosave_.stop(); // just loaded: nothing new to save
+    return true;
+}
+
+bool ReviewView::openDataset(const QString& path, QString* error) {
+    auto items = importDataset(path);
+    if (!items) {
+        if (error) *error = QString::fromStdString(items.error());
+        return false;
+    }
+    undo_->clear();
+    model_->setItems(items.value());
+    return true;
+}
+
+} // namespace esper::ui

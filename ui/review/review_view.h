@@ -1,0 +1,55 @@
+// Review mode: the items as a sortable, filterable table, reviewed from the keyboard (arrows
+// move, A accept, R reject, E or Enter edit) with every edit undoable, saved to a project file
+// atomically and automatically.
+#pragma once
+
+#include "review_model.h"
+
+#include <QTimer>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+class QUndoStack;
+
+namespace esper::ui {
+
+class ReviewView final : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit ReviewView(QUndoStack* undo, QWidget* parent = nullptr);
+    ReviewModel* model() const { return model_; }
+    QTableView* table() const { return table_; }
+    QString projectPath() const { return projectPath_; }
+    bool openProject(const QString& path, QString* error = nullptr);
+    bool openDataset(const QString& path, QString* error = nullptr);
+    void setProjectPath(const QString& path); // where autosave writes
+    bool saveNow(QString* error = nullptr);
+    void setStatusOfCurrent(ReviewStatus status);
+    void editCurrent();
+    void setFilter(const QString& status, const QString& text);
+
+signals:
+    void message(const QString& text);
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    int currentRow() const;
+    ReviewModel* model_;
+    QSortFilterProxyModel* proxy_;
+    QTableView* table_;
+    QComboBox* statusFilter_;
+    QLineEdit* search_;
+    QLabel* empty_;
+    QUndoStack* undo_;
+    QString projectPath_;
+    QTimer autosave_;
+};
+
+} // namespace esper::ui

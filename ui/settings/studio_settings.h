@@ -1,0 +1,36 @@
+// Typed access to what the studio remembers between runs (QSettings underneath), so no key
+// string or conversion is repeated across the UI.
+#pragma once
+
+#include "engine/engine_types.h"
+
+#include <QByteArray>
+#include <QSettings>
+#include <QString>
+#include <QVector>
+
+namespace esper::ui {
+
+class StudioSettings {
+public:
+    StudioSettings();
+
+    QString modelsDir() const;
+    void setModelsDir(const QString& dir);
+    QString lastBundle() const;
+    void setLastBundle(const QString& dir);
+    QString device() const;
+    void setDevice(const QString& device);
+    QVector<StyleSpec> styles() const; // empty: none saved yet
+    void setStyles(const QVector<StyleSpec>& styles);
+    DecodingSettings decoding() const;
+    void setDecoding(const DecodingSettings& d);
+    QByteArray windowGeometry() const;
+    QByteArray windowState() const;
+    void setWindow(const QByteArray& geometry, const QByteArray& state);
+
+private:
+    mutable QSettings settings_;
+};
+
+} // namespace esper::ui

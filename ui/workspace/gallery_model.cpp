@@ -1,0 +1,134 @@
+#include "gallery_model.h"
+
+#include <QCoreApplication>
+#include <QDirIterator>
+#include <QFileInfo>
+#include <QIcon>
+#include <QImageReader>
+#include <QPainter>
+#include <QPointer>
+#include <QThreadPool>
+
+namespace esper::ui {
+
+namespace {
+QPixmap placeholder(const QColor& color) {
+    QPixmap p(GalleryModel::kThumbSize, GalleryModel::kThumbSize);
+    p.fill(color);
+    return p;
+}
+} // namespace
+
+GalleryModel::GalleryModel(QObject* parent) : QAbstractListModel(parent) {}
+
+bool GalleryModel::isImageFile(const QString& path) {
+    static const QSet<QString> exts = {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"};
+    return exts.contains(QFileInfo(path).suffix().toLower());
+}
+
+int GalleryModel::addPaths(const QStringList& paths) {
+    QStringList fresh;
+    auto take = [&](const QString& p) {
+        const QString abs = QFileInfo(p).absoluteFilePath();
+        if (!known_.contains(abs)) {
+            known_.insert(abs);
+            fresh << abs;
+        }
+    };
+    for (const auto& p : paths) {
+        const QFileInfo info(p);
+        if (info.isDir()) {
+            QStringList found;
+            QDirIterator it(p, QDir::Files, QDirIterator::Subdirectories);
+            while (it.hasNext()) {
+                const QString f = it.next();
+                if (isImageFile(f)) found << f;
+            }
+            found.sort();
+            for (const auto& f : found)
+                take(f);
+        } else if (info.isFile()) {
+            take(p); // a named file is shown even if it turns out not to decode
+        }
+    }
+    if (fresh.isEmpty()) return 0;
+    beginInsertRows({}, int(paths_.size()), int(paths_.size() + fresh.size() - 1));
+    paths_ += fresh;
+    endInsertRows();
+    return int(fresh.size());
+}
+
+void GalleryModel::clear() {
+    beginResetModel();
+    paths_.clear();
+    known_.clear();
+    errors_.clear();
+    thumbs_.clear();
+    endResetModel();
+}
+
+void GalleryModel::setError(const QString& path, const QString& error) {
+    errors_.insert(path, error);
+    const int row = int(paths_.indexOf(path));
+    if (row >= 0) emit dataChanged(index(row), index(row));
+}
+
+int GalleryModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : int(paths_.size());
+}
+
+QVariant GalleryModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= paths_.size()) return {};
+    const QString& p = paths_[index.row()];
+    switch (role) {
+    case Qt::DisplayRole:
+        return QFileInfo(p).fileName();
+    case Qt::ToolTipRole:
+        return errors_.contains(p) ? p + "\n" + errors_.value(p) : p;
+    case PathRole:
+        return p;
+    case ErrorRole:
+        return errors_.value(p);
+    case Qt::DecorationRole: {
+        if (errors_.contains(p))
+            return QIcon::fromTheme("dialog-error", QIcon(placeholder(QColor(170, 60, 60))));
+        if (auto* cached = thumbs_.object(p)) return *cached;
+        requestThumbnail(index.row());
+        return placeholder(QColor(70, 70, 78));
+    }
+    default:
+        return {};
+    }
+}
+
+void GalleryModel::requestThumbnail(int row) const {
+    const QString p = paths_[row];
+    if (pending_.contains(p)) return;
+    pending_.insert(p);
+    QPointer<GalleryModel> self(const_cast<GalleryModel*>(this));
+    QThreadPool::globalInstance()->start([self, p] {
+        QImageReader reader(p);
+        reader.setAutoTransform(true); // EXIF orientation
+        const QSize full = reader.size();
+        if (full.isValid())
+            reader.setScaledSize(full.scaled(kThumbSize, kThumbSize, Qt::KeepAspectRatio));
+        const QImage img = reader.read();
+        const QString error = img.isNull() ? reader.errorString() : QString();
+        // Posted through the application object: the model may be gone by the time it runs.
+        QMetaObject::invokeMethod(qApp, [self, p, img, error] {
+            if (!self) return;
+            self->pending_.remove(p);
+            ++self->loaded_;
+            if (!error.isEmpty()) {
+                self->setError(p, QObject::tr("Cannot read this image: %1").arg(error));
+                return;
+            }
+            self->thumbs_.insert(p, new QPixmap(QPixmap::fromImage(img)));
+            const int r = int(self->paths_.indexOf(p));
+            if (r >= 0)
+                emit self->dataChanged(self->index(r), self->index(r), {Qt::DecorationRole});
+        });
+    });
+}
+
+} // namespace esper::ui
