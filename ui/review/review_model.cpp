@@ -159,6 +159,12 @@ QVariant ReviewModel::headerData(int section, Qt::Orientation o, int role) const
     return tr(names[section]);
 }
 
+bool ReviewModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (role != Qt::EditRole || index.column() != CaptionColumn) return false;
+    emit editRequested(index.row(), value.toString());
+    return true;
+}
+
 Qt::ItemFlags ReviewModel::flags(const QModelIndex& index) const {
     auto f = QAbstractTableModel::flags(index);
     if (index.column() == CaptionColumn) f |= Qt::ItemIsEditable;

@@ -60,8 +60,11 @@ public:
     QVariant data(const QModelIndex& index, int role) const override;
     QVariant headerData(int section, Qt::Orientation o, int role) const override;
     Qt::ItemFlags flags(const QModelIndex& index) const override;
+    // Edits from a view become a request; the view turns it into an undoable command.
+    bool setData(const QModelIndex& index, const QVariant& value, int role) override;
 
 signals:
+    void editRequested(int row, const QString& caption);
     void modified(); // any change that the project file should save
 
 private:

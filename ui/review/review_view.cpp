@@ -44,6 +44,7 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     proxy_->setSortRole(ReviewModel::SortRole);
     table_->setModel(proxy_);
     table_->setSortingEnabled(true);
+    table_->sortByColumn(ReviewModel::ImageColumn, Qt::AscendingOrder);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers); // E / Enter start editing
@@ -84,13 +85,10 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     connect(statusFilter_, &QComboBox::currentIndexChanged, this, applyFilter);
     connect(search_, &QLineEdit::textChanged, this, applyFilter);
     // Edits made in the table go through the undo stack.
-    connect(table_->itemDelegate(), &QAbstractItemDelegate::commitData, this,
-            [this](QWidget* editor) {
-                auto* line = qobject_cast<QLineEdit*>(editor);
-                const int row = currentRow();
-                if (!line || row < 0 || line->text() == model_->item(row).caption) return;
-                undo_->push(new EditCaptionCommand(model_, row, line->text()));
-            });
+    connect(model_, &ReviewModel::editRequested, this, [this](int row, const QString& text) {
+        if (text != model_->item(row).caption)
+            undo_->push(new EditCaptionCommand(model_, row, text));
+    });
     autosave_.setSingleShot(true);
     autosave_.setInterval(1500);
     connect(model_, &ReviewModel::modified, this, [this] {
@@ -100,6 +98,12 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
         QString error;
         if (!saveNow(&error)) emit message(tr("Autosave failed: %1").arg(error));
     });
+}
+
+void ReviewView::selectImage(const QString& imagePath) {
+    const int row = model_->rowOf(imagePath);
+    if (row < 0) return;
+    table_->setCurrentIndex(proxy_->mapFromSource(model_->index(row, ReviewModel::ImageColumn)));
 }
 
 void ReviewView::setFilter(const QString& status, const QString& text) {

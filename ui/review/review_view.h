@@ -29,6 +29,7 @@ public:
     bool openDataset(const QString& path, QString* error = nullptr);
     void setProjectPath(const QString& path); // where autosave writes
     bool saveNow(QString* error = nullptr);
+    void selectImage(const QString& imagePath);
     void setStatusOfCurrent(ReviewStatus status);
     void editCurrent();
     void setFilter(const QString& status, const QString& text);

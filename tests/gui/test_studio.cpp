@@ -1,0 +1,352 @@
+// ESPER Studio end to end, offscreen, with a bundle built from the tiny reference models: drops,
+// live captions and scores, stale results, Caption all and its cancel, review round trips,
+// bad images, and responsiveness.
+#include "test_support.h"
+
+#include "bundle/bundle_builder.h"
+#include "engine/engine_client.h"
+#include "main_window.h"
+#include "review/review_io.h"
+#include "review/review_view.h"
+#include "workspace/gallery_model.h"
+#include "workspace/style_panel.h"
+#include "workspace/workspace_widget.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QListView>
+#include <QMimeData>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QUndoStack>
+
+using namespace esper::ui;
+
+namespace {
+
+QString makeBundle(const QString& dir) {
+    esper::NewBundle b;
+    b.dir = dir.toStdString();
+    const QString models = esper::test::referenceDir() + "/models";
+    b.clip = (models + "/clip-tiny").toStdString();
+    b.clipTokenizer = (esper::test::dataDir() + "/tokenizers/clip-tiny").toStdString();
+    b.lm = (models + "/gpt2-tiny").toStdString();
+    b.lmTokenizer = (esper::test::dataDir() + "/tokenizers/gpt2-tiny").toStdString();
+    b.prefixLength = 4;
+    b.styles = {"caption", "news"};
+    auto m = esper::createBundle(b);
+    if (!m) qFatal("%s", m.error().c_str());
+    return dir;
+}
+
+bool waitFor(const std::function<bool()>& done, int ms = 20000) {
+    QElapsedTimer t;
+    t.start();
+    while (!done() && t.elapsed() < ms)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    return done();
+}
+
+void dropFiles(QWidget* target, const QStringList& files) {
+    auto* mime = new QMimeData;
+    QList<QUrl> urls;
+    for (const auto& f : files)
+        urls << QUrl::fromLocalFile(f);
+    mime->setUrls(urls);
+    const QPoint at = target->rect().center();
+    QDragEnterEvent enter(at, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    QDropEvent drop(at, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &drop);
+    delete mime;
+}
+
+} // namespace
+
+class TestStudio : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir tmp_;
+    QString bundle_, images_;
+    std::unique_ptr<MainWindow> window_;
+
+    WorkspaceWidget* ws() { return window_->workspace(); }
+    bool captionsShown() {
+        for (int i = 0; i < ws()->styles()->count(); ++i)
+            if (ws()->styles()->card(i)->captionText().isEmpty()) return false;
+        return true;
+    }
+
+private slots:
+    void initTestCase() {
+        qputenv("XDG_CONFIG_HOME", (tmp_.path() + "/config").toUtf8()); // fresh settings
+        bundle_ = makeBundle(tmp_.path() + "/bundle");
+        images_ = tmp_.path() + "/images";
+        QDir().mkpath(images_);
+        const QString ref = esper::test::referenceDir() + "/images";
+        QVERIFY(QFile::copy(ref + "/chelsea.png", images_ + "/a_chelsea.png"));
+        QVERIFY(QFile::copy(ref + "/synthetic_97x61.png", images_ + "/b_synthetic.png"));
+        QFile bad(images_ + "/c_corrupt.jpg");
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("not a jpeg at all");
+        bad.close();
+        window_ = std::make_unique<MainWindow>();
+        window_->show();
+        QSignalSpy loaded(window_->engine(), &EngineClient::bundleLoaded);
+        window_->openBundle(bundle_);
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(window_->engine()->bundleReady());
+        ws()->styles()->setStyles({{"caption", "Caption", "caption:"}, {"news", "News", "news:"}});
+    }
+
+    void droppingFilesFillsTheGalleryAndCaptionsEveryStyle() {
+        dropFiles(window_.get(), {images_ + "/a_chelsea.png", images_ + "/b_synthetic.png"});
+        QCOMPARE(ws()->gallery()->rowCount(), 2);
+        QCOMPARE(ws()->currentImage(), images_ + "/a_chelsea.png");
+        QVERIFY(waitFor([&] { return captionsShown(); }));
+        for (int i = 0; i < ws()->styles()->count(); ++i) {
+            auto* card = ws()->styles()->card(i);
+            QVERIFY(!card->captionText().isEmpty());
+            QVERIFY(card->clipScore() > 0);
+            QCOMPARE(card->clipScore(), ws()->results()[ws()->currentImage()].captions[i].clipS);
+        }
+    }
+
+    void editingAPromptRecaptionsAndStaleResultsNeverShow() {
+        QVERIFY(waitFor([&] { return window_->engine()->queueLength() == 0; }));
+        window_->engine()->setStepDelay(40); // a slow device: each request takes ~1.6 s
+        QSignalSpy finished(window_->engine(), &EngineClient::captionFinished);
+        QSignalSpy tokens(window_->engine(), &EngineClient::captionToken);
+        ws()->selectRow(1); // starts request A
+        QTest::qWait(200);  // A is streaming
+        auto* prompt = ws()->styles()->card(0)->promptEdit();
+        prompt->clear();
+        QTest::keyClicks(prompt, "sns:"); // after the debounce: request B supersedes A
+        QVERIFY(waitFor(
+            [&] { return finished.count() >= 1 && window_->engine()->queueLength() == 0; }));
+        window_->engine()->setStepDelay(0);
+        QCOMPARE(finished.count(), 1); // A's result was dropped, never forwarded
+        const quint64 winner = finished.first()[0].toULongLong();
+        QVERIFY(tokens.count() > 0);
+        quint64 lastId = 0;
+        for (const auto& t : tokens) {
+            const quint64 id = t[0].toULongLong();
+            QVERIFY(id >= lastId); // after B started, no token of A reached the UI
+            lastId = id;
+        }
+        QCOMPARE(lastId, winner);
+        const auto outcome = finished.first()[1].value<CaptionOutcome>();
+        QCOMPARE(ws()->styles()->card(0)->captionText(), outcome.captions[0].text);
+        QCOMPARE(ws()->styles()->styles()[0].prompt, QString("sns:"));
+    }
+
+    void captionAllMarksTheCorruptImageOnlyAndCanBeCancelled() {
+        dropFiles(window_.get(), {images_}); // the folder: adds c_corrupt.jpg
+        QCOMPARE(ws()->gallery()->rowCount(), 3);
+        QSignalSpy progress(ws(), &WorkspaceWidget::progress);
+        ws()->captionAll();
+        QVERIFY(waitFor([&] { return !ws()->captioningAll(); }));
+        const auto corrupt =
+            ws()->gallery()->index(ws()->gallery()->indexOf(images_ + "/c_corrupt.jpg"));
+        QVERIFY(!corrupt.data(GalleryModel::ErrorRole).toString().isEmpty());
+        QVERIFY(corrupt.data(GalleryModel::ErrorRole).toString().contains("c_corrupt.jpg"));
+        for (const QString good : {"/a_chelsea.png", "/b_synthetic.png"}) {
+            const auto idx = ws()->gallery()->index(ws()->gallery()->indexOf(images_ + good));
+            QVERIFY(idx.data(GalleryModel::ErrorRole).toString().isEmpty());
+            QVERIFY(ws()->results()[images_ + good].error.isEmpty());
+        }
+        // Cancel: with a slow device, cancelling after the first result leaves the rest undone.
+        QTemporaryDir many;
+        for (int i = 0; i < 12; ++i)
+            QVERIFY(QFile::copy(images_ + "/b_synthetic.png",
+                                many.path() + QString("/img%1.png").arg(i, 2, 10, QChar('0'))));
+        ws()->addPaths({many.path()});
+        window_->engine()->setStepDelay(15);
+        QSignalSpy done(window_->engine(), &EngineClient::backgroundFinished);
+        ws()->captionAll();
+        QVERIFY(done.wait(20000));
+        ws()->cancelCaptionAll();
+        QVERIFY(waitFor([&] { return window_->engine()->queueLength() == 0; }));
+        QTest::qWait(300);
+        window_->engine()->setStepDelay(0);
+        QVERIFY2(done.count() < 15, qPrintable(QString::number(done.count())));
+        QVERIFY(!ws()->captioningAll());
+    }
+
+    void uiStaysResponsiveDuringCaptionAll() {
+        QTemporaryDir many;
+        for (int i = 0; i < 200; ++i)
+            QVERIFY(QFile::copy(images_ + "/b_synthetic.png",
+                                many.path() + QString("/r%1.png").arg(i, 3, 10, QChar('0'))));
+        ws()->gallery()->clear();
+        ws()->addPaths({many.path()});
+        qint64 worst = 0, last = 0;
+        QElapsedTimer clock;
+        clock.start();
+        QTimer tick;
+        tick.setInterval(5);
+        connect(&tick, &QTimer::timeout, [&] {
+            const qint64 now = clock.elapsed();
+            if (last) worst = std::max(worst, now - last);
+            last = now;
+        });
+        tick.start();
+        QElapsedTimer run;
+        run.start();
+        ws()->captionAll();
+        QVERIFY(waitFor([&] { return !ws()->captioningAll(); }, 120000));
+        tick.stop();
+        qInfo("Caption all over 200 images: %.1f s; longest UI-thread gap %lld ms",
+              run.elapsed() / 1000.0, worst);
+        QVERIFY2(worst < 100, qPrintable(QString("UI thread blocked for %1 ms").arg(worst)));
+    }
+
+    void tenThousandImagesOpenWithoutLoadingEveryThumbnail() {
+        QTemporaryDir big;
+        QFile src(images_ + "/b_synthetic.png");
+        QVERIFY(src.open(QIODevice::ReadOnly));
+        const QByteArray bytes = src.readAll();
+        for (int i = 0; i < 10000; ++i) {
+            QFile f(big.path() + QString("/i%1.png").arg(i, 5, 10, QChar('0')));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(bytes);
+        }
+        ws()->gallery()->clear();
+        QElapsedTimer t;
+        t.start();
+        ws()->addPaths({big.path()});
+        QCoreApplication::processEvents();
+        ws()->galleryView()->repaint();
+        const qint64 firstPaint = t.elapsed();
+        QTest::qWait(1500);
+        ws()->galleryView()->verticalScrollBar();
+        ws()->galleryView()->scrollToBottom();
+        QTest::qWait(500);
+        QFile status("/proc/self/status");
+        QString rss;
+        if (status.open(QIODevice::ReadOnly))
+            for (const auto& line : QString(status.readAll()).split('\n'))
+                if (line.startsWith("VmRSS")) rss = line.simplified();
+        qInfo("10,000 images: first paint after %lld ms, %d thumbnails loaded, %s", firstPaint,
+              ws()->gallery()->thumbnailsLoaded(), qPrintable(rss));
+        QCOMPARE(ws()->gallery()->rowCount(), 10000);
+        QVERIFY(firstPaint < 3000);
+        QVERIFY(ws()->gallery()->thumbnailsLoaded() < 1000);
+    }
+
+    void reviewEditsUndoExportAndReopenRoundTrip() {
+        auto* review = window_->review();
+        auto* model = review->model();
+        QVector<ReviewItem> items;
+        for (const QString name : {"a_chelsea.png", "b_synthetic.png"})
+            items.push_back({images_ + "/" + name,
+                             {"a reference"},
+                             {{"caption", "generated " + name}},
+                             {},
+                             "generated " + name,
+                             0.5,
+                             ReviewStatus::Unreviewed,
+                             {}});
+        model->setItems(items);
+        const QString project = tmp_.path() + "/project.esper-review";
+        review->setProjectPath(project);
+        window_->showReview();
+        review->selectImage(images_ + "/a_chelsea.png");
+        QTest::keyClick(review->table(), Qt::Key_A);
+        QCOMPARE(model->item(0).status, ReviewStatus::Accepted);
+        QTest::keyClick(review->table(), Qt::Key_Down);
+        QTest::keyClick(review->table(), Qt::Key_R);
+        QCOMPARE(model->item(1).status, ReviewStatus::Rejected);
+        window_->undoStack()->undo();
+        QCOMPARE(model->item(1).status, ReviewStatus::Unreviewed);
+        window_->undoStack()->redo();
+        QCOMPARE(model->item(1).status, ReviewStatus::Rejected);
+        // Edit: E opens the editor; typing and Enter commits an undoable edit.
+        review->selectImage(images_ + "/b_synthetic.png");
+        QTest::keyClick(review->table(), Qt::Key_E);
+        auto* editor = review->table()->findChild<QLineEdit*>();
+        QVERIFY(editor);
+
+        editor->selectAll();
+        QTest::keyClicks(editor, "a small red square");
+        QTest::keyClick(editor, Qt::Key_Return);
+        QTest::qWait(50); // the delegate commits on the next turn of the event loop
+        QCOMPARE(model->item(1).caption, QString("a small red square"));
+        QCOMPARE(model->item(1).status, ReviewStatus::Edited);
+        window_->undoStack()->undo();
+        QCOMPARE(model->item(1).caption, QString("generated b_synthetic.png"));
+        QCOMPARE(model->item(1).status, ReviewStatus::Rejected);
+        window_->undoStack()->redo();
+        QCOMPARE(model->item(1).caption, QString("a small red square"));
+
+        // Export: sidecars for reviewed items only, with each existing-file policy.
+        const QString sidecar = images_ + "/b_synthetic.txt";
+        auto report = exportSidecars(model->items(), ".txt", SidecarPolicy::Overwrite, true);
+        QCOMPARE(report.written, 2);
+        auto read = [](const QString& p) {
+            QFile f(p);
+            f.open(QIODevice::ReadOnly);
+            return QString::fromUtf8(f.readAll());
+        };
+        QCOMPARE(read(sidecar), QString("a small red square\n"));
+        QCOMPARE(read(images_ + "/a_chelsea.txt"), QString("generated a_chelsea.png\n"));
+        report = exportSidecars(model->items(), ".txt", SidecarPolicy::Skip, true);
+        QCOMPARE(report.skipped, 2);
+        exportSidecars(model->items(), ".txt", SidecarPolicy::Append, true);
+        QCOMPARE(read(sidecar), QString("a small red square\na small red square\n"));
+        exportSidecars(model->items(), ".txt", SidecarPolicy::Prepend, true);
+        QCOMPARE(read(sidecar).count("a small red square"), 3);
+        const QString jsonl = tmp_.path() + "/export.jsonl";
+        QVERIFY(exportJsonl(model->items(), jsonl, true).ok());
+        const auto lines = read(jsonl).trimmed().split('\n');
+        QCOMPARE(lines.size(), 2);
+        QCOMPARE(QJsonDocument::fromJson(lines[1].toUtf8())
+                     .object()["references"]
+                     .toArray()[0]
+                     .toString(),
+                 QString("a small red square"));
+        const QString coco = tmp_.path() + "/export.json";
+        QVERIFY(exportCoco(model->items(), coco, false).ok());
+        QVERIFY(read(coco).contains("a small red square"));
+
+        // Save and reopen: everything comes back.
+        QVERIFY(review->saveNow());
+        const auto before = model->items();
+        ReviewView reopened(new QUndoStack(&reopened));
+        QString error;
+        QVERIFY2(reopened.openProject(project, &error), qPrintable(error));
+        QCOMPARE(reopened.model()->items().size(), before.size());
+        for (int i = 0; i < before.size(); ++i)
+            QCOMPARE(reopened.model()->item(i).toJson(), before[i].toJson());
+    }
+
+    void reviewOpensDatasetsAndFilters() {
+        auto* review = window_->review();
+        QString error;
+        QVERIFY2(review->openDataset(esper::test::dataDir() + "/eval/photos_coco.json", &error),
+                 qPrintable(error));
+        QCOMPARE(review->model()->rowCount(), 3);
+        QVERIFY(review->model()->item(0).references.first().contains("astronaut"));
+        review->setFilter({}, "rocket");
+        QCOMPARE(review->table()->model()->rowCount(), 1);
+        review->setFilter("accepted", {});
+        QCOMPARE(review->table()->model()->rowCount(), 0);
+        review->setFilter({}, {});
+        QVERIFY(!review->openDataset("/nonexistent.json", &error));
+        QVERIFY(error.contains("does not exist"));
+    }
+
+    void cleanupTestCase() { window_.reset(); }
+};
+
+QTEST_MAIN(TestStudio)
+#include "test_studio.moc"
