@@ -321,7 +321,8 @@ private slots:
         // Save and reopen: everything comes back.
         QVERIFY(review->saveNow());
         const auto before = model->items();
-        ReviewView reopened(new QUndoStack(&reopened));
+        QUndoStack reopenedUndo;
+        ReviewView reopened(&reopenedUndo);
         QString error;
         QVERIFY2(reopened.openProject(project, &error), qPrintable(error));
         QCOMPARE(reopened.model()->items().size(), before.size());
