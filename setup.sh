@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ESPER Studio set-up for Debian 12 / Ubuntu. Both commands install what is missing, build
 # incrementally, and are fast when nothing changed.
-#   ./setup.sh run    build and start ESPER Studio (for now: the `esper` command line's help)
+#   ./setup.sh run    build and start ESPER Studio
 #   ./setup.sh test   build and run every test
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,11 +36,19 @@ build() {
   cmake --build build
 }
 
-case "${1:-}" in
+cmd="${1:-}"
+shift || true
+case "$cmd" in
   run)
     install_missing
     build
-    exec build/app/cli/esper --help
+    if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+      echo "setup: built, but there is no display to open ESPER Studio on (DISPLAY and" >&2
+      echo "WAYLAND_DISPLAY are unset). Run build/app/studio/esper-studio from a desktop" >&2
+      echo "session, or use the command line: build/app/cli/esper --help" >&2
+      exit 1
+    fi
+    exec build/app/studio/esper-studio "$@"
     ;;
   test)
     install_missing

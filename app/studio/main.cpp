@@ -1,10 +1,12 @@
 // esper-studio: the desktop app. Opens the last bundle (or the demo bundle) and any images or
 // folders given on the command line.
-//   esper-studio [IMAGES|FOLDERS...] [--bundle DIR] [--review] [--screenshot FILE]
+//   esper-studio [IMAGES|FOLDERS...] [--bundle DIR] [--dataset FILE] [--review]
+//                [--screenshot FILE]
 // --screenshot waits until captions are in, saves the window to FILE and quits (for docs).
 #include "blas_tuning.h"
 #include "default_bundle.h"
 #include "main_window.h"
+#include "review/review_view.h"
 #include "workspace/workspace_widget.h"
 
 #include <QApplication>
@@ -23,8 +25,9 @@ int main(int argc, char** argv) {
     cli.addPositionalArgument("images", "Images or folders to open");
     QCommandLineOption bundleOpt("bundle", "The ESPER bundle to load", "dir");
     QCommandLineOption reviewOpt("review", "Start in review mode");
+    QCommandLineOption datasetOpt("dataset", "Open a dataset (COCO, Karpathy, ESP, JSONL, folder) for review", "file");
     QCommandLineOption shotOpt("screenshot", "Save the window to FILE once captions are in, then quit", "file");
-    cli.addOptions({bundleOpt, reviewOpt, shotOpt});
+    cli.addOptions({bundleOpt, reviewOpt, datasetOpt, shotOpt});
     cli.process(app);
 
     esper::ui::MainWindow window;
@@ -33,6 +36,12 @@ int main(int argc, char** argv) {
     if (bundle.isEmpty()) bundle = !last.isEmpty() ? last : QString::fromStdString(esper::defaultBundleDir());
     if (!bundle.isEmpty()) window.openBundle(bundle);
     if (!cli.positionalArguments().isEmpty()) window.workspace()->addPaths(cli.positionalArguments());
+    if (cli.isSet(datasetOpt)) {
+        QString error;
+        if (!window.review()->openDataset(cli.value(datasetOpt), &error))
+            qWarning("%s", qPrintable(error));
+        window.showReview();
+    }
     if (cli.isSet(reviewOpt)) window.showReview();
     window.show();
     if (cli.isSet(shotOpt)) {

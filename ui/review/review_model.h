@@ -37,6 +37,7 @@ public:
         StatusColumn,
         CaptionColumn,
         ScoreColumn,
+        GeneratedColumn,
         ReferenceColumn,
         ColumnCount
     };
@@ -69,6 +70,7 @@ signals:
 
 private:
     QVector<ReviewItem> items_;
+    class ThumbnailCache* thumbs_;
 };
 
 } // namespace esper::ui

@@ -53,6 +53,10 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
                                                      QHeaderView::Stretch);
     table_->horizontalHeader()->setSectionResizeMode(ReviewModel::ReferenceColumn,
                                                      QHeaderView::Stretch);
+    table_->horizontalHeader()->setSectionResizeMode(ReviewModel::GeneratedColumn,
+                                                     QHeaderView::Stretch);
+    table_->verticalHeader()->setDefaultSectionSize(56); // room for the thumbnail
+    table_->setIconSize({48, 48});
     table_->installEventFilter(this);
     statusFilter_->addItems({tr("All"), "unreviewed", "accepted", "edited", "rejected"});
     search_->setPlaceholderText(tr("Search captions, references, file names"));

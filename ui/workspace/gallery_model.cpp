@@ -1,13 +1,9 @@
 #include "gallery_model.h"
 
-#include <QCoreApplication>
 #include <QDirIterator>
 #include <QFileInfo>
 #include <QIcon>
-#include <QImageReader>
 #include <QPainter>
-#include <QPointer>
-#include <QThreadPool>
 
 namespace esper::ui {
 
@@ -19,7 +15,16 @@ QPixmap placeholder(const QColor& color) {
 }
 } // namespace
 
-GalleryModel::GalleryModel(QObject* parent) : QAbstractListModel(parent) {}
+GalleryModel::GalleryModel(QObject* parent)
+    : QAbstractListModel(parent), thumbs_(new ThumbnailCache(kThumbSize, this)) {
+    connect(thumbs_, &ThumbnailCache::ready, this, [this](const QString& p) {
+        const int r = int(paths_.indexOf(p));
+        if (r >= 0) emit dataChanged(index(r), index(r), {Qt::DecorationRole});
+    });
+    connect(thumbs_, &ThumbnailCache::failed, this, [this](const QString& p, const QString& error) {
+        setError(p, tr("Cannot read this image: %1").arg(error));
+    });
+}
 
 bool GalleryModel::isImageFile(const QString& path) {
     static const QSet<QString> exts = {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"};
@@ -63,7 +68,7 @@ void GalleryModel::clear() {
     paths_.clear();
     known_.clear();
     errors_.clear();
-    thumbs_.clear();
+    thumbs_->clear();
     endResetModel();
 }
 
@@ -92,43 +97,12 @@ QVariant GalleryModel::data(const QModelIndex& index, int role) const {
     case Qt::DecorationRole: {
         if (errors_.contains(p))
             return QIcon::fromTheme("dialog-error", QIcon(placeholder(QColor(170, 60, 60))));
-        if (auto* cached = thumbs_.object(p)) return *cached;
-        requestThumbnail(index.row());
+        if (const QPixmap* thumb = thumbs_->get(p)) return *thumb;
         return placeholder(QColor(70, 70, 78));
     }
     default:
         return {};
     }
-}
-
-void GalleryModel::requestThumbnail(int row) const {
-    const QString p = paths_[row];
-    if (pending_.contains(p)) return;
-    pending_.insert(p);
-    QPointer<GalleryModel> self(const_cast<GalleryModel*>(this));
-    QThreadPool::globalInstance()->start([self, p] {
-        QImageReader reader(p);
-        reader.setAutoTransform(true); // EXIF orientation
-        const QSize full = reader.size();
-        if (full.isValid())
-            reader.setScaledSize(full.scaled(kThumbSize, kThumbSize, Qt::KeepAspectRatio));
-        const QImage img = reader.read();
-        const QString error = img.isNull() ? reader.errorString() : QString();
-        // Posted through the application object: the model may be gone by the time it runs.
-        QMetaObject::invokeMethod(qApp, [self, p, img, error] {
-            if (!self) return;
-            self->pending_.remove(p);
-            ++self->loaded_;
-            if (!error.isEmpty()) {
-                self->setError(p, QObject::tr("Cannot read this image: %1").arg(error));
-                return;
-            }
-            self->thumbs_.insert(p, new QPixmap(QPixmap::fromImage(img)));
-            const int r = int(self->paths_.indexOf(p));
-            if (r >= 0)
-                emit self->dataChanged(self->index(r), self->index(r), {Qt::DecorationRole});
-        });
-    });
 }
 
 } // namespace esper::ui

@@ -2,10 +2,10 @@
 // asks to paint are loaded, so a 10,000-image folder opens at once.
 #pragma once
 
+#include "thumbnail_cache.h"
+
 #include <QAbstractListModel>
-#include <QCache>
 #include <QHash>
-#include <QPixmap>
 #include <QSet>
 #include <QStringList>
 
@@ -26,7 +26,7 @@ public:
     QStringList paths() const { return paths_; }
     int indexOf(const QString& path) const { return paths_.indexOf(path); }
     void setError(const QString& path, const QString& error);
-    int thumbnailsLoaded() const { return int(loaded_); }
+    int thumbnailsLoaded() const { return int(thumbs_->made()); }
 
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
@@ -34,14 +34,10 @@ public:
     static bool isImageFile(const QString& path);
 
 private:
-    void requestThumbnail(int row) const;
-
     QStringList paths_;
     QSet<QString> known_;
     QHash<QString, QString> errors_;
-    mutable QCache<QString, QPixmap> thumbs_{2000};
-    mutable QSet<QString> pending_;
-    mutable qint64 loaded_ = 0;
+    ThumbnailCache* thumbs_;
 };
 
 } // namespace esper::ui

@@ -77,8 +77,8 @@ StyleCard::StyleCard(const StyleSpec& style, QWidget* parent)
     connect(accept, &QToolButton::clicked, this, &StyleCard::acceptRequested);
     connect(copy, &QToolButton::clicked, this,
             [this] { QApplication::clipboard()->setText(captionText()); });
-    setResult({id_, {}, 0, 0});
     caption_->setText(tr("<i>No caption yet</i>"));
+    scoreText_->setText(tr("CLIP-S —"));
 }
 
 StyleSpec StyleCard::style() const {

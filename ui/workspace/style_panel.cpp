@@ -17,7 +17,8 @@ StylePanel::StylePanel(QWidget* parent) : QWidget(parent), list_(new QVBoxLayout
     scroll->setWidget(holder);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // cards wrap, never scroll sideways
+    scroll->setHorizontalScrollBarPolicy(
+        Qt::ScrollBarAlwaysOff); // cards wrap, never scroll sideways
     auto* add = new QPushButton(tr("Add style"));
     auto* menu = new QMenu(add);
     connect(menu, &QMenu::aboutToShow, this, [this, menu] {
