@@ -61,7 +61,8 @@ MainWindow::MainWindow(QWidget* parent)
     const auto saved = settings_.styles();
     workspace_->styles()->setStyles(saved.isEmpty() ? presetStyles().mid(0, 4) : saved);
     workspace_->decoding()->setSettings(settings_.decoding());
-    for (const auto& d : availableDevices()) device_->addItem(QString::fromStdString(d));
+    for (const auto& d : availableDevices())
+        device_->addItem(QString::fromStdString(d));
     device_->setCurrentText(settings_.device());
     device_->setToolTip(tr("Where the models run"));
 
@@ -73,6 +74,7 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->addPermanentWidget(queueLabel_);
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(cancelAll_);
+    review_->setEngine(engine_);
     buildMenus();
 
     connect(engine_, &EngineClient::bundleLoaded, this, [this](const BundleInfo& info) {

@@ -247,15 +247,15 @@ private slots:
         auto* review = window_->review();
         auto* model = review->model();
         QVector<ReviewItem> items;
-        for (const QString name : {"a_chelsea.png", "b_synthetic.png"})
-            items.push_back({images_ + "/" + name,
-                             {"a reference"},
-                             {{"caption", "generated " + name}},
-                             {},
-                             "generated " + name,
-                             0.5,
-                             ReviewStatus::Unreviewed,
-                             {}});
+        for (const QString name : {"a_chelsea.png", "b_synthetic.png"}) {
+            ReviewItem it;
+            it.imagePath = images_ + "/" + name;
+            it.references = {"a reference"};
+            it.generated = {{"caption", "generated " + name}};
+            it.caption = "generated " + name;
+            it.clipS = 0.5;
+            items.push_back(it);
+        }
         model->setItems(items);
         const QString project = tmp_.path() + "/project.esper-review";
         review->setProjectPath(project);
@@ -342,6 +342,15 @@ private slots:
         review->setFilter("accepted", {});
         QCOMPARE(review->table()->model()->rowCount(), 0);
         review->setFilter({}, {});
+        // CLIP-S and RefCLIP-S of each caption, from the engine thread.
+        QSignalSpy scored(window_->engine(), &EngineClient::scoreFinished);
+        review->scoreAll();
+        QVERIFY(waitFor([&] { return scored.count() == 3; }));
+        for (const auto& it : review->model()->items()) {
+            QVERIFY2(it.clipS >= 0 && it.clipS <= 2.5, qPrintable(it.imagePath));
+            // The caption is the first reference here, so RefCLIP-S = 2ab / (a + b) with b = 1.
+            QVERIFY(std::abs(it.refClipS - 2 * it.clipS / (it.clipS + 1)) < 1e-4);
+        }
         QVERIFY(!review->openDataset("/nonexistent.json", &error));
         QVERIFY(error.contains("does not exist"));
     }

@@ -8,6 +8,7 @@ EngineClient::EngineClient(QObject* parent) : QObject(parent) {
     qRegisterMetaType<DecodingSettings>();
     qRegisterMetaType<CaptionOutcome>();
     qRegisterMetaType<BundleInfo>();
+    qRegisterMetaType<ScoreOutcome>();
     qRegisterMetaType<CancelFlag>();
     worker_ = new EngineWorker();
     worker_->moveToThread(&thread_);
@@ -34,6 +35,11 @@ EngineClient::EngineClient(QObject* parent) : QObject(parent) {
                 }
                 // Anything else was superseded: dropped here, never shown.
             });
+    connect(worker_, &EngineWorker::scoreFinished, this, [this](quint64 id, const ScoreOutcome& o) {
+        if (!background_.remove(id)) return; // cancelled
+        emit queueChanged(queueLength());
+        emit scoreFinished(id, o);
+    });
     thread_.setObjectName("esper-engine");
     thread_.start();
 }
@@ -80,6 +86,18 @@ quint64 EngineClient::captionInBackground(const QString& imagePath,
                                           const DecodingSettings& settings) {
     auto flag = std::make_shared<std::atomic<bool>>(false);
     const quint64 id = submit(imagePath, styles, settings, flag);
+    background_.insert(id, flag);
+    emit queueChanged(queueLength());
+    return id;
+}
+
+quint64 EngineClient::scoreInBackground(const QString& imagePath, const QStringList& captions,
+                                        const QStringList& references) {
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    const quint64 id = nextId_++;
+    QMetaObject::invokeMethod(worker_, "score", Qt::QueuedConnection, Q_ARG(quint64, id),
+                              Q_ARG(QString, imagePath), Q_ARG(QStringList, captions),
+                              Q_ARG(QStringList, references), Q_ARG(esper::ui::CancelFlag, flag));
     background_.insert(id, flag);
     emit queueChanged(queueLength());
     return id;

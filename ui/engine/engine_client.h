@@ -25,6 +25,9 @@ public:
     // Background requests ("Caption all"): queued behind each other, cancelled together.
     quint64 captionInBackground(const QString& imagePath, const QVector<StyleSpec>& styles,
                                 const DecodingSettings& settings);
+    // CLIP-S (and RefCLIP-S with references) for existing captions, in the background lane.
+    quint64 scoreInBackground(const QString& imagePath, const QStringList& captions,
+                              const QStringList& references);
     void cancelBackground();
     int queueLength() const { return int(background_.size()) + (current_ ? 1 : 0); }
     bool bundleReady() const { return bundleReady_; }
@@ -35,6 +38,7 @@ signals:
     void captionToken(quint64 id, int style, const QString& text);
     void captionFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
     void backgroundFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
+    void scoreFinished(quint64 id, const esper::ui::ScoreOutcome& outcome);
     void queueChanged(int length);
 
 private:

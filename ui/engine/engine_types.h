@@ -42,6 +42,13 @@ struct CaptionOutcome {
     double milliseconds = 0;
 };
 
+struct ScoreOutcome {
+    QString imagePath;
+    QVector<double> clipS;    // per caption
+    QVector<double> refClipS; // per caption; empty without references
+    QString error;
+};
+
 struct BundleInfo {
     bool ok = false;
     QString error;
@@ -55,3 +62,4 @@ Q_DECLARE_METATYPE(esper::ui::StyleSpec)
 Q_DECLARE_METATYPE(esper::ui::DecodingSettings)
 Q_DECLARE_METATYPE(esper::ui::CaptionOutcome)
 Q_DECLARE_METATYPE(esper::ui::BundleInfo)
+Q_DECLARE_METATYPE(esper::ui::ScoreOutcome)

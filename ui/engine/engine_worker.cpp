@@ -105,4 +105,39 @@ void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<S
     finish();
 }
 
+void EngineWorker::score(quint64 id, const QString& imagePath, const QStringList& captions,
+                         const QStringList& references, CancelFlag cancel) {
+    ScoreOutcome out;
+    out.imagePath = imagePath;
+    if (cancel && cancel->load()) return; // cancelled work reports nothing
+    if (!captioner_) {
+        out.error = tr("No model is loaded. Open a bundle first.");
+        emit scoreFinished(id, out);
+        return;
+    }
+    try {
+        auto image = media::decodeImageFile(imagePath.toStdString());
+        if (!image) {
+            out.error = QString::fromStdString(image.error());
+        } else {
+            std::vector<std::string> caps, refs;
+            for (const auto& c : captions)
+                caps.push_back(c.toStdString());
+            for (const auto& r : references)
+                refs.push_back(r.toStdString());
+            auto scores = captioner_->score(image.value(), imagePath.toStdString(), caps, refs);
+            if (!scores)
+                out.error = QString::fromStdString(scores.error());
+            else
+                for (const auto& s : scores.value()) {
+                    out.clipS.push_back(s.clipS);
+                    if (s.refClipS) out.refClipS.push_back(*s.refClipS);
+                }
+        }
+    } catch (const std::exception& e) {
+        out.error = QString("scoring failed: %1").arg(e.what());
+    }
+    emit scoreFinished(id, out);
+}
+
 } // namespace esper::ui

@@ -29,6 +29,8 @@ public slots:
                     const QString& device);
     void caption(quint64 id, const QString& imagePath, const QVector<esper::ui::StyleSpec>& styles,
                  const esper::ui::DecodingSettings& settings, esper::ui::CancelFlag cancel);
+    void score(quint64 id, const QString& imagePath, const QStringList& captions,
+               const QStringList& references, esper::ui::CancelFlag cancel);
     // Slows every decoding step down, to see (and test) how the UI behaves on a slow device.
     void setStepDelay(int milliseconds) { stepDelayMs_ = milliseconds; }
 
@@ -36,6 +38,7 @@ signals:
     void bundleLoaded(quint64 id, const esper::ui::BundleInfo& info);
     void captionToken(quint64 id, int style, const QString& text);
     void captionFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
+    void scoreFinished(quint64 id, const esper::ui::ScoreOutcome& outcome);
 
 private:
     std::unique_ptr<Captioner> captioner_;

@@ -21,6 +21,7 @@ struct ReviewItem {
     QMap<QString, double> scores;     // style -> CLIP-S
     QString caption;                  // what export writes
     double clipS = -1;                // of `caption`, when known
+    double refClipS = -1;             // of `caption` against the references, when known
     ReviewStatus status = ReviewStatus::Unreviewed;
     QString error; // e.g. the image could not be read
 
@@ -37,6 +38,7 @@ public:
         StatusColumn,
         CaptionColumn,
         ScoreColumn,
+        RefScoreColumn,
         GeneratedColumn,
         ReferenceColumn,
         ColumnCount
@@ -55,6 +57,7 @@ public:
     // The raw setters the undo commands use.
     void setStatus(int row, ReviewStatus status);
     void setCaption(int row, const QString& caption);
+    void setScores(int row, double clipS, double refClipS);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -3,11 +3,14 @@
 #include "review_commands.h"
 #include "review_io.h"
 
+#include "engine/engine_client.h"
+
 #include <QComboBox>
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QUndoStack>
@@ -38,7 +41,7 @@ protected:
 ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     : QWidget(parent), model_(new ReviewModel(this)), proxy_(new ReviewFilter),
       table_(new QTableView), statusFilter_(new QComboBox), search_(new QLineEdit),
-      empty_(new QLabel), undo_(undo) {
+      empty_(new QLabel), undo_(undo), score_(new QPushButton(tr("Score with CLIP"))) {
     proxy_->setParent(this);
     proxy_->setSourceModel(model_);
     proxy_->setSortRole(ReviewModel::SortRole);
@@ -70,6 +73,10 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     bar->addWidget(new QLabel(tr("Show")));
     bar->addWidget(statusFilter_);
     bar->addWidget(search_, 1);
+    bar->addWidget(score_);
+    score_->setToolTip(tr("CLIP-S of each caption and, with references, RefCLIP-S"));
+    score_->setEnabled(false);
+    connect(score_, &QPushButton::clicked, this, &ReviewView::scoreAll);
     bar->addWidget(new QLabel(tr("A accept · R reject · E edit · Ctrl+Z undo")));
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(bar);
@@ -102,6 +109,28 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
         QString error;
         if (!saveNow(&error)) emit message(tr("Autosave failed: %1").arg(error));
     });
+}
+
+void ReviewView::setEngine(EngineClient* engine) {
+    engine_ = engine;
+    connect(engine_, &EngineClient::bundleLoaded, this,
+            [this](const BundleInfo& info) { score_->setEnabled(info.ok); });
+    connect(engine_, &EngineClient::scoreFinished, this, [this](quint64, const ScoreOutcome& o) {
+        const int row = model_->rowOf(o.imagePath);
+        if (row < 0) return;
+        if (!o.error.isEmpty() || o.clipS.isEmpty()) {
+            emit message(tr("Could not score %1: %2").arg(o.imagePath, o.error));
+            return;
+        }
+        model_->setScores(row, o.clipS[0], o.refClipS.isEmpty() ? -1 : o.refClipS[0]);
+    });
+}
+
+void ReviewView::scoreAll() {
+    if (!engine_ || !engine_->bundleReady()) return;
+    for (const auto& it : model_->items())
+        if (it.error.isEmpty() && !it.caption.isEmpty())
+            engine_->scoreInBackground(it.imagePath, {it.caption}, it.references);
 }
 
 void ReviewView::selectImage(const QString& imagePath) {

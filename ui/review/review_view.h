@@ -14,8 +14,11 @@ class QLineEdit;
 class QSortFilterProxyModel;
 class QTableView;
 class QUndoStack;
+class QPushButton;
 
 namespace esper::ui {
+
+class EngineClient;
 
 class ReviewView final : public QWidget {
     Q_OBJECT
@@ -33,6 +36,9 @@ public:
     void setStatusOfCurrent(ReviewStatus status);
     void editCurrent();
     void setFilter(const QString& status, const QString& text);
+    // CLIP-S and RefCLIP-S of every item's caption, computed in the background.
+    void setEngine(EngineClient* engine);
+    void scoreAll();
 
 signals:
     void message(const QString& text);
@@ -51,6 +57,8 @@ private:
     QUndoStack* undo_;
     QString projectPath_;
     QTimer autosave_;
+    EngineClient* engine_ = nullptr;
+    QPushButton* score_;
 };
 
 } // namespace esper::ui
