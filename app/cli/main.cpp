@@ -19,6 +19,7 @@ const Verb kVerbs[] = {
     {"tokenize", esper::cli::runTokenize, "print token ids (GPT-2, CLIP, sentencepiece)"},
 #ifdef ESPER_WITH_MEDIA
     {"caption", esper::cli::runCaption, "caption images in one or more styles, with CLIP scores"},
+    {"world", esper::cli::runWorld, "render the synthetic world's scenes and its text corpus"},
     {"score", esper::cli::runScore, "CLIP-S / RefCLIP-S for existing captions"},
     {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing"},
 #endif

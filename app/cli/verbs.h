@@ -13,6 +13,7 @@ int runBundle(int argc, char** argv);
 #ifdef ESPER_WITH_MEDIA
 int runPreprocess(int argc, char** argv);
 int runCaption(int argc, char** argv);
+int runWorld(int argc, char** argv);
 int runScore(int argc, char** argv);
 #endif
 

@@ -41,4 +41,20 @@ Result<RgbImage> decodeImageBytes(const std::string& bytes, const std::string& n
     return out;
 }
 
+Result<void> encodeImageFile(const RgbImage& image, const std::string& path) {
+    const cv::Mat rgb(image.height, image.width, CV_8UC3,
+                      const_cast<uint8_t*>(image.pixels.data()));
+    cv::Mat bgr;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    const auto dot = path.rfind('.');
+    const std::string ext = dot == std::string::npos ? ".png" : path.substr(dot);
+    std::vector<uchar> bytes;
+    try {
+        if (!cv::imencode(ext, bgr, bytes)) return fail("cannot encode '" + path + "' as " + ext);
+    } catch (const cv::Exception& e) {
+        return fail("cannot encode '" + path + "': " + e.what());
+    }
+    return writeFileAtomic(path, std::string(bytes.begin(), bytes.end()));
+}
+
 } // namespace esper::media

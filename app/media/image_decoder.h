@@ -11,5 +11,7 @@ namespace esper::media {
 
 Result<RgbImage> decodeImageFile(const std::string& path);
 Result<RgbImage> decodeImageBytes(const std::string& bytes, const std::string& nameForErrors);
+// Writes PNG (or JPEG, by the extension) atomically.
+Result<void> encodeImageFile(const RgbImage& image, const std::string& path);
 
 } // namespace esper::media

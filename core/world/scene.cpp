@@ -1,0 +1,171 @@
+#include "world/scene.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace esper::world {
+
+namespace {
+
+constexpr std::array<std::array<uint8_t, 3>, 8> kRgb = {{{220, 40, 40},
+                                                         {40, 170, 60},
+                                                         {40, 80, 220},
+                                                         {235, 210, 40},
+                                                         {140, 60, 180},
+                                                         {240, 140, 30},
+                                                         {245, 245, 245},
+                                                         {20, 20, 20}}};
+
+// Where each place puts an object's centre (before jitter).
+std::pair<float, float> placeCentre(Place p) {
+    switch (p) {
+    case Place::Left:
+        return {0.25f, 0.5f};
+    case Place::Right:
+        return {0.75f, 0.5f};
+    case Place::Top:
+        return {0.5f, 0.25f};
+    case Place::Bottom:
+        return {0.5f, 0.75f};
+    case Place::Center:
+        return {0.5f, 0.5f};
+    }
+    return {0.5f, 0.5f};
+}
+
+bool inside(const SceneObject& o, float x, float y) {
+    const float dx = x - o.cx, dy = y - o.cy, r = o.radius;
+    switch (o.shape) {
+    case Shape::Circle:
+        return dx * dx + dy * dy <= r * r;
+    case Shape::Square:
+        return std::abs(dx) <= r * 0.85f && std::abs(dy) <= r * 0.85f;
+    case Shape::Diamond:
+        return std::abs(dx) + std::abs(dy) <= r;
+    case Shape::Triangle: // pointing up: apex at top, base at the bottom
+        return dy <= r * 0.8f && dy >= -r && std::abs(dx) <= (dy + r) * 0.6f;
+    }
+    return false;
+}
+
+} // namespace
+
+const std::vector<std::string>& shapeNames() {
+    static const std::vector<std::string> v{"circle", "square", "triangle", "diamond"};
+    return v;
+}
+const std::vector<std::string>& colorNames() {
+    static const std::vector<std::string> v{"red",    "green",  "blue",  "yellow",
+                                            "purple", "orange", "white", "black"};
+    return v;
+}
+const std::vector<std::string>& sizeNames() {
+    static const std::vector<std::string> v{"small", "large"};
+    return v;
+}
+const std::vector<std::string>& placeNames() {
+    static const std::vector<std::string> v{"left", "right", "top", "bottom", "center"};
+    return v;
+}
+const std::vector<std::string>& relationNames() {
+    static const std::vector<std::string> v{"left of", "right of", "above", "below"};
+    return v;
+}
+
+Scene generateScene(uint64_t seed, uint64_t index) {
+    std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + index * 0xBF58476D1CE4E5B9ull + 1);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+    Scene s;
+    s.id = index;
+    // Muted backgrounds keep every object colour visible.
+    for (auto& c : s.background)
+        c = static_cast<uint8_t>(90 + pick(80));
+    const int count = 1 + pick(3);
+    std::vector<Place> places{Place::Left, Place::Right, Place::Top, Place::Bottom, Place::Center};
+    std::shuffle(places.begin(), places.end(), rng);
+    std::uniform_real_distribution<float> jitter(-0.05f, 0.05f);
+    for (int i = 0; i < count; ++i) {
+        SceneObject o{};
+        do {
+            o.shape = static_cast<Shape>(pick(4));
+            o.color = static_cast<Color>(pick(8));
+        } while (std::any_of(s.objects.begin(), s.objects.end(), [&](const SceneObject& p) {
+            return p.shape == o.shape && p.color == o.color;
+        }));
+        o.size = static_cast<Size>(pick(2));
+        o.place = count == 1 ? Place::Center : places[static_cast<size_t>(i)];
+        auto [x, y] = placeCentre(o.place);
+        o.cx = x + jitter(rng);
+        o.cy = y + jitter(rng);
+        o.radius = o.size == Size::Small ? 0.11f : 0.19f;
+        s.objects.push_back(o);
+    }
+    // Relations between every ordered pair whose positions differ clearly on one axis.
+    for (int a = 0; a < count; ++a)
+        for (int b = 0; b < count; ++b) {
+            if (a == b) continue;
+            const auto& A = s.objects[a];
+            const auto& B = s.objects[b];
+            if (A.cx < B.cx - 0.2f)
+                s.relations.push_back({a, b, Relation::LeftOf});
+            else if (A.cx > B.cx + 0.2f)
+                s.relations.push_back({a, b, Relation::RightOf});
+            if (A.cy < B.cy - 0.2f)
+                s.relations.push_back({a, b, Relation::Above});
+            else if (A.cy > B.cy + 0.2f)
+                s.relations.push_back({a, b, Relation::Below});
+        }
+    return s;
+}
+
+RgbImage renderScene(const Scene& scene, int width, int height) {
+    RgbImage img{width, height, std::vector<uint8_t>(static_cast<size_t>(width) * height * 3)};
+    std::mt19937 noise(static_cast<uint32_t>(scene.id * 2654435761u + 7));
+    std::uniform_int_distribution<int> n(-6, 6);
+    // Supersampled 2x2 per pixel so edges are anti-aliased, as in a photograph.
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) {
+            int acc[3] = {0, 0, 0};
+            for (int sy = 0; sy < 2; ++sy)
+                for (int sx = 0; sx < 2; ++sx) {
+                    const float fx = (x + 0.25f + 0.5f * sx) / width;
+                    const float fy = (y + 0.25f + 0.5f * sy) / height;
+                    std::array<uint8_t, 3> c = scene.background;
+                    // A soft vertical gradient varies the background.
+                    for (auto& v : c)
+                        v = static_cast<uint8_t>(
+                            std::clamp(int(v) + int((fy - 0.5f) * 30), 0, 255));
+                    for (const auto& o : scene.objects)
+                        if (inside(o, fx, fy)) c = kRgb[static_cast<size_t>(o.color)];
+                    for (int k = 0; k < 3; ++k)
+                        acc[k] += c[static_cast<size_t>(k)];
+                }
+            uint8_t* px = img.row(y) + x * 3;
+            for (int k = 0; k < 3; ++k)
+                px[k] = static_cast<uint8_t>(std::clamp(acc[k] / 4 + n(noise), 0, 255));
+        }
+    return img;
+}
+
+std::string sceneJson(const Scene& s) {
+    nlohmann::ordered_json j;
+    j["id"] = s.id;
+    j["background"] = s.background;
+    j["objects"] = nlohmann::ordered_json::array();
+    for (const auto& o : s.objects)
+        j["objects"].push_back({{"shape", shapeNames()[static_cast<size_t>(o.shape)]},
+                                {"color", colorNames()[static_cast<size_t>(o.color)]},
+                                {"size", sizeNames()[static_cast<size_t>(o.size)]},
+                                {"place", placeNames()[static_cast<size_t>(o.place)]}});
+    j["relations"] = nlohmann::ordered_json::array();
+    for (const auto& r : s.relations)
+        j["relations"].push_back({{"a", r.a},
+                                  {"relation", relationNames()[static_cast<size_t>(r.relation)]},
+                                  {"b", r.b}});
+    return j.dump();
+}
+
+} // namespace esper::world

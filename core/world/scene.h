@@ -1,0 +1,53 @@
+// ESPER's offline world: procedurally generated scenes of simple objects with known content, so
+// that captions can be checked against ground truth and models trained without any real data.
+#pragma once
+
+#include "image/rgb_image.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace esper::world {
+
+enum class Shape { Circle, Square, Triangle, Diamond };
+enum class Color { Red, Green, Blue, Yellow, Purple, Orange, White, Black };
+enum class Size { Small, Large };
+enum class Place { Left, Right, Top, Bottom, Center };
+enum class Relation { LeftOf, RightOf, Above, Below };
+
+const std::vector<std::string>& shapeNames();
+const std::vector<std::string>& colorNames();
+const std::vector<std::string>& sizeNames();
+const std::vector<std::string>& placeNames();
+const std::vector<std::string>& relationNames(); // "left of", "right of", "above", "below"
+
+struct SceneObject {
+    Shape shape;
+    Color color;
+    Size size;
+    Place place;
+    float cx, cy, radius; // in [0, 1] image coordinates
+};
+
+struct SceneRelation {
+    int a, b; // object indices: objects[a] <relation> objects[b]
+    Relation relation;
+};
+
+struct Scene {
+    uint64_t id = 0;
+    std::array<uint8_t, 3> background{};
+    std::vector<SceneObject> objects; // 1-3, distinct (shape, color) pairs
+    std::vector<SceneRelation> relations;
+};
+
+// Deterministic: scene `index` of the world with `seed` is always the same scene.
+Scene generateScene(uint64_t seed, uint64_t index);
+// Draws the scene at width x height with mild pixel noise (seeded by the scene).
+RgbImage renderScene(const Scene& scene, int width = 64, int height = 64);
+// The ground truth as JSON (objects with shape/color/size/place, relations).
+std::string sceneJson(const Scene& scene);
+
+} // namespace esper::world

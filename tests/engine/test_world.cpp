@@ -1,0 +1,127 @@
+// The synthetic world: deterministic scenes and pixels, text in every style, and a caption
+// checker that credits right captions and catches wrong ones.
+#include "test_support.h"
+
+#include "world/captions.h"
+#include "world/scene.h"
+
+#include <set>
+
+using namespace esper::world;
+
+class TestWorld : public QObject {
+    Q_OBJECT
+
+private slots:
+    void scenesAreDeterministicPerSeedAndIndex() {
+        const Scene a = generateScene(7, 42), b = generateScene(7, 42);
+        QCOMPARE(sceneJson(a), sceneJson(b));
+        QCOMPARE(renderScene(a).pixels, renderScene(b).pixels);
+        QVERIFY(sceneJson(generateScene(8, 42)) != sceneJson(a));
+        QVERIFY(sceneJson(generateScene(7, 43)) != sceneJson(a));
+    }
+
+    void scenesHaveOneToThreeDistinctObjectsAndConsistentRelations() {
+        std::set<size_t> counts;
+        for (uint64_t i = 0; i < 300; ++i) {
+            const Scene s = generateScene(1, i);
+            QVERIFY(s.objects.size() >= 1 && s.objects.size() <= 3);
+            counts.insert(s.objects.size());
+            std::set<std::pair<int, int>> kinds;
+            for (const auto& o : s.objects)
+                QVERIFY(kinds.insert({int(o.shape), int(o.color)}).second);
+            for (const auto& r : s.relations) {
+                const auto &A = s.objects[r.a], &B = s.objects[r.b];
+                switch (r.relation) {
+                case Relation::LeftOf:
+                    QVERIFY(A.cx < B.cx);
+                    break;
+                case Relation::RightOf:
+                    QVERIFY(A.cx > B.cx);
+                    break;
+                case Relation::Above:
+                    QVERIFY(A.cy < B.cy);
+                    break;
+                case Relation::Below:
+                    QVERIFY(A.cy > B.cy);
+                    break;
+                }
+            }
+        }
+        QCOMPARE(counts.size(), size_t(3));
+    }
+
+    void renderingDrawsTheObjectsInTheirColours() {
+        Scene s = generateScene(3, 5);
+        const auto img = renderScene(s, 64, 64);
+        QCOMPARE(img.width, 64);
+        QCOMPARE(img.pixels.size(), size_t(64 * 64 * 3));
+        for (const auto& o : s.objects) {
+            // The pixel at each object's centre carries its colour (within the noise).
+            const int x = int(o.cx * 64), y = int(o.cy * 64);
+            const uint8_t* p = img.row(y) + x * 3;
+            const std::string colour = colorNames()[size_t(o.color)];
+            if (colour == "red") QVERIFY(p[0] > 180 && p[1] < 90);
+            if (colour == "blue") QVERIFY(p[2] > 180 && p[0] < 90);
+            if (colour == "white") QVERIFY(p[0] > 220 && p[1] > 220 && p[2] > 220);
+            if (colour == "black") QVERIFY(p[0] < 45 && p[1] < 45 && p[2] < 45);
+        }
+    }
+
+    void everyStyleDescribesTheSceneCorrectly() {
+        std::mt19937_64 rng(5);
+        std::set<std::string> distinct;
+        for (uint64_t i = 0; i < 200; ++i) {
+            const Scene s = generateScene(2, i);
+            for (const auto& style : worldStyles()) {
+                const std::string text = describeScene(s, style, rng);
+                distinct.insert(text);
+                const auto check = checkCaption(text, s);
+                QVERIFY2(check.mentioned > 0, text.c_str());
+                QVERIFY2(check.precision() == 1.0, text.c_str()); // the generator never lies
+                QCOMPARE(check.sizesCorrect, check.sizesMentioned);
+                QCOMPARE(check.relationsCorrect, check.relationsMentioned);
+            }
+        }
+        QVERIFY(distinct.size() > 1000); // real variety, not a handful of templates
+    }
+
+    void checkerCatchesWrongCaptions() {
+        Scene s = generateScene(4, 0);
+        s.objects = {{Shape::Circle, Color::Red, Size::Small, Place::Left, 0.25f, 0.5f, 0.11f},
+                     {Shape::Square, Color::Blue, Size::Large, Place::Right, 0.75f, 0.5f, 0.19f}};
+        s.relations = {{0, 1, Relation::LeftOf}, {1, 0, Relation::RightOf}};
+        auto ok = checkCaption("a small red circle to the left of a big blue box.", s);
+        QCOMPARE(ok.precision(), 1.0);
+        QCOMPARE(ok.recall(), 1.0);
+        QCOMPARE(ok.f1(), 1.0);
+        QCOMPARE(ok.relationsCorrect, 1);
+        auto wrongColour = checkCaption("a green circle and a blue square", s);
+        QCOMPARE(wrongColour.mentioned, 2);
+        QCOMPARE(wrongColour.correct, 1);
+        QCOMPARE(wrongColour.recall(), 0.5);
+        auto wrongRelation = checkCaption("a red circle to the right of a blue square", s);
+        QCOMPARE(wrongRelation.relationsMentioned, 1);
+        QCOMPARE(wrongRelation.relationsCorrect, 0);
+        auto wrongSize = checkCaption("a large red circle", s);
+        QCOMPARE(wrongSize.sizesCorrect, 0);
+        QCOMPARE(checkCaption("nothing about shapes here", s).f1(), 0.0);
+    }
+
+    void corpusLinesCarryTheStylePrefix() {
+        const auto lines = corpusLines(1, 1000, 10, 2);
+        QCOMPARE(lines.size(), size_t(10 * 7 * 2));
+        for (const auto& l : lines) {
+            const auto colon = l.find(": ");
+            QVERIFY(colon != std::string::npos);
+            const std::string style = l.substr(0, colon);
+            QVERIFY(std::find(worldStyles().begin(), worldStyles().end(), style) !=
+                    worldStyles().end());
+        }
+        // Training and held-out text come from disjoint scene ranges.
+        QVERIFY(corpusLines(1, 0, 10, 1) != corpusLines(1, 1000, 10, 1));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWorld)
+#include "test_world.moc"
