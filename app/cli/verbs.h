@@ -14,6 +14,7 @@ int runBundle(int argc, char** argv);
 int runPreprocess(int argc, char** argv);
 int runCaption(int argc, char** argv);
 int runWorld(int argc, char** argv);
+int runPretrain(int argc, char** argv);
 int runScore(int argc, char** argv);
 #endif
 

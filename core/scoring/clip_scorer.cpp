@@ -3,11 +3,13 @@
 #include "image/clip_preprocess.h"
 #include "models/clip.h"
 #include "text/clip_tokenizer.h"
+#include "text/sentencepiece_tokenizer.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 #include <cmath>
+#include <filesystem>
 #include <list>
 #include <mutex>
 #include <unordered_map>
@@ -30,7 +32,15 @@ at::Tensor normalise(const at::Tensor& x) {
 
 struct ClipScorer::Impl {
     std::unique_ptr<ClipModel> model;
-    std::unique_ptr<ClipTokenizer> tokenizer;
+    // OpenAI's BPE (real CLIP checkpoints) or a sentencepiece model (the project's own CLIP).
+    std::unique_ptr<ClipTokenizer> bpe;
+    std::unique_ptr<SentencePieceTokenizer> spm;
+    int endId = 0;
+    size_t vocab = 0;
+    std::vector<int> encode(const std::string& text, int context) const {
+        return bpe ? bpe->encodeForModel(text, context)
+                   : clipSequence(spm->encode(text), spm->bosId(), spm->eosId(), context);
+    }
     ClipPreprocessConfig preprocess;
     mutable std::mutex mutex; // guards the cache
     std::list<std::pair<std::string, Embedding>> lru;
@@ -64,11 +74,22 @@ Result<std::unique_ptr<ClipScorer>> ClipScorer::load(const std::string& modelDir
         auto model = ClipModel::load(modelDir, options.value());
         if (!model) return fail(model.error());
         impl->model = std::move(model.value());
-        auto tok = ClipTokenizer::fromDirectory(tokenizerDir.empty() ? modelDir : tokenizerDir);
-        if (!tok) return fail(tok.error());
-        impl->tokenizer = std::move(tok.value());
-        if (static_cast<int64_t>(impl->tokenizer->vocabSize()) != impl->model->config().vocabSize)
-            return fail("the CLIP tokenizer has " + std::to_string(impl->tokenizer->vocabSize()) +
+        const std::string tokDir = tokenizerDir.empty() ? modelDir : tokenizerDir;
+        if (std::filesystem::exists(tokDir + "/tokenizer.model")) {
+            auto tok = SentencePieceTokenizer::load(tokDir + "/tokenizer.model");
+            if (!tok) return fail(tok.error());
+            impl->spm = std::move(tok.value());
+            impl->endId = impl->spm->eosId();
+            impl->vocab = impl->spm->vocabSize();
+        } else {
+            auto tok = ClipTokenizer::fromDirectory(tokDir);
+            if (!tok) return fail(tok.error());
+            impl->bpe = std::move(tok.value());
+            impl->endId = impl->bpe->endOfTextId();
+            impl->vocab = impl->bpe->vocabSize();
+        }
+        if (static_cast<int64_t>(impl->vocab) != impl->model->config().vocabSize)
+            return fail("the CLIP tokenizer has " + std::to_string(impl->vocab) +
                         " tokens but the model in '" + modelDir + "' expects " +
                         std::to_string(impl->model->config().vocabSize));
         impl->preprocess.size = static_cast<int>(impl->model->config().imageSize);
@@ -148,14 +169,14 @@ Result<std::vector<Embedding>> ClipScorer::embedTexts(const std::vector<std::str
         std::vector<std::vector<int>> ids;
         size_t longest = 0;
         for (const auto& t : texts) {
-            ids.push_back(impl_->tokenizer->encodeForModel(t, context));
+            ids.push_back(impl_->encode(t, context));
             longest = std::max(longest, ids.back().size());
         }
         // Padded with end-of-text: pooling reads the first one, and the causal mask keeps what
         // follows it from mattering.
         at::Tensor batch =
             at::full({static_cast<int64_t>(ids.size()), static_cast<int64_t>(longest)},
-                     impl_->tokenizer->endOfTextId(), at::kLong);
+                     impl_->endId, at::kLong);
         for (size_t i = 0; i < ids.size(); ++i)
             for (size_t j = 0; j < ids[i].size(); ++j)
                 batch[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[i][j];

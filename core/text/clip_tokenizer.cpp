@@ -212,16 +212,19 @@ std::vector<int> ClipTokenizer::encode(std::string_view text) const {
     return ids;
 }
 
-std::vector<int> ClipTokenizer::encodeForModel(std::string_view text, int context) const {
-    std::vector<int> ids{sot_};
-    const auto body = encode(text);
+std::vector<int> clipSequence(const std::vector<int>& body, int start, int end, int context) {
+    std::vector<int> ids{start};
     ids.insert(ids.end(), body.begin(), body.end());
-    ids.push_back(eot_);
+    ids.push_back(end);
     if (context > 0 && ids.size() > static_cast<size_t>(context)) {
         ids.resize(static_cast<size_t>(context));
-        ids.back() = eot_;
+        ids.back() = end;
     }
     return ids;
+}
+
+std::vector<int> ClipTokenizer::encodeForModel(std::string_view text, int context) const {
+    return clipSequence(encode(text), sot_, eot_, context);
 }
 
 std::string ClipTokenizer::decode(const std::vector<int>& ids) const {

@@ -16,6 +16,10 @@ std::string clipCleanText(std::string_view text);
 // <\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+
 std::vector<std::string> clipPreTokenize(std::string_view cleaned);
 
+// [start] body [end], cut to `context` tokens with the last one the end token (openai's
+// truncate=True); the model pools at the first end token.
+std::vector<int> clipSequence(const std::vector<int>& body, int start, int end, int context);
+
 class ClipTokenizer {
 public:
     static constexpr int kDefaultContext = 77;

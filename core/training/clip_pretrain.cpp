@@ -1,0 +1,254 @@
+#include "training/clip_pretrain.h"
+
+#include "image/clip_preprocess.h"
+#include "models/clip.h"
+#include "scoring/clip_scorer.h"
+#include "text/clip_tokenizer.h"
+#include "text/sentencepiece_tokenizer.h"
+#include "training/trainable_weights.h"
+#include "util/file_util.h"
+#include "world/captions.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <torch/optim/adamw.h>
+
+namespace esper {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+at::Tensor pixelBatch(const std::vector<world::Scene>& scenes, int size) {
+    ClipPreprocessConfig pre;
+    pre.size = size;
+    at::Tensor out = at::empty({static_cast<int64_t>(scenes.size()), 3, size, size});
+    for (size_t i = 0; i < scenes.size(); ++i) {
+        const auto values = clipPreprocess(world::renderScene(scenes[i], size, size), pre);
+        std::copy(values.begin(), values.end(), out[static_cast<int64_t>(i)].data_ptr<float>());
+    }
+    return out;
+}
+
+// [bos] text [eos], cut to the context, padded with eos: pooling reads the first eos.
+at::Tensor textBatch(const SentencePieceTokenizer& tok, const std::vector<std::string>& texts,
+                     int context) {
+    std::vector<std::vector<int>> ids;
+    size_t longest = 0;
+    for (const auto& t : texts) {
+        auto v = clipSequence(tok.encode(t), tok.bosId(), tok.eosId(), context);
+        longest = std::max(longest, v.size());
+        ids.push_back(std::move(v));
+    }
+    at::Tensor out = at::full({static_cast<int64_t>(texts.size()), static_cast<int64_t>(longest)},
+                              tok.eosId(), at::kLong);
+    for (size_t i = 0; i < ids.size(); ++i)
+        for (size_t j = 0; j < ids[i].size(); ++j)
+            out[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[i][j];
+    return out;
+}
+
+nlohmann::ordered_json clipConfigJson(const ClipPretrainOptions& o, int vocab, int bos, int eos) {
+    auto tower = [&](int64_t hidden) {
+        return nlohmann::ordered_json{
+            {"hidden_size", hidden},         {"intermediate_size", 4 * hidden},
+            {"num_hidden_layers", o.layers}, {"num_attention_heads", o.heads},
+            {"hidden_act", "quick_gelu"},    {"layer_norm_eps", 1e-5}};
+    };
+    auto text = tower(o.hidden);
+    text["vocab_size"] = vocab;
+    text["max_position_embeddings"] = o.contextLength;
+    text["bos_token_id"] = bos;
+    text["eos_token_id"] = eos;
+    text["pad_token_id"] = eos;
+    auto vision = tower(o.hidden);
+    vision["image_size"] = o.imageSize;
+    vision["patch_size"] = o.patchSize;
+    vision["num_channels"] = 3;
+    return {{"architectures", {"CLIPModel"}},
+            {"model_type", "clip"},
+            {"projection_dim", o.projection},
+            {"text_config", text},
+            {"vision_config", vision},
+            {"esper_note", "trained by `esper pretrain clip` on the synthetic world"}};
+}
+
+} // namespace
+
+Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
+                                 uint64_t firstScene, int candidates, int imageSize) {
+    auto scorer = ClipScorer::load(clipDir);
+    if (!scorer) return fail(scorer.error());
+    std::mt19937_64 rng(worldSeed + 99);
+    std::vector<world::Scene> scenes;
+    std::vector<std::string> texts;
+    std::vector<RgbImage> images;
+    for (int i = 0; i < candidates; ++i) {
+        scenes.push_back(world::generateScene(worldSeed, firstScene + static_cast<uint64_t>(i)));
+        texts.push_back(world::describeScene(scenes.back(), "caption", rng));
+        images.push_back(world::renderScene(scenes.back(), imageSize, imageSize));
+    }
+    std::vector<const RgbImage*> ptrs;
+    for (const auto& im : images)
+        ptrs.push_back(&im);
+    auto img = scorer.value()->embedImages(ptrs);
+    auto txt = scorer.value()->embedTexts(texts);
+    if (!img) return fail(img.error());
+    if (!txt) return fail(txt.error());
+    int correct = 0;
+    for (int i = 0; i < candidates; ++i) {
+        int best = 0;
+        double bestScore = -2;
+        for (int j = 0; j < candidates; ++j) {
+            const double s = ClipScorer::cosine(img.value()[static_cast<size_t>(i)],
+                                                txt.value()[static_cast<size_t>(j)]);
+            if (s > bestScore) {
+                bestScore = s;
+                best = j;
+            }
+        }
+        correct += best == i;
+    }
+    return double(correct) / candidates;
+}
+
+Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
+    try {
+        const auto start = Clock::now();
+        std::error_code ec;
+        fs::create_directories(o.outDir, ec);
+        if (ec) return fail("cannot create '" + o.outDir + "': " + ec.message());
+        const std::string tokPath = (fs::path(o.outDir) / "tokenizer.model").string();
+        if (o.tokenizerPath.empty()) {
+            const auto lines =
+                world::corpusLines(o.worldSeed, 0, std::min<uint64_t>(o.trainScenes, 4000), 1);
+            std::string corpus;
+            for (const auto& l : lines)
+                corpus += l.substr(l.find(": ") + 2) + "\n"; // no style labels
+            const std::string corpusPath = (fs::path(o.outDir) / "tokenizer-corpus.txt").string();
+            if (auto ok = writeFileAtomic(corpusPath, corpus); !ok) return fail(ok.error());
+            auto trained = SentencePieceTokenizer::train(
+                corpusPath, (fs::path(o.outDir) / "tokenizer").string(), o.tokenizerVocab,
+                // eos 3, not sentencepiece's default 2: Hugging Face's CLIP treats an eos id of 2
+                // as a stale config and pools at the largest token id instead.
+                "--model_type=bpe --character_coverage=1.0 --unk_id=0 --bos_id=1 --eos_id=3 "
+                "--pad_id=2");
+            fs::remove(corpusPath, ec);
+            if (!trained) return fail(trained.error());
+        } else if (fs::absolute(o.tokenizerPath) != fs::absolute(tokPath)) {
+            fs::copy_file(o.tokenizerPath, tokPath, fs::copy_options::overwrite_existing, ec);
+            if (ec) return fail("cannot copy the tokenizer: " + ec.message());
+        }
+        auto tok = SentencePieceTokenizer::load(tokPath);
+        if (!tok) return fail(tok.error());
+        const auto& t = *tok.value();
+        const auto configJson =
+            clipConfigJson(o, static_cast<int>(t.vocabSize()), t.bosId(), t.eosId());
+        auto config = parseModelConfig(configJson.dump(), "generated config");
+        if (!config) return fail(config.error());
+
+        at::manual_seed(o.train.seed);
+        TrainableWeights weights({}, o.train.seed);
+        auto clip = ClipModel::create(std::get<ClipConfig>(config.value()), weights);
+        if (!clip) return fail(clip.error());
+        torch::optim::AdamW optimizer(
+            weights.parameters(),
+            torch::optim::AdamWOptions(o.train.learningRate).weight_decay(o.train.weightDecay));
+        std::mt19937_64 rng(o.train.seed * 7 + 3);
+        std::FILE* log =
+            o.train.logPath.empty() ? nullptr : std::fopen(o.train.logPath.c_str(), "w");
+        std::vector<double> losses;
+        const at::Tensor logitScale = weights.named().at("logit_scale");
+        for (int step = 0; step < o.train.steps; ++step) {
+            if (o.train.cancel && o.train.cancel->load()) break;
+            std::vector<world::Scene> scenes;
+            std::vector<std::string> texts;
+            for (int b = 0; b < o.train.batchSize; ++b) {
+                scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
+                const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
+                texts.push_back(world::describeScene(scenes.back(), style, rng));
+            }
+            const at::Tensor img =
+                clip.value()->encodeImage(pixelBatch(scenes, o.imageSize)).features;
+            const at::Tensor txt =
+                clip.value()->encodeText(textBatch(t, texts, o.contextLength)).features;
+            const at::Tensor logits = clip.value()->logitsPerImage(img, txt);
+            const at::Tensor labels = at::arange(o.train.batchSize, at::kLong);
+            const at::Tensor loss = (at::cross_entropy_loss(logits, labels) +
+                                     at::cross_entropy_loss(logits.t(), labels)) /
+                                    2;
+            for (auto& group : optimizer.param_groups())
+                static_cast<torch::optim::AdamWOptions&>(group.options())
+                    .lr(scheduledRate(o.train, step));
+            optimizer.zero_grad();
+            loss.backward();
+            double gradNorm = 0;
+            if (o.train.clipNorm > 0) {
+                auto params = weights.parameters();
+                double total = 0;
+                for (const auto& p : params)
+                    if (p.grad().defined()) total += p.grad().pow(2).sum().item<double>();
+                const double norm = std::sqrt(total);
+                gradNorm = norm;
+                if (norm > o.train.clipNorm)
+                    for (auto& p : params)
+                        if (p.grad().defined()) p.grad().mul_(o.train.clipNorm / (norm + 1e-6));
+            }
+            optimizer.step();
+            {
+                at::NoGradGuard noGrad; // CLIP caps the temperature at 100
+                logitScale.clamp_(0, std::log(100.0));
+            }
+            const double value = loss.item<double>();
+            losses.push_back(value);
+            const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+            if (o.train.onProgress)
+                o.train.onProgress(step + 1, o.train.steps, value,
+                                   elapsed / (step + 1) * (o.train.steps - step - 1));
+            if (log && (step % o.train.logEvery == 0 || step + 1 == o.train.steps)) {
+                std::fprintf(log, "%s\n",
+                             nlohmann::json{{"step", step},
+                                            {"loss", value},
+                                            {"lr", scheduledRate(o.train, step)},
+                                            {"logit_scale", logitScale.item<double>()},
+                                            {"grad_norm", gradNorm},
+                                            {"seconds", elapsed}}
+                                 .dump()
+                                 .c_str());
+                std::fflush(log);
+            }
+        }
+        if (log) std::fclose(log);
+        if (losses.empty()) return fail("cancelled before the first step");
+        if (auto ok = weights.save((fs::path(o.outDir) / "model.safetensors").string(),
+                                   {{"esper", "pretrain clip"}});
+            !ok)
+            return fail(ok.error());
+        if (auto ok = writeFileAtomic((fs::path(o.outDir) / "config.json").string(),
+                                      configJson.dump(2) + "\n");
+            !ok)
+            return fail(ok.error());
+        ClipPretrainReport r;
+        r.steps = static_cast<int>(losses.size());
+        const size_t tenth = std::max<size_t>(1, losses.size() / 10);
+        for (size_t i = 0; i < tenth; ++i) {
+            r.firstLoss += losses[i] / double(tenth);
+            r.lastLoss += losses[losses.size() - 1 - i] / double(tenth);
+        }
+        auto top1 =
+            clipRetrievalTop1(o.outDir, o.worldSeed, o.heldOutFirst, r.candidates, o.imageSize);
+        if (!top1) return fail(top1.error());
+        r.retrievalTop1 = top1.value();
+        r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        return r;
+    } catch (const c10::Error& e) {
+        return fail("CLIP training failed: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+} // namespace esper

@@ -1,0 +1,38 @@
+// The project's own small CLIP, trained contrastively (InfoNCE with a learned temperature) on
+// the synthetic world's (scene image, text) pairs: the stand-in for pretrained CLIP that no
+// machine here can download. Saved as a Hugging Face folder the engine loads like any CLIP.
+#pragma once
+
+#include "training/train_loop.h"
+
+#include <string>
+
+namespace esper {
+
+struct ClipPretrainOptions {
+    std::string outDir;        // config.json, model.safetensors, tokenizer.model, train.jsonl
+    std::string tokenizerPath; // a sentencepiece model; empty: train one on the world's text
+    uint64_t worldSeed = 1;
+    uint64_t trainScenes = 50000;    // scenes 0..N-1 of the world seed
+    uint64_t heldOutFirst = 1000000; // evaluation scenes start here (never trained on)
+    int imageSize = 64, patchSize = 8;
+    int hidden = 128, layers = 4, heads = 4, projection = 64, contextLength = 48;
+    int tokenizerVocab = 400;
+    TrainSettings train;
+};
+
+struct ClipPretrainReport {
+    int steps = 0;
+    double firstLoss = 0, lastLoss = 0; // means over the first and last 10 % of steps
+    double retrievalTop1 = 0;           // image -> text among `candidates` held-out captions
+    int candidates = 100;
+    double seconds = 0;
+};
+
+Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& options);
+// Image-to-text retrieval top-1 of a CLIP folder on held-out scenes: each scene's image against
+// the "caption"-style texts of `candidates` scenes.
+Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
+                                 uint64_t firstScene, int candidates, int imageSize = 64);
+
+} // namespace esper

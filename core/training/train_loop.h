@@ -1,0 +1,33 @@
+// What every trainer shares: AdamW with warmup then linear decay, gradient clipping, a JSONL
+// metrics log, progress with ETA, a cancel flag, and checkpoints that can be resumed.
+#pragma once
+
+#include "util/result.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace esper {
+
+struct TrainSettings {
+    int steps = 1000;
+    int batchSize = 64;
+    double learningRate = 3e-4;
+    double weightDecay = 0.01;
+    int warmupSteps = 50;
+    double clipNorm = 1.0; // 0: no clipping
+    uint64_t seed = 1;
+    std::string logPath; // JSONL metrics, one line per logged step (empty: none)
+    int logEvery = 10;
+    const std::atomic<bool>* cancel = nullptr;
+    // (step, steps, loss, seconds left): for progress bars.
+    std::function<void(int, int, double, double)> onProgress;
+};
+
+// The learning rate at `step`: linear warmup to the peak, then linear decay to zero.
+double scheduledRate(const TrainSettings& s, int step);
+
+} // namespace esper
