@@ -2,6 +2,7 @@
 
 #include "bundle/model_registry.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -54,12 +55,9 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
         return fail("'" + dir + "' is not an ESPER bundle: it has no esper.json");
     auto text = readTextFile(origin);
     if (!text) return fail(text.error());
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text.value());
-    } catch (const nlohmann::json::exception& e) {
-        return fail(origin + " is not valid JSON: " + e.what());
-    }
+    auto parsed = parseJsonText(text.value(), origin);
+    if (!parsed) return fail(parsed.error());
+    nlohmann::json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + " must hold a JSON object");
     BundleManifest m;
     m.dir = base.string();

@@ -1,6 +1,7 @@
 #include "datasets/caption_dataset.h"
 
 #include "util/file_util.h"
+#include "util/json_text.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -19,31 +20,6 @@ const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png", ".webp"
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
     return s;
-}
-
-// "line L, column C" for a byte offset, so JSON errors point into the file.
-std::string lineAndColumn(const std::string& text, size_t byte) {
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i < byte && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            col = 1;
-        } else {
-            ++col;
-        }
-    }
-    return "line " + std::to_string(line) + ", column " + std::to_string(col);
-}
-
-Result<json> parseJson(const std::string& text, const std::string& where) {
-    try {
-        return json::parse(text);
-    } catch (const json::parse_error& e) {
-        std::string what = e.what();
-        const size_t cut = what.find("syntax error");
-        return fail(where + ": invalid JSON at " + lineAndColumn(text, e.byte ? e.byte - 1 : 0) +
-                    (cut == std::string::npos ? "" : ": " + what.substr(cut)));
-    }
 }
 
 // An id as text: COCO ids are numbers, other datasets use strings.
@@ -408,7 +384,7 @@ Result<CaptionDataset> readDataset(const std::string& path, DatasetFormat format
         if (auto ok = readJsonl(text.value(), path, d); !ok) return fail(ok.error());
         return d;
     }
-    auto j = parseJson(text.value(), path);
+    auto j = parseJsonText(text.value(), path);
     if (!j) return fail(j.error());
     if (format == DatasetFormat::Auto) {
         if (j->is_array())

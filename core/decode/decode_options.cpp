@@ -1,5 +1,7 @@
 #include "decode/decode_options.h"
 
+#include "util/json_text.h"
+
 #include <nlohmann/json.hpp>
 
 namespace esper {
@@ -36,12 +38,9 @@ Result<DecodeStrategy> parseStrategy(const std::string& name) {
 }
 
 Result<void> applyDecodeJson(const std::string& text, DecodeOptions& o, const std::string& origin) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        return fail(origin + ": invalid JSON: " + e.what());
-    }
+    auto parsed = parseJsonText(text, origin);
+    if (!parsed) return fail(parsed.error());
+    nlohmann::json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + ": decoding settings must be an object");
     try {
         if (j.contains("strategy")) {

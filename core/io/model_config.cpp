@@ -2,6 +2,8 @@
 
 #include "util/file_util.h"
 
+#include "util/json_text.h"
+
 #include <nlohmann/json.hpp>
 
 namespace esper {
@@ -177,12 +179,9 @@ Result<ModelConfig> parseLlama(const json& j, const std::string& where) {
 } // namespace
 
 Result<ModelConfig> parseModelConfig(const std::string& jsonText, const std::string& origin) {
-    json j;
-    try {
-        j = json::parse(jsonText);
-    } catch (const json::exception& e) {
-        return fail(origin + " is not valid JSON: " + e.what());
-    }
+    auto parsed = parseJsonText(jsonText, origin);
+    if (!parsed) return fail(parsed.error());
+    json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + " is not a JSON object");
     if (!j.contains("model_type") || !j["model_type"].is_string())
         return fail(origin + " has no model_type; expected gpt2, clip or llama");

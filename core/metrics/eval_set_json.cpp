@@ -4,6 +4,7 @@
 #include "metrics/cider.h"
 #include "metrics/ptb_tokenizer.h"
 #include "metrics/rouge.h"
+#include "util/json_text.h"
 
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -12,12 +13,9 @@
 namespace esper {
 
 Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& origin) {
-    nlohmann::ordered_json j;
-    try {
-        j = nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        return fail(origin + " is not valid JSON: " + e.what());
-    }
+    auto parsed = parseOrderedJsonText(text, origin);
+    if (!parsed) return fail(parsed.error());
+    nlohmann::ordered_json& j = parsed.value();
     if (!j.is_object() || !j.contains("refs") || !j["refs"].is_object())
         return fail(origin + ": expected an object with \"refs\" {image: [captions]}");
     if (!j.contains("cands") || !j["cands"].is_object())

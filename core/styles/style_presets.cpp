@@ -2,18 +2,17 @@
 
 #include "util/embedded.h"
 
+#include "util/json_text.h"
+
 #include <nlohmann/json.hpp>
 
 namespace esper {
 
 Result<std::vector<StylePreset>> parseStylePresets(const std::string& text,
                                                    const std::string& origin) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        return fail(origin + " is not valid JSON: " + e.what());
-    }
+    auto parsed = parseJsonText(text, origin);
+    if (!parsed) return fail(parsed.error());
+    nlohmann::json j = std::move(parsed.value());
     if (!j.is_object() || !j.contains("styles") || !j["styles"].is_array())
         return fail(origin + ": expected {\"styles\": [...]}");
     std::vector<StylePreset> out;

@@ -2,7 +2,9 @@
 
 #include "text/unicode.h"
 
+#include "util/json_text.h"
 #include <climits>
+
 #include <nlohmann/json.hpp>
 
 namespace esper {
@@ -180,12 +182,9 @@ int ByteLevelBpe::tokenId(const std::string& token) const {
 
 Result<std::unordered_map<std::string, int>> parseVocabJson(const std::string& text,
                                                             const std::string& origin) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        return fail(origin + " is not valid JSON: " + e.what());
-    }
+    auto parsed = parseJsonText(text, origin);
+    if (!parsed) return fail(parsed.error());
+    nlohmann::json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + " is not a JSON object of token -> id");
     std::unordered_map<std::string, int> vocab;
     for (auto it = j.begin(); it != j.end(); ++it) {
