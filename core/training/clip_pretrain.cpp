@@ -5,6 +5,7 @@
 #include "scoring/clip_scorer.h"
 #include "text/clip_tokenizer.h"
 #include "text/sentencepiece_tokenizer.h"
+#include "training/train_runner.h"
 #include "training/trainable_weights.h"
 #include "util/file_util.h"
 #include "world/captions.h"
@@ -15,7 +16,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <torch/optim/adamw.h>
 
 namespace esper {
 
@@ -156,75 +156,29 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         TrainableWeights weights({}, o.train.seed);
         auto clip = ClipModel::create(std::get<ClipConfig>(config.value()), weights);
         if (!clip) return fail(clip.error());
-        torch::optim::AdamW optimizer(
-            weights.parameters(),
-            torch::optim::AdamWOptions(o.train.learningRate).weight_decay(o.train.weightDecay));
-        std::mt19937_64 rng(o.train.seed * 7 + 3);
-        std::FILE* log =
-            o.train.logPath.empty() ? nullptr : std::fopen(o.train.logPath.c_str(), "w");
-        std::vector<double> losses;
         const at::Tensor logitScale = weights.named().at("logit_scale");
-        for (int step = 0; step < o.train.steps; ++step) {
-            if (o.train.cancel && o.train.cancel->load()) break;
-            std::vector<world::Scene> scenes;
-            std::vector<std::string> texts;
-            for (int b = 0; b < o.train.batchSize; ++b) {
-                scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
-                const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
-                texts.push_back(world::describeScene(scenes.back(), style, rng));
-            }
-            const at::Tensor img =
-                clip.value()->encodeImage(pixelBatch(scenes, o.imageSize)).features;
-            const at::Tensor txt =
-                clip.value()->encodeText(textBatch(t, texts, o.contextLength)).features;
-            const at::Tensor logits = clip.value()->logitsPerImage(img, txt);
-            const at::Tensor labels = at::arange(o.train.batchSize, at::kLong);
-            const at::Tensor loss = (at::cross_entropy_loss(logits, labels) +
-                                     at::cross_entropy_loss(logits.t(), labels)) /
-                                    2;
-            for (auto& group : optimizer.param_groups())
-                static_cast<torch::optim::AdamWOptions&>(group.options())
-                    .lr(scheduledRate(o.train, step));
-            optimizer.zero_grad();
-            loss.backward();
-            double gradNorm = 0;
-            if (o.train.clipNorm > 0) {
-                auto params = weights.parameters();
-                double total = 0;
-                for (const auto& p : params)
-                    if (p.grad().defined()) total += p.grad().pow(2).sum().item<double>();
-                const double norm = std::sqrt(total);
-                gradNorm = norm;
-                if (norm > o.train.clipNorm)
-                    for (auto& p : params)
-                        if (p.grad().defined()) p.grad().mul_(o.train.clipNorm / (norm + 1e-6));
-            }
-            optimizer.step();
-            {
-                at::NoGradGuard noGrad; // CLIP caps the temperature at 100
-                logitScale.clamp_(0, std::log(100.0));
-            }
-            const double value = loss.item<double>();
-            losses.push_back(value);
-            const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-            if (o.train.onProgress)
-                o.train.onProgress(step + 1, o.train.steps, value,
-                                   elapsed / (step + 1) * (o.train.steps - step - 1));
-            if (log && (step % o.train.logEvery == 0 || step + 1 == o.train.steps)) {
-                std::fprintf(log, "%s\n",
-                             nlohmann::json{{"step", step},
-                                            {"loss", value},
-                                            {"lr", scheduledRate(o.train, step)},
-                                            {"logit_scale", logitScale.item<double>()},
-                                            {"grad_norm", gradNorm},
-                                            {"seconds", elapsed}}
-                                 .dump()
-                                 .c_str());
-                std::fflush(log);
-            }
-        }
-        if (log) std::fclose(log);
-        if (losses.empty()) return fail("cancelled before the first step");
+        const auto run = runTraining(
+            weights, o.train,
+            [&](int, std::mt19937_64& rng) {
+                std::vector<world::Scene> scenes;
+                std::vector<std::string> texts;
+                for (int b = 0; b < o.train.batchSize; ++b) {
+                    scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
+                    const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
+                    texts.push_back(world::describeScene(scenes.back(), style, rng));
+                }
+                const at::Tensor img =
+                    clip.value()->encodeImage(pixelBatch(scenes, o.imageSize)).features;
+                const at::Tensor txt =
+                    clip.value()->encodeText(textBatch(t, texts, o.contextLength)).features;
+                const at::Tensor logits = clip.value()->logitsPerImage(img, txt);
+                const at::Tensor labels = at::arange(o.train.batchSize, at::kLong);
+                return (at::cross_entropy_loss(logits, labels) +
+                        at::cross_entropy_loss(logits.t(), labels)) /
+                       2;
+            },
+            [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100
+        if (run.losses.empty()) return fail("cancelled before the first step");
         if (auto ok = weights.save((fs::path(o.outDir) / "model.safetensors").string(),
                                    {{"esper", "pretrain clip"}});
             !ok)
@@ -234,12 +188,9 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             !ok)
             return fail(ok.error());
         ClipPretrainReport r;
-        r.steps = static_cast<int>(losses.size());
-        const size_t tenth = std::max<size_t>(1, losses.size() / 10);
-        for (size_t i = 0; i < tenth; ++i) {
-            r.firstLoss += losses[i] / double(tenth);
-            r.lastLoss += losses[losses.size() - 1 - i] / double(tenth);
-        }
+        r.steps = static_cast<int>(run.losses.size());
+        r.firstLoss = run.firstLoss();
+        r.lastLoss = run.lastLoss();
         auto top1 =
             clipRetrievalTop1(o.outDir, o.worldSeed, o.heldOutFirst, r.candidates, o.imageSize);
         if (!top1) return fail(top1.error());

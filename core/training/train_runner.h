@@ -1,0 +1,29 @@
+// The optimisation loop every trainer runs: AdamW on the trainable parameters with the
+// scheduled learning rate, gradient clipping, a JSONL log, progress and cancel. Trainers supply
+// only the loss of a step.
+#pragma once
+
+#include "training/train_loop.h"
+#include "training/trainable_weights.h"
+
+#include <ATen/core/Tensor.h>
+#include <functional>
+#include <random>
+#include <vector>
+
+namespace esper {
+
+struct TrainRun {
+    std::vector<double> losses; // one per finished step
+    double seconds = 0;
+    double firstLoss() const; // mean of the first 10 % of steps
+    double lastLoss() const;  // mean of the last 10 %
+};
+
+// `lossOf(step, rng)` builds a batch and returns its scalar loss (with a graph);
+// `afterStep` may constrain parameters (e.g. clamp CLIP's temperature) without gradients.
+TrainRun runTraining(TrainableWeights& weights, const TrainSettings& settings,
+                     const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
+                     const std::function<void()>& afterStep = {});
+
+} // namespace esper
