@@ -20,7 +20,7 @@ const Verb kVerbs[] = {
 #ifdef ESPER_WITH_MEDIA
     {"caption", esper::cli::runCaption, "caption images in one or more styles, with CLIP scores"},
     {"world", esper::cli::runWorld, "render the synthetic world's scenes and its text corpus"},
-    {"pretrain", esper::cli::runPretrain, "train the project's small CLIP on the synthetic world"},
+    {"pretrain", esper::cli::runPretrain, "train the project's small CLIP or GPT-2 on the synthetic world"},
     {"score", esper::cli::runScore, "CLIP-S / RefCLIP-S for existing captions"},
     {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing"},
 #endif

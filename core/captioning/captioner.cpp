@@ -24,7 +24,9 @@ double msSince(Clock::time_point t) {
 
 Result<std::unique_ptr<Tokenizer>> loadLmTokenizer(const ModelConfig& config,
                                                    const std::string& dir) {
-    if (std::holds_alternative<LlamaConfig>(config)) {
+    // LLaMA models, and the project's own GPT-2, read a sentencepiece model.
+    if (std::holds_alternative<LlamaConfig>(config) ||
+        std::filesystem::exists(dir + "/tokenizer.model")) {
         auto t = SentencePieceTokenizer::load(dir + "/tokenizer.model");
         if (!t) return fail(t.error());
         return std::unique_ptr<Tokenizer>(std::move(t.value()));

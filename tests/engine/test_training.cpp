@@ -4,7 +4,9 @@
 
 #include "scoring/clip_scorer.h"
 #include "training/clip_pretrain.h"
+#include "training/lm_pretrain.h"
 #include "util/file_util.h"
+#include "verify/model_check.h"
 
 #include <QTemporaryDir>
 
@@ -49,6 +51,31 @@ private slots:
         auto scorer = ClipScorer::load((tmp_.path() + "/clip").toStdString());
         QVERIFY2(scorer.ok(), scorer.ok() ? "" : scorer.error().c_str());
         QCOMPARE(scorer.value()->embeddingSize(), int64_t(32));
+    }
+
+    void languageModelLearnsTheWorldsText() {
+        LmPretrainOptions o;
+        o.outDir = (tmp_.path() + "/lm").toStdString();
+        o.tokenizerPath = (tmp_.path() + "/clip/tokenizer.model").toStdString(); // from above
+        o.embd = 64;
+        o.layers = 2;
+        o.heads = 4;
+        o.positions = 48;
+        o.train.steps = 150;
+        o.train.batchSize = 32;
+        o.train.learningRate = 2e-3;
+        o.train.warmupSteps = 10;
+        o.train.seed = 3;
+        auto r = pretrainLm(o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        qInfo("GPT-2 (CI size): loss %.3f -> %.3f, held-out perplexity %.2f in %.0f s",
+              r->firstLoss, r->lastLoss, r->heldOutPerplexity, r->seconds);
+        QVERIFY(r->lastLoss < r->firstLoss - 1.5);
+        QVERIFY(r->heldOutPerplexity < 20); // the vocabulary has 300 tokens
+        // The folder loads as a GPT-2 language model.
+        auto check = inspectModel(o.outDir);
+        QVERIFY2(check.ok(), check.ok() ? "" : check.error().c_str());
+        QCOMPARE(check->family, std::string("gpt2"));
     }
 
     void deterministicForASeed() {

@@ -1,0 +1,137 @@
+#include "training/lm_pretrain.h"
+
+#include "models/gpt2.h"
+#include "text/sentencepiece_tokenizer.h"
+#include "training/train_runner.h"
+#include "training/trainable_weights.h"
+#include "util/file_util.h"
+#include "world/captions.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace esper {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// [bos] line [eos] per row, right-padded; labels are the next tokens, -100 past each row's end.
+std::pair<at::Tensor, at::Tensor> batchOf(const SentencePieceTokenizer& tok,
+                                          const std::vector<std::string>& lines, int positions) {
+    std::vector<std::vector<int>> rows;
+    size_t longest = 0;
+    for (const auto& l : lines) {
+        std::vector<int> r{tok.bosId()};
+        const auto body = tok.encode(l);
+        r.insert(r.end(), body.begin(), body.end());
+        r.push_back(tok.eosId());
+        if (r.size() > static_cast<size_t>(positions) + 1)
+            r.resize(static_cast<size_t>(positions) + 1);
+        longest = std::max(longest, r.size());
+        rows.push_back(std::move(r));
+    }
+    const int64_t b = static_cast<int64_t>(rows.size()), t = static_cast<int64_t>(longest) - 1;
+    at::Tensor input = at::full({b, t}, tok.eosId(), at::kLong);
+    at::Tensor labels = at::full({b, t}, -100, at::kLong);
+    for (int64_t i = 0; i < b; ++i) {
+        const auto& r = rows[static_cast<size_t>(i)];
+        for (size_t j = 0; j + 1 < r.size(); ++j) {
+            input[i][static_cast<int64_t>(j)] = r[j];
+            labels[i][static_cast<int64_t>(j)] = r[j + 1];
+        }
+    }
+    return {input, labels};
+}
+
+at::Tensor lossOf(const Gpt2Model& lm, const at::Tensor& input, const at::Tensor& labels) {
+    const at::Tensor logits = lm.forward({lm.embed(input)}, nullptr);
+    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.reshape({-1}), {},
+                                  at::Reduction::Mean, -100);
+}
+
+} // namespace
+
+Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
+    try {
+        std::error_code ec;
+        fs::create_directories(o.outDir, ec);
+        if (ec) return fail("cannot create '" + o.outDir + "': " + ec.message());
+        const std::string tokPath = (fs::path(o.outDir) / "tokenizer.model").string();
+        if (o.tokenizerPath.empty())
+            return fail("a sentencepiece tokenizer is needed (--tokenizer)");
+        if (fs::absolute(o.tokenizerPath) != fs::absolute(tokPath)) {
+            fs::copy_file(o.tokenizerPath, tokPath, fs::copy_options::overwrite_existing, ec);
+            if (ec) return fail("cannot copy the tokenizer: " + ec.message());
+        }
+        auto tok = SentencePieceTokenizer::load(tokPath);
+        if (!tok) return fail(tok.error());
+        const auto& t = *tok.value();
+        const nlohmann::ordered_json configJson{
+            {"architectures", {"GPT2LMHeadModel"}},
+            {"model_type", "gpt2"},
+            {"vocab_size", t.vocabSize()},
+            {"n_embd", o.embd},
+            {"n_layer", o.layers},
+            {"n_head", o.heads},
+            {"n_positions", o.positions},
+            {"activation_function", "gelu_new"},
+            {"layer_norm_epsilon", 1e-5},
+            {"bos_token_id", t.bosId()},
+            {"eos_token_id", t.eosId()},
+            {"esper_note", "trained by `esper pretrain lm` on the synthetic world's text"}};
+        auto config = parseModelConfig(configJson.dump(), "generated config");
+        if (!config) return fail(config.error());
+        at::manual_seed(o.train.seed);
+        TrainableWeights weights({}, o.train.seed);
+        auto lm = Gpt2Model::create(std::get<Gpt2Config>(config.value()), weights);
+        if (!lm) return fail(lm.error());
+        const auto run = runTraining(weights, o.train, [&](int, std::mt19937_64& rng) {
+            std::vector<std::string> lines;
+            for (int b = 0; b < o.train.batchSize; ++b) {
+                const auto scene = world::generateScene(o.worldSeed, rng() % o.trainScenes);
+                const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
+                lines.push_back(style + ": " + world::describeScene(scene, style, rng));
+            }
+            auto [input, labels] = batchOf(t, lines, o.positions);
+            return lossOf(*lm.value(), input, labels);
+        });
+        if (run.losses.empty()) return fail("cancelled before the first step");
+        if (auto ok = weights.save((fs::path(o.outDir) / "model.safetensors").string(),
+                                   {{"esper", "pretrain lm"}});
+            !ok)
+            return fail(ok.error());
+        if (auto ok = writeFileAtomic((fs::path(o.outDir) / "config.json").string(),
+                                      configJson.dump(2) + "\n");
+            !ok)
+            return fail(ok.error());
+        LmPretrainReport r;
+        r.steps = static_cast<int>(run.losses.size());
+        r.firstLoss = run.firstLoss();
+        r.lastLoss = run.lastLoss();
+        {
+            at::NoGradGuard noGrad;
+            const auto held = world::corpusLines(o.worldSeed, o.heldOutFirst, 100, 1);
+            double nll = 0;
+            int64_t tokens = 0;
+            for (size_t i = 0; i < held.size(); i += 50) {
+                const std::vector<std::string> chunk(held.begin() + i,
+                                                     held.begin() + std::min(held.size(), i + 50));
+                auto [input, labels] = batchOf(t, chunk, o.positions);
+                const int64_t n = labels.ne(-100).sum().item<int64_t>();
+                nll += lossOf(*lm.value(), input, labels).item<double>() * double(n);
+                tokens += n;
+            }
+            r.heldOutPerplexity = std::exp(nll / double(std::max<int64_t>(tokens, 1)));
+        }
+        r.seconds = run.seconds;
+        return r;
+    } catch (const c10::Error& e) {
+        return fail("language-model training failed: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+} // namespace esper

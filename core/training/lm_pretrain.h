@@ -1,0 +1,31 @@
+// The project's small GPT-2, trained on the synthetic world's "style: text" lines only: the
+// stand-in for pretrained GPT-2 and ESPER-Style's style generator. Saved as a Hugging Face GPT-2
+// folder with its sentencepiece tokenizer.
+#pragma once
+
+#include "training/train_loop.h"
+
+#include <string>
+
+namespace esper {
+
+struct LmPretrainOptions {
+    std::string outDir;        // config.json, model.safetensors, tokenizer.model, train.jsonl
+    std::string tokenizerPath; // a sentencepiece model (e.g. the one `pretrain clip` trained)
+    uint64_t worldSeed = 1;
+    uint64_t trainScenes = 50000;
+    uint64_t heldOutFirst = 1000000;
+    int embd = 128, layers = 4, heads = 4, positions = 64;
+    TrainSettings train;
+};
+
+struct LmPretrainReport {
+    int steps = 0;
+    double firstLoss = 0, lastLoss = 0;
+    double heldOutPerplexity = 0; // per token, on 7 x 100 held-out lines
+    double seconds = 0;
+};
+
+Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& options);
+
+} // namespace esper
