@@ -1,12 +1,12 @@
 #include "training/clip_pretrain.h"
 
-#include "image/clip_preprocess.h"
 #include "models/clip.h"
 #include "scoring/clip_scorer.h"
 #include "text/clip_tokenizer.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/train_runner.h"
 #include "training/trainable_weights.h"
+#include "training/world_batches.h"
 #include "util/file_util.h"
 #include "world/captions.h"
 
@@ -23,17 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-at::Tensor pixelBatch(const std::vector<world::Scene>& scenes, int size) {
-    ClipPreprocessConfig pre;
-    pre.size = size;
-    at::Tensor out = at::empty({static_cast<int64_t>(scenes.size()), 3, size, size});
-    for (size_t i = 0; i < scenes.size(); ++i) {
-        const auto values = clipPreprocess(world::renderScene(scenes[i], size, size), pre);
-        std::copy(values.begin(), values.end(), out[static_cast<int64_t>(i)].data_ptr<float>());
-    }
-    return out;
-}
 
 // [bos] text [eos], cut to the context, padded with eos: pooling reads the first eos.
 at::Tensor textBatch(const SentencePieceTokenizer& tok, const std::vector<std::string>& texts,
@@ -168,7 +157,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                     texts.push_back(world::describeScene(scenes.back(), style, rng));
                 }
                 const at::Tensor img =
-                    clip.value()->encodeImage(pixelBatch(scenes, o.imageSize)).features;
+                    clip.value()->encodeImage(scenePixels(scenes, o.imageSize)).features;
                 const at::Tensor txt =
                     clip.value()->encodeText(textBatch(t, texts, o.contextLength)).features;
                 const at::Tensor logits = clip.value()->logitsPerImage(img, txt);

@@ -1,0 +1,89 @@
+#include "training/mapper_train.h"
+
+#include "models/causal_lm.h"
+#include "models/clip.h"
+#include "models/mapper.h"
+#include "text/sentencepiece_tokenizer.h"
+#include "training/train_runner.h"
+#include "training/trainable_weights.h"
+#include "training/world_batches.h"
+#include "world/captions.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
+namespace esper {
+
+Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
+    try {
+        auto clip = ClipModel::load(o.clipDir, {});
+        if (!clip) return fail(clip.error());
+        auto lm = loadCausalLm(o.lmDir, {});
+        if (!lm) return fail(lm.error());
+        auto tok = SentencePieceTokenizer::load(o.lmDir + "/tokenizer.model");
+        if (!tok) return fail(tok.error());
+        const auto& t = *tok.value();
+        const MapperShape shape{clip.value()->config().projectionDim, lm.value()->hiddenSize(),
+                                o.prefixLength};
+        TrainableWeights weights({}, o.train.seed, 0.0);
+        // PyTorch's Linear initialisation, as ESPER's mapper starts, then trained from there.
+        const auto init = Mapper::randomInit(shape, {}, o.train.seed);
+        auto mapper = Mapper::create(shape, weights);
+        if (!mapper) return fail(mapper.error());
+        {
+            at::NoGradGuard noGrad;
+            const auto source = init->namedTensors();
+            for (const auto& [name, value] : source)
+                weights.named().at(name.substr(std::string("clip_project.").size())).copy_(value);
+        }
+        const auto promptIds = t.encode(o.prompt);
+        const int imageSize = static_cast<int>(clip.value()->config().imageSize);
+        const auto run = runTraining(weights, o.train, [&](int, std::mt19937_64& rng) {
+            std::vector<world::Scene> scenes;
+            std::vector<std::vector<int>> rows;
+            size_t longest = 0;
+            for (int b = 0; b < o.train.batchSize; ++b) {
+                scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
+                std::vector<int> r = promptIds;
+                const auto caption =
+                    t.encode(" " + world::describeScene(scenes.back(), "caption", rng));
+                r.insert(r.end(), caption.begin(), caption.end());
+                r.push_back(t.eosId());
+                longest = std::max(longest, r.size());
+                rows.push_back(std::move(r));
+            }
+            at::Tensor features;
+            {
+                at::NoGradGuard noGrad; // CLIP is frozen
+                features = clip.value()->encodeImage(scenePixels(scenes, imageSize)).features;
+            }
+            const int64_t b = o.train.batchSize, k = o.prefixLength;
+            const int64_t n = static_cast<int64_t>(longest);
+            at::Tensor ids = at::full({b, n}, t.eosId(), at::kLong);
+            // Labels for position i predict token i+1; only the caption and its end are taught.
+            at::Tensor labels = at::full({b, k + n}, -100, at::kLong);
+            for (int64_t i = 0; i < b; ++i) {
+                const auto& r = rows[static_cast<size_t>(i)];
+                for (size_t j = 0; j < r.size(); ++j)
+                    ids[i][static_cast<int64_t>(j)] = r[j];
+                for (size_t j = promptIds.size(); j < r.size(); ++j)
+                    labels[i][k + static_cast<int64_t>(j) - 1] = r[j];
+            }
+            const at::Tensor embeds =
+                at::cat({mapper.value()->forward(features), lm.value()->embed(ids)}, 1);
+            const at::Tensor logits = lm.value()->forward({embeds}, nullptr);
+            return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
+                                          labels.reshape({-1}), {}, at::Reduction::Mean, -100);
+        });
+        if (run.losses.empty()) return fail("cancelled before the first step");
+        if (auto ok = weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}});
+            !ok)
+            return fail(ok.error());
+        return MapperTrainReport{static_cast<int>(run.losses.size()), run.firstLoss(),
+                                 run.lastLoss(), run.seconds};
+    } catch (const c10::Error& e) {
+        return fail("mapper training failed: " + std::string(e.what_without_backtrace()));
+    }
+}
+
+} // namespace esper
