@@ -136,7 +136,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
 
     mapper.train.steps = o.mapperSteps;
     mapper.train.batchSize = 32;
-    mapper.train.learningRate = 2e-3;
+    mapper.train.learningRate = 1e-2;
     mapper.train.warmupSteps = 20;
     mapper.train.cancel = o.cancel;
     mapper.train.logPath = (dir / "mapper-train.jsonl").string();

@@ -5,9 +5,11 @@
 #include "scoring/clip_scorer.h"
 #include "training/clip_pretrain.h"
 #include "training/lm_pretrain.h"
+#include "training/mapper_train.h"
 #include "util/file_util.h"
 #include "verify/model_check.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 
 using namespace esper;
@@ -76,6 +78,25 @@ private slots:
         auto check = inspectModel(o.outDir);
         QVERIFY2(check.ok(), check.ok() ? "" : check.error().c_str());
         QCOMPARE(check->family, std::string("gpt2"));
+    }
+
+    void supervisedMapperTrainsBetweenFrozenModels() {
+        // The CLIP and GPT-2 trained by the tests above, the mapper between them.
+        MapperTrainOptions o;
+        o.clipDir = (tmp_.path() + "/clip").toStdString();
+        o.lmDir = (tmp_.path() + "/lm").toStdString();
+        o.outPath = (tmp_.path() + "/mapper.safetensors").toStdString();
+        o.prefixLength = 4;
+        o.train.steps = 120;
+        o.train.batchSize = 32;
+        o.train.learningRate = 1e-2;
+        o.train.warmupSteps = 10;
+        auto r = trainSupervisedMapper(o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        qInfo("supervised mapper (CI size): loss %.3f -> %.3f in %.0f s", r->firstLoss, r->lastLoss,
+              r->seconds);
+        QVERIFY(r->lastLoss < r->firstLoss - 0.05);
+        QVERIFY(QFile::exists(QString::fromStdString(o.outPath)));
     }
 
     void deterministicForASeed() {
