@@ -118,27 +118,27 @@ ClipScorer::imageFeatures(const std::vector<const RgbImage*>& images,
     try {
         c10::InferenceMode guard;
         std::vector<std::vector<float>> out(images.size());
-        std::vector<size_t> todo;
+        std::vector<size_t> pending;
         for (size_t i = 0; i < images.size(); ++i) {
             if (i < keys.size() && !keys[i].empty())
                 if (auto hit = impl_->lookup(keys[i])) {
                     out[i] = std::move(*hit);
                     continue;
                 }
-            todo.push_back(i);
+            pending.push_back(i);
         }
-        if (todo.empty()) return out;
+        if (pending.empty()) return out;
         const int64_t s = impl_->preprocess.size;
-        at::Tensor pixels = at::empty({static_cast<int64_t>(todo.size()), 3, s, s});
-        for (size_t n = 0; n < todo.size(); ++n) {
-            const auto values = clipPreprocess(*images[todo[n]], impl_->preprocess);
+        at::Tensor pixels = at::empty({static_cast<int64_t>(pending.size()), 3, s, s});
+        for (size_t n = 0; n < pending.size(); ++n) {
+            const auto values = clipPreprocess(*images[pending[n]], impl_->preprocess);
             std::copy(values.begin(), values.end(), pixels[n].data_ptr<float>());
         }
         const at::Tensor features = impl_->model->encodeImage(pixels).features;
-        for (size_t n = 0; n < todo.size(); ++n) {
-            out[todo[n]] = toEmbedding(features[n]);
-            if (todo[n] < keys.size() && !keys[todo[n]].empty())
-                impl_->remember(keys[todo[n]], out[todo[n]]);
+        for (size_t n = 0; n < pending.size(); ++n) {
+            out[pending[n]] = toEmbedding(features[n]);
+            if (pending[n] < keys.size() && !keys[pending[n]].empty())
+                impl_->remember(keys[pending[n]], out[pending[n]]);
         }
         return out;
     } catch (const c10::Error& e) {
