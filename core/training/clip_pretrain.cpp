@@ -168,13 +168,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             },
             [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100
         if (run.losses.empty()) return fail("cancelled before the first step");
-        if (auto ok = weights.save((fs::path(o.outDir) / "model.safetensors").string(),
-                                   {{"esper", "pretrain clip"}});
-            !ok)
-            return fail(ok.error());
-        if (auto ok = writeFileAtomic((fs::path(o.outDir) / "config.json").string(),
-                                      configJson.dump(2) + "\n");
-            !ok)
+        if (auto ok = weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain clip"); !ok)
             return fail(ok.error());
         ClipPretrainReport r;
         r.steps = static_cast<int>(run.losses.size());

@@ -100,13 +100,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             return lossOf(*lm.value(), input, labels);
         });
         if (run.losses.empty()) return fail("cancelled before the first step");
-        if (auto ok = weights.save((fs::path(o.outDir) / "model.safetensors").string(),
-                                   {{"esper", "pretrain lm"}});
-            !ok)
-            return fail(ok.error());
-        if (auto ok = writeFileAtomic((fs::path(o.outDir) / "config.json").string(),
-                                      configJson.dump(2) + "\n");
-            !ok)
+        if (auto ok = weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain lm"); !ok)
             return fail(ok.error());
         LmPretrainReport r;
         r.steps = static_cast<int>(run.losses.size());

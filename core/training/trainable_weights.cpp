@@ -1,5 +1,7 @@
 #include "training/trainable_weights.h"
 
+#include "util/file_util.h"
+
 #include <ATen/ATen.h>
 #include <cmath>
 
@@ -49,6 +51,13 @@ Result<void> TrainableWeights::save(const std::string& path,
     auto meta = metadata;
     meta.emplace("format", "pt");
     return writeSafetensors(path, tensors, meta);
+}
+
+Result<void> TrainableWeights::saveModelFolder(const std::string& dir,
+                                               const std::string& configJson,
+                                               const std::string& producedBy) const {
+    if (auto ok = save(dir + "/model.safetensors", {{"esper", producedBy}}); !ok) return ok;
+    return writeFileAtomic(dir + "/config.json", configJson + "\n");
 }
 
 Result<void> TrainableWeights::loadValues(const std::string& path) {

@@ -20,6 +20,9 @@ public:
     // model.safetensors in the layout the loaders read (keys as the model asked for them).
     Result<void> save(const std::string& path,
                       const std::map<std::string, std::string>& metadata = {}) const;
+    // A Hugging Face model folder: DIR/model.safetensors and DIR/config.json (`configJson`).
+    Result<void> saveModelFolder(const std::string& dir, const std::string& configJson,
+                                 const std::string& producedBy) const;
     // Copies values from a checkpoint into the parameters (resume); every parameter must be there.
     Result<void> loadValues(const std::string& path);
 
