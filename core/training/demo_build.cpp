@@ -63,6 +63,19 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
         };
     };
     DemoBuildReport report;
+    auto settings = [&](const char* stage, int steps, int batch, double rate, int warmup,
+                        const fs::path& log) {
+        TrainSettings t;
+        t.steps = steps;
+        t.batchSize = batch;
+        t.learningRate = rate;
+        t.warmupSteps = warmup;
+        t.seed = o.seed;
+        t.cancel = o.cancel;
+        t.logPath = log.string();
+        t.onProgress = progress(stage);
+        return t;
+    };
 
     ClipPretrainOptions clip;
     clip.outDir = (dir / "clip").string();
@@ -74,14 +87,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     clip.layers = 2;
     clip.projection = 32;
     clip.tokenizerVocab = 300;
-    clip.train.steps = o.clipSteps;
-    clip.train.batchSize = 64;
-    clip.train.learningRate = 1e-3;
-    clip.train.warmupSteps = 30;
-    clip.train.seed = o.seed;
-    clip.train.cancel = o.cancel;
-    clip.train.logPath = (dir / "clip" / "train.jsonl").string();
-    clip.train.onProgress = progress("clip");
+    clip.train = settings("clip", o.clipSteps, 64, 1e-3, 30, dir / "clip" / "train.jsonl");
     auto c = pretrainClip(clip);
     if (!c) return fail(c.error());
     report.clipRetrievalTop1 = c->retrievalTop1;
@@ -94,14 +100,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     lm.embd = 64;
     lm.layers = 2;
     lm.positions = 48;
-    lm.train.steps = o.lmSteps;
-    lm.train.batchSize = 32;
-    lm.train.learningRate = 2e-3;
-    lm.train.warmupSteps = 20;
-    lm.train.seed = o.seed;
-    lm.train.cancel = o.cancel;
-    lm.train.logPath = (dir / "lm" / "train.jsonl").string();
-    lm.train.onProgress = progress("lm");
+    lm.train = settings("lm", o.lmSteps, 32, 2e-3, 20, dir / "lm" / "train.jsonl");
     auto l = pretrainLm(lm);
     if (!l) return fail(l.error());
     report.lmPerplexity = l->heldOutPerplexity;
@@ -134,13 +133,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     if (!floor) return fail(floor.error());
     report.randomMapperF1 = floor.value();
 
-    mapper.train.steps = o.mapperSteps;
-    mapper.train.batchSize = 32;
-    mapper.train.learningRate = 1e-2;
-    mapper.train.warmupSteps = 20;
-    mapper.train.cancel = o.cancel;
-    mapper.train.logPath = (dir / "mapper-train.jsonl").string();
-    mapper.train.onProgress = progress("mapper");
+    mapper.train = settings("mapper", o.mapperSteps, 32, 1e-2, 20, dir / "mapper-train.jsonl");
     auto trained = trainSupervisedMapper(mapper);
     if (!trained) return fail(trained.error());
     report.mapperFirstLoss = trained->firstLoss;
