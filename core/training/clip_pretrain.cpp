@@ -147,7 +147,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         if (!clip) return fail(clip.error());
         const at::Tensor logitScale = weights.named().at("logit_scale");
         const auto run = runTraining(
-            weights, o.train,
+            weights.parameters(), o.train,
             [&](int, std::mt19937_64& rng) {
                 std::vector<world::Scene> scenes;
                 std::vector<std::string> texts;

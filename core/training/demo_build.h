@@ -14,7 +14,7 @@ namespace esper {
 struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
-    int clipSteps = 1500, lmSteps = 800, mapperSteps = 800;
+    int clipSteps = 1500, lmSteps = 800, mapperSteps = 2000;
     int evalScenes = 200;
     uint64_t seed = 1;
     const std::atomic<bool>* cancel = nullptr;
@@ -25,7 +25,8 @@ struct DemoBuildReport {
     double clipRetrievalTop1 = 0; // among 100 held-out scenes (chance 1 %)
     double lmPerplexity = 0;      // held-out, per token
     double mapperFirstLoss = 0, mapperLastLoss = 0;
-    double supervisedF1 = 0;   // object F1 of greedy "caption:" captions, held-out scenes
+    double frozenLmF1 = 0;     // mapper trained with the LM frozen (ClipCap's MLP baseline)
+    double supervisedF1 = 0;   // mapper trained with the LM fine-tuned: the shipped bundle
     double randomMapperF1 = 0; // the same with a freshly initialised mapper: the floor
     double seconds = 0;
     std::string json() const;

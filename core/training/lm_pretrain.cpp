@@ -89,7 +89,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         TrainableWeights weights({}, o.train.seed);
         auto lm = Gpt2Model::create(std::get<Gpt2Config>(config.value()), weights);
         if (!lm) return fail(lm.error());
-        const auto run = runTraining(weights, o.train, [&](int, std::mt19937_64& rng) {
+        const auto run = runTraining(weights.parameters(), o.train, [&](int, std::mt19937_64& rng) {
             std::vector<std::string> lines;
             for (int b = 0; b < o.train.batchSize; ++b) {
                 const auto scene = world::generateScene(o.worldSeed, rng() % o.trainScenes);

@@ -9,8 +9,11 @@
 #include "training/world_batches.h"
 #include "world/captions.h"
 
+#include "util/file_util.h"
+
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <filesystem>
 
 namespace esper {
 
@@ -36,9 +39,26 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             for (const auto& [name, value] : source)
                 weights.named().at(name.substr(std::string("clip_project.").size())).copy_(value);
         }
+        // Optionally a trainable copy of the language model, started from its weights.
+        std::unique_ptr<TrainableWeights> lmWeights;
+        std::unique_ptr<CausalLm> tuned;
+        auto params = weights.parameters();
+        if (!o.fineTunedLmDir.empty()) {
+            auto config = readModelConfig(o.lmDir);
+            if (!config) return fail(config.error());
+            lmWeights = std::make_unique<TrainableWeights>(ComputeOptions{}, o.train.seed);
+            auto made = makeCausalLm(config.value(), *lmWeights);
+            if (!made) return fail(made.error());
+            tuned = std::move(made.value());
+            if (auto ok = lmWeights->loadValues(o.lmDir + "/model.safetensors"); !ok)
+                return fail(ok.error());
+            for (const auto& p : lmWeights->parameters())
+                params.push_back(p);
+        }
+        const CausalLm& model = tuned ? *tuned : *lm.value();
         const auto promptIds = t.encode(o.prompt);
         const int imageSize = static_cast<int>(clip.value()->config().imageSize);
-        const auto run = runTraining(weights, o.train, [&](int, std::mt19937_64& rng) {
+        const auto run = runTraining(params, o.train, [&](int, std::mt19937_64& rng) {
             std::vector<world::Scene> scenes;
             std::vector<std::vector<int>> rows;
             size_t longest = 0;
@@ -70,12 +90,26 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                     labels[i][k + static_cast<int64_t>(j) - 1] = r[j];
             }
             const at::Tensor embeds =
-                at::cat({mapper.value()->forward(features), lm.value()->embed(ids)}, 1);
-            const at::Tensor logits = lm.value()->forward({embeds}, nullptr);
+                at::cat({mapper.value()->forward(features), model.embed(ids)}, 1);
+            const at::Tensor logits = model.forward({embeds}, nullptr);
             return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
                                           labels.reshape({-1}), {}, at::Reduction::Mean, -100);
         });
         if (run.losses.empty()) return fail("cancelled before the first step");
+        if (lmWeights) {
+            auto configText = readTextFile(o.lmDir + "/config.json");
+            if (!configText) return fail(configText.error());
+            std::error_code ec;
+            std::filesystem::create_directories(o.fineTunedLmDir, ec);
+            if (auto ok = lmWeights->saveModelFolder(o.fineTunedLmDir, configText.value(),
+                                                     "fine-tuned with the supervised mapper");
+                !ok)
+                return fail(ok.error());
+            std::filesystem::copy_file(o.lmDir + "/tokenizer.model",
+                                       o.fineTunedLmDir + "/tokenizer.model",
+                                       std::filesystem::copy_options::overwrite_existing, ec);
+            if (ec) return fail("cannot copy the tokenizer: " + ec.message());
+        }
         if (auto ok = weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}});
             !ok)
             return fail(ok.error());

@@ -14,6 +14,9 @@ struct MapperTrainOptions {
     std::string outPath;        // mapper.safetensors
     int prefixLength = 4;
     std::string prompt = "caption:";
+    // When set, the language model is fine-tuned with the mapper (ClipCap's MLP + GPT-2 variant,
+    // ESPER's FULL transfer setting) and saved to this folder; otherwise it stays frozen.
+    std::string fineTunedLmDir;
     uint64_t worldSeed = 1;
     uint64_t trainScenes = 50000;
     TrainSettings train;

@@ -25,12 +25,11 @@ double TrainRun::lastLoss() const {
     return losses.empty() ? 0 : s / double(std::min(n, losses.size()));
 }
 
-TrainRun runTraining(TrainableWeights& weights, const TrainSettings& o,
+TrainRun runTraining(const std::vector<at::Tensor>& params, const TrainSettings& o,
                      const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
                      const std::function<void()>& afterStep) {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
-    auto params = weights.parameters();
     torch::optim::AdamW optimizer(
         params, torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
     std::mt19937_64 rng(o.seed * 7 + 3);

@@ -22,7 +22,7 @@ struct TrainRun {
 
 // `lossOf(step, rng)` builds a batch and returns its scalar loss (with a graph);
 // `afterStep` may constrain parameters (e.g. clamp CLIP's temperature) without gradients.
-TrainRun runTraining(TrainableWeights& weights, const TrainSettings& settings,
+TrainRun runTraining(const std::vector<at::Tensor>& params, const TrainSettings& settings,
                      const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
                      const std::function<void()>& afterStep = {});
 
