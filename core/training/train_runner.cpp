@@ -1,11 +1,15 @@
 #include "training/train_runner.h"
 
+#include "models/device.h"
+#include "training/adamw.h"
+#include "training/checkpoint.h"
+
 #include <ATen/ATen.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
-#include <torch/optim/adamw.h>
 
 namespace esper {
 
@@ -25,23 +29,40 @@ double TrainRun::lastLoss() const {
     return losses.empty() ? 0 : s / double(std::min(n, losses.size()));
 }
 
-TrainRun runTraining(const std::vector<at::Tensor>& params, const TrainSettings& o,
-                     const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
-                     const std::function<void()>& afterStep) {
+Result<TrainRun> runTraining(const std::vector<at::Tensor>& params, const TrainSettings& o,
+                             const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
+                             const std::function<void()>& afterStep) {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
-    torch::optim::AdamW optimizer(
-        params, torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
-    std::mt19937_64 rng(o.seed * 7 + 3);
-    std::FILE* log = o.logPath.empty() ? nullptr : std::fopen(o.logPath.c_str(), "w");
+    configureThreads(); // one torch thread trains these small models fastest here, as it decodes
+    AdamW optimizer(params, {0.9, 0.999, 1e-8, o.weightDecay});
+    TrainProgress progress;
+    progress.totalSteps = o.steps;
+    progress.rng.seed(o.seed * 7 + 3);
     TrainRun run;
-    for (int step = 0; step < o.steps; ++step) {
+    if (o.resume && !o.checkpointPath.empty() && std::filesystem::exists(o.checkpointPath)) {
+        auto restored = loadCheckpoint(o.checkpointPath, optimizer);
+        if (!restored) return fail(restored.error());
+        if (restored->totalSteps != o.steps)
+            return fail("checkpoint '" + o.checkpointPath + "' belongs to a run of " +
+                        std::to_string(restored->totalSteps) + " steps, not " +
+                        std::to_string(o.steps) + " (the learning-rate schedule depends on it)");
+        progress = std::move(restored.value());
+        run.resumedFrom = progress.step;
+    }
+    auto checkpoint = [&]() -> Result<void> {
+        if (o.checkpointPath.empty()) return {};
+        return saveCheckpoint(o.checkpointPath, optimizer, progress);
+    };
+    // A resumed run appends to the log the interrupted run wrote.
+    std::FILE* log =
+        o.logPath.empty() ? nullptr : std::fopen(o.logPath.c_str(), run.resumedFrom ? "a" : "w");
+    while (progress.step < o.steps) {
         if (o.cancel && o.cancel->load()) break;
-        const at::Tensor loss = lossOf(step, rng);
+        const int step = progress.step;
+        const at::Tensor loss = lossOf(step, progress.rng);
         const double rate = scheduledRate(o, step);
-        for (auto& group : optimizer.param_groups())
-            static_cast<torch::optim::AdamWOptions&>(group.options()).lr(rate);
-        optimizer.zero_grad();
+        optimizer.zeroGrad();
         loss.backward();
         double norm = 0;
         for (const auto& p : params)
@@ -49,18 +70,20 @@ TrainRun runTraining(const std::vector<at::Tensor>& params, const TrainSettings&
         norm = std::sqrt(norm);
         if (o.clipNorm > 0 && norm > o.clipNorm)
             for (auto& p : params)
-                if (p.grad().defined()) p.grad().mul_(o.clipNorm / (norm + 1e-6));
-        optimizer.step();
+                if (p.grad().defined()) p.mutable_grad().mul_(o.clipNorm / (norm + 1e-6));
+        optimizer.step(rate);
         if (afterStep) {
             at::NoGradGuard noGrad;
             afterStep();
         }
         const double value = loss.item<double>();
-        run.losses.push_back(value);
+        progress.losses.push_back(value);
+        ++progress.step;
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const int done = progress.step - run.resumedFrom;
         if (o.onProgress)
-            o.onProgress(step + 1, o.steps, value, elapsed / (step + 1) * (o.steps - step - 1));
-        if (log && (step % o.logEvery == 0 || step + 1 == o.steps)) {
+            o.onProgress(progress.step, o.steps, value, elapsed / done * (o.steps - progress.step));
+        if (log && (step % o.logEvery == 0 || progress.step == o.steps)) {
             std::fprintf(log, "%s\n",
                          nlohmann::json{{"step", step},
                                         {"loss", value},
@@ -71,8 +94,16 @@ TrainRun runTraining(const std::vector<at::Tensor>& params, const TrainSettings&
                              .c_str());
             std::fflush(log);
         }
+        if (o.checkpointEvery > 0 && progress.step % o.checkpointEvery == 0 &&
+            progress.step < o.steps)
+            if (auto ok = checkpoint(); !ok) {
+                if (log) std::fclose(log);
+                return fail(ok.error());
+            }
     }
     if (log) std::fclose(log);
+    if (auto ok = checkpoint(); !ok) return fail(ok.error());
+    run.losses = std::move(progress.losses);
     run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return run;
 }

@@ -1,0 +1,84 @@
+#include "train_flags.h"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace esper::cli {
+
+namespace {
+std::atomic<bool> interrupted{false};
+
+// The first Ctrl+C stops training after the current step, with a checkpoint written; a second
+// one ends the process at once.
+extern "C" void onInterrupt(int) {
+    interrupted = true;
+    std::signal(SIGINT, SIG_DFL);
+}
+} // namespace
+
+const char* const kTrainFlagsHelp =
+    "training: --steps N --batch B --lr RATE --warmup N --seed S --log FILE.jsonl\n"
+    "          --checkpoint FILE (default DIR/checkpoint.safetensors: parameters, optimizer\n"
+    "          state, step and random state, written every --checkpoint-every N steps\n"
+    "          (default 200), at the end and on the first Ctrl+C)\n"
+    "          --resume (continue exactly where the run that wrote the checkpoint stopped)\n";
+
+std::vector<OptionSpec> trainFlagSpecs() {
+    return {{"steps"},        {"batch"}, {"lr"},         {"warmup"},
+            {"seed"},         {"log"},   {"checkpoint"}, {"checkpoint-every"},
+            {"resume", false}};
+}
+
+std::string applyTrainFlags(const Args& args, const std::string& dir, TrainSettings& t) {
+    auto integer = [&](const char* name, int& into, int least) -> std::string {
+        if (!args.has(name)) return {};
+        const auto v = args.number(name);
+        if (!v || *v < least || *v != static_cast<int>(*v))
+            return "--" + std::string(name) + " must be a whole number >= " + std::to_string(least);
+        into = static_cast<int>(*v);
+        return {};
+    };
+    for (auto problem :
+         {integer("steps", t.steps, 1), integer("batch", t.batchSize, 2),
+          integer("warmup", t.warmupSteps, 0), integer("checkpoint-every", t.checkpointEvery, 0)})
+        if (!problem.empty()) return problem;
+    if (args.has("lr")) {
+        const auto v = args.number("lr");
+        if (!v || *v <= 0) return "--lr must be a positive number";
+        t.learningRate = *v;
+    }
+    if (args.has("seed")) {
+        const auto v = args.number("seed");
+        if (!v || *v < 0) return "--seed must be a whole number >= 0";
+        t.seed = static_cast<uint64_t>(*v);
+    }
+    t.logPath = args.get("log", dir + "/train.jsonl");
+    t.checkpointPath = args.get("checkpoint", dir + "/checkpoint.safetensors");
+    t.resume = args.has("resume");
+    t.cancel = interruptFlag();
+    const bool tty = ::isatty(2);
+    t.onProgress = [tty](int step, int steps, double loss, double left) {
+        if (step % 10 && step != steps) return;
+        std::fprintf(stderr, "%sstep %d/%d  loss %.4f  eta %.0fs%s", tty ? "\r\033[K" : "", step,
+                     steps, loss, left, tty ? "" : "\n");
+        if (tty && step == steps) std::fprintf(stderr, "\n");
+    };
+    return {};
+}
+
+const std::atomic<bool>* interruptFlag() {
+    static const bool installed = [] {
+        std::signal(SIGINT, onInterrupt);
+        return true;
+    }();
+    (void)installed;
+    return &interrupted;
+}
+
+bool trainingInterrupted() {
+    return interrupted.load();
+}
+
+} // namespace esper::cli

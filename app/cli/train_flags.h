@@ -1,0 +1,25 @@
+// The training flags every training verb shares (steps, batch, rate, warmup, seeds, log,
+// checkpoints and resume), and the progress line they print.
+#pragma once
+
+#include "args.h"
+#include "training/train_loop.h"
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+namespace esper::cli {
+
+std::vector<OptionSpec> trainFlagSpecs();
+extern const char* const kTrainFlagsHelp;
+// `defaults` supplies the values of flags that are absent. The log and checkpoint default to
+// `dir`/train.jsonl and `dir`/checkpoint.safetensors. Returns a usage problem, or empty.
+std::string applyTrainFlags(const Args& args, const std::string& dir, TrainSettings& settings);
+// Makes the first Ctrl+C set this flag (a training then stops after its step with a checkpoint
+// written) and a second one end the process.
+const std::atomic<bool>* interruptFlag();
+// Whether Ctrl+C stopped the training (its checkpoint is then written for --resume).
+bool trainingInterrupted();
+
+} // namespace esper::cli

@@ -1,0 +1,39 @@
+#include "training/adamw.h"
+
+#include <ATen/ATen.h>
+#include <cmath>
+
+namespace esper {
+
+AdamW::AdamW(std::vector<at::Tensor> params, Options options)
+    : params_(std::move(params)), options_(options) {
+    for (const auto& p : params_) {
+        m_.push_back(at::zeros_like(p, at::MemoryFormat::Contiguous));
+        v_.push_back(at::zeros_like(p, at::MemoryFormat::Contiguous));
+    }
+}
+
+void AdamW::zeroGrad() {
+    for (auto& p : params_)
+        if (p.grad().defined()) p.mutable_grad() = at::Tensor();
+}
+
+void AdamW::step(double rate) {
+    at::NoGradGuard noGrad;
+    ++steps_;
+    const double correction1 = 1 - std::pow(options_.beta1, double(steps_));
+    const double correction2 = 1 - std::pow(options_.beta2, double(steps_));
+    for (size_t i = 0; i < params_.size(); ++i) {
+        auto& p = params_[i];
+        const at::Tensor g = p.grad();
+        if (!g.defined()) continue;
+        // The same order of operations as torch.optim.AdamW.
+        p.mul_(1 - rate * options_.weightDecay);
+        m_[i].mul_(options_.beta1).add_(g, 1 - options_.beta1);
+        v_[i].mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);
+        const at::Tensor denom = (v_[i].sqrt() / std::sqrt(correction2)).add_(options_.eps);
+        p.addcdiv_(m_[i], denom, -rate / correction1);
+    }
+}
+
+} // namespace esper

@@ -1,0 +1,137 @@
+// The optimizer every trainer uses and its checkpoints: AdamW must compute what LibTorch's
+// AdamW computes, and a run stopped and resumed from its checkpoint must end exactly where an
+// uninterrupted run ends.
+#include <ATen/ATen.h>
+#include <torch/optim/adamw.h>
+
+#include "test_support.h"
+
+#include "io/safetensors.h"
+#include "training/adamw.h"
+#include "training/checkpoint.h"
+#include "training/train_runner.h"
+
+#include <QTemporaryDir>
+#include <atomic>
+
+using namespace esper;
+
+namespace {
+// A small regression problem: the loss depends on the batch the step's random state draws.
+struct Problem {
+    at::Tensor w = at::zeros({4, 3}).requires_grad_(true);
+    at::Tensor b = at::zeros({3}).requires_grad_(true);
+    at::Tensor truth = at::arange(12, at::kFloat).reshape({4, 3}) / 10;
+    at::Tensor loss(std::mt19937_64& rng) const {
+        at::Tensor x = at::empty({8, 4});
+        for (int64_t i = 0; i < x.numel(); ++i)
+            x.view(-1)[i] = double(rng() % 1000) / 500.0 - 1.0;
+        return (at::matmul(x, w) + b - at::matmul(x, truth)).pow(2).mean();
+    }
+    std::vector<at::Tensor> params() const { return {w, b}; }
+};
+
+TrainSettings settings(int steps) {
+    TrainSettings t;
+    t.steps = steps;
+    t.learningRate = 0.05;
+    t.warmupSteps = 3;
+    t.seed = 11;
+    return t;
+}
+} // namespace
+
+class TestCheckpoint : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir tmp_;
+
+private slots:
+    void adamwMatchesLibTorch() {
+        at::manual_seed(3);
+        const at::Tensor start = at::randn({5, 7});
+        at::Tensor ours = start.clone().requires_grad_(true);
+        at::Tensor theirs = start.clone().requires_grad_(true);
+        AdamW mine({ours}, {0.9, 0.999, 1e-8, 0.1});
+        torch::optim::AdamW reference({theirs}, torch::optim::AdamWOptions(1e-2).weight_decay(0.1));
+        for (int step = 0; step < 20; ++step) {
+            const at::Tensor target = at::randn({5, 7});
+            for (auto* p : {&ours, &theirs})
+                if (p->grad().defined()) p->mutable_grad().zero_();
+            (ours - target).pow(3).sum().backward();
+            (theirs - target).pow(3).sum().backward();
+            mine.step(1e-2);
+            reference.step();
+        }
+        const double diff = (ours - theirs).abs().max().item<double>();
+        qInfo("AdamW vs LibTorch after 20 steps: max |diff| %.3g", diff);
+        QVERIFY(diff < 1e-6);
+        QCOMPARE(mine.steps(), int64_t(20));
+    }
+
+    void resumedRunEndsWhereAStraightRunEnds() {
+        Problem straight;
+        auto s = settings(12);
+        auto full = runTraining(straight.params(), s,
+                                [&](int, std::mt19937_64& rng) { return straight.loss(rng); });
+        QVERIFY(full.ok());
+
+        Problem resumed;
+        auto first = settings(12);
+        first.checkpointPath = (tmp_.path() + "/run.safetensors").toStdString();
+        first.checkpointEvery = 100; // only the one written on cancel
+        std::atomic<bool> cancel{false};
+        first.cancel = &cancel;
+        first.onProgress = [&](int step, int, double, double) { cancel = step == 5; };
+        auto part = runTraining(resumed.params(), first,
+                                [&](int, std::mt19937_64& rng) { return resumed.loss(rng); });
+        QVERIFY(part.ok());
+        QCOMPARE(part->losses.size(), size_t(5));
+
+        Problem fresh; // a new process: parameters start over, the checkpoint restores them
+        auto second = settings(12);
+        second.checkpointPath = first.checkpointPath;
+        second.resume = true;
+        auto rest = runTraining(fresh.params(), second,
+                                [&](int, std::mt19937_64& rng) { return fresh.loss(rng); });
+        QVERIFY2(rest.ok(), rest.ok() ? "" : rest.error().c_str());
+        QCOMPARE(rest->resumedFrom, 5);
+        QCOMPARE(rest->losses, full->losses);
+        QVERIFY(at::equal(fresh.w, straight.w));
+        QVERIFY(at::equal(fresh.b, straight.b));
+    }
+
+    void checkpointOfAnotherRunIsRefused() {
+        Problem p;
+        auto t = settings(4);
+        t.checkpointPath = (tmp_.path() + "/other.safetensors").toStdString();
+        QVERIFY(
+            runTraining(p.params(), t, [&](int, std::mt19937_64& r) { return p.loss(r); }).ok());
+        // Another schedule length.
+        auto longer = settings(9);
+        longer.checkpointPath = t.checkpointPath;
+        longer.resume = true;
+        auto r =
+            runTraining(p.params(), longer, [&](int, std::mt19937_64& g) { return p.loss(g); });
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error().find("4 steps") != std::string::npos, r.error().c_str());
+        // Other parameters: nothing is overwritten.
+        at::Tensor lone = at::ones({2, 2}).requires_grad_(true);
+        AdamW other({lone}, {});
+        auto loaded = loadCheckpoint(t.checkpointPath, other);
+        QVERIFY(!loaded.ok());
+        QVERIFY2(loaded.error().find("parameters") != std::string::npos, loaded.error().c_str());
+        QVERIFY(at::equal(lone, at::ones({2, 2})));
+        // Not a checkpoint at all.
+        const std::string model = (tmp_.path() + "/model.safetensors").toStdString();
+        QVERIFY(saveCheckpoint(model, other, {}).ok()); // a valid file ...
+        QVERIFY(writeSafetensors(model, {}, {}).ok());  // ... replaced by a plain one
+        auto plain = loadCheckpoint(model, other);
+        QVERIFY(!plain.ok());
+        QVERIFY2(plain.error().find("not an ESPER training checkpoint") != std::string::npos,
+                 plain.error().c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCheckpoint)
+#include "test_checkpoint.moc"
