@@ -20,13 +20,15 @@ const Verb kVerbs[] = {
 #ifdef ESPER_WITH_MEDIA
     {"caption", esper::cli::runCaption, "caption images in one or more styles, with CLIP scores"},
     {"world", esper::cli::runWorld, "render the synthetic world's scenes and its text corpus"},
-    {"pretrain", esper::cli::runPretrain, "train the project's small CLIP or GPT-2 on the synthetic world"},
     {"score", esper::cli::runScore, "CLIP-S / RefCLIP-S for existing captions"},
     {"preprocess", esper::cli::runPreprocess, "decode an image and show CLIP's preprocessing"},
 #endif
     {"eval", esper::cli::runEval,
      "score captions against a dataset's references (BLEU, ROUGE-L, "
      "CIDEr-D, METEOR, SPICE, CLIP-S)"},
+    {"pretrain", esper::cli::runPretrain,
+     "train the project's small CLIP or GPT-2 on the synthetic world"},
+    {"train", esper::cli::runTrain, "train a mapper (the supervised ClipCap baseline)"},
     {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set"},
     {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding"},
 };

@@ -1,4 +1,5 @@
 #include "args.h"
+#include "train_flags.h"
 #include "verbs.h"
 
 #include "blas_tuning.h"
@@ -8,99 +9,116 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
+#include <string>
 
 namespace esper::cli {
 
 namespace {
 const char* kHelp =
-    "usage: esper pretrain clip --out DIR [--steps N] [--batch B] [--lr LR] [--warmup N]\n"
-    "                           [--seed S] [--world-seed S] [--scenes N] [--log FILE]\n"
-    "       esper pretrain lm --out DIR --tokenizer FILE [same options]\n\n"
-    "Trains the project's small CLIP (ViT image tower + text tower, InfoNCE with a learned\n"
+    "usage: esper pretrain clip --out DIR [--world-seed S] [--scenes N] [--image-size PX]\n"
+    "                           [--patch PX] [--width W] [--layers L] [training flags]\n"
+    "       esper pretrain lm --out DIR --tokenizer FILE [--world-seed S] [--scenes N]\n"
+    "                         [--width W] [--layers L] [--positions N] [training flags]\n\n"
+    "clip: the project's small CLIP (ViT image tower + text tower, InfoNCE with a learned\n"
     "temperature) on the synthetic world's (image, text) pairs, with a sentencepiece tokenizer\n"
     "trained on the world's text. DIR becomes a Hugging Face CLIP folder (config.json,\n"
     "model.safetensors, tokenizer.model) that bundles, `esper eval --clip` and the studio load.\n"
-    "Prints JSON: {steps, first_loss, last_loss, retrieval_top1, candidates, seconds}, where\n"
-    "retrieval_top1 is image-to-text top-1 among 100 held-out scenes (chance: 1 %).\n"
-    "lm: the project's small GPT-2 on the world's 'style: text' lines, with a sentencepiece\n"
-    "tokenizer (e.g. the CLIP folder's tokenizer.model). Prints {steps, first_loss, last_loss,\n"
-    "held_out_perplexity, seconds}.\n";
+    "Prints JSON: {steps, resumed_from, first_loss, last_loss, retrieval_top1, candidates,\n"
+    "seconds}, where retrieval_top1 is image-to-text top-1 among 100 held-out scenes (chance:\n"
+    "1 %).\n"
+    "lm: the project's small GPT-2 on the world's 'style: text' lines (half the documents hold\n"
+    "two texts about one scene), with a sentencepiece tokenizer (e.g. the CLIP folder's\n"
+    "tokenizer.model). Prints {steps, resumed_from, first_loss, last_loss,\n"
+    "held_out_perplexity, seconds}.\n\n";
+
+std::string helpText() {
+    return std::string(kHelp) + kTrainFlagsHelp;
+}
+
+template <class T> int integerFlag(const Args& args, const char* name, T& into) {
+    if (!args.has(name)) return 0;
+    const auto v = args.number(name);
+    if (!v || *v < 1 || *v != static_cast<int>(*v)) return 1;
+    into = static_cast<T>(*v);
+    return 0;
+}
 } // namespace
 
 int runPretrain(int argc, char** argv) {
+    const std::string help = helpText();
     if (argc < 3 || (std::strcmp(argv[2], "clip") && std::strcmp(argv[2], "lm"))) {
         if (argc >= 3 && !std::strcmp(argv[2], "--help")) {
-            std::fputs(kHelp, stdout);
+            std::fputs(help.c_str(), stdout);
             return 0;
         }
-        return report("pretrain", "say `clip` or `lm`", 2, kHelp);
+        return report("pretrain", "say `clip` or `lm`", 2, help.c_str());
     }
     const bool lm = !std::strcmp(argv[2], "lm");
     const char* verb = lm ? "pretrain lm" : "pretrain clip";
+    auto specs = trainFlagSpecs();
+    for (const char* name : {"out", "world-seed", "scenes", "tokenizer", "image-size", "patch",
+                             "width", "layers", "positions"})
+        specs.push_back({name});
     Args args;
-    if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, kHelp,
-                                   {{"out"},
-                                    {"steps"},
-                                    {"batch"},
-                                    {"lr"},
-                                    {"warmup"},
-                                    {"seed"},
-                                    {"world-seed"},
-                                    {"scenes"},
-                                    {"log"},
-                                    {"tokenizer"}},
-                                   0))
-        return *stop;
-    if (!args.has("out")) return report(verb, "--out DIR is required", 2, kHelp);
+    if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
+    if (!args.has("out")) return report(verb, "--out DIR is required", 2, help.c_str());
     ensureBlasCoreType(argv);
     TrainSettings train;
-    train.steps = static_cast<int>(args.number("steps").value_or(train.steps));
-    train.batchSize = static_cast<int>(args.number("batch").value_or(train.batchSize));
-    train.learningRate = args.number("lr").value_or(train.learningRate);
-    train.warmupSteps = static_cast<int>(args.number("warmup").value_or(train.warmupSteps));
-    train.seed = static_cast<uint64_t>(args.number("seed").value_or(1));
-    train.logPath = args.get("log", args.get("out") + "/train.jsonl");
-    const bool tty = ::isatty(2);
-    train.onProgress = [tty](int step, int steps, double loss, double left) {
-        if (step % 10 && step != steps) return;
-        std::fprintf(stderr, "%sstep %d/%d  loss %.4f  eta %.0fs%s", tty ? "\r\033[K" : "", step,
-                     steps, loss, left, tty ? "" : "\n");
-    };
-    const uint64_t worldSeed = static_cast<uint64_t>(args.number("world-seed").value_or(1));
+    if (auto problem = applyTrainFlags(args, args.get("out"), train); !problem.empty())
+        return report(verb, problem, 2);
+    uint64_t worldSeed = 1;
+    if (integerFlag(args, "world-seed", worldSeed))
+        return report(verb, "--world-seed must be a whole number >= 1", 2);
     nlohmann::ordered_json out;
+    auto finish = [&](int steps) {
+        if (!trainingInterrupted()) return 0;
+        std::fprintf(stderr,
+                     "esper %s: interrupted after step %d; the checkpoint is in %s, and the same "
+                     "command with --resume continues from it\n",
+                     verb, steps, train.checkpointPath.c_str());
+        return 130;
+    };
     if (lm) {
         LmPretrainOptions o;
         o.outDir = args.get("out");
         o.tokenizerPath = args.get("tokenizer");
         o.worldSeed = worldSeed;
-        o.trainScenes =
-            static_cast<uint64_t>(args.number("scenes").value_or(double(o.trainScenes)));
+        if (integerFlag(args, "scenes", o.trainScenes) || integerFlag(args, "width", o.embd) ||
+            integerFlag(args, "layers", o.layers) || integerFlag(args, "positions", o.positions))
+            return report(verb, "--scenes, --width, --layers and --positions take whole numbers",
+                          2);
         o.train = train;
         auto r = pretrainLm(o);
-        if (tty) std::fprintf(stderr, "\n");
         if (!r) return report(verb, r.error(), 1);
         out = {{"steps", r->steps},
+               {"resumed_from", r->resumedFrom},
                {"first_loss", r->firstLoss},
                {"last_loss", r->lastLoss},
                {"held_out_perplexity", r->heldOutPerplexity},
                {"seconds", r->seconds}};
-    } else {
-        ClipPretrainOptions o;
-        o.outDir = args.get("out");
-        o.worldSeed = worldSeed;
-        o.trainScenes =
-            static_cast<uint64_t>(args.number("scenes").value_or(double(o.trainScenes)));
-        o.train = train;
-        auto r = pretrainClip(o);
-        if (tty) std::fprintf(stderr, "\n");
-        if (!r) return report(verb, r.error(), 1);
-        out = {{"steps", r->steps},           {"first_loss", r->firstLoss},
-               {"last_loss", r->lastLoss},    {"retrieval_top1", r->retrievalTop1},
-               {"candidates", r->candidates}, {"seconds", r->seconds}};
+        std::printf("%s\n", out.dump(2).c_str());
+        return finish(r->steps);
     }
+    ClipPretrainOptions o;
+    o.outDir = args.get("out");
+    o.worldSeed = worldSeed;
+    if (integerFlag(args, "scenes", o.trainScenes) ||
+        integerFlag(args, "image-size", o.imageSize) || integerFlag(args, "patch", o.patchSize) ||
+        integerFlag(args, "width", o.hidden) || integerFlag(args, "layers", o.layers))
+        return report(
+            verb, "--scenes, --image-size, --patch, --width and --layers take whole numbers", 2);
+    o.train = train;
+    auto r = pretrainClip(o);
+    if (!r) return report(verb, r.error(), 1);
+    out = {{"steps", r->steps},
+           {"resumed_from", r->resumedFrom},
+           {"first_loss", r->firstLoss},
+           {"last_loss", r->lastLoss},
+           {"retrieval_top1", r->retrievalTop1},
+           {"candidates", r->candidates},
+           {"seconds", r->seconds}};
     std::printf("%s\n", out.dump(2).c_str());
-    return 0;
+    return finish(r->steps);
 }
 
 } // namespace esper::cli

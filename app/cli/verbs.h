@@ -15,6 +15,7 @@ int runPreprocess(int argc, char** argv);
 int runCaption(int argc, char** argv);
 int runWorld(int argc, char** argv);
 int runPretrain(int argc, char** argv);
+int runTrain(int argc, char** argv);
 int runScore(int argc, char** argv);
 #endif
 

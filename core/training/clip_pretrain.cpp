@@ -109,6 +109,13 @@ Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
 Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
     try {
         const auto start = Clock::now();
+        if (o.imageSize < 8 || o.patchSize < 1 || o.imageSize % o.patchSize)
+            return fail("the image size (" + std::to_string(o.imageSize) +
+                        ") must be at least 8 and a multiple of the patch size (" +
+                        std::to_string(o.patchSize) + ")");
+        if (o.hidden < 8 || o.hidden % o.heads || o.layers < 1)
+            return fail("the width must be a multiple of the " + std::to_string(o.heads) +
+                        " heads and there must be at least one layer");
         std::error_code ec;
         fs::create_directories(o.outDir, ec);
         if (ec) return fail("cannot create '" + o.outDir + "': " + ec.message());
@@ -146,7 +153,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         auto clip = ClipModel::create(std::get<ClipConfig>(config.value()), weights);
         if (!clip) return fail(clip.error());
         const at::Tensor logitScale = weights.named().at("logit_scale");
-        const auto run = runTraining(
+        const auto trained = runTraining(
             weights.parameters(), o.train,
             [&](int, std::mt19937_64& rng) {
                 std::vector<world::Scene> scenes;
@@ -167,11 +174,14 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                        2;
             },
             [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100
+        if (!trained) return fail(trained.error());
+        const TrainRun& run = trained.value();
         if (run.losses.empty()) return fail("cancelled before the first step");
         if (auto ok = weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain clip"); !ok)
             return fail(ok.error());
         ClipPretrainReport r;
         r.steps = static_cast<int>(run.losses.size());
+        r.resumedFrom = run.resumedFrom;
         r.firstLoss = run.firstLoss();
         r.lastLoss = run.lastLoss();
         auto top1 =

@@ -19,16 +19,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// [bos] line [eos] per row, right-padded; labels are the next tokens, -100 past each row's end.
+// One row per document: [bos] line [eos] line [eos] ..., right-padded; labels are the next
+// tokens, -100 past each row's end.
 std::pair<at::Tensor, at::Tensor> batchOf(const SentencePieceTokenizer& tok,
-                                          const std::vector<std::string>& lines, int positions) {
+                                          const std::vector<std::vector<std::string>>& documents,
+                                          int positions) {
     std::vector<std::vector<int>> rows;
     size_t longest = 0;
-    for (const auto& l : lines) {
+    for (const auto& document : documents) {
         std::vector<int> r{tok.bosId()};
-        const auto body = tok.encode(l);
-        r.insert(r.end(), body.begin(), body.end());
-        r.push_back(tok.eosId());
+        for (const auto& line : document) {
+            const auto body = tok.encode(line);
+            r.insert(r.end(), body.begin(), body.end());
+            r.push_back(tok.eosId());
+        }
         if (r.size() > static_cast<size_t>(positions) + 1)
             r.resize(static_cast<size_t>(positions) + 1);
         longest = std::max(longest, r.size());
@@ -89,21 +93,34 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         TrainableWeights weights({}, o.train.seed);
         auto lm = Gpt2Model::create(std::get<Gpt2Config>(config.value()), weights);
         if (!lm) return fail(lm.error());
-        const auto run = runTraining(weights.parameters(), o.train, [&](int, std::mt19937_64& rng) {
-            std::vector<std::string> lines;
-            for (int b = 0; b < o.train.batchSize; ++b) {
-                const auto scene = world::generateScene(o.worldSeed, rng() % o.trainScenes);
-                const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
-                lines.push_back(style + ": " + world::describeScene(scene, style, rng));
-            }
-            auto [input, labels] = batchOf(t, lines, o.positions);
-            return lossOf(*lm.value(), input, labels);
-        });
+        const auto& styles = world::worldStyles();
+        const auto trained =
+            runTraining(weights.parameters(), o.train, [&](int, std::mt19937_64& rng) {
+                // Half the documents hold a second text about the same scene: the model learns to
+                // carry content over from what came before, as GPT-2 does from its context, which
+                // is what lets a frozen LM follow a mapper's prefix.
+                std::vector<std::vector<std::string>> documents;
+                for (int b = 0; b < o.train.batchSize; ++b) {
+                    const auto scene = world::generateScene(o.worldSeed, rng() % o.trainScenes);
+                    documents.emplace_back();
+                    const int lines = 1 + int(rng() % 2);
+                    for (int k = 0; k < lines; ++k) {
+                        const auto& style = styles[rng() % styles.size()];
+                        documents.back().push_back(style + ": " +
+                                                   world::describeScene(scene, style, rng));
+                    }
+                }
+                auto [input, labels] = batchOf(t, documents, o.positions);
+                return lossOf(*lm.value(), input, labels);
+            });
+        if (!trained) return fail(trained.error());
+        const TrainRun& run = trained.value();
         if (run.losses.empty()) return fail("cancelled before the first step");
         if (auto ok = weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain lm"); !ok)
             return fail(ok.error());
         LmPretrainReport r;
         r.steps = static_cast<int>(run.losses.size());
+        r.resumedFrom = run.resumedFrom;
         r.firstLoss = run.firstLoss();
         r.lastLoss = run.lastLoss();
         {
@@ -112,8 +129,9 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             double nll = 0;
             int64_t tokens = 0;
             for (size_t i = 0; i < held.size(); i += 50) {
-                const std::vector<std::string> chunk(held.begin() + i,
-                                                     held.begin() + std::min(held.size(), i + 50));
+                std::vector<std::vector<std::string>> chunk;
+                for (size_t k = i; k < std::min(held.size(), i + 50); ++k)
+                    chunk.push_back({held[k]});
                 auto [input, labels] = batchOf(t, chunk, o.positions);
                 const int64_t n = labels.ne(-100).sum().item<int64_t>();
                 nll += lossOf(*lm.value(), input, labels).item<double>() * double(n);

@@ -56,17 +56,24 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                 params.push_back(p);
         }
         const CausalLm& model = tuned ? *tuned : *lm.value();
-        const auto promptIds = t.encode(o.prompt);
+        const auto& styles = o.styles.empty() ? world::worldStyles() : o.styles;
+        std::vector<std::vector<int>> promptIds;
+        for (const auto& style : styles)
+            promptIds.push_back(t.encode(style + ":"));
         const int imageSize = static_cast<int>(clip.value()->config().imageSize);
-        const auto run = runTraining(params, o.train, [&](int, std::mt19937_64& rng) {
-            std::vector<world::Scene> scenes;
+        // Teacher-forced loss of `scenes`, each with one of the styles; `mismatch` pairs every
+        // text with the next scene's image, to measure how much the image tells the model.
+        auto lossOf = [&](const std::vector<world::Scene>& scenes, std::mt19937_64& rng,
+                          bool mismatch) {
             std::vector<std::vector<int>> rows;
+            std::vector<size_t> promptLength;
             size_t longest = 0;
-            for (int b = 0; b < o.train.batchSize; ++b) {
-                scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
-                std::vector<int> r = promptIds;
+            for (const auto& scene : scenes) {
+                const size_t style = rng() % styles.size();
+                std::vector<int> r = promptIds[style];
+                promptLength.push_back(r.size());
                 const auto caption =
-                    t.encode(" " + world::describeScene(scenes.back(), "caption", rng));
+                    t.encode(" " + world::describeScene(scene, styles[style], rng));
                 r.insert(r.end(), caption.begin(), caption.end());
                 r.push_back(t.eosId());
                 longest = std::max(longest, r.size());
@@ -76,8 +83,9 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             {
                 at::NoGradGuard noGrad; // CLIP is frozen
                 features = clip.value()->encodeImage(scenePixels(scenes, imageSize)).features;
+                if (mismatch) features = at::roll(features, 1, 0);
             }
-            const int64_t b = o.train.batchSize, k = o.prefixLength;
+            const int64_t b = static_cast<int64_t>(scenes.size()), k = o.prefixLength;
             const int64_t n = static_cast<int64_t>(longest);
             at::Tensor ids = at::full({b, n}, t.eosId(), at::kLong);
             // Labels for position i predict token i+1; only the caption and its end are taught.
@@ -86,7 +94,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                 const auto& r = rows[static_cast<size_t>(i)];
                 for (size_t j = 0; j < r.size(); ++j)
                     ids[i][static_cast<int64_t>(j)] = r[j];
-                for (size_t j = promptIds.size(); j < r.size(); ++j)
+                for (size_t j = promptLength[static_cast<size_t>(i)]; j < r.size(); ++j)
                     labels[i][k + static_cast<int64_t>(j) - 1] = r[j];
             }
             const at::Tensor embeds =
@@ -94,7 +102,15 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             const at::Tensor logits = model.forward({embeds}, nullptr);
             return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
                                           labels.reshape({-1}), {}, at::Reduction::Mean, -100);
+        };
+        const auto trained = runTraining(params, o.train, [&](int, std::mt19937_64& rng) {
+            std::vector<world::Scene> scenes;
+            for (int b = 0; b < o.train.batchSize; ++b)
+                scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
+            return lossOf(scenes, rng, false);
         });
+        if (!trained) return fail(trained.error());
+        const TrainRun& run = trained.value();
         if (run.losses.empty()) return fail("cancelled before the first step");
         if (lmWeights) {
             auto configText = readTextFile(o.lmDir + "/config.json");
@@ -113,8 +129,23 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         if (auto ok = weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}});
             !ok)
             return fail(ok.error());
-        return MapperTrainReport{static_cast<int>(run.losses.size()), run.firstLoss(),
-                                 run.lastLoss(), run.seconds};
+        MapperTrainReport report{static_cast<int>(run.losses.size()),
+                                 run.resumedFrom,
+                                 run.firstLoss(),
+                                 run.lastLoss(),
+                                 0,
+                                 0,
+                                 run.seconds};
+        {
+            at::NoGradGuard noGrad;
+            std::vector<world::Scene> held;
+            for (uint64_t i = 0; i < 256; ++i)
+                held.push_back(world::generateScene(o.worldSeed, o.heldOutFirst + i));
+            std::mt19937_64 a(7), b(7); // the same texts for both
+            report.heldOutLoss = lossOf(held, a, false).item<double>();
+            report.heldOutMismatchedLoss = lossOf(held, b, true).item<double>();
+        }
+        return report;
     } catch (const c10::Error& e) {
         return fail("mapper training failed: " + std::string(e.what_without_backtrace()));
     }

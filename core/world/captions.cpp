@@ -46,30 +46,42 @@ template <class T> const T& choose(const std::vector<T>& v, std::mt19937_64& rng
     return v[static_cast<size_t>(rng() % v.size())];
 }
 
-std::string objectPhrase(const SceneObject& o, std::mt19937_64& rng, bool article = true) {
-    std::string s = article ? "a " : "";
-    if (rng() % 2) s += choose(sizeSynonyms()[static_cast<size_t>(o.size)], rng) + " ";
+// Sizes are always named in the plain caption style, so that a caption tells its scene apart
+// from the others; the other styles name them half the time, for variety.
+std::string objectPhrase(const SceneObject& o, std::mt19937_64& rng, bool size) {
+    std::string s = "a ";
+    if (size) s += choose(sizeSynonyms()[static_cast<size_t>(o.size)], rng) + " ";
     s += colorNames()[static_cast<size_t>(o.color)] + " ";
     s += choose(shapeSynonyms()[static_cast<size_t>(o.shape)], rng);
     return s;
 }
 
-// The scene's content as one clause: objects, and a relation when there is one.
-std::string content(const Scene& s, std::mt19937_64& rng) {
-    if (!s.relations.empty() && rng() % 3) {
-        const auto& r = choose(s.relations, rng);
-        return objectPhrase(s.objects[r.a], rng) + " " +
-               choose(relationSynonyms()[static_cast<size_t>(r.relation)], rng) + " " +
-               objectPhrase(s.objects[r.b], rng);
-    }
-    std::vector<std::string> parts;
-    for (const auto& o : s.objects)
-        parts.push_back(objectPhrase(o, rng));
-    std::shuffle(parts.begin(), parts.end(), rng);
+std::string listed(const std::vector<std::string>& parts) {
     std::string out;
     for (size_t i = 0; i < parts.size(); ++i)
         out += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
     return out;
+}
+
+// The scene's content as one clause naming every object, often through one of its relations.
+std::string content(const Scene& s, std::mt19937_64& rng, bool alwaysSizes) {
+    auto phrase = [&](const SceneObject& o) {
+        return objectPhrase(o, rng, alwaysSizes || rng() % 2);
+    };
+    if (!s.relations.empty() && rng() % 3) {
+        const auto& r = choose(s.relations, rng);
+        std::string out = phrase(s.objects[static_cast<size_t>(r.a)]) + " " +
+                          choose(relationSynonyms()[static_cast<size_t>(r.relation)], rng) + " " +
+                          phrase(s.objects[static_cast<size_t>(r.b)]);
+        for (size_t i = 0; i < s.objects.size(); ++i)
+            if (int(i) != r.a && int(i) != r.b) out += " and " + phrase(s.objects[i]);
+        return out;
+    }
+    std::vector<std::string> parts;
+    for (const auto& o : s.objects)
+        parts.push_back(phrase(o));
+    std::shuffle(parts.begin(), parts.end(), rng);
+    return listed(parts);
 }
 
 std::vector<std::string> words(const std::string& text) {
@@ -96,7 +108,7 @@ const std::vector<std::string>& worldStyles() {
 }
 
 std::string describeScene(const Scene& s, const std::string& style, std::mt19937_64& rng) {
-    const std::string c = content(s, rng);
+    const std::string c = content(s, rng, style == "caption");
     const size_t n = s.objects.size();
     const std::string count = n == 1 ? "one shape" : n == 2 ? "two shapes" : "three shapes";
     if (style == "caption")

@@ -83,7 +83,8 @@ Scene generateScene(uint64_t seed, uint64_t index) {
     // Muted backgrounds keep every object colour visible.
     for (auto& c : s.background)
         c = static_cast<uint8_t>(90 + pick(80));
-    const int count = 1 + pick(3);
+    // One object in five scenes, two or three in the rest: lone objects are the scenes most alike.
+    const int count = std::array<int, 5>{1, 2, 2, 3, 3}[static_cast<size_t>(pick(5))];
     std::vector<Place> places{Place::Left, Place::Right, Place::Top, Place::Bottom, Place::Center};
     std::shuffle(places.begin(), places.end(), rng);
     std::uniform_real_distribution<float> jitter(-0.05f, 0.05f);

@@ -1,0 +1,153 @@
+#include "world/world_eval.h"
+
+#include "captioning/captioner.h"
+#include "metrics/eval_set_json.h"
+#include "world/captions.h"
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace esper::world {
+
+namespace {
+
+nlohmann::ordered_json scoresJson(const WorldStyleScores& s) {
+    return {{"object_precision", s.precision},
+            {"object_recall", s.recall},
+            {"object_f1", s.f1},
+            {"size_accuracy", s.sizeAccuracy},
+            {"sizes_stated", s.sizesStated},
+            {"relation_accuracy", s.relationAccuracy},
+            {"relations_stated", s.relationsStated},
+            {"clip_s", s.clipS},
+            {"bleu_4", s.bleu4},
+            {"cider_d", s.cider}};
+}
+
+} // namespace
+
+WorldStyleScores WorldEvalReport::mean() const {
+    WorldStyleScores m;
+    m.style = "mean";
+    if (styles.empty()) return m;
+    const double n = double(styles.size());
+    for (const auto& s : styles) {
+        m.precision += s.precision / n;
+        m.recall += s.recall / n;
+        m.f1 += s.f1 / n;
+        m.sizeAccuracy += s.sizeAccuracy / n;
+        m.relationAccuracy += s.relationAccuracy / n;
+        m.sizesStated += s.sizesStated;
+        m.relationsStated += s.relationsStated;
+        m.clipS += s.clipS / n;
+        m.bleu4 += s.bleu4 / n;
+        m.cider += s.cider / n;
+    }
+    return m;
+}
+
+std::string WorldEvalReport::json() const {
+    nlohmann::ordered_json j{{"scenes", scenes}, {"seconds", seconds}};
+    j["styles"] = nlohmann::ordered_json::object();
+    for (const auto& s : styles)
+        j["styles"][s.style] = scoresJson(s);
+    j["mean"] = scoresJson(mean());
+    return j.dump(2);
+}
+
+std::string WorldEvalReport::table() const {
+    std::string out;
+    char line[256];
+    std::snprintf(line, sizeof line, "%-12s %9s %6s %6s %8s %8s %6s %7s %7s\n", "style",
+                  "precision", "recall", "F1", "size ok", "rel. ok", "CLIP-S", "BLEU-4", "CIDEr");
+    out += line;
+    auto row = [&](const WorldStyleScores& s) {
+        std::snprintf(line, sizeof line, "%-12s %9.3f %6.3f %6.3f %8.3f %8.3f %6.3f %7.3f %7.3f\n",
+                      s.style.c_str(), s.precision, s.recall, s.f1, s.sizeAccuracy,
+                      s.relationAccuracy, s.clipS, s.bleu4, s.cider);
+        out += line;
+    };
+    for (const auto& s : styles)
+        row(s);
+    if (styles.size() > 1) row(mean());
+    return out;
+}
+
+Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
+    const auto start = std::chrono::steady_clock::now();
+    if (o.scenes < 1) return fail("evaluate at least one scene");
+    auto loaded = Captioner::loadBundle(o.bundleDir, "", o.device, o.dtype);
+    if (!loaded) return fail(loaded.error());
+    Captioner& captioner = *loaded.value();
+    std::vector<CaptionStyle> styles;
+    if (o.styles.empty())
+        styles = captioner.bundleStyles();
+    else
+        for (const auto& s : o.styles)
+            styles.push_back(styleFromName(s));
+    if (styles.empty()) return fail("the bundle names no styles; choose some");
+
+    WorldEvalReport report;
+    report.scenes = o.scenes;
+    std::vector<CaptionCheck> totals(styles.size());
+    std::vector<double> precision(styles.size()), recall(styles.size()), f1(styles.size()),
+        clipS(styles.size());
+    std::vector<EvalSet> sets(styles.size());
+    std::mt19937_64 rng(o.worldSeed * 31 + 5); // the reference texts
+    for (int i = 0; i < o.scenes; ++i) {
+        if (o.cancel && o.cancel->load()) return fail(Captioner::kCancelled);
+        const uint64_t index = o.firstScene + static_cast<uint64_t>(i);
+        const Scene scene = generateScene(o.worldSeed, index);
+        auto r = captioner.caption(renderScene(scene, o.imageSize, o.imageSize),
+                                   "world-" + std::to_string(index), styles, {}, {}, o.cancel);
+        if (!r) return fail(r.error());
+        WorldSceneCaptions row{index, {}, {}};
+        for (size_t s = 0; s < styles.size(); ++s) {
+            const std::string& text = r->captions[s].text;
+            const CaptionCheck c = checkCaption(text, scene);
+            precision[s] += c.precision();
+            recall[s] += c.recall();
+            f1[s] += c.f1();
+            totals[s].sizesMentioned += c.sizesMentioned;
+            totals[s].sizesCorrect += c.sizesCorrect;
+            totals[s].relationsMentioned += c.relationsMentioned;
+            totals[s].relationsCorrect += c.relationsCorrect;
+            clipS[s] += r->captions[s].score.clipS;
+            EvalItem item{std::to_string(index), {}, text};
+            for (int k = 0; k < o.referencesPerStyle; ++k)
+                item.references.push_back(describeScene(scene, styles[s].id, rng));
+            sets[s].push_back(std::move(item));
+            row.captions.push_back(text);
+            row.f1.push_back(c.f1());
+        }
+        report.perScene.push_back(std::move(row));
+        if (o.onProgress) o.onProgress(i + 1, o.scenes);
+    }
+    const double n = double(o.scenes);
+    for (size_t s = 0; s < styles.size(); ++s) {
+        WorldStyleScores w;
+        w.style = styles[s].id;
+        w.precision = precision[s] / n;
+        w.recall = recall[s] / n;
+        w.f1 = f1[s] / n;
+        w.sizesStated = totals[s].sizesMentioned;
+        w.relationsStated = totals[s].relationsMentioned;
+        w.sizeAccuracy = w.sizesStated ? double(totals[s].sizesCorrect) / w.sizesStated : 0;
+        w.relationAccuracy =
+            w.relationsStated ? double(totals[s].relationsCorrect) / w.relationsStated : 0;
+        w.clipS = clipS[s] / n;
+        ptbTokenizeSet(sets[s]);
+        for (const auto& m : computeTextMetrics(sets[s])) {
+            if (m.name == "Bleu_4") w.bleu4 = m.corpus;
+            if (m.name == "CIDEr") w.cider = m.corpus;
+        }
+        report.styles.push_back(w);
+    }
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+} // namespace esper::world

@@ -1,0 +1,59 @@
+// How well a bundle captions the synthetic world: held-out scenes captioned in each style and
+// read back by the caption checker (objects, sizes, relations against the ground truth), with
+// CLIP-S and BLEU-4 / CIDEr-D against the world's own reference texts of that style.
+#pragma once
+
+#include "util/result.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace esper::world {
+
+struct WorldEvalOptions {
+    std::string bundleDir;
+    std::string device = "cpu", dtype = "fp32";
+    uint64_t worldSeed = 1;
+    uint64_t firstScene = 1000000; // held out: the trainers never draw scenes from here on
+    int scenes = 200;
+    std::vector<std::string> styles; // empty: the bundle's styles
+    int referencesPerStyle = 5;      // world texts per scene and style for BLEU / CIDEr
+    int imageSize = 64;
+    std::function<void(int done, int total)> onProgress;
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+struct WorldStyleScores {
+    std::string style;
+    double precision = 0, recall = 0, f1 = 0; // objects (colour + shape), mean over scenes
+    double sizeAccuracy = 0;                  // of the sizes the captions state
+    double relationAccuracy = 0;              // of the relations the captions state
+    int sizesStated = 0, relationsStated = 0;
+    double clipS = 0; // mean CLIP-S (2.5 * max(cos, 0)) with the bundle's CLIP
+    double bleu4 = 0, cider = 0;
+};
+
+struct WorldSceneCaptions {
+    uint64_t scene = 0;
+    std::vector<std::string> captions; // in the order of the report's styles
+    std::vector<double> f1;
+};
+
+struct WorldEvalReport {
+    int scenes = 0;
+    std::vector<WorldStyleScores> styles;
+    std::vector<WorldSceneCaptions> perScene;
+    double seconds = 0;
+
+    // Scores of every style averaged with equal weight.
+    WorldStyleScores mean() const;
+    std::string json() const; // {scenes, seconds, styles: {style: {...}}, mean: {...}}
+    std::string table() const;
+};
+
+Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& options);
+
+} // namespace esper::world
