@@ -138,7 +138,8 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             if (!trained) return fail(trained.error());
         } else if (fs::absolute(o.tokenizerPath) != fs::absolute(tokPath)) {
             fs::copy_file(o.tokenizerPath, tokPath, fs::copy_options::overwrite_existing, ec);
-            if (ec) return fail("cannot copy the tokenizer: " + ec.message());
+            if (ec)
+                return fail("cannot copy the tokenizer " + o.tokenizerPath + ": " + ec.message());
         }
         auto tok = SentencePieceTokenizer::load(tokPath);
         if (!tok) return fail(tok.error());

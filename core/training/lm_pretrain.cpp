@@ -69,7 +69,8 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             return fail("a sentencepiece tokenizer is needed (--tokenizer)");
         if (fs::absolute(o.tokenizerPath) != fs::absolute(tokPath)) {
             fs::copy_file(o.tokenizerPath, tokPath, fs::copy_options::overwrite_existing, ec);
-            if (ec) return fail("cannot copy the tokenizer: " + ec.message());
+            if (ec)
+                return fail("cannot copy the tokenizer " + o.tokenizerPath + ": " + ec.message());
         }
         auto tok = SentencePieceTokenizer::load(tokPath);
         if (!tok) return fail(tok.error());

@@ -124,7 +124,9 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             std::filesystem::copy_file(o.lmDir + "/tokenizer.model",
                                        o.fineTunedLmDir + "/tokenizer.model",
                                        std::filesystem::copy_options::overwrite_existing, ec);
-            if (ec) return fail("cannot copy the tokenizer: " + ec.message());
+            if (ec)
+                return fail("cannot copy the tokenizer " + o.lmDir +
+                            "/tokenizer.model: " + ec.message());
         }
         if (auto ok = weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}});
             !ok)
