@@ -98,7 +98,7 @@ int buildDemoCommand(const Args& args, char** argv) {
     o.cancel = interruptFlag();
     o.onStage = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     auto r = buildDemo(o);
-    if (!r) return report("world build-demo", r.error(), 1);
+    if (!r) return report("world build-demo", r.error(), trainingInterrupted() ? 130 : 1);
     std::printf("%s\n", r->json().c_str());
     return 0;
 }
