@@ -140,7 +140,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     mapper.outPath = (dir / "mapper.safetensors").string();
     mapper.prefixLength = kPrefix;
     mapper.worldSeed = o.worldSeed;
-    mapper.train = settings("mapper", o.mapperSteps, 32, 1e-2, 30, dir / "mapper-train.jsonl");
+    mapper.train = settings("mapper", o.mapperSteps, 32, 3e-2, 30, dir / "mapper-train.jsonl");
     auto trained = trainSupervisedMapper(mapper);
     if (!trained) return fail(trained.error());
     if (cancelled()) return fail(kStopped);

@@ -70,6 +70,9 @@ void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<S
         for (const auto& s : styles)
             engineStyles.push_back({s.id.toStdString(), s.prompt.toStdString()});
         CaptionOptions options;
+        // The bundle's decoding (end-of-text rule, stop strings, beam settings) under the
+        // settings the panel shows.
+        options.decode = captioner_->bundle().decoding;
         auto& d = options.decode;
         d.strategy = settings.sample ? DecodeStrategy::Sample : DecodeStrategy::Greedy;
         d.maxNewTokens = settings.maxTokens;
