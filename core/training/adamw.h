@@ -22,6 +22,8 @@ public:
     // First and second moments, one per parameter (zeros until its first update).
     std::vector<at::Tensor>& firstMoments() { return m_; }
     std::vector<at::Tensor>& secondMoments() { return v_; }
+    const std::vector<at::Tensor>& firstMoments() const { return m_; }
+    const std::vector<at::Tensor>& secondMoments() const { return v_; }
     int64_t steps() const { return steps_; }
     void setSteps(int64_t steps) { steps_ = steps; }
 

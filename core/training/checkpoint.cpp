@@ -18,17 +18,16 @@ std::string key(const char* kind, size_t i) {
 
 Result<void> saveCheckpoint(const std::string& path, const AdamW& optimizer,
                             const TrainProgress& progress) {
-    auto& opt = const_cast<AdamW&>(optimizer); // moments are read, not changed
     std::vector<at::Tensor> keep;
     std::vector<TensorBytes> tensors;
     auto add = [&](const std::string& name, const at::Tensor& t) {
         keep.push_back(t.detach().to(at::kCPU, at::kFloat).contiguous());
         tensors.push_back({name, DType::F32, keep.back().sizes().vec(), keep.back().data_ptr()});
     };
-    for (size_t i = 0; i < opt.params().size(); ++i) {
-        add(key("param", i), opt.params()[i]);
-        add(key("adam_m", i), opt.firstMoments()[i]);
-        add(key("adam_v", i), opt.secondMoments()[i]);
+    for (size_t i = 0; i < optimizer.params().size(); ++i) {
+        add(key("param", i), optimizer.params()[i]);
+        add(key("adam_m", i), optimizer.firstMoments()[i]);
+        add(key("adam_v", i), optimizer.secondMoments()[i]);
     }
     const at::Tensor losses =
         at::tensor(progress.losses.empty() ? std::vector<double>{0} : progress.losses, at::kDouble);
@@ -39,8 +38,8 @@ Result<void> saveCheckpoint(const std::string& path, const AdamW& optimizer,
                             {{"format", kFormat},
                              {"step", std::to_string(progress.step)},
                              {"total_steps", std::to_string(progress.totalSteps)},
-                             {"adam_steps", std::to_string(opt.steps())},
-                             {"parameters", std::to_string(opt.params().size())},
+                             {"adam_steps", std::to_string(optimizer.steps())},
+                             {"parameters", std::to_string(optimizer.params().size())},
                              {"rng", rng.str()}});
 }
 
