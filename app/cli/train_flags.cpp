@@ -68,6 +68,13 @@ std::string applyTrainFlags(const Args& args, const std::string& dir, TrainSetti
     return {};
 }
 
+nlohmann::ordered_json summaryJson(const TrainSummary& s) {
+    return {{"steps", s.steps},
+            {"resumed_from", s.resumedFrom},
+            {"first_loss", s.firstLoss},
+            {"last_loss", s.lastLoss}};
+}
+
 const std::atomic<bool>* interruptFlag() {
     static const bool installed = [] {
         std::signal(SIGINT, onInterrupt);

@@ -6,6 +6,7 @@
 #include "training/train_loop.h"
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ extern const char* const kTrainFlagsHelp;
 // `defaults` supplies the values of flags that are absent. The log and checkpoint default to
 // `dir`/train.jsonl and `dir`/checkpoint.safetensors. Returns a usage problem, or empty.
 std::string applyTrainFlags(const Args& args, const std::string& dir, TrainSettings& settings);
+// {steps, resumed_from, first_loss, last_loss}: what every training verb prints first.
+nlohmann::ordered_json summaryJson(const TrainSummary& summary);
 // Makes the first Ctrl+C set this flag (a training then stops after its step with a checkpoint
 // written) and a second one end the process.
 const std::atomic<bool>* interruptFlag();

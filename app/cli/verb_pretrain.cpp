@@ -90,12 +90,9 @@ int runPretrain(int argc, char** argv) {
         o.train = train;
         auto r = pretrainLm(o);
         if (!r) return report(verb, r.error(), 1);
-        out = {{"steps", r->steps},
-               {"resumed_from", r->resumedFrom},
-               {"first_loss", r->firstLoss},
-               {"last_loss", r->lastLoss},
-               {"held_out_perplexity", r->heldOutPerplexity},
-               {"seconds", r->seconds}};
+        out = summaryJson(r.value());
+        out["held_out_perplexity"] = r->heldOutPerplexity;
+        out["seconds"] = r->seconds;
         std::printf("%s\n", out.dump(2).c_str());
         return finish(r->steps);
     }
@@ -110,13 +107,10 @@ int runPretrain(int argc, char** argv) {
     o.train = train;
     auto r = pretrainClip(o);
     if (!r) return report(verb, r.error(), 1);
-    out = {{"steps", r->steps},
-           {"resumed_from", r->resumedFrom},
-           {"first_loss", r->firstLoss},
-           {"last_loss", r->lastLoss},
-           {"retrieval_top1", r->retrievalTop1},
-           {"candidates", r->candidates},
-           {"seconds", r->seconds}};
+    out = summaryJson(r.value());
+    out["retrieval_top1"] = r->retrievalTop1;
+    out["candidates"] = r->candidates;
+    out["seconds"] = r->seconds;
     std::printf("%s\n", out.dump(2).c_str());
     return finish(r->steps);
 }

@@ -79,16 +79,11 @@ int runTrain(int argc, char** argv) {
     }
     auto r = trainSupervisedMapper(o);
     if (!r) return report(verb, r.error(), 1);
-    std::printf("%s\n",
-                nlohmann::ordered_json{{"steps", r->steps},
-                                       {"resumed_from", r->resumedFrom},
-                                       {"first_loss", r->firstLoss},
-                                       {"last_loss", r->lastLoss},
-                                       {"held_out_loss", r->heldOutLoss},
-                                       {"held_out_mismatched_loss", r->heldOutMismatchedLoss},
-                                       {"seconds", r->seconds}}
-                    .dump(2)
-                    .c_str());
+    auto out = summaryJson(r.value());
+    out["held_out_loss"] = r->heldOutLoss;
+    out["held_out_mismatched_loss"] = r->heldOutMismatchedLoss;
+    out["seconds"] = r->seconds;
+    std::printf("%s\n", out.dump(2).c_str());
     if (trainingInterrupted()) {
         std::fprintf(stderr,
                      "esper train supervised: interrupted after step %d; the same command with "

@@ -181,10 +181,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         if (auto ok = weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain clip"); !ok)
             return fail(ok.error());
         ClipPretrainReport r;
-        r.steps = static_cast<int>(run.losses.size());
-        r.resumedFrom = run.resumedFrom;
-        r.firstLoss = run.firstLoss();
-        r.lastLoss = run.lastLoss();
+        static_cast<TrainSummary&>(r) = run.summary();
         auto top1 =
             clipRetrievalTop1(o.outDir, o.worldSeed, o.heldOutFirst, r.candidates, o.imageSize);
         if (!top1) return fail(top1.error());

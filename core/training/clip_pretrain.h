@@ -21,13 +21,9 @@ struct ClipPretrainOptions {
     TrainSettings train;
 };
 
-struct ClipPretrainReport {
-    int steps = 0;
-    int resumedFrom = 0;                // the step a checkpoint restored, 0 for a fresh run
-    double firstLoss = 0, lastLoss = 0; // means over the first and last 10 % of steps
-    double retrievalTop1 = 0;           // image -> text among `candidates` held-out captions
+struct ClipPretrainReport : TrainSummary { // seconds include the retrieval evaluation
+    double retrievalTop1 = 0;              // image -> text among `candidates` held-out captions
     int candidates = 100;
-    double seconds = 0;
 };
 
 Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& options);

@@ -120,10 +120,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         if (auto ok = weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain lm"); !ok)
             return fail(ok.error());
         LmPretrainReport r;
-        r.steps = static_cast<int>(run.losses.size());
-        r.resumedFrom = run.resumedFrom;
-        r.firstLoss = run.firstLoss();
-        r.lastLoss = run.lastLoss();
+        static_cast<TrainSummary&>(r) = run.summary();
         {
             at::NoGradGuard noGrad;
             const auto held = world::corpusLines(o.worldSeed, o.heldOutFirst, 100, 1);
@@ -140,7 +137,6 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             }
             r.heldOutPerplexity = std::exp(nll / double(std::max<int64_t>(tokens, 1)));
         }
-        r.seconds = run.seconds;
         return r;
     } catch (const c10::Error& e) {
         return fail("language-model training failed: " + std::string(e.what_without_backtrace()));

@@ -19,12 +19,8 @@ struct LmPretrainOptions {
     TrainSettings train;
 };
 
-struct LmPretrainReport {
-    int steps = 0;
-    int resumedFrom = 0; // the step a checkpoint restored, 0 for a fresh run
-    double firstLoss = 0, lastLoss = 0;
+struct LmPretrainReport : TrainSummary {
     double heldOutPerplexity = 0; // per token, on 7 x 100 held-out lines
-    double seconds = 0;
 };
 
 Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& options);

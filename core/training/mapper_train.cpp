@@ -131,13 +131,8 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         if (auto ok = weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}});
             !ok)
             return fail(ok.error());
-        MapperTrainReport report{static_cast<int>(run.losses.size()),
-                                 run.resumedFrom,
-                                 run.firstLoss(),
-                                 run.lastLoss(),
-                                 0,
-                                 0,
-                                 run.seconds};
+        MapperTrainReport report;
+        static_cast<TrainSummary&>(report) = run.summary();
         {
             at::NoGradGuard noGrad;
             std::vector<world::Scene> held;

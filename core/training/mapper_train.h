@@ -26,14 +26,10 @@ struct MapperTrainOptions {
     TrainSettings train;
 };
 
-struct MapperTrainReport {
-    int steps = 0;
-    int resumedFrom = 0;
-    double firstLoss = 0, lastLoss = 0;
+struct MapperTrainReport : TrainSummary {
     // Teacher-forced loss on held-out scenes, with each text's own image and with another
     // scene's: the gap is what the mapper's prefix tells the language model about the image.
     double heldOutLoss = 0, heldOutMismatchedLoss = 0;
-    double seconds = 0;
 };
 
 Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& options);

@@ -33,6 +33,14 @@ struct TrainSettings {
     std::function<void(int, int, double, double)> onProgress;
 };
 
+// What every trainer reports of its optimisation, whatever else it measures.
+struct TrainSummary {
+    int steps = 0;                      // finished steps, resumed ones included
+    int resumedFrom = 0;                // the step a checkpoint restored, 0 for a fresh run
+    double firstLoss = 0, lastLoss = 0; // means over the first and last 10 % of steps
+    double seconds = 0;
+};
+
 // The learning rate at `step`: linear warmup to the peak, then linear decay to zero.
 double scheduledRate(const TrainSettings& s, int step);
 

@@ -29,6 +29,10 @@ double TrainRun::lastLoss() const {
     return losses.empty() ? 0 : s / double(std::min(n, losses.size()));
 }
 
+TrainSummary TrainRun::summary() const {
+    return {static_cast<int>(losses.size()), resumedFrom, firstLoss(), lastLoss(), seconds};
+}
+
 Result<TrainRun> runTraining(const std::vector<at::Tensor>& params, const TrainSettings& o,
                              const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
                              const std::function<void()>& afterStep) {

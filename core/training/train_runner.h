@@ -19,6 +19,7 @@ struct TrainRun {
     double seconds = 0;         // this run's time, not the interrupted run's
     double firstLoss() const;   // mean of the first 10 % of steps
     double lastLoss() const;    // mean of the last 10 %
+    TrainSummary summary() const;
 };
 
 // `lossOf(step, rng)` builds a batch and returns its scalar loss (with a graph);
