@@ -19,24 +19,48 @@ constexpr std::array<std::array<uint8_t, 3>, 8> kRgb = {{{220, 40, 40},
                                                          {245, 245, 245},
                                                          {20, 20, 20}}};
 
-// Where each place puts an object's centre (before jitter).
+// Where each place puts an object's centre (before jitter). Unjittered, no two objects on the
+// sides touch, whatever their shapes and sizes: a shape is only learnable when its outline shows.
 std::pair<float, float> placeCentre(Place p) {
+    constexpr float kSide = 0.28f;
     switch (p) {
     case Place::Left:
-        return {0.25f, 0.5f};
+        return {0.5f - kSide, 0.5f};
     case Place::Right:
-        return {0.75f, 0.5f};
+        return {0.5f + kSide, 0.5f};
     case Place::Top:
-        return {0.5f, 0.25f};
+        return {0.5f, 0.5f - kSide};
     case Place::Bottom:
-        return {0.5f, 0.75f};
+        return {0.5f, 0.5f + kSide};
     case Place::Center:
         return {0.5f, 0.5f};
     }
     return {0.5f, 0.5f};
 }
 
-bool inside(const SceneObject& o, float x, float y) {
+// Whether two objects share any point, on a grid finer than any rendering uses, searched where
+// their bounding boxes (every shape stays within 1.1 radii of its centre) meet.
+constexpr int kGrid = 128;
+bool overlap(const SceneObject& a, const SceneObject& b) {
+    const auto span = [](float c, float e) {
+        return std::pair{std::max(0, int((c - e) * kGrid)),
+                         std::min(kGrid, int((c + e) * kGrid) + 1)};
+    };
+    const auto [ax0, ax1] = span(a.cx, 1.1f * a.radius);
+    const auto [bx0, bx1] = span(b.cx, 1.1f * b.radius);
+    const auto [ay0, ay1] = span(a.cy, 1.1f * a.radius);
+    const auto [by0, by1] = span(b.cy, 1.1f * b.radius);
+    for (int y = std::max(ay0, by0); y < std::min(ay1, by1); ++y)
+        for (int x = std::max(ax0, bx0); x < std::min(ax1, bx1); ++x) {
+            const float fx = (x + 0.5f) / kGrid, fy = (y + 0.5f) / kGrid;
+            if (covers(a, fx, fy) && covers(b, fx, fy)) return true;
+        }
+    return false;
+}
+
+} // namespace
+
+bool covers(const SceneObject& o, float x, float y) {
     const float dx = x - o.cx, dy = y - o.cy, r = o.radius;
     switch (o.shape) {
     case Shape::Circle:
@@ -50,8 +74,6 @@ bool inside(const SceneObject& o, float x, float y) {
     }
     return false;
 }
-
-} // namespace
 
 const std::vector<std::string>& shapeNames() {
     static const std::vector<std::string> v{"circle", "square", "triangle", "diamond"};
@@ -85,9 +107,10 @@ Scene generateScene(uint64_t seed, uint64_t index) {
         c = static_cast<uint8_t>(90 + pick(80));
     // One object in five scenes, two or three in the rest: lone objects are the scenes most alike.
     const int count = std::array<int, 5>{1, 2, 2, 3, 3}[static_cast<size_t>(pick(5))];
-    std::vector<Place> places{Place::Left, Place::Right, Place::Top, Place::Bottom, Place::Center};
+    // A lone object sits in the centre; groups take the sides, so none overlaps another.
+    std::vector<Place> places{Place::Left, Place::Right, Place::Top, Place::Bottom};
     std::shuffle(places.begin(), places.end(), rng);
-    std::uniform_real_distribution<float> jitter(-0.05f, 0.05f);
+    std::uniform_real_distribution<float> jitter(-0.03f, 0.03f);
     for (int i = 0; i < count; ++i) {
         SceneObject o{};
         do {
@@ -98,10 +121,17 @@ Scene generateScene(uint64_t seed, uint64_t index) {
         }));
         o.size = static_cast<Size>(pick(2));
         o.place = count == 1 ? Place::Center : places[static_cast<size_t>(i)];
-        auto [x, y] = placeCentre(o.place);
-        o.cx = x + jitter(rng);
-        o.cy = y + jitter(rng);
-        o.radius = o.size == Size::Small ? 0.11f : 0.19f;
+        o.radius = o.size == Size::Small ? 0.11f : 0.16f;
+        const auto [x, y] = placeCentre(o.place);
+        // Jitter that would make two objects touch is drawn again; unjittered places never do.
+        for (int attempt = 0;; ++attempt) {
+            const float jx = jitter(rng), jy = jitter(rng);
+            o.cx = x + (attempt < 20 ? jx : 0);
+            o.cy = y + (attempt < 20 ? jy : 0);
+            if (attempt >= 20 || std::none_of(s.objects.begin(), s.objects.end(),
+                                              [&](const SceneObject& p) { return overlap(p, o); }))
+                break;
+        }
         s.objects.push_back(o);
     }
     // Relations between every ordered pair whose positions differ clearly on one axis.
@@ -140,7 +170,7 @@ RgbImage renderScene(const Scene& scene, int width, int height) {
                         v = static_cast<uint8_t>(
                             std::clamp(int(v) + int((fy - 0.5f) * 30), 0, 255));
                     for (const auto& o : scene.objects)
-                        if (inside(o, fx, fy)) c = kRgb[static_cast<size_t>(o.color)];
+                        if (covers(o, fx, fy)) c = kRgb[static_cast<size_t>(o.color)];
                     for (int k = 0; k < 3; ++k)
                         acc[k] += c[static_cast<size_t>(k)];
                 }

@@ -43,6 +43,8 @@ struct Scene {
     std::vector<SceneRelation> relations;
 };
 
+// Whether the object's shape covers point (x, y) of the image, in [0, 1] coordinates.
+bool covers(const SceneObject& object, float x, float y);
 // Deterministic: scene `index` of the world with `seed` is always the same scene.
 Scene generateScene(uint64_t seed, uint64_t index);
 // Draws the scene at width x height with mild pixel noise (seeded by the scene).

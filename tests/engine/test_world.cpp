@@ -51,6 +51,21 @@ private slots:
         QCOMPARE(counts.size(), size_t(3));
     }
 
+    void objectsNeverOverlap() {
+        // Shape is only learnable where the whole outline is visible.
+        for (uint64_t i = 0; i < 300; ++i) {
+            const Scene s = generateScene(2, i);
+            for (size_t a = 0; a < s.objects.size(); ++a)
+                for (size_t b = a + 1; b < s.objects.size(); ++b)
+                    for (int y = 0; y < 200; ++y)
+                        for (int x = 0; x < 200; ++x) {
+                            const float fx = (x + 0.5f) / 200, fy = (y + 0.5f) / 200;
+                            QVERIFY(
+                                !(covers(s.objects[a], fx, fy) && covers(s.objects[b], fx, fy)));
+                        }
+        }
+    }
+
     void renderingDrawsTheObjectsInTheirColours() {
         Scene s = generateScene(3, 5);
         const auto img = renderScene(s, 64, 64);
