@@ -2,6 +2,7 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <mutex>
 
 namespace esper {
@@ -55,6 +56,17 @@ void configureThreads() {
         // threads oversubscribe and slow decoding 4-5x.
         at::set_num_threads(1);
     });
+}
+
+int setBlasThreads(int threads) {
+    using Get = int (*)();
+    using Set = void (*)(int);
+    const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    const auto set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    if (!get || !set) return 0;
+    const int previous = get();
+    set(threads);
+    return previous;
 }
 
 } // namespace esper

@@ -21,5 +21,9 @@ Result<ComputeOptions> parseComputeOptions(const std::string& device, const std:
 std::string describe(const ComputeOptions& options);
 // Torch's thread settings for this machine; see build-notes (one intra-op thread, BLAS threads).
 void configureThreads();
+// Sets OpenBLAS's thread count where the BLAS is OpenBLAS (found at run time, so any BLAS links)
+// and returns the previous count, or 0 where there is none to set. Two trainings side by side
+// each want one BLAS thread, not two apiece on two cores.
+int setBlasThreads(int threads);
 
 } // namespace esper

@@ -69,41 +69,64 @@ nlohmann::ordered_json clipConfigJson(const ClipPretrainOptions& o, int vocab, i
 
 } // namespace
 
+Result<void> trainWorldTokenizer(const std::string& dir, uint64_t worldSeed, uint64_t scenes,
+                                 int vocab) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return fail("cannot create '" + dir + "': " + ec.message());
+    std::string corpus;
+    for (const auto& l : world::corpusLines(worldSeed, 0, scenes, 1))
+        corpus += l.substr(l.find(": ") + 2) + "\n"; // no style labels
+    const std::string corpusPath = (fs::path(dir) / "tokenizer-corpus.txt").string();
+    if (auto ok = writeFileAtomic(corpusPath, corpus); !ok) return fail(ok.error());
+    auto trained = SentencePieceTokenizer::train(
+        corpusPath, (fs::path(dir) / "tokenizer").string(), vocab,
+        // eos 3, not sentencepiece's default 2: Hugging Face's CLIP treats an eos id of 2
+        // as a stale config and pools at the largest token id instead.
+        "--model_type=bpe --character_coverage=1.0 --unk_id=0 --bos_id=1 --eos_id=3 "
+        "--pad_id=2");
+    fs::remove(corpusPath, ec);
+    if (!trained) return fail(trained.error());
+    return {};
+}
+
 Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
-                                 uint64_t firstScene, int candidates, int imageSize) {
+                                 uint64_t firstScene, int candidates, int imageSize, int groups) {
     auto scorer = ClipScorer::load(clipDir);
     if (!scorer) return fail(scorer.error());
     std::mt19937_64 rng(worldSeed + 99);
-    std::vector<world::Scene> scenes;
-    std::vector<std::string> texts;
-    std::vector<RgbImage> images;
-    for (int i = 0; i < candidates; ++i) {
-        scenes.push_back(world::generateScene(worldSeed, firstScene + static_cast<uint64_t>(i)));
-        texts.push_back(world::describeScene(scenes.back(), "caption", rng));
-        images.push_back(world::renderScene(scenes.back(), imageSize, imageSize));
-    }
-    std::vector<const RgbImage*> ptrs;
-    for (const auto& im : images)
-        ptrs.push_back(&im);
-    auto img = scorer.value()->embedImages(ptrs);
-    auto txt = scorer.value()->embedTexts(texts);
-    if (!img) return fail(img.error());
-    if (!txt) return fail(txt.error());
     int correct = 0;
-    for (int i = 0; i < candidates; ++i) {
-        int best = 0;
-        double bestScore = -2;
-        for (int j = 0; j < candidates; ++j) {
-            const double s = ClipScorer::cosine(img.value()[static_cast<size_t>(i)],
-                                                txt.value()[static_cast<size_t>(j)]);
-            if (s > bestScore) {
-                bestScore = s;
-                best = j;
-            }
+    for (int g = 0; g < groups; ++g) {
+        std::vector<std::string> texts;
+        std::vector<RgbImage> images;
+        for (int i = 0; i < candidates; ++i) {
+            const auto scene = world::generateScene(
+                worldSeed, firstScene + static_cast<uint64_t>(g * candidates + i));
+            texts.push_back(world::describeScene(scene, "caption", rng));
+            images.push_back(world::renderScene(scene, imageSize, imageSize));
         }
-        correct += best == i;
+        std::vector<const RgbImage*> ptrs;
+        for (const auto& im : images)
+            ptrs.push_back(&im);
+        auto img = scorer.value()->embedImages(ptrs);
+        auto txt = scorer.value()->embedTexts(texts);
+        if (!img) return fail(img.error());
+        if (!txt) return fail(txt.error());
+        for (int i = 0; i < candidates; ++i) {
+            int best = 0;
+            double bestScore = -2;
+            for (int j = 0; j < candidates; ++j) {
+                const double s = ClipScorer::cosine(img.value()[static_cast<size_t>(i)],
+                                                    txt.value()[static_cast<size_t>(j)]);
+                if (s > bestScore) {
+                    bestScore = s;
+                    best = j;
+                }
+            }
+            correct += best == i;
+        }
     }
-    return double(correct) / candidates;
+    return double(correct) / (double(candidates) * std::max(groups, 1));
 }
 
 Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
@@ -121,21 +144,11 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         if (ec) return fail("cannot create '" + o.outDir + "': " + ec.message());
         const std::string tokPath = (fs::path(o.outDir) / "tokenizer.model").string();
         if (o.tokenizerPath.empty()) {
-            const auto lines =
-                world::corpusLines(o.worldSeed, 0, std::min<uint64_t>(o.trainScenes, 4000), 1);
-            std::string corpus;
-            for (const auto& l : lines)
-                corpus += l.substr(l.find(": ") + 2) + "\n"; // no style labels
-            const std::string corpusPath = (fs::path(o.outDir) / "tokenizer-corpus.txt").string();
-            if (auto ok = writeFileAtomic(corpusPath, corpus); !ok) return fail(ok.error());
-            auto trained = SentencePieceTokenizer::train(
-                corpusPath, (fs::path(o.outDir) / "tokenizer").string(), o.tokenizerVocab,
-                // eos 3, not sentencepiece's default 2: Hugging Face's CLIP treats an eos id of 2
-                // as a stale config and pools at the largest token id instead.
-                "--model_type=bpe --character_coverage=1.0 --unk_id=0 --bos_id=1 --eos_id=3 "
-                "--pad_id=2");
-            fs::remove(corpusPath, ec);
-            if (!trained) return fail(trained.error());
+            if (auto ok =
+                    trainWorldTokenizer(o.outDir, o.worldSeed,
+                                        std::min<uint64_t>(o.trainScenes, 4000), o.tokenizerVocab);
+                !ok)
+                return fail(ok.error());
         } else if (fs::absolute(o.tokenizerPath) != fs::absolute(tokPath)) {
             fs::copy_file(o.tokenizerPath, tokPath, fs::copy_options::overwrite_existing, ec);
             if (ec)
@@ -149,7 +162,6 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         auto config = parseModelConfig(configJson.dump(), "generated config");
         if (!config) return fail(config.error());
 
-        at::manual_seed(o.train.seed);
         TrainableWeights weights({}, o.train.seed);
         auto clip = ClipModel::create(std::get<ClipConfig>(config.value()), weights);
         if (!clip) return fail(clip.error());
@@ -182,8 +194,8 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             return fail(ok.error());
         ClipPretrainReport r;
         static_cast<TrainSummary&>(r) = run.summary();
-        auto top1 =
-            clipRetrievalTop1(o.outDir, o.worldSeed, o.heldOutFirst, r.candidates, o.imageSize);
+        auto top1 = clipRetrievalTop1(o.outDir, o.worldSeed, o.heldOutFirst, r.candidates,
+                                      o.imageSize, r.groups);
         if (!top1) return fail(top1.error());
         r.retrievalTop1 = top1.value();
         r.seconds = std::chrono::duration<double>(Clock::now() - start).count();

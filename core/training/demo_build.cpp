@@ -2,6 +2,7 @@
 
 #include "bundle/bundle_builder.h"
 #include "bundle/bundle_manifest.h"
+#include "models/device.h"
 #include "training/clip_pretrain.h"
 #include "training/lm_pretrain.h"
 #include "training/mapper_train.h"
@@ -12,6 +13,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 namespace esper {
@@ -25,8 +28,12 @@ constexpr int kPrefix = 10;            // ESPER's prefix length
 std::string DemoBuildReport::json() const {
     nlohmann::ordered_json j{{"clip_retrieval_top1", clipRetrievalTop1},
                              {"lm_held_out_perplexity", lmPerplexity},
+                             {"lm_context_loss", lmContextLoss},
+                             {"lm_other_context_loss", lmOtherContextLoss},
                              {"mapper_first_loss", mapperFirstLoss},
                              {"mapper_last_loss", mapperLastLoss},
+                             {"mapper_held_out_loss", mapperHeldOutLoss},
+                             {"mapper_held_out_mismatched_loss", mapperHeldOutMismatchedLoss},
                              {"caption_f1", captionF1},
                              {"mean_style_f1", meanStyleF1},
                              {"random_mapper_f1", randomMapperF1},
@@ -44,9 +51,11 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     const fs::path work = dir / ".work"; // checkpoints and the floor's bundle; gone at the end
     fs::create_directories(work, ec);
     if (ec) return fail("cannot create '" + work.string() + "': " + ec.message());
+    std::mutex reporting; // CLIP and the LM report from their own threads
     auto progress = [&](const char* stage) {
-        return [stage, &o](int step, int steps, double loss, double left) {
+        return [stage, &o, &reporting](int step, int steps, double loss, double left) {
             if (o.onStage && (step % 50 == 0 || step == steps)) {
+                const std::lock_guard lock(reporting);
                 char line[160];
                 std::snprintf(line, sizeof line, "%s: step %d/%d  loss %.3f  eta %.0fs", stage,
                               step, steps, loss, left);
@@ -85,25 +94,34 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     clip.layers = 3;
     clip.projection = 64;
     clip.tokenizerVocab = 300;
+    clip.tokenizerPath = (dir / "clip" / "tokenizer.model").string();
     clip.train = settings("clip", o.clipSteps, 128, 2e-3, 50, dir / "clip" / "train.jsonl");
-    auto c = pretrainClip(clip);
-    if (!c) return fail(c.error());
-    if (cancelled()) return fail(kStopped);
-    report.clipRetrievalTop1 = c->retrievalTop1;
+    if (auto ok = trainWorldTokenizer(clip.outDir, clip.worldSeed, 4000, clip.tokenizerVocab); !ok)
+        return fail(ok.error());
 
     LmPretrainOptions lm;
     lm.outDir = (dir / "lm").string();
-    lm.tokenizerPath = (dir / "clip" / "tokenizer.model").string();
+    lm.tokenizerPath = clip.tokenizerPath;
     lm.worldSeed = o.worldSeed;
     lm.heldOutFirst = kHeldOut;
     lm.embd = 64;
     lm.layers = 2;
     lm.positions = 96; // two texts about a scene, or a prefix and a text
     lm.train = settings("lm", o.lmSteps, 32, 2e-3, 30, dir / "lm" / "train.jsonl");
-    auto l = pretrainLm(lm);
+    // Neither model needs the other, and each trains fastest on one core: the LM takes the second
+    // core while CLIP, the long pole, trains on the first.
+    const int blasThreads = setBlasThreads(1);
+    auto lmRun = std::async(std::launch::async, [&] { return pretrainLm(lm); });
+    auto c = pretrainClip(clip);
+    auto l = lmRun.get();
+    if (blasThreads > 0) setBlasThreads(blasThreads);
+    if (!c) return fail(c.error());
     if (!l) return fail(l.error());
     if (cancelled()) return fail(kStopped);
+    report.clipRetrievalTop1 = c->retrievalTop1;
     report.lmPerplexity = l->heldOutPerplexity;
+    report.lmContextLoss = l->contextLoss;
+    report.lmOtherContextLoss = l->otherContextLoss;
 
     DecodeOptions decoding;
     // The world's captions repeat bigrams ("a red ... a red"): block trigrams, not bigrams.
@@ -146,6 +164,8 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     if (cancelled()) return fail(kStopped);
     report.mapperFirstLoss = trained->firstLoss;
     report.mapperLastLoss = trained->lastLoss;
+    report.mapperHeldOutLoss = trained->heldOutLoss;
+    report.mapperHeldOutMismatchedLoss = trained->heldOutMismatchedLoss;
 
     BundleManifest m;
     m.name = "ESPER Studio demo (synthetic world)";

@@ -8,10 +8,12 @@
 #include "world/captions.h"
 
 #include <ATen/ATen.h>
+#include <array>
 #include <c10/util/Exception.h>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
 
 namespace esper {
 
@@ -20,16 +22,19 @@ namespace {
 namespace fs = std::filesystem;
 
 // One row per document: [bos] line [eos] line [eos] ..., right-padded; labels are the next
-// tokens, -100 past each row's end.
+// tokens, -100 past each row's end and before line `scoredFrom` (0: every line is scored).
 std::pair<at::Tensor, at::Tensor> batchOf(const SentencePieceTokenizer& tok,
                                           const std::vector<std::vector<std::string>>& documents,
-                                          int positions) {
+                                          int positions, size_t scoredFrom = 0) {
     std::vector<std::vector<int>> rows;
+    std::vector<size_t> firstScored;
     size_t longest = 0;
     for (const auto& document : documents) {
         std::vector<int> r{tok.bosId()};
-        for (const auto& line : document) {
-            const auto body = tok.encode(line);
+        firstScored.push_back(0);
+        for (size_t k = 0; k < document.size(); ++k) {
+            if (k == scoredFrom) firstScored.back() = r.size();
+            const auto body = tok.encode(document[k]);
             r.insert(r.end(), body.begin(), body.end());
             r.push_back(tok.eosId());
         }
@@ -45,7 +50,8 @@ std::pair<at::Tensor, at::Tensor> batchOf(const SentencePieceTokenizer& tok,
         const auto& r = rows[static_cast<size_t>(i)];
         for (size_t j = 0; j + 1 < r.size(); ++j) {
             input[i][static_cast<int64_t>(j)] = r[j];
-            labels[i][static_cast<int64_t>(j)] = r[j + 1];
+            if (j + 1 >= firstScored[static_cast<size_t>(i)])
+                labels[i][static_cast<int64_t>(j)] = r[j + 1];
         }
     }
     return {input, labels};
@@ -55,6 +61,25 @@ at::Tensor lossOf(const Gpt2Model& lm, const at::Tensor& input, const at::Tensor
     const at::Tensor logits = lm.forward({lm.embed(input)}, nullptr);
     return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.reshape({-1}), {},
                                   at::Reduction::Mean, -100);
+}
+
+// Per-token loss of held-out documents in chunks of 50 (scoring from line `scoredFrom`).
+double meanLoss(const Gpt2Model& lm, const SentencePieceTokenizer& tok,
+                const std::vector<std::vector<std::string>>& documents, int positions,
+                size_t scoredFrom) {
+    at::NoGradGuard noGrad;
+    double nll = 0;
+    int64_t tokens = 0;
+    for (size_t i = 0; i < documents.size(); i += 50) {
+        const std::vector<std::vector<std::string>> chunk(
+            documents.begin() + static_cast<std::ptrdiff_t>(i),
+            documents.begin() + static_cast<std::ptrdiff_t>(std::min(documents.size(), i + 50)));
+        auto [input, labels] = batchOf(tok, chunk, positions, scoredFrom);
+        const int64_t n = labels.ne(-100).sum().item<int64_t>();
+        nll += lossOf(lm, input, labels).item<double>() * double(n);
+        tokens += n;
+    }
+    return nll / double(std::max<int64_t>(tokens, 1));
 }
 
 } // namespace
@@ -90,21 +115,20 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             {"esper_note", "trained by `esper pretrain lm` on the synthetic world's text"}};
         auto config = parseModelConfig(configJson.dump(), "generated config");
         if (!config) return fail(config.error());
-        at::manual_seed(o.train.seed);
         TrainableWeights weights({}, o.train.seed);
         auto lm = Gpt2Model::create(std::get<Gpt2Config>(config.value()), weights);
         if (!lm) return fail(lm.error());
         const auto& styles = world::worldStyles();
         const auto trained =
             runTraining(weights.parameters(), o.train, [&](int, std::mt19937_64& rng) {
-                // Half the documents hold a second text about the same scene: the model learns to
-                // carry content over from what came before, as GPT-2 does from its context, which
-                // is what lets a frozen LM follow a mapper's prefix.
+                // Three documents in four hold two or three texts about one scene: the model learns
+                // to carry content over from what came before, as GPT-2 does from its context,
+                // which is what lets a frozen LM follow a mapper's prefix.
                 std::vector<std::vector<std::string>> documents;
                 for (int b = 0; b < o.train.batchSize; ++b) {
                     const auto scene = world::generateScene(o.worldSeed, rng() % o.trainScenes);
                     documents.emplace_back();
-                    const int lines = 1 + int(rng() % 2);
+                    const int lines = std::array<int, 4>{1, 2, 2, 3}[rng() % 4];
                     for (int k = 0; k < lines; ++k) {
                         const auto& style = styles[rng() % styles.size()];
                         documents.back().push_back(style + ": " +
@@ -121,22 +145,24 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             return fail(ok.error());
         LmPretrainReport r;
         static_cast<TrainSummary&>(r) = run.summary();
-        {
-            at::NoGradGuard noGrad;
-            const auto held = world::corpusLines(o.worldSeed, o.heldOutFirst, 100, 1);
-            double nll = 0;
-            int64_t tokens = 0;
-            for (size_t i = 0; i < held.size(); i += 50) {
-                std::vector<std::vector<std::string>> chunk;
-                for (size_t k = i; k < std::min(held.size(), i + 50); ++k)
-                    chunk.push_back({held[k]});
-                auto [input, labels] = batchOf(t, chunk, o.positions);
-                const int64_t n = labels.ne(-100).sum().item<int64_t>();
-                nll += lossOf(*lm.value(), input, labels).item<double>() * double(n);
-                tokens += n;
-            }
-            r.heldOutPerplexity = std::exp(nll / double(std::max<int64_t>(tokens, 1)));
+        std::vector<std::vector<std::string>> lines, sameScene, otherScene;
+        for (const auto& line : world::corpusLines(o.worldSeed, o.heldOutFirst, 100, 1))
+            lines.push_back({line});
+        r.heldOutPerplexity = std::exp(meanLoss(*lm.value(), t, lines, o.positions, 0));
+        // How much the model takes from its context: a second text about a held-out scene, after
+        // a first text about that scene and after one about the next scene.
+        std::mt19937_64 rng(o.worldSeed + 17);
+        for (uint64_t i = 0; i < 200; ++i) {
+            const auto scene = world::generateScene(o.worldSeed, o.heldOutFirst + i);
+            const auto next = world::generateScene(o.worldSeed, o.heldOutFirst + i + 1);
+            const auto& first = styles[rng() % styles.size()];
+            const auto& second = styles[rng() % styles.size()];
+            const std::string text = second + ": " + world::describeScene(scene, second, rng);
+            sameScene.push_back({first + ": " + world::describeScene(scene, first, rng), text});
+            otherScene.push_back({first + ": " + world::describeScene(next, first, rng), text});
         }
+        r.contextLoss = meanLoss(*lm.value(), t, sameScene, o.positions, 1);
+        r.otherContextLoss = meanLoss(*lm.value(), t, otherScene, o.positions, 1);
         return r;
     } catch (const c10::Error& e) {
         return fail("language-model training failed: " + std::string(e.what_without_backtrace()));

@@ -21,6 +21,9 @@ struct LmPretrainOptions {
 
 struct LmPretrainReport : TrainSummary {
     double heldOutPerplexity = 0; // per token, on 7 x 100 held-out lines
+    // Per-token loss of a held-out scene's text after another text about the same scene, and
+    // after one about a different scene: the gap is what the model takes from its context.
+    double contextLoss = 0, otherContextLoss = 0;
 };
 
 Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& options);

@@ -3,14 +3,13 @@
 #include "util/file_util.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <cmath>
 
 namespace esper {
 
 TrainableWeights::TrainableWeights(ComputeOptions options, uint64_t seed, double initStd)
-    : WeightSource(options), initStd_(initStd) {
-    at::manual_seed(seed);
-}
+    : WeightSource(options), generator_(at::detail::createCPUGenerator(seed)), initStd_(initStd) {}
 
 at::Tensor TrainableWeights::fetch(const std::string& name, const std::vector<int64_t>& shape) {
     auto it = params_.find(name);
@@ -27,7 +26,7 @@ at::Tensor TrainableWeights::fetch(const std::string& name, const std::vector<in
     else if (endsWith("bias"))
         t = at::zeros(shape);
     else
-        t = at::randn(shape) * initStd_;
+        t = at::randn(shape, generator_) * initStd_;
     t = t.to(options().device, options().dtype).detach().requires_grad_(true);
     params_.emplace(name, t);
     return t;

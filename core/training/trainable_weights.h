@@ -5,6 +5,8 @@
 
 #include "models/weight_source.h"
 
+#include <ATen/core/Generator.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +34,9 @@ protected:
     std::string origin() const override { return "trainable parameters"; }
 
 private:
+    // Its own generator, not the global one: two models initialised on two threads (the demo
+    // build trains CLIP and the LM side by side) still get the same weights for a seed.
+    at::Generator generator_;
     double initStd_;
     std::map<std::string, at::Tensor> params_;
 };
