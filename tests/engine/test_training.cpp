@@ -79,8 +79,8 @@ private slots:
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
         qInfo("GPT-2 (CI size): loss %.3f -> %.3f, held-out perplexity %.2f, context loss %.3f "
               "(%.3f after another scene's text) in %.0f s",
-              r->firstLoss, r->lastLoss, r->heldOutPerplexity, r->contextLoss,
-              r->otherContextLoss, r->seconds);
+              r->firstLoss, r->lastLoss, r->heldOutPerplexity, r->contextLoss, r->otherContextLoss,
+              r->seconds);
         QVERIFY(r->lastLoss < r->firstLoss - 1.5);
         QVERIFY(r->heldOutPerplexity < 20); // the vocabulary has 300 tokens
         // It reads its context: a text is likelier after one about the same scene (~0.05 at CI
