@@ -25,17 +25,22 @@ int main(int argc, char** argv) {
     cli.addPositionalArgument("images", "Images or folders to open");
     QCommandLineOption bundleOpt("bundle", "The ESPER bundle to load", "dir");
     QCommandLineOption reviewOpt("review", "Start in review mode");
-    QCommandLineOption datasetOpt("dataset", "Open a dataset (COCO, Karpathy, ESP, JSONL, folder) for review", "file");
-    QCommandLineOption shotOpt("screenshot", "Save the window to FILE once captions are in, then quit", "file");
+    QCommandLineOption datasetOpt(
+        "dataset", "Open a dataset (COCO, Karpathy, ESP, JSONL, folder) for review", "file");
+    QCommandLineOption shotOpt("screenshot",
+                               "Save the window to FILE once captions are in, then quit", "file");
     cli.addOptions({bundleOpt, reviewOpt, datasetOpt, shotOpt});
     cli.process(app);
 
     esper::ui::MainWindow window;
-    const QString last = QSettings("ESPER Studio", "esper-studio").value("models/bundle").toString();
+    const QString last =
+        QSettings("ESPER Studio", "esper-studio").value("models/bundle").toString();
     QString bundle = cli.value(bundleOpt);
-    if (bundle.isEmpty()) bundle = !last.isEmpty() ? last : QString::fromStdString(esper::defaultBundleDir());
+    if (bundle.isEmpty())
+        bundle = !last.isEmpty() ? last : QString::fromStdString(esper::defaultBundleDir());
     if (!bundle.isEmpty()) window.openBundle(bundle);
-    if (!cli.positionalArguments().isEmpty()) window.workspace()->addPaths(cli.positionalArguments());
+    if (!cli.positionalArguments().isEmpty())
+        window.workspace()->addPaths(cli.positionalArguments());
     if (cli.isSet(datasetOpt)) {
         QString error;
         if (!window.review()->openDataset(cli.value(datasetOpt), &error))
