@@ -96,8 +96,11 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     clip.tokenizerVocab = 300;
     clip.tokenizerPath = (dir / "clip" / "tokenizer.model").string();
     clip.train = settings("clip", o.clipSteps, 128, 2e-3, 50, dir / "clip" / "train.jsonl");
-    if (auto ok = trainWorldTokenizer(clip.outDir, clip.worldSeed, 4000, clip.tokenizerVocab); !ok)
-        return fail(ok.error());
+    // A resumed build keeps the tokenizer its checkpoints were trained with.
+    if (!(o.resume && fs::exists(clip.tokenizerPath)))
+        if (auto ok = trainWorldTokenizer(clip.outDir, clip.worldSeed, 4000, clip.tokenizerVocab);
+            !ok)
+            return fail(ok.error());
 
     LmPretrainOptions lm;
     lm.outDir = (dir / "lm").string();
@@ -106,7 +109,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     lm.heldOutFirst = kHeldOut;
     lm.embd = 64;
     lm.layers = 2;
-    lm.positions = 96; // two texts about a scene, or a prefix and a text
+    lm.positions = 96; // two or three texts about a scene, or a prefix and a text
     lm.train = settings("lm", o.lmSteps, 32, 2e-3, 30, dir / "lm" / "train.jsonl");
     // Neither model needs the other, and each trains fastest on one core: the LM takes the second
     // core while CLIP, the long pole, trains on the first.
