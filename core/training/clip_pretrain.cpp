@@ -74,8 +74,10 @@ Result<void> trainWorldTokenizer(const std::string& dir, uint64_t worldSeed, uin
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return fail("cannot create '" + dir + "': " + ec.message());
+    // The text of a few thousand scenes already holds every word and template the world uses.
+    constexpr uint64_t kEnoughScenes = 4000;
     std::string corpus;
-    for (const auto& l : world::corpusLines(worldSeed, 0, scenes, 1))
+    for (const auto& l : world::corpusLines(worldSeed, 0, std::min(scenes, kEnoughScenes), 1))
         corpus += l.substr(l.find(": ") + 2) + "\n"; // no style labels
     const std::string corpusPath = (fs::path(dir) / "tokenizer-corpus.txt").string();
     if (auto ok = writeFileAtomic(corpusPath, corpus); !ok) return fail(ok.error());
@@ -145,8 +147,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         const std::string tokPath = (fs::path(o.outDir) / "tokenizer.model").string();
         if (o.tokenizerPath.empty()) {
             if (auto ok =
-                    trainWorldTokenizer(o.outDir, o.worldSeed,
-                                        std::min<uint64_t>(o.trainScenes, 4000), o.tokenizerVocab);
+                    trainWorldTokenizer(o.outDir, o.worldSeed, o.trainScenes, o.tokenizerVocab);
                 !ok)
                 return fail(ok.error());
         } else if (fs::absolute(o.tokenizerPath) != fs::absolute(tokPath)) {

@@ -33,8 +33,8 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& options);
 Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
                                  uint64_t firstScene, int candidates, int imageSize = 64,
                                  int groups = 1);
-// Trains the sentencepiece tokenizer CLIP and the LM share on the world's text:
-// DIR/tokenizer.model.
+// Trains the sentencepiece tokenizer CLIP and the LM share on the text of scenes 0..scenes-1
+// (the first 4,000 at most): DIR/tokenizer.model.
 Result<void> trainWorldTokenizer(const std::string& dir, uint64_t worldSeed, uint64_t scenes,
                                  int vocab);
 

@@ -98,7 +98,8 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     clip.train = settings("clip", o.clipSteps, 128, 2e-3, 50, dir / "clip" / "train.jsonl");
     // A resumed build keeps the tokenizer its checkpoints were trained with.
     if (!(o.resume && fs::exists(clip.tokenizerPath)))
-        if (auto ok = trainWorldTokenizer(clip.outDir, clip.worldSeed, 4000, clip.tokenizerVocab);
+        if (auto ok = trainWorldTokenizer(clip.outDir, clip.worldSeed, clip.trainScenes,
+                                          clip.tokenizerVocab);
             !ok)
             return fail(ok.error());
 
