@@ -43,7 +43,10 @@ const char* kHelp =
     "eval:   captions held-out scenes (from scene 1000000 of seed 1 unless told) in every style\n"
     "        of the bundle (or each --style) and reads them back against the ground truth:\n"
     "        object precision / recall / F1, the share of stated sizes and relations that are\n"
-    "        right, CLIP-S, and BLEU-4 / CIDEr-D against 5 world texts of the same style.\n";
+    "        right, CLIP-S, and BLEU-4 / CIDEr-D against 5 world texts of the same style;\n"
+    "        then probes the bundle's CLIP: image-to-text top-1 among 100 scenes (mean of 10\n"
+    "        groups) and how often a scene's caption is closer to its image than the same\n"
+    "        caption with one object's shape, size or colour changed (chance: 50 %).\n";
 
 int render(const Args& args) {
     const std::string out = args.get("out");
@@ -121,6 +124,7 @@ int evaluate(const Args& args, char** argv) {
         if (auto config = readModelConfig(manifest->clip.path); config)
             if (auto* clip = std::get_if<ClipConfig>(&config.value()))
                 o.imageSize = static_cast<int>(clip->imageSize);
+        o.clipDir = manifest->clip.path;
     }
     const bool tty = ::isatty(2);
     o.onProgress = [tty](int done, int total) {

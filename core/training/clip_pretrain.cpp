@@ -1,7 +1,6 @@
 #include "training/clip_pretrain.h"
 
 #include "models/clip.h"
-#include "scoring/clip_scorer.h"
 #include "text/clip_tokenizer.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/train_runner.h"
@@ -9,6 +8,7 @@
 #include "training/world_batches.h"
 #include "util/file_util.h"
 #include "world/captions.h"
+#include "world/clip_probes.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -92,45 +92,6 @@ Result<void> trainWorldTokenizer(const std::string& dir, uint64_t worldSeed, uin
     return {};
 }
 
-Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
-                                 uint64_t firstScene, int candidates, int imageSize, int groups) {
-    auto scorer = ClipScorer::load(clipDir);
-    if (!scorer) return fail(scorer.error());
-    std::mt19937_64 rng(worldSeed + 99);
-    int correct = 0;
-    for (int g = 0; g < groups; ++g) {
-        std::vector<std::string> texts;
-        std::vector<RgbImage> images;
-        for (int i = 0; i < candidates; ++i) {
-            const auto scene = world::generateScene(
-                worldSeed, firstScene + static_cast<uint64_t>(g * candidates + i));
-            texts.push_back(world::describeScene(scene, "caption", rng));
-            images.push_back(world::renderScene(scene, imageSize, imageSize));
-        }
-        std::vector<const RgbImage*> ptrs;
-        for (const auto& im : images)
-            ptrs.push_back(&im);
-        auto img = scorer.value()->embedImages(ptrs);
-        auto txt = scorer.value()->embedTexts(texts);
-        if (!img) return fail(img.error());
-        if (!txt) return fail(txt.error());
-        for (int i = 0; i < candidates; ++i) {
-            int best = 0;
-            double bestScore = -2;
-            for (int j = 0; j < candidates; ++j) {
-                const double s = ClipScorer::cosine(img.value()[static_cast<size_t>(i)],
-                                                    txt.value()[static_cast<size_t>(j)]);
-                if (s > bestScore) {
-                    bestScore = s;
-                    best = j;
-                }
-            }
-            correct += best == i;
-        }
-    }
-    return double(correct) / (double(candidates) * std::max(groups, 1));
-}
-
 Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
     try {
         const auto start = Clock::now();
@@ -195,10 +156,14 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             return fail(ok.error());
         ClipPretrainReport r;
         static_cast<TrainSummary&>(r) = run.summary();
-        auto top1 = clipRetrievalTop1(o.outDir, o.worldSeed, o.heldOutFirst, r.candidates,
-                                      o.imageSize, r.groups);
+        auto top1 = world::clipRetrievalTop1(o.outDir, o.worldSeed, o.heldOutFirst, r.candidates,
+                                             o.imageSize, r.groups);
         if (!top1) return fail(top1.error());
         r.retrievalTop1 = top1.value();
+        auto probe = world::clipAttributeProbe(o.outDir, o.worldSeed, o.heldOutFirst, r.probeScenes,
+                                               o.imageSize);
+        if (!probe) return fail(probe.error());
+        r.attributes = probe.value();
         r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         return r;
     } catch (const c10::Error& e) {

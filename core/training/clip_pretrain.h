@@ -4,6 +4,7 @@
 #pragma once
 
 #include "training/train_loop.h"
+#include "world/clip_probes.h"
 
 #include <string>
 
@@ -21,18 +22,14 @@ struct ClipPretrainOptions {
     TrainSettings train;
 };
 
-struct ClipPretrainReport : TrainSummary { // seconds include the retrieval evaluation
+struct ClipPretrainReport : TrainSummary { // seconds include the evaluations
     double retrievalTop1 = 0; // image -> text among `candidates` held-out captions, mean of groups
     int candidates = 100, groups = 10;
+    world::ClipAttributeProbe attributes; // on `probeScenes` held-out scenes
+    int probeScenes = 500;
 };
 
 Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& options);
-// Image-to-text retrieval top-1 of a CLIP folder on held-out scenes: each scene's image against
-// the "caption"-style texts of `candidates` scenes, averaged over `groups` disjoint sets of
-// scenes (one set of 100 alone varies by several points from seed to seed).
-Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
-                                 uint64_t firstScene, int candidates, int imageSize = 64,
-                                 int groups = 1);
 // Trains the sentencepiece tokenizer CLIP and the LM share on the text of scenes 0..scenes-1
 // (the first 4,000 at most): DIR/tokenizer.model.
 Result<void> trainWorldTokenizer(const std::string& dir, uint64_t worldSeed, uint64_t scenes,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "util/result.h"
+#include "world/clip_probes.h"
 
 #include <atomic>
 #include <functional>
@@ -15,7 +16,7 @@ namespace esper {
 struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
-    int clipSteps = 2600, lmSteps = 8000, mapperSteps = 3000;
+    int clipSteps = 3200, lmSteps = 20000, mapperSteps = 3000;
     int evalScenes = 200;
     uint64_t seed = 1;
     // Continue an interrupted build from its checkpoints (OUT/.work) instead of starting over.
@@ -26,8 +27,10 @@ struct DemoBuildOptions {
 
 struct DemoBuildReport {
     double clipRetrievalTop1 = 0; // among 100 held-out scenes (chance 1 %), mean of 10 groups
-    double lmPerplexity = 0;      // held-out, per token
+    world::ClipAttributeProbe clipAttributes;         // what CLIP tells apart: shape, size, colour
+    double lmPerplexity = 0;                          // held-out, per token
     double lmContextLoss = 0, lmOtherContextLoss = 0; // see LmPretrainReport
+    double lmCopyF1 = 0, lmCopySizeAccuracy = 0;      // the ceiling for a mapper on this LM
     double mapperFirstLoss = 0, mapperLastLoss = 0;
     // Held-out teacher-forced loss with each text's own image and with another scene's.
     double mapperHeldOutLoss = 0, mapperHeldOutMismatchedLoss = 0;

@@ -1,5 +1,6 @@
 #include "training/lm_pretrain.h"
 
+#include "decode/prefix_decoder.h"
 #include "models/gpt2.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/train_runner.h"
@@ -80,6 +81,40 @@ double meanLoss(const Gpt2Model& lm, const SentencePieceTokenizer& tok,
         tokens += n;
     }
     return nll / double(std::max<int64_t>(tokens, 1));
+}
+
+// Greedy `caption:` after each held-out document's first text (about scene firstScene + i),
+// read back by the caption checker: object F1 and the share of stated sizes that are right.
+std::pair<double, double> copyScore(const CausalLm& lm, const SentencePieceTokenizer& tok,
+                                    const std::vector<std::vector<std::string>>& documents,
+                                    uint64_t worldSeed, uint64_t firstScene) {
+    const at::NoGradGuard noGrad;
+    std::vector<std::vector<int>> prompts;
+    for (const auto& d : documents) {
+        std::vector<int> p{tok.bosId()};
+        for (int id : tok.encode(d.front()))
+            p.push_back(id);
+        p.push_back(tok.eosId());
+        for (int id : tok.encode("caption:"))
+            p.push_back(id);
+        prompts.push_back(std::move(p));
+    }
+    DecodeOptions greedy;
+    greedy.maxNewTokens = 40;
+    greedy.noRepeatNgram = 3; // as the demo bundle decodes
+    greedy.banEos = false;
+    const auto out = PrefixDecoder(lm, &tok).run(
+        at::zeros({static_cast<int64_t>(prompts.size()), 0, lm.hiddenSize()}), prompts, greedy);
+    double f1 = 0;
+    int sizes = 0, sizesRight = 0;
+    for (size_t i = 0; out && i < out->size(); ++i) {
+        const auto c =
+            world::checkCaption((*out)[i].text, world::generateScene(worldSeed, firstScene + i));
+        f1 += c.f1();
+        sizes += c.sizesMentioned;
+        sizesRight += c.sizesCorrect;
+    }
+    return {f1 / std::max<size_t>(documents.size(), 1), sizes ? double(sizesRight) / sizes : 0.0};
 }
 
 } // namespace
@@ -163,6 +198,9 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         }
         r.contextLoss = meanLoss(*lm.value(), t, sameScene, o.positions, 1);
         r.otherContextLoss = meanLoss(*lm.value(), t, otherScene, o.positions, 1);
+        const auto copy = copyScore(*lm.value(), t, sameScene, o.worldSeed, o.heldOutFirst);
+        r.copyF1 = copy.first;
+        r.copySizeAccuracy = copy.second;
         return r;
     } catch (const c10::Error& e) {
         return fail("language-model training failed: " + std::string(e.what_without_backtrace()));

@@ -24,6 +24,10 @@ struct LmPretrainReport : TrainSummary {
     // Per-token loss of a held-out scene's text after another text about the same scene, and
     // after one about a different scene: the gap is what the model takes from its context.
     double contextLoss = 0, otherContextLoss = 0;
+    // Greedy `caption:` after a held-out text about the scene, read by the caption checker:
+    // how much of a scene the model carries from its context into a caption. A frozen LM
+    // follows a mapper's prefix no better than it follows a text, so this bounds the mapper.
+    double copyF1 = 0, copySizeAccuracy = 0;
 };
 
 Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& options);

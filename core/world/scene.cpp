@@ -152,6 +152,32 @@ Scene generateScene(uint64_t seed, uint64_t index) {
     return s;
 }
 
+Scene withChangedAttribute(Scene s, size_t k, Attribute attribute, std::mt19937_64& rng) {
+    auto& o = s.objects.at(k);
+    if (attribute == Attribute::Size) {
+        o.size = o.size == Size::Small ? Size::Large : Size::Small;
+        return s;
+    }
+    const auto clashes = [&](Shape shape, Color colour) {
+        for (size_t i = 0; i < s.objects.size(); ++i)
+            if (i != k && s.objects[i].shape == shape && s.objects[i].color == colour) return true;
+        return false;
+    };
+    const bool shape = attribute == Attribute::Shape;
+    const int was = shape ? static_cast<int>(o.shape) : static_cast<int>(o.color);
+    // A lone change of shape always exists: three objects use at most two other (shape, colour)
+    // pairs out of the three other shapes of this colour (and likewise for colours).
+    for (;;) {
+        const int v = static_cast<int>(rng() % (shape ? 4u : 8u));
+        const Shape newShape = shape ? static_cast<Shape>(v) : o.shape;
+        const Color newColour = shape ? o.color : static_cast<Color>(v);
+        if (v == was || clashes(newShape, newColour)) continue;
+        o.shape = newShape;
+        o.color = newColour;
+        return s;
+    }
+}
+
 RgbImage renderScene(const Scene& scene, int width, int height) {
     RgbImage img{width, height, std::vector<uint8_t>(static_cast<size_t>(width) * height * 3)};
     std::mt19937 noise(static_cast<uint32_t>(scene.id * 2654435761u + 7));

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,11 @@ struct Scene {
 bool covers(const SceneObject& object, float x, float y);
 // Deterministic: scene `index` of the world with `seed` is always the same scene.
 Scene generateScene(uint64_t seed, uint64_t index);
+// The scene with one object's shape, size or colour changed to another value (drawn with
+// `rng`) that keeps every (shape, colour) pair distinct, as generated scenes are: the minimal
+// pair a model must tell apart to know that attribute.
+enum class Attribute { Shape, Size, Color };
+Scene withChangedAttribute(Scene scene, size_t object, Attribute attribute, std::mt19937_64& rng);
 // Draws the scene at width x height with mild pixel noise (seeded by the scene).
 RgbImage renderScene(const Scene& scene, int width = 64, int height = 64);
 // The ground truth as JSON (objects with shape/color/size/place, relations).

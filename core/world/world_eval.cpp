@@ -54,6 +54,12 @@ std::string WorldEvalReport::json() const {
     for (const auto& s : styles)
         j["styles"][s.style] = scoresJson(s);
     j["mean"] = scoresJson(mean());
+    if (clipRetrievalTop1 && clipAttributes)
+        j["clip"] = {{"retrieval_top1", *clipRetrievalTop1},
+                     {"shape_pairs", clipAttributes->shape},
+                     {"size_pairs", clipAttributes->size},
+                     {"colour_pairs", clipAttributes->colour},
+                     {"probe_scenes", clipAttributes->scenes}};
     return j.dump(2);
 }
 
@@ -72,6 +78,15 @@ std::string WorldEvalReport::table() const {
     for (const auto& s : styles)
         row(s);
     if (styles.size() > 1) row(mean());
+    if (clipRetrievalTop1 && clipAttributes) {
+        std::snprintf(line, sizeof line,
+                      "CLIP: top-1 among 100 %.1f %%; caption closer than one with a changed "
+                      "shape %.1f %%, size %.1f %%, colour %.1f %% (%d scenes)\n",
+                      100 * *clipRetrievalTop1, 100 * clipAttributes->shape,
+                      100 * clipAttributes->size, 100 * clipAttributes->colour,
+                      clipAttributes->scenes);
+        out += line;
+    }
     return out;
 }
 
@@ -144,6 +159,17 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
             if (m.name == "CIDEr") w.cider = m.corpus;
         }
         report.styles.push_back(w);
+    }
+    if (!o.clipDir.empty()) {
+        constexpr int kCandidates = 100, kGroups = 10, kProbeScenes = 500;
+        auto top1 = clipRetrievalTop1(o.clipDir, o.worldSeed, o.firstScene, kCandidates,
+                                      o.imageSize, kGroups);
+        if (!top1) return fail(top1.error());
+        auto probe =
+            clipAttributeProbe(o.clipDir, o.worldSeed, o.firstScene, kProbeScenes, o.imageSize);
+        if (!probe) return fail(probe.error());
+        report.clipRetrievalTop1 = top1.value();
+        report.clipAttributes = probe.value();
     }
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

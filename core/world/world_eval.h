@@ -4,10 +4,12 @@
 #pragma once
 
 #include "util/result.h"
+#include "world/clip_probes.h"
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,9 @@ struct WorldEvalOptions {
     std::vector<std::string> styles; // empty: the bundle's styles
     int referencesPerStyle = 5;      // world texts per scene and style for BLEU / CIDEr
     int imageSize = 64;
+    // When set, the bundle's CLIP folder, probed on the same held-out scenes (retrieval among
+    // 100 and which attributes it tells apart): what any mapper on it can hope to say.
+    std::string clipDir;
     std::function<void(int done, int total)> onProgress;
     const std::atomic<bool>* cancel = nullptr;
 };
@@ -46,11 +51,13 @@ struct WorldEvalReport {
     int scenes = 0;
     std::vector<WorldStyleScores> styles;
     std::vector<WorldSceneCaptions> perScene;
+    std::optional<double> clipRetrievalTop1; // with WorldEvalOptions::clipDir
+    std::optional<ClipAttributeProbe> clipAttributes;
     double seconds = 0;
 
     // Scores of every style averaged with equal weight.
     WorldStyleScores mean() const;
-    std::string json() const; // {scenes, seconds, styles: {style: {...}}, mean: {...}}
+    std::string json() const; // {scenes, seconds, styles: {style: {...}}, mean: {...}, clip?}
     std::string table() const;
 };
 

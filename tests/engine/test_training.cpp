@@ -54,6 +54,12 @@ private slots:
               report->seconds);
         QVERIFY(report->lastLoss < report->firstLoss - 0.5);
         QVERIFY2(report->retrievalTop1 >= 0.05, "retrieval is not well above the 1 % of chance");
+        // Colour is what contrastive training learns first; shape and size come much later.
+        qInfo("CLIP (CI size): caption preferred over a changed shape %.2f, size %.2f, colour "
+              "%.2f (chance 0.5)",
+              report->attributes.shape, report->attributes.size, report->attributes.colour);
+        QCOMPARE(report->attributes.scenes, report->probeScenes);
+        QVERIFY2(report->attributes.colour >= 0.7, "CLIP does not tell colours apart");
         // The folder is a CLIP like any other.
         auto scorer = ClipScorer::load((tmp_.path() + "/clip").toStdString());
         QVERIFY2(scorer.ok(), scorer.ok() ? "" : scorer.error().c_str());
@@ -78,13 +84,13 @@ private slots:
         auto r = pretrainLm(o);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
         qInfo("GPT-2 (CI size): loss %.3f -> %.3f, held-out perplexity %.2f, context loss %.3f "
-              "(%.3f after another scene's text) in %.0f s",
+              "(%.3f after another scene's text), copy F1 %.3f in %.0f s",
               r->firstLoss, r->lastLoss, r->heldOutPerplexity, r->contextLoss, r->otherContextLoss,
-              r->seconds);
+              r->copyF1, r->seconds);
         QVERIFY(r->lastLoss < r->firstLoss - 1.5);
         QVERIFY(r->heldOutPerplexity < 20); // the vocabulary has 300 tokens
         // It reads its context: a text is likelier after one about the same scene (~0.05 at CI
-        // size; the demo's 8,000 steps reach ~0.8, when copying takes hold).
+        // size; the demo's steps reach ~1, when copying takes hold).
         QVERIFY(r->contextLoss < r->otherContextLoss - 0.02);
         // The folder loads as a GPT-2 language model.
         auto check = inspectModel(o.outDir);

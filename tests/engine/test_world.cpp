@@ -99,6 +99,39 @@ private slots:
             }
         }
         QVERIFY(distinct.size() > 1000); // real variety, not a handful of templates
+        for (const auto& text : distinct) {
+            QVERIFY2(text.find("a orange") == std::string::npos, text.c_str());
+            QVERIFY2(text.find("an ") == std::string::npos ||
+                         text.find("an orange") != std::string::npos,
+                     text.c_str());
+        }
+    }
+
+    void changedAttributeMakesAMinimalPair() {
+        std::mt19937_64 rng(3);
+        for (uint64_t i = 0; i < 300; ++i) {
+            const Scene s = generateScene(6, i);
+            const size_t k = i % s.objects.size();
+            for (auto attribute : {Attribute::Shape, Attribute::Size, Attribute::Color}) {
+                const Scene c = withChangedAttribute(s, k, attribute, rng);
+                QCOMPARE(c.objects.size(), s.objects.size());
+                for (size_t j = 0; j < s.objects.size(); ++j) {
+                    const auto &a = s.objects[j], &b = c.objects[j];
+                    const int differences =
+                        (a.shape != b.shape) + (a.size != b.size) + (a.color != b.color);
+                    QCOMPARE(differences, j == k ? 1 : 0);
+                    QCOMPARE(a.cx, b.cx); // the same place: only the named attribute moves
+                    if (j != k) continue;
+                    QCOMPARE(a.shape != b.shape, attribute == Attribute::Shape);
+                    QCOMPARE(a.size != b.size, attribute == Attribute::Size);
+                    QCOMPARE(a.color != b.color, attribute == Attribute::Color);
+                }
+                for (size_t x = 0; x < c.objects.size(); ++x) // still distinct (shape, colour)
+                    for (size_t y = x + 1; y < c.objects.size(); ++y)
+                        QVERIFY(c.objects[x].shape != c.objects[y].shape ||
+                                c.objects[x].color != c.objects[y].color);
+            }
+        }
     }
 
     void checkerCatchesWrongCaptions() {

@@ -1,0 +1,98 @@
+#include "world/clip_probes.h"
+
+#include "scoring/clip_scorer.h"
+#include "world/captions.h"
+
+#include <array>
+#include <random>
+#include <vector>
+
+namespace esper::world {
+
+Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
+                                 uint64_t firstScene, int candidates, int imageSize, int groups) {
+    auto scorer = ClipScorer::load(clipDir);
+    if (!scorer) return fail(scorer.error());
+    std::mt19937_64 rng(worldSeed + 99);
+    int correct = 0;
+    for (int g = 0; g < groups; ++g) {
+        std::vector<std::string> texts;
+        std::vector<RgbImage> images;
+        for (int i = 0; i < candidates; ++i) {
+            const auto scene =
+                generateScene(worldSeed, firstScene + static_cast<uint64_t>(g * candidates + i));
+            texts.push_back(describeScene(scene, "caption", rng));
+            images.push_back(renderScene(scene, imageSize, imageSize));
+        }
+        std::vector<const RgbImage*> ptrs;
+        for (const auto& im : images)
+            ptrs.push_back(&im);
+        auto img = scorer.value()->embedImages(ptrs);
+        auto txt = scorer.value()->embedTexts(texts);
+        if (!img) return fail(img.error());
+        if (!txt) return fail(txt.error());
+        for (int i = 0; i < candidates; ++i) {
+            int best = 0;
+            double bestScore = -2;
+            for (int j = 0; j < candidates; ++j) {
+                const double s = ClipScorer::cosine(img.value()[static_cast<size_t>(i)],
+                                                    txt.value()[static_cast<size_t>(j)]);
+                if (s > bestScore) {
+                    bestScore = s;
+                    best = j;
+                }
+            }
+            correct += best == i;
+        }
+    }
+    return double(correct) / (double(candidates) * std::max(groups, 1));
+}
+
+Result<ClipAttributeProbe> clipAttributeProbe(const std::string& clipDir, uint64_t worldSeed,
+                                              uint64_t firstScene, int scenes, int imageSize) {
+    auto scorer = ClipScorer::load(clipDir);
+    if (!scorer) return fail(scorer.error());
+    std::mt19937_64 rng(worldSeed + 7);
+    constexpr int kBatch = 100;
+    constexpr std::array<Attribute, 3> kProbed{Attribute::Shape, Attribute::Size, Attribute::Color};
+    std::array<int, 3> closer{};
+    for (int first = 0; first < scenes; first += kBatch) {
+        std::vector<RgbImage> images;
+        std::vector<std::string> texts; // per scene: the true text, then one per attribute
+        for (int i = first; i < std::min(scenes, first + kBatch); ++i) {
+            const auto scene = generateScene(worldSeed, firstScene + static_cast<uint64_t>(i));
+            images.push_back(renderScene(scene, imageSize, imageSize));
+            const size_t k = rng() % scene.objects.size();
+            const auto wording = rng(); // the same template and synonyms for all four texts
+            std::mt19937_64 words(wording);
+            texts.push_back(describeScene(scene, "caption", words));
+            for (size_t attribute = 0; attribute < kProbed.size(); ++attribute) {
+                words.seed(wording);
+                texts.push_back(describeScene(
+                    withChangedAttribute(scene, k, kProbed[attribute], rng), "caption", words));
+            }
+        }
+        std::vector<const RgbImage*> ptrs;
+        for (const auto& im : images)
+            ptrs.push_back(&im);
+        auto img = scorer.value()->embedImages(ptrs);
+        if (!img) return fail(img.error());
+        auto txt = scorer.value()->embedTexts(texts);
+        if (!txt) return fail(txt.error());
+        for (size_t i = 0; i < images.size(); ++i) {
+            const auto& e = img.value()[i];
+            const double truth = ClipScorer::cosine(e, txt.value()[4 * i]);
+            for (size_t a = 0; a < 3; ++a)
+                closer[a] += truth > ClipScorer::cosine(e, txt.value()[4 * i + 1 + a]);
+        }
+    }
+    ClipAttributeProbe p;
+    p.scenes = scenes;
+    const double n = std::max(scenes, 1);
+    p.shape = closer[0] / n;
+    p.size = closer[1] / n;
+    p.colour = closer[2] / n;
+    return p;
+}
+
+} // namespace esper::world

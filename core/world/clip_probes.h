@@ -1,0 +1,30 @@
+// What a CLIP folder has learned about the synthetic world, measured on held-out scenes: how
+// well it finds a scene's caption among others, and which attributes its embeddings tell apart.
+// A captioner can only state what these embeddings carry, so the probes explain its figures.
+#pragma once
+
+#include "util/result.h"
+
+#include <cstdint>
+#include <string>
+
+namespace esper::world {
+
+// Image-to-text retrieval top-1 of a CLIP folder on held-out scenes: each scene's image against
+// the "caption"-style texts of `candidates` scenes, averaged over `groups` disjoint sets of
+// scenes (one set of 100 alone varies by several points from seed to seed).
+Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
+                                 uint64_t firstScene, int candidates, int imageSize = 64,
+                                 int groups = 1);
+
+// For each held-out scene, its caption against the same caption with one object's shape, size
+// or colour changed (same template and synonyms): the share of scenes whose image is closer to
+// the true text. Chance is 0.5 for each.
+struct ClipAttributeProbe {
+    double shape = 0, size = 0, colour = 0;
+    int scenes = 0;
+};
+Result<ClipAttributeProbe> clipAttributeProbe(const std::string& clipDir, uint64_t worldSeed,
+                                              uint64_t firstScene, int scenes, int imageSize);
+
+} // namespace esper::world
