@@ -116,9 +116,6 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     lm.embd = 64;
     lm.layers = 2;
     lm.positions = 96; // two or three texts about a scene, or a prefix and a text
-    // 20,000 steps of 32 documents take about as long as CLIP's 3,200 of 128 pairs, and the LM
-    // keeps getting better at carrying a scene from its context into a caption all that time
-    // (the copy F1 of the report), which bounds what any mapper can make it say.
     lm.train = settings("lm", o.lmSteps, 32, 2e-3, 30, dir / "lm" / "train.jsonl");
     // Neither model needs the other, and each trains fastest on one core: the LM takes the second
     // core while CLIP, the long pole, trains on the first.
@@ -150,9 +147,6 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     decoding.noRepeatNgram = 3;
     // The world's LM learnt to end its texts, and some styles end without a period.
     decoding.banEos = false;
-    // Three objects with sizes and a relation take up to ~24 tokens of this small vocabulary,
-    // and the longer styles wrap them in a dozen more: 20 would cut the last object off.
-    decoding.maxNewTokens = 40;
     world::WorldEvalOptions eval;
     eval.worldSeed = o.worldSeed;
     eval.firstScene = kHeldOut;

@@ -16,7 +16,7 @@ namespace esper {
 struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
-    int clipSteps = 3200, lmSteps = 20000, mapperSteps = 3000;
+    int clipSteps = 2600, lmSteps = 8000, mapperSteps = 3000;
     int evalScenes = 200;
     uint64_t seed = 1;
     // Continue an interrupted build from its checkpoints (OUT/.work) instead of starting over.

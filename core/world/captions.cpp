@@ -49,11 +49,11 @@ template <class T> const T& choose(const std::vector<T>& v, std::mt19937_64& rng
 // Sizes are always named in the plain caption style, so that a caption tells its scene apart
 // from the others; the other styles name them half the time, for variety.
 std::string objectPhrase(const SceneObject& o, std::mt19937_64& rng, bool size) {
-    std::string s;
+    std::string s = "a ";
     if (size) s += choose(sizeSynonyms()[static_cast<size_t>(o.size)], rng) + " ";
     s += colorNames()[static_cast<size_t>(o.color)] + " ";
     s += choose(shapeSynonyms()[static_cast<size_t>(o.shape)], rng);
-    return (std::string("aeiou").find(s[0]) == std::string::npos ? "a " : "an ") + s;
+    return s;
 }
 
 std::string listed(const std::vector<std::string>& parts) {

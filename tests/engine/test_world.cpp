@@ -99,12 +99,6 @@ private slots:
             }
         }
         QVERIFY(distinct.size() > 1000); // real variety, not a handful of templates
-        for (const auto& text : distinct) {
-            QVERIFY2(text.find("a orange") == std::string::npos, text.c_str());
-            QVERIFY2(text.find("an ") == std::string::npos ||
-                         text.find("an orange") != std::string::npos,
-                     text.c_str());
-        }
     }
 
     void changedAttributeMakesAMinimalPair() {
