@@ -24,9 +24,9 @@ struct ClipPretrainOptions {
 
 struct ClipPretrainReport : TrainSummary { // seconds include the evaluations
     double retrievalTop1 = 0; // image -> text among `candidates` held-out captions, mean of groups
-    int candidates = 100, groups = 10;
+    int candidates = world::kRetrievalCandidates, groups = world::kRetrievalGroups;
     world::ClipAttributeProbe attributes; // on `probeScenes` held-out scenes
-    int probeScenes = 500;
+    int probeScenes = world::kProbeScenes;
 };
 
 Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& options);

@@ -10,6 +10,9 @@
 
 namespace esper::world {
 
+// The standard probe sizes, so every report of a CLIP measures it the same way.
+constexpr int kRetrievalCandidates = 100, kRetrievalGroups = 10, kProbeScenes = 500;
+
 // Image-to-text retrieval top-1 of a CLIP folder on held-out scenes: each scene's image against
 // the "caption"-style texts of `candidates` scenes, averaged over `groups` disjoint sets of
 // scenes (one set of 100 alone varies by several points from seed to seed).

@@ -161,9 +161,8 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
         report.styles.push_back(w);
     }
     if (!o.clipDir.empty()) {
-        constexpr int kCandidates = 100, kGroups = 10, kProbeScenes = 500;
-        auto top1 = clipRetrievalTop1(o.clipDir, o.worldSeed, o.firstScene, kCandidates,
-                                      o.imageSize, kGroups);
+        auto top1 = clipRetrievalTop1(o.clipDir, o.worldSeed, o.firstScene, kRetrievalCandidates,
+                                      o.imageSize, kRetrievalGroups);
         if (!top1) return fail(top1.error());
         auto probe =
             clipAttributeProbe(o.clipDir, o.worldSeed, o.firstScene, kProbeScenes, o.imageSize);
