@@ -9,6 +9,27 @@
 
 namespace esper::world {
 
+namespace {
+
+struct Embedded {
+    std::vector<Embedding> images, texts;
+};
+
+// Both probes embed a set of rendered scenes and a set of texts with the same CLIP.
+Result<Embedded> embed(ClipScorer& scorer, const std::vector<RgbImage>& images,
+                       const std::vector<std::string>& texts) {
+    std::vector<const RgbImage*> ptrs;
+    for (const auto& im : images)
+        ptrs.push_back(&im);
+    auto img = scorer.embedImages(ptrs);
+    if (!img) return fail(img.error());
+    auto txt = scorer.embedTexts(texts);
+    if (!txt) return fail(txt.error());
+    return Embedded{std::move(img.value()), std::move(txt.value())};
+}
+
+} // namespace
+
 Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
                                  uint64_t firstScene, int candidates, int imageSize, int groups) {
     auto scorer = ClipScorer::load(clipDir);
@@ -24,19 +45,14 @@ Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
             texts.push_back(describeScene(scene, "caption", rng));
             images.push_back(renderScene(scene, imageSize, imageSize));
         }
-        std::vector<const RgbImage*> ptrs;
-        for (const auto& im : images)
-            ptrs.push_back(&im);
-        auto img = scorer.value()->embedImages(ptrs);
-        auto txt = scorer.value()->embedTexts(texts);
-        if (!img) return fail(img.error());
-        if (!txt) return fail(txt.error());
+        auto e = embed(*scorer.value(), images, texts);
+        if (!e) return fail(e.error());
         for (int i = 0; i < candidates; ++i) {
             int best = 0;
             double bestScore = -2;
             for (int j = 0; j < candidates; ++j) {
-                const double s = ClipScorer::cosine(img.value()[static_cast<size_t>(i)],
-                                                    txt.value()[static_cast<size_t>(j)]);
+                const double s = ClipScorer::cosine(e->images[static_cast<size_t>(i)],
+                                                    e->texts[static_cast<size_t>(j)]);
                 if (s > bestScore) {
                     bestScore = s;
                     best = j;
@@ -72,18 +88,14 @@ Result<ClipAttributeProbe> clipAttributeProbe(const std::string& clipDir, uint64
                     withChangedAttribute(scene, k, kProbed[attribute], rng), "caption", words));
             }
         }
-        std::vector<const RgbImage*> ptrs;
-        for (const auto& im : images)
-            ptrs.push_back(&im);
-        auto img = scorer.value()->embedImages(ptrs);
-        if (!img) return fail(img.error());
-        auto txt = scorer.value()->embedTexts(texts);
-        if (!txt) return fail(txt.error());
+        auto e = embed(*scorer.value(), images, texts);
+        if (!e) return fail(e.error());
+        constexpr size_t kPerScene = 1 + kProbed.size();
         for (size_t i = 0; i < images.size(); ++i) {
-            const auto& e = img.value()[i];
-            const double truth = ClipScorer::cosine(e, txt.value()[4 * i]);
-            for (size_t a = 0; a < 3; ++a)
-                closer[a] += truth > ClipScorer::cosine(e, txt.value()[4 * i + 1 + a]);
+            const auto& image = e->images[i];
+            const double truth = ClipScorer::cosine(image, e->texts[kPerScene * i]);
+            for (size_t a = 0; a < kProbed.size(); ++a)
+                closer[a] += truth > ClipScorer::cosine(image, e->texts[kPerScene * i + 1 + a]);
         }
     }
     ClipAttributeProbe p;
