@@ -5,26 +5,55 @@
 
 #include "bench/engine_bench.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 namespace esper::cli {
 
 namespace {
 const char* kHelp =
     "usage: esper bench [--device cpu|cuda[:N]] [--dtype fp32|fp16|bf16] [--only "
-    "gpt2|clip|metrics]\n"
-    "                   [--repeats N] [--steps N]\n\n"
+    "gpt2|clip|metrics|caption]\n"
+    "                   [--repeats N] [--steps N] [--gpt2-batches N,N..] [--clip-batches "
+    "N,N..]\n\n"
     "Measures full-size models with random weights and prints JSON: GPT-2 124M decoding with a\n"
     "10-embedding prefix (batch 1 and 8, ms per step) and CLIP ViT-B/32 image encoding (batch 1\n"
     "and 16, ms per image), and BLEU/ROUGE-L/CIDEr-D over a synthetic 5,000-image x 5-reference\n"
     "set (ms), and end to end one image x 7 styles (CLIP encode, 20 decoded tokens per style\n"
-    "as one batch, CLIP scores). Medians over --repeats runs (after one warm-up for models).\n";
+    "as one batch, CLIP scores). Medians over --repeats runs (after one warm-up for models).\n"
+    "On CUDA the batches also include the peer's large ones (GPT-2 64, CLIP 256) that\n"
+    ".devkit/bench_hf.py measures; --gpt2-batches and --clip-batches choose others.\n";
+
+// "1,8,64" -> {1, 8, 64}; empty when any item is not a positive whole number.
+std::vector<int64_t> batchList(const std::string& text) {
+    std::vector<int64_t> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t end = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, end - start);
+        if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos ||
+            item.size() > 6 || std::stoll(item) < 1)
+            return {};
+        out.push_back(std::stoll(item));
+        start = end + 1;
+    }
+    return out;
+}
 } // namespace
 
 int runBench(int argc, char** argv) {
     Args args;
     if (auto stop = args.parseVerb(argc, argv, "bench", kHelp,
-                                   {{"device"}, {"dtype"}, {"only"}, {"repeats"}, {"steps"}}, 0))
+                                   {{"device"},
+                                    {"dtype"},
+                                    {"only"},
+                                    {"repeats"},
+                                    {"steps"},
+                                    {"gpt2-batches"},
+                                    {"clip-batches"}},
+                                   0))
         return *stop;
     const std::string only = args.get("only");
     if (!only.empty() && only != "gpt2" && only != "clip" && only != "metrics" && only != "caption")
@@ -39,6 +68,14 @@ int runBench(int argc, char** argv) {
     options.endToEnd = only.empty() || only == "caption";
     if (auto n = args.number("repeats")) options.repeats = std::max(1, int(*n));
     if (auto n = args.number("steps")) options.decodeSteps = std::max(1, int(*n));
+    for (auto [flag, into] : {std::pair{"gpt2-batches", &options.gpt2Batches},
+                              std::pair{"clip-batches", &options.clipBatches}}) {
+        if (!args.has(flag)) continue;
+        *into = batchList(args.get(flag));
+        if (into->empty())
+            return report("bench", std::string("--") + flag + " takes batch sizes such as 1,8,64",
+                          2, kHelp);
+    }
     auto out = runEngineBench(options);
     if (!out) return report("bench", out.error(), 1);
     std::printf("%s\n", out->c_str());

@@ -10,12 +10,12 @@ int runBench(int argc, char** argv);
 int runMetrics(int argc, char** argv);
 int runEval(int argc, char** argv);
 int runBundle(int argc, char** argv);
+int runPretrain(int argc, char** argv);
+int runTrain(int argc, char** argv);
 #ifdef ESPER_WITH_MEDIA
 int runPreprocess(int argc, char** argv);
 int runCaption(int argc, char** argv);
 int runWorld(int argc, char** argv);
-int runPretrain(int argc, char** argv);
-int runTrain(int argc, char** argv);
 int runScore(int argc, char** argv);
 #endif
 

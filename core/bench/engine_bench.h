@@ -3,7 +3,9 @@
 
 #include "util/result.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace esper {
 
@@ -16,6 +18,8 @@ struct BenchOptions {
     bool endToEnd = true; // one image x 7 styles: encode, decode 20 tokens, score
     int decodeSteps = 20;
     int repeats = 3;
+    // Empty: ours (GPT-2 1 and 8, CLIP 1 and 16), plus the peer's large batch on CUDA.
+    std::vector<int64_t> gpt2Batches, clipBatches;
 };
 
 // One JSON object with the figures; the error names what could not be measured.

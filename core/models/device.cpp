@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <mutex>
+#include <torch/cuda.h>
 
 namespace esper {
 
@@ -23,6 +24,11 @@ Result<c10::Device> parseDevice(const std::string& text) {
             return fail("device '" + text +
                         "' asked for, but this build has no CUDA support "
                         "or no CUDA device is visible");
+        const auto count = static_cast<int>(torch::cuda::device_count());
+        if (index < 0 || index >= count)
+            return fail("device '" + text + "' asked for, but only " + std::to_string(count) +
+                        " CUDA device(s) are visible (cuda:0 to cuda:" + std::to_string(count - 1) +
+                        ")");
         return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
     return fail("unknown device '" + text + "' (use cpu, cuda or cuda:N)");
@@ -42,6 +48,13 @@ Result<ComputeOptions> parseComputeOptions(const std::string& device, const std:
     if (!t) return fail(t.error());
     if (d->is_cpu() && t.value() == c10::kHalf)
         return fail("fp16 is for CUDA devices; on the CPU use fp32 or bf16");
+    if (d->is_cuda()) {
+        // cuDNN convolutions (CLIP's patch embedding) default to TF32 on Ampere and later, which
+        // keeps 10 mantissa bits: fp32 must mean fp32, as the reference computes it. fp16 and
+        // bf16 are the fast choices.
+        at::globalContext().setAllowTF32CuDNN(false);
+        at::globalContext().setAllowTF32CuBLAS(false);
+    }
     return ComputeOptions{d.value(), t.value()};
 }
 
