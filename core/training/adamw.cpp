@@ -1,6 +1,7 @@
 #include "training/adamw.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <cmath>
 
 namespace esper {
@@ -19,7 +20,7 @@ void AdamW::zeroGrad() {
 }
 
 void AdamW::step(double rate) {
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     ++steps_;
     const double correction1 = 1 - std::pow(options_.beta1, double(steps_));
     const double correction2 = 1 - std::pow(options_.beta2, double(steps_));

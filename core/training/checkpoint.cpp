@@ -4,6 +4,7 @@
 #include "models/weight_source.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <sstream>
 
 namespace esper {
@@ -91,7 +92,7 @@ Result<TrainProgress> loadCheckpoint(const std::string& path, AdamW& optimizer) 
         const at::Tensor l = tensorFromFile(file.value(), *info).to(at::kDouble).contiguous();
         p.losses.assign(l.data_ptr<double>(), l.data_ptr<double>() + l.numel());
     }
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     for (auto& [into, value] : copies)
         into.copy_(value.to(into.device(), into.scalar_type()));
     return p;

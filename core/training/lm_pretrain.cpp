@@ -10,6 +10,7 @@
 
 #include <ATen/ATen.h>
 #include <array>
+#include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 #include <cmath>
 #include <filesystem>
@@ -68,7 +69,7 @@ at::Tensor lossOf(const Gpt2Model& lm, const at::Tensor& input, const at::Tensor
 double meanLoss(const Gpt2Model& lm, const SentencePieceTokenizer& tok,
                 const std::vector<std::vector<std::string>>& documents, int positions,
                 size_t scoredFrom) {
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     double nll = 0;
     int64_t tokens = 0;
     for (size_t i = 0; i < documents.size(); i += 50) {
@@ -88,7 +89,7 @@ double meanLoss(const Gpt2Model& lm, const SentencePieceTokenizer& tok,
 std::pair<double, double> copyScore(const CausalLm& lm, const SentencePieceTokenizer& tok,
                                     const std::vector<std::vector<std::string>>& documents,
                                     uint64_t worldSeed, uint64_t firstScene) {
-    const at::NoGradGuard noGrad;
+    const c10::NoGradGuard noGrad;
     std::vector<std::vector<int>> prompts;
     for (const auto& d : documents) {
         std::vector<int> p{tok.bosId()};

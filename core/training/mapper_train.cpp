@@ -12,6 +12,7 @@
 #include "util/file_util.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 #include <filesystem>
 
@@ -34,7 +35,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         auto mapper = Mapper::create(shape, weights);
         if (!mapper) return fail(mapper.error());
         {
-            at::NoGradGuard noGrad;
+            c10::NoGradGuard noGrad;
             const auto source = init->namedTensors();
             for (const auto& [name, value] : source)
                 weights.named().at(name.substr(std::string("clip_project.").size())).copy_(value);
@@ -81,7 +82,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             }
             at::Tensor features;
             {
-                at::NoGradGuard noGrad; // CLIP is frozen
+                c10::NoGradGuard noGrad; // CLIP is frozen
                 features = clip.value()->encodeImage(scenePixels(scenes, imageSize)).features;
                 if (mismatch) features = at::roll(features, 1, 0);
             }
@@ -134,7 +135,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         MapperTrainReport report;
         static_cast<TrainSummary&>(report) = run.summary();
         {
-            at::NoGradGuard noGrad;
+            c10::NoGradGuard noGrad;
             std::vector<world::Scene> held;
             for (uint64_t i = 0; i < 256; ++i)
                 held.push_back(world::generateScene(o.worldSeed, o.heldOutFirst + i));

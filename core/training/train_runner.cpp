@@ -5,6 +5,7 @@
 #include "training/checkpoint.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -77,7 +78,7 @@ Result<TrainRun> runTraining(const std::vector<at::Tensor>& params, const TrainS
                 if (p.grad().defined()) p.mutable_grad().mul_(o.clipNorm / (norm + 1e-6));
         optimizer.step(rate);
         if (afterStep) {
-            at::NoGradGuard noGrad;
+            c10::NoGradGuard noGrad;
             afterStep();
         }
         const double value = loss.item<double>();

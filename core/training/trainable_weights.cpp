@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/GradMode.h>
 #include <cmath>
 
 namespace esper {
@@ -62,7 +63,7 @@ Result<void> TrainableWeights::saveModelFolder(const std::string& dir,
 Result<void> TrainableWeights::loadValues(const std::string& path) {
     auto file = SafetensorsFile::open(path);
     if (!file) return fail(file.error());
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     for (auto& [name, t] : params_) {
         const TensorInfo* info = file->find(name);
         if (!info) return fail("checkpoint '" + path + "' lacks '" + name + "'");
