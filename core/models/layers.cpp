@@ -1,5 +1,7 @@
 #include "models/layers.h"
 
+#include <torch/version.h>
+
 #include <ATen/ATen.h>
 #include <limits>
 
@@ -57,6 +59,13 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
         kk = k.repeat_interleave(groups, 1);
         vv = v.repeat_interleave(groups, 1);
     }
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    // With no mask (CLIP's image tower, a decode step without padding) CUDA has fused kernels
+    // (flash / memory-efficient) that keep the softmax in fp32 as this code does. LibTorch 1.13
+    // and the CPU keep the plain path, so CPU results stay bit-identical across versions.
+    if (!mask.bias.defined() && !mask.hasKeys.defined() && q.is_cuda())
+        return at::scaled_dot_product_attention(q, kk, vv, {}, 0.0, false, scale);
+#endif
     at::Tensor scores = at::matmul(q, kk.transpose(-1, -2)) * scale;
     if (mask.bias.defined()) scores = scores + mask.bias;
     at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
