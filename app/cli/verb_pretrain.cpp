@@ -19,7 +19,8 @@ const char* kHelp =
     "                           [--patch PX] [--width W] [--layers L] [--tokenizer FILE]\n"
     "                           [training flags]\n"
     "       esper pretrain lm --out DIR --tokenizer FILE [--world-seed S] [--scenes N]\n"
-    "                         [--width W] [--layers L] [--positions N] [training flags]\n\n"
+    "                         [--width W] [--layers L] [--positions N] [--device cpu|cuda[:N]]\n"
+    "                         [training flags]\n\n"
     "clip: the project's small CLIP (ViT image tower + text tower, InfoNCE with a learned\n"
     "temperature) on the synthetic world's (image, text) pairs, with a sentencepiece tokenizer\n"
     "trained on the world's text. DIR becomes a Hugging Face CLIP folder (config.json,\n"
@@ -67,7 +68,7 @@ int runPretrain(int argc, char** argv) {
     const char* verb = lm ? "pretrain lm" : "pretrain clip";
     auto specs = trainFlagSpecs();
     for (const char* name : {"out", "world-seed", "scenes", "tokenizer", "image-size", "patch",
-                             "width", "layers", "positions"})
+                             "width", "layers", "positions", "device"})
         specs.push_back({name});
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
@@ -97,6 +98,7 @@ int runPretrain(int argc, char** argv) {
             integerFlag(args, "layers", o.layers) || integerFlag(args, "positions", o.positions))
             return report(verb, "--scenes, --width, --layers and --positions take whole numbers",
                           2);
+        o.device = args.get("device", "cpu");
         o.train = train;
         auto r = pretrainLm(o);
         if (!r) return report(verb, r.error(), 1);
@@ -110,6 +112,8 @@ int runPretrain(int argc, char** argv) {
         std::printf("%s\n", out.dump(2).c_str());
         return finish(r->steps);
     }
+    if (args.has("device") && args.get("device") != "cpu")
+        return report(verb, "--device is for `pretrain lm`; CLIP trains on the CPU", 2);
     ClipPretrainOptions o;
     o.outDir = args.get("out");
     o.tokenizerPath = args.get("tokenizer");

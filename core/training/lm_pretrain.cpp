@@ -1,6 +1,7 @@
 #include "training/lm_pretrain.h"
 
 #include "decode/prefix_decoder.h"
+#include "models/device.h"
 #include "models/gpt2.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/train_runner.h"
@@ -61,8 +62,9 @@ std::pair<at::Tensor, at::Tensor> batchOf(const SentencePieceTokenizer& tok,
 
 at::Tensor lossOf(const Gpt2Model& lm, const at::Tensor& input, const at::Tensor& labels) {
     const at::Tensor logits = lm.forward({lm.embed(input)}, nullptr);
-    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.reshape({-1}), {},
-                                  at::Reduction::Mean, -100);
+    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
+                                  labels.to(logits.device()).reshape({-1}), {}, at::Reduction::Mean,
+                                  -100);
 }
 
 // Per-token loss of held-out documents in chunks of 50 (scoring from line `scoredFrom`).
@@ -151,7 +153,9 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             {"esper_note", "trained by `esper pretrain lm` on the synthetic world's text"}};
         auto config = parseModelConfig(configJson.dump(), "generated config");
         if (!config) return fail(config.error());
-        TrainableWeights weights({}, o.train.seed);
+        auto compute = parseComputeOptions(o.device, "fp32");
+        if (!compute) return fail(compute.error());
+        TrainableWeights weights(compute.value(), o.train.seed);
         auto lm = Gpt2Model::create(std::get<Gpt2Config>(config.value()), weights);
         if (!lm) return fail(lm.error());
         const auto& styles = world::worldStyles();

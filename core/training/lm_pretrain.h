@@ -16,6 +16,9 @@ struct LmPretrainOptions {
     uint64_t trainScenes = 50000;
     uint64_t heldOutFirst = 1000000;
     int embd = 128, layers = 4, heads = 4, positions = 64;
+    // Where it trains (fp32): "cpu" is bit-for-bit deterministic for a seed; "cuda[:N]" is fast
+    // and close to, not identical with, the CPU's result.
+    std::string device = "cpu";
     TrainSettings train;
 };
 
