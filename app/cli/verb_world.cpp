@@ -46,7 +46,10 @@ const char* kHelp =
     "        right, CLIP-S, and BLEU-4 / CIDEr-D against 5 world texts of the same style;\n"
     "        then probes the bundle's CLIP: image-to-text top-1 among 100 scenes (mean of 10\n"
     "        groups) and how often a scene's caption is closer to its image than the same\n"
-    "        caption with one object's shape, size or colour changed (chance: 50 %).\n";
+    "        caption with one object's shape, size or colour changed (chance: 50 %); and, for\n"
+    "        a world LM, its greedy 'caption:' after a text about each of 200 held-out scenes\n"
+    "        (object F1, sizes right): how much it carries from its context, the ceiling of a\n"
+    "        mapper on it. --per-scene adds those as 'lm copy' lines with their context.\n";
 
 int render(const Args& args) {
     const std::string out = args.get("out");
@@ -125,6 +128,9 @@ int evaluate(const Args& args, char** argv) {
             if (auto* clip = std::get_if<ClipConfig>(&config.value()))
                 o.imageSize = static_cast<int>(clip->imageSize);
         o.clipDir = manifest->clip.path;
+        // Only a world LM (with its sentencepiece tokenizer) can be asked to copy a world text.
+        if (std::filesystem::exists(std::filesystem::path(manifest->lm.path) / "tokenizer.model"))
+            o.lmDir = manifest->lm.path;
     }
     const bool tty = ::isatty(2);
     o.onProgress = [tty](int done, int total) {
@@ -141,6 +147,15 @@ int evaluate(const Args& args, char** argv) {
                                                 {"style", r->styles[s].style},
                                                 {"caption", scene.captions[s]},
                                                 {"object_f1", scene.f1[s]}}
+                             .dump() +
+                         "\n";
+        if (r->lmCopy)
+            for (const auto& c : r->lmCopy->samples)
+                lines += nlohmann::ordered_json{{"scene", c.scene},
+                                                {"style", "lm copy"},
+                                                {"context", c.context},
+                                                {"caption", c.caption},
+                                                {"object_f1", c.f1}}
                              .dump() +
                          "\n";
         if (auto ok = writeFileAtomic(args.get("per-scene"), lines); !ok)

@@ -1,6 +1,5 @@
 #include "training/lm_pretrain.h"
 
-#include "decode/prefix_decoder.h"
 #include "models/device.h"
 #include "models/gpt2.h"
 #include "text/sentencepiece_tokenizer.h"
@@ -8,6 +7,7 @@
 #include "training/trainable_weights.h"
 #include "util/file_util.h"
 #include "world/captions.h"
+#include "world/lm_probes.h"
 
 #include <ATen/ATen.h>
 #include <array>
@@ -86,40 +86,6 @@ double meanLoss(const Gpt2Model& lm, const SentencePieceTokenizer& tok,
     return nll / double(std::max<int64_t>(tokens, 1));
 }
 
-// Greedy `caption:` after each held-out document's first text (about scene firstScene + i),
-// read back by the caption checker: object F1 and the share of stated sizes that are right.
-std::pair<double, double> copyScore(const CausalLm& lm, const SentencePieceTokenizer& tok,
-                                    const std::vector<std::vector<std::string>>& documents,
-                                    uint64_t worldSeed, uint64_t firstScene) {
-    const c10::NoGradGuard noGrad;
-    std::vector<std::vector<int>> prompts;
-    for (const auto& d : documents) {
-        std::vector<int> p{tok.bosId()};
-        for (int id : tok.encode(d.front()))
-            p.push_back(id);
-        p.push_back(tok.eosId());
-        for (int id : tok.encode("caption:"))
-            p.push_back(id);
-        prompts.push_back(std::move(p));
-    }
-    DecodeOptions greedy;
-    greedy.maxNewTokens = 40;
-    greedy.noRepeatNgram = 3; // as the demo bundle decodes
-    greedy.banEos = false;
-    const auto out = PrefixDecoder(lm, &tok).run(
-        at::zeros({static_cast<int64_t>(prompts.size()), 0, lm.hiddenSize()}), prompts, greedy);
-    double f1 = 0;
-    int sizes = 0, sizesRight = 0;
-    for (size_t i = 0; out && i < out->size(); ++i) {
-        const auto c =
-            world::checkCaption((*out)[i].text, world::generateScene(worldSeed, firstScene + i));
-        f1 += c.f1();
-        sizes += c.sizesMentioned;
-        sizesRight += c.sizesCorrect;
-    }
-    return {f1 / std::max<size_t>(documents.size(), 1), sizes ? double(sizesRight) / sizes : 0.0};
-}
-
 } // namespace
 
 Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
@@ -185,27 +151,21 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             return fail(ok.error());
         LmPretrainReport r;
         static_cast<TrainSummary&>(r) = run.summary();
-        std::vector<std::vector<std::string>> lines, sameScene, otherScene;
+        std::vector<std::vector<std::string>> lines;
         for (const auto& line : world::corpusLines(o.worldSeed, o.heldOutFirst, 100, 1))
             lines.push_back({line});
         r.heldOutPerplexity = std::exp(meanLoss(*lm.value(), t, lines, o.positions, 0));
         // How much the model takes from its context: a second text about a held-out scene, after
         // a first text about that scene and after one about the next scene.
-        std::mt19937_64 rng(o.worldSeed + 17);
-        for (uint64_t i = 0; i < 200; ++i) {
-            const auto scene = world::generateScene(o.worldSeed, o.heldOutFirst + i);
-            const auto next = world::generateScene(o.worldSeed, o.heldOutFirst + i + 1);
-            const auto& first = styles[rng() % styles.size()];
-            const auto& second = styles[rng() % styles.size()];
-            const std::string text = second + ": " + world::describeScene(scene, second, rng);
-            sameScene.push_back({first + ": " + world::describeScene(scene, first, rng), text});
-            otherScene.push_back({first + ": " + world::describeScene(next, first, rng), text});
-        }
-        r.contextLoss = meanLoss(*lm.value(), t, sameScene, o.positions, 1);
-        r.otherContextLoss = meanLoss(*lm.value(), t, otherScene, o.positions, 1);
-        const auto copy = copyScore(*lm.value(), t, sameScene, o.worldSeed, o.heldOutFirst);
-        r.copyF1 = copy.first;
-        r.copySizeAccuracy = copy.second;
+        const auto documents =
+            world::contextDocuments(o.worldSeed, o.heldOutFirst, world::kCopyScenes);
+        r.contextLoss = meanLoss(*lm.value(), t, documents.sameScene, o.positions, 1);
+        r.otherContextLoss = meanLoss(*lm.value(), t, documents.otherScene, o.positions, 1);
+        auto copy =
+            world::lmCopyProbe(*lm.value(), t, documents.sameScene, o.worldSeed, o.heldOutFirst);
+        if (!copy) return fail(copy.error());
+        r.copyF1 = copy->f1;
+        r.copySizeAccuracy = copy->sizeAccuracy;
         return r;
     } catch (const c10::Error& e) {
         return fail("language-model training failed: " + std::string(e.what_without_backtrace()));

@@ -60,6 +60,10 @@ std::string WorldEvalReport::json() const {
                      {"size_pairs", clipAttributes->size},
                      {"colour_pairs", clipAttributes->colour},
                      {"probe_scenes", clipAttributes->scenes}};
+    if (lmCopy)
+        j["lm"] = {{"copy_f1", lmCopy->f1},
+                   {"copy_size_accuracy", lmCopy->sizeAccuracy},
+                   {"copy_scenes", lmCopy->scenes}};
     return j.dump(2);
 }
 
@@ -85,6 +89,13 @@ std::string WorldEvalReport::table() const {
                       100 * *clipRetrievalTop1, 100 * clipAttributes->shape,
                       100 * clipAttributes->size, 100 * clipAttributes->colour,
                       clipAttributes->scenes);
+        out += line;
+    }
+    if (lmCopy) {
+        std::snprintf(line, sizeof line,
+                      "LM: caption after a text about the scene F1 %.3f, sizes right %.1f %% (%d "
+                      "scenes): a mapper on this LM can hope for about as much\n",
+                      lmCopy->f1, 100 * lmCopy->sizeAccuracy, lmCopy->scenes);
         out += line;
     }
     return out;
@@ -169,6 +180,11 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
         if (!probe) return fail(probe.error());
         report.clipRetrievalTop1 = top1.value();
         report.clipAttributes = probe.value();
+    }
+    if (!o.lmDir.empty()) {
+        auto copy = lmCopyProbe(o.lmDir, o.worldSeed, o.firstScene, kCopyScenes, o.device);
+        if (!copy) return fail(copy.error());
+        report.lmCopy = std::move(copy.value());
     }
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

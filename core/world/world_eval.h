@@ -5,6 +5,7 @@
 
 #include "util/result.h"
 #include "world/clip_probes.h"
+#include "world/lm_probes.h"
 
 #include <atomic>
 #include <cstdint>
@@ -27,6 +28,9 @@ struct WorldEvalOptions {
     // When set, the bundle's CLIP folder, probed on the same held-out scenes (retrieval among
     // 100 and which attributes it tells apart): what any mapper on it can hope to say.
     std::string clipDir;
+    // When set, the bundle's world LM, given a text about each held-out scene and asked for a
+    // `caption:` (kCopyScenes scenes): the ceiling of any mapper on that frozen LM.
+    std::string lmDir;
     std::function<void(int done, int total)> onProgress;
     const std::atomic<bool>* cancel = nullptr;
 };
@@ -53,11 +57,13 @@ struct WorldEvalReport {
     std::vector<WorldSceneCaptions> perScene;
     std::optional<double> clipRetrievalTop1; // with WorldEvalOptions::clipDir
     std::optional<ClipAttributeProbe> clipAttributes;
+    std::optional<LmCopyProbe> lmCopy; // with WorldEvalOptions::lmDir
     double seconds = 0;
 
     // Scores of every style averaged with equal weight.
     WorldStyleScores mean() const;
-    std::string json() const; // {scenes, seconds, styles: {style: {...}}, mean: {...}, clip?}
+    // {scenes, seconds, styles: {style: {...}}, mean: {...}, clip?, lm?}
+    std::string json() const;
     std::string table() const;
 };
 
