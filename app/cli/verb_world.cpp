@@ -25,7 +25,8 @@ const char* kHelp =
     "usage: esper world render --out DIR [--count N] [--first K] [--seed S] [--size PX]\n"
     "       esper world text --out FILE [--scenes N] [--first K] [--seed S] [--per-scene M]\n"
     "       esper world build-demo --out DIR [--clip-steps N] [--lm-steps N] [--mapper-steps N]\n"
-    "                              [--eval-scenes N] [--seed S] [--resume]\n"
+    "                              [--lm-width W] [--lm-layers L] [--eval-scenes N] [--seed S]\n"
+    "                              [--resume]\n"
     "       esper world eval --bundle DIR [--scenes N] [--first K] [--seed S] [--style S]...\n"
     "                        [--device D] [--dtype T] [--per-scene FILE.jsonl] [--json]\n"
     "\n"
@@ -98,6 +99,13 @@ int buildDemoCommand(const Args& args, char** argv) {
     o.clipSteps = static_cast<int>(args.number("clip-steps").value_or(o.clipSteps));
     o.lmSteps = static_cast<int>(args.number("lm-steps").value_or(o.lmSteps));
     o.mapperSteps = static_cast<int>(args.number("mapper-steps").value_or(o.mapperSteps));
+    o.lmWidth = static_cast<int>(args.number("lm-width").value_or(o.lmWidth));
+    o.lmLayers = static_cast<int>(args.number("lm-layers").value_or(o.lmLayers));
+    // The LM has 4 attention heads, which share its width.
+    if (o.lmWidth < 8 || o.lmWidth % 4 || o.lmLayers < 1)
+        return report("world build-demo",
+                      "--lm-width must be a multiple of 4 (at least 8) and --lm-layers at least 1",
+                      2);
     o.evalScenes = static_cast<int>(args.number("eval-scenes").value_or(o.evalScenes));
     o.seed = static_cast<uint64_t>(args.number("seed").value_or(1));
     o.resume = args.has("resume");
@@ -195,26 +203,14 @@ int runWorld(int argc, char** argv) {
     const std::string sub = argv[2];
     Args args;
     const std::string verb = "world " + sub;
-    if (auto stop = args.parseVerb(argc - 1, argv + 1, verb.c_str(), kHelp,
-                                   {{"out"},
-                                    {"count"},
-                                    {"first"},
-                                    {"seed"},
-                                    {"size"},
-                                    {"scenes"},
-                                    {"per-scene"},
-                                    {"clip-steps"},
-                                    {"lm-steps"},
-                                    {"mapper-steps"},
-                                    {"eval-scenes"},
-                                    {"resume", false},
-                                    {"bundle"},
-                                    {"style", true, true},
-                                    {"device"},
-                                    {"dtype"},
-                                    {"per-scene"},
-                                    {"json", false}},
-                                   0))
+    if (auto stop = args.parseVerb(
+            argc - 1, argv + 1, verb.c_str(), kHelp,
+            {{"out"},         {"count"},         {"first"},     {"seed"},
+             {"size"},        {"scenes"},        {"per-scene"}, {"clip-steps"},
+             {"lm-steps"},    {"mapper-steps"},  {"lm-width"},  {"lm-layers"},
+             {"eval-scenes"}, {"resume", false}, {"bundle"},    {"style", true, true},
+             {"device"},      {"dtype"},         {"per-scene"}, {"json", false}},
+            0))
         return *stop;
     if (sub == "render") return render(args);
     if (sub == "text") return text(args);

@@ -113,8 +113,8 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     lm.tokenizerPath = clip.tokenizerPath;
     lm.worldSeed = o.worldSeed;
     lm.heldOutFirst = kHeldOut;
-    lm.embd = 64;
-    lm.layers = 2;
+    lm.embd = o.lmWidth;
+    lm.layers = o.lmLayers;
     lm.positions = 96; // two or three texts about a scene, or a prefix and a text
     lm.train = settings("lm", o.lmSteps, 32, 2e-3, 30, dir / "lm" / "train.jsonl");
     // Neither model needs the other, and each trains fastest on one core: the LM takes the second

@@ -17,6 +17,7 @@ struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
     int clipSteps = 2600, lmSteps = 8000, mapperSteps = 3000;
+    int lmWidth = 64, lmLayers = 2; // the LM trains beside CLIP: its size sets its steps per second
     int evalScenes = 200;
     uint64_t seed = 1;
     // Continue an interrupted build from its checkpoints (OUT/.work) instead of starting over.
