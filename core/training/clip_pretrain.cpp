@@ -156,14 +156,10 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             return fail(ok.error());
         ClipPretrainReport r;
         static_cast<TrainSummary&>(r) = run.summary();
-        auto top1 = world::clipRetrievalTop1(o.outDir, o.worldSeed, o.heldOutFirst, r.candidates,
-                                             o.imageSize, r.groups);
-        if (!top1) return fail(top1.error());
-        r.retrievalTop1 = top1.value();
-        auto probe = world::clipAttributeProbe(o.outDir, o.worldSeed, o.heldOutFirst, r.probeScenes,
-                                               o.imageSize);
-        if (!probe) return fail(probe.error());
-        r.attributes = probe.value();
+        auto probes = world::probeClip(o.outDir, o.worldSeed, o.heldOutFirst, o.imageSize);
+        if (!probes) return fail(probes.error());
+        r.retrievalTop1 = probes->retrievalTop1;
+        r.attributes = probes->attributes;
         r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         return r;
     } catch (const c10::Error& e) {

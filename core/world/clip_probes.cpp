@@ -28,12 +28,8 @@ Result<Embedded> embed(ClipScorer& scorer, const std::vector<RgbImage>& images,
     return Embedded{std::move(img.value()), std::move(txt.value())};
 }
 
-} // namespace
-
-Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
-                                 uint64_t firstScene, int candidates, int imageSize, int groups) {
-    auto scorer = ClipScorer::load(clipDir);
-    if (!scorer) return fail(scorer.error());
+Result<double> retrievalTop1(ClipScorer& scorer, uint64_t worldSeed, uint64_t firstScene,
+                             int candidates, int imageSize, int groups) {
     std::mt19937_64 rng(worldSeed + 99);
     int correct = 0;
     for (int g = 0; g < groups; ++g) {
@@ -45,7 +41,7 @@ Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
             texts.push_back(describeScene(scene, "caption", rng));
             images.push_back(renderScene(scene, imageSize, imageSize));
         }
-        auto e = embed(*scorer.value(), images, texts);
+        auto e = embed(scorer, images, texts);
         if (!e) return fail(e.error());
         for (int i = 0; i < candidates; ++i) {
             int best = 0;
@@ -64,10 +60,8 @@ Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
     return double(correct) / (double(candidates) * std::max(groups, 1));
 }
 
-Result<ClipAttributeProbe> clipAttributeProbe(const std::string& clipDir, uint64_t worldSeed,
-                                              uint64_t firstScene, int scenes, int imageSize) {
-    auto scorer = ClipScorer::load(clipDir);
-    if (!scorer) return fail(scorer.error());
+Result<ClipAttributeProbe> attributeProbe(ClipScorer& scorer, uint64_t worldSeed,
+                                          uint64_t firstScene, int scenes, int imageSize) {
     std::mt19937_64 rng(worldSeed + 7);
     constexpr int kBatch = 100;
     constexpr std::array<Attribute, 3> kProbed{Attribute::Shape, Attribute::Size, Attribute::Color};
@@ -88,7 +82,7 @@ Result<ClipAttributeProbe> clipAttributeProbe(const std::string& clipDir, uint64
                     withChangedAttribute(scene, k, kProbed[attribute], rng), "caption", words));
             }
         }
-        auto e = embed(*scorer.value(), images, texts);
+        auto e = embed(scorer, images, texts);
         if (!e) return fail(e.error());
         constexpr size_t kPerScene = 1 + kProbed.size();
         for (size_t i = 0; i < images.size(); ++i) {
@@ -105,6 +99,21 @@ Result<ClipAttributeProbe> clipAttributeProbe(const std::string& clipDir, uint64
     p.size = closer[1] / n;
     p.colour = closer[2] / n;
     return p;
+}
+
+} // namespace
+
+Result<ClipProbes> probeClip(const std::string& clipDir, uint64_t worldSeed, uint64_t firstScene,
+                             int imageSize) {
+    auto scorer = ClipScorer::load(clipDir);
+    if (!scorer) return fail(scorer.error());
+    auto top1 = retrievalTop1(*scorer.value(), worldSeed, firstScene, kRetrievalCandidates,
+                              imageSize, kRetrievalGroups);
+    if (!top1) return fail(top1.error());
+    auto attributes =
+        attributeProbe(*scorer.value(), worldSeed, firstScene, kProbeScenes, imageSize);
+    if (!attributes) return fail(attributes.error());
+    return ClipProbes{top1.value(), attributes.value()};
 }
 
 } // namespace esper::world

@@ -13,13 +13,6 @@ namespace esper::world {
 // The standard probe sizes, so every report of a CLIP measures it the same way.
 constexpr int kRetrievalCandidates = 100, kRetrievalGroups = 10, kProbeScenes = 500;
 
-// Image-to-text retrieval top-1 of a CLIP folder on held-out scenes: each scene's image against
-// the "caption"-style texts of `candidates` scenes, averaged over `groups` disjoint sets of
-// scenes (one set of 100 alone varies by several points from seed to seed).
-Result<double> clipRetrievalTop1(const std::string& clipDir, uint64_t worldSeed,
-                                 uint64_t firstScene, int candidates, int imageSize = 64,
-                                 int groups = 1);
-
 // For each held-out scene, its caption against the same caption with one object's shape, size
 // or colour changed (same template and synonyms): the share of scenes whose image is closer to
 // the true text. Chance is 0.5 for each.
@@ -27,7 +20,18 @@ struct ClipAttributeProbe {
     double shape = 0, size = 0, colour = 0;
     int scenes = 0;
 };
-Result<ClipAttributeProbe> clipAttributeProbe(const std::string& clipDir, uint64_t worldSeed,
-                                              uint64_t firstScene, int scenes, int imageSize);
+
+struct ClipProbes {
+    // Image-to-text top-1 on held-out scenes: each scene's image against the "caption"-style
+    // texts of kRetrievalCandidates scenes, averaged over kRetrievalGroups disjoint sets (one
+    // set of 100 alone varies by several points from seed to seed).
+    double retrievalTop1 = 0;
+    ClipAttributeProbe attributes; // on kProbeScenes held-out scenes
+};
+
+// Both probes of a CLIP folder at the standard sizes, on held-out scenes from firstScene on,
+// rendered at the CLIP's own resolution.
+Result<ClipProbes> probeClip(const std::string& clipDir, uint64_t worldSeed, uint64_t firstScene,
+                             int imageSize);
 
 } // namespace esper::world

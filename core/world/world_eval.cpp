@@ -172,14 +172,10 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
         report.styles.push_back(w);
     }
     if (!o.clipDir.empty()) {
-        auto top1 = clipRetrievalTop1(o.clipDir, o.worldSeed, o.firstScene, kRetrievalCandidates,
-                                      o.imageSize, kRetrievalGroups);
-        if (!top1) return fail(top1.error());
-        auto probe =
-            clipAttributeProbe(o.clipDir, o.worldSeed, o.firstScene, kProbeScenes, o.imageSize);
-        if (!probe) return fail(probe.error());
-        report.clipRetrievalTop1 = top1.value();
-        report.clipAttributes = probe.value();
+        auto probes = probeClip(o.clipDir, o.worldSeed, o.firstScene, o.imageSize);
+        if (!probes) return fail(probes.error());
+        report.clipRetrievalTop1 = probes->retrievalTop1;
+        report.clipAttributes = probes->attributes;
     }
     if (!o.lmDir.empty()) {
         auto copy = lmCopyProbe(o.lmDir, o.worldSeed, o.firstScene, kCopyScenes, o.device);

@@ -44,6 +44,7 @@ class TestTraining : public QObject {
     Q_OBJECT
 
     QTemporaryDir tmp_;
+    double lmCopyF1_ = -1; // what pretrain lm measured, for world eval's probe of the same LM
 
 private slots:
     void clipLearnsTheWorld() {
@@ -87,6 +88,7 @@ private slots:
               "(%.3f after another scene's text), copy F1 %.3f in %.0f s",
               r->firstLoss, r->lastLoss, r->heldOutPerplexity, r->contextLoss, r->otherContextLoss,
               r->copyF1, r->seconds);
+        lmCopyF1_ = r->copyF1;
         QVERIFY(r->lastLoss < r->firstLoss - 1.5);
         QVERIFY(r->heldOutPerplexity < 20); // the vocabulary has 300 tokens
         // It reads its context: a text is likelier after one about the same scene (~0.05 at CI
@@ -158,6 +160,22 @@ private slots:
         }
         QVERIFY(r->table().find("news") != std::string::npos);
         QVERIFY(r->json().find("\"object_f1\"") != std::string::npos);
+
+        // The copy probe of the bundle's LM: the figure pretrain lm printed for it, and one
+        // checked sample per held-out scene.
+        o.lmDir = spec.lm;
+        o.scenes = 1;
+        auto withLm = world::evaluateOnWorld(o);
+        QVERIFY2(withLm.ok(), withLm.ok() ? "" : withLm.error().c_str());
+        QVERIFY(withLm->lmCopy.has_value());
+        QCOMPARE(withLm->lmCopy->scenes, world::kCopyScenes);
+        QCOMPARE(withLm->lmCopy->samples.size(), size_t(world::kCopyScenes));
+        QCOMPARE(withLm->lmCopy->f1, lmCopyF1_);
+        const auto& first = withLm->lmCopy->samples.front();
+        QCOMPARE(first.f1,
+                 world::checkCaption(first.caption, world::generateScene(o.worldSeed, first.scene))
+                     .f1());
+        QVERIFY(withLm->json().find("\"copy_f1\"") != std::string::npos);
     }
 
     void deterministicForASeed() {

@@ -3,6 +3,7 @@
 #include "test_support.h"
 
 #include "world/captions.h"
+#include "world/lm_probes.h"
 #include "world/scene.h"
 
 #include <set>
@@ -99,6 +100,23 @@ private slots:
             }
         }
         QVERIFY(distinct.size() > 1000); // real variety, not a handful of templates
+    }
+
+    void contextDocumentsPairATextWithItsSceneAndTheNext() {
+        const auto d = contextDocuments(3, 500, 30);
+        QCOMPARE(d.sameScene.size(), size_t(30));
+        QCOMPARE(d.otherScene.size(), size_t(30));
+        for (size_t i = 0; i < d.sameScene.size(); ++i) {
+            const Scene scene = generateScene(3, 500 + i), next = generateScene(3, 501 + i);
+            QCOMPARE(d.sameScene[i].size(), size_t(2));
+            QCOMPARE(d.sameScene[i][1], d.otherScene[i][1]); // one text, two contexts
+            QCOMPARE(checkCaption(d.sameScene[i][0], scene).recall(), 1.0);
+            QCOMPARE(checkCaption(d.sameScene[i][1], scene).recall(), 1.0);
+            QCOMPARE(checkCaption(d.otherScene[i][0], next).recall(), 1.0);
+        }
+        // Every probe of every model reads the same documents.
+        QCOMPARE(contextDocuments(3, 500, 30).sameScene, d.sameScene);
+        QVERIFY(contextDocuments(4, 500, 30).sameScene != d.sameScene);
     }
 
     void changedAttributeMakesAMinimalPair() {
