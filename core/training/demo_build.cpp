@@ -10,6 +10,7 @@
 #include "world/captions.h"
 #include "world/world_eval.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -21,8 +22,9 @@ namespace esper {
 
 namespace {
 namespace fs = std::filesystem;
-constexpr uint64_t kHeldOut = 1000000; // evaluation scenes start here; training never sees them
-constexpr int kPrefix = 10;            // ESPER's prefix length
+constexpr uint64_t kHeldOut = 1000000;   // evaluation scenes start here; training never sees them
+constexpr uint64_t kValidation = 900000; // choosing among LM candidates looks only at these
+constexpr int kPrefix = 10;              // ESPER's prefix length
 } // namespace
 
 std::string DemoBuildReport::json() const {
@@ -35,6 +37,8 @@ std::string DemoBuildReport::json() const {
                              {"lm_other_context_loss", lmOtherContextLoss},
                              {"lm_copy_f1", lmCopyF1},
                              {"lm_copy_size_accuracy", lmCopySizeAccuracy},
+                             {"lm_candidate_copy_f1", lmCandidateCopyF1},
+                             {"lm_chosen", lmChosen},
                              {"mapper_first_loss", mapperFirstLoss},
                              {"mapper_last_loss", mapperLastLoss},
                              {"mapper_held_out_loss", mapperHeldOutLoss},
@@ -57,18 +61,18 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     fs::create_directories(work, ec);
     if (ec) return fail("cannot create '" + work.string() + "': " + ec.message());
     std::mutex reporting; // CLIP and the LM report from their own threads
-    auto progress = [&](const char* stage) {
+    auto progress = [&](const std::string& stage) {
         return [stage, &o, &reporting](int step, int steps, double loss, double left) {
             if (o.onStage && (step % 50 == 0 || step == steps)) {
                 const std::lock_guard lock(reporting);
                 char line[160];
-                std::snprintf(line, sizeof line, "%s: step %d/%d  loss %.3f  eta %.0fs", stage,
-                              step, steps, loss, left);
+                std::snprintf(line, sizeof line, "%s: step %d/%d  loss %.3f  eta %.0fs",
+                              stage.c_str(), step, steps, loss, left);
                 o.onStage(line);
             }
         };
     };
-    auto settings = [&](const char* stage, int steps, int batch, double rate, int warmup,
+    auto settings = [&](const std::string& stage, int steps, int batch, double rate, int warmup,
                         const fs::path& log) {
         TrainSettings t;
         t.steps = steps;
@@ -78,7 +82,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
         t.seed = o.seed;
         t.cancel = o.cancel;
         t.logPath = log.string();
-        t.checkpointPath = (work / (std::string(stage) + "-checkpoint.safetensors")).string();
+        t.checkpointPath = (work / (stage + "-checkpoint.safetensors")).string();
         t.resume = o.resume;
         t.onProgress = progress(stage);
         return t;
@@ -108,23 +112,39 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
             !ok)
             return fail(ok.error());
 
-    LmPretrainOptions lm;
-    lm.outDir = (dir / "lm").string();
-    lm.tokenizerPath = clip.tokenizerPath;
-    lm.worldSeed = o.worldSeed;
-    lm.heldOutFirst = kHeldOut;
-    lm.embd = o.lmWidth;
-    lm.layers = o.lmLayers;
-    lm.positions = 96; // two or three texts about a scene, or a prefix and a text
-    lm.train = settings("lm", o.lmSteps, 32, 2e-3, 30, dir / "lm" / "train.jsonl");
-    // Neither model needs the other, and each trains fastest on one core: the LM takes the second
-    // core while CLIP, the long pole, trains on the first.
-    // The LM listens to its own flag: raised on the user's cancel, and when CLIP fails, since
-    // the build cannot go on without CLIP (the LM keeps its checkpoint either way).
+    // The LM candidates train in .work/lm-K; the chosen one becomes the bundle's lm/.
+    const fs::path lmDir = dir / "lm";
+    auto lmCandidate = [&](int k) {
+        LmPretrainOptions lm;
+        const std::string stage = "lm-" + std::to_string(k + 1);
+        lm.outDir = (work / stage).string();
+        lm.tokenizerPath = clip.tokenizerPath;
+        lm.worldSeed = o.worldSeed;
+        lm.heldOutFirst = kValidation; // its report (copy F1 included) is the validation one
+        lm.embd = o.lmWidth;
+        lm.layers = o.lmLayers;
+        lm.positions = 96; // two or three texts about a scene, or a prefix and a text
+        lm.train = settings(stage, o.lmSteps, 32, 2e-3, 30, work / stage / "train.jsonl");
+        lm.train.seed = o.seed + static_cast<uint64_t>(k);
+        return lm;
+    };
+    // Neither model needs the other, and each trains fastest on one core: the LMs take the
+    // second core while CLIP, the long pole, trains on the first.
+    // The LMs listen to their own flag: raised on the user's cancel, and when CLIP fails, since
+    // the build cannot go on without CLIP (the LMs keep their checkpoints either way).
     std::atomic<bool> stopLm{false};
-    lm.train.cancel = &stopLm;
     const int blasThreads = setBlasThreads(1);
-    auto lmRun = std::async(std::launch::async, [&] { return pretrainLm(lm); });
+    auto lmRun = std::async(std::launch::async, [&]() -> Result<std::vector<LmPretrainReport>> {
+        std::vector<LmPretrainReport> reports;
+        for (int k = 0; k < std::max(1, o.lmCandidates) && !stopLm; ++k) {
+            auto lm = lmCandidate(k);
+            lm.train.cancel = &stopLm;
+            auto r = pretrainLm(lm);
+            if (!r) return fail(r.error());
+            reports.push_back(r.value());
+        }
+        return reports;
+    });
     auto c = pretrainClip(clip);
     if (!c) stopLm = true;
     while (lmRun.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready)
@@ -133,14 +153,29 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     if (blasThreads > 0) setBlasThreads(blasThreads);
     if (!c) return fail(c.error());
     if (!l) return fail(l.error());
-    if (cancelled()) return fail(kStopped);
+    if (cancelled() || l->empty()) return fail(kStopped);
     report.clipRetrievalTop1 = c->retrievalTop1;
     report.clipAttributes = c->attributes;
-    report.lmPerplexity = l->heldOutPerplexity;
-    report.lmContextLoss = l->contextLoss;
-    report.lmOtherContextLoss = l->otherContextLoss;
-    report.lmCopyF1 = l->copyF1;
-    report.lmCopySizeAccuracy = l->copySizeAccuracy;
+    for (const auto& r : l.value())
+        report.lmCandidateCopyF1.push_back(r.copyF1);
+    // The first of equals wins, so one candidate builds what a single LM always built.
+    report.lmChosen = static_cast<int>(
+        std::max_element(report.lmCandidateCopyF1.begin(), report.lmCandidateCopyF1.end()) -
+        report.lmCandidateCopyF1.begin());
+    const auto& chosen = l.value()[static_cast<size_t>(report.lmChosen)];
+    report.lmPerplexity = chosen.heldOutPerplexity;
+    report.lmContextLoss = chosen.contextLoss;
+    report.lmOtherContextLoss = chosen.otherContextLoss;
+    fs::remove_all(lmDir, ec);
+    fs::create_directories(lmDir, ec);
+    const fs::path chosenDir = lmCandidate(report.lmChosen).outDir;
+    for (const char* file :
+         {"config.json", "model.safetensors", "tokenizer.model", "train.jsonl"}) {
+        fs::copy_file(chosenDir / file, lmDir / file, fs::copy_options::overwrite_existing, ec);
+        if (ec)
+            return fail("cannot copy " + (chosenDir / file).string() +
+                        " into the bundle: " + ec.message());
+    }
 
     DecodeOptions decoding;
     // The world's captions repeat bigrams ("a red ... a red"): block trigrams, not bigrams.
@@ -160,7 +195,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     fs::remove_all(floor.dir, ec);
     floor.name = "random mapper";
     floor.clip = clip.outDir;
-    floor.lm = lm.outDir;
+    floor.lm = lmDir.string();
     floor.prefixLength = kPrefix;
     floor.styles = {"caption"};
     floor.decoding = decoding;
@@ -173,7 +208,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
 
     MapperTrainOptions mapper;
     mapper.clipDir = clip.outDir;
-    mapper.lmDir = lm.outDir;
+    mapper.lmDir = lmDir.string();
     mapper.outPath = (dir / "mapper.safetensors").string();
     mapper.prefixLength = kPrefix;
     mapper.worldSeed = o.worldSeed;
@@ -192,15 +227,18 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
                     "scenes, with a supervised mapper (the language model frozen); built by "
                     "`esper world build-demo`.";
     m.clip = {"./clip", clip.outDir, clip.outDir};
-    m.lm = {"./lm", lm.outDir, lm.outDir};
+    m.lm = {"./lm", lmDir.string(), lmDir.string()};
     m.mapperPath = mapper.outPath;
     m.prefixLength = kPrefix;
     m.styles = world::worldStyles();
     m.decoding = decoding;
     if (auto ok = writeBundleManifest(m, dir.string()); !ok) return fail(ok.error());
     eval.bundleDir = dir.string();
+    eval.lmDir = lmDir.string(); // the chosen LM's copy F1, now on the held-out scenes
     auto result = world::evaluateOnWorld(eval);
     if (!result) return fail(result.error());
+    report.lmCopyF1 = result->lmCopy->f1;
+    report.lmCopySizeAccuracy = result->lmCopy->sizeAccuracy;
     report.captionF1 = result->styles.front().f1;
     report.meanStyleF1 = result->mean().f1;
     report.evaluation = result->json();

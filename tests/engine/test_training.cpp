@@ -3,8 +3,10 @@
 #include "test_support.h"
 
 #include "bundle/bundle_builder.h"
+#include "models/device.h"
 #include "scoring/clip_scorer.h"
 #include "training/clip_pretrain.h"
+#include "training/demo_build.h"
 #include "training/lm_pretrain.h"
 #include "training/mapper_train.h"
 #include "util/file_util.h"
@@ -187,6 +189,43 @@ private slots:
         auto fb = readTextFile((tmp_.path() + "/b/model.safetensors").toStdString());
         QVERIFY(fa.ok() && fb.ok());
         QVERIFY(fa.value() == fb.value());
+    }
+
+    void demoBuildKeepsTheLmThatCopiesBest() {
+        DemoBuildOptions o;
+        o.outDir = (tmp_.path() + "/demo").toStdString();
+        o.clipSteps = 10;
+        o.lmSteps = 20;
+        o.mapperSteps = 10;
+        o.evalScenes = 4;
+        auto r = buildDemo(o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        QCOMPARE(r->lmCandidateCopyF1.size(), size_t(o.lmCandidates));
+        QCOMPARE(r->lmCandidateCopyF1[size_t(r->lmChosen)],
+                 *std::max_element(r->lmCandidateCopyF1.begin(), r->lmCandidateCopyF1.end()));
+        // The bundle's LM is that candidate: the same training on its own gives the same bytes.
+        LmPretrainOptions lm;
+        lm.outDir = (tmp_.path() + "/demo-lm-again").toStdString();
+        lm.tokenizerPath = o.outDir + "/clip/tokenizer.model";
+        lm.embd = o.lmWidth;
+        lm.layers = o.lmLayers;
+        lm.positions = 96;
+        lm.train.steps = o.lmSteps;
+        lm.train.batchSize = 32;
+        lm.train.learningRate = 2e-3;
+        lm.train.warmupSteps = 30;
+        lm.train.seed = o.seed + uint64_t(r->lmChosen);
+        const int blasThreads = setBlasThreads(1); // as the build trains it beside CLIP
+        const bool trained = pretrainLm(lm).ok();
+        if (blasThreads > 0) setBlasThreads(blasThreads);
+        QVERIFY(trained);
+        const auto shipped = readTextFile(o.outDir + "/lm/model.safetensors");
+        const auto again = readTextFile(lm.outDir + "/model.safetensors");
+        QVERIFY(shipped.ok() && again.ok());
+        QVERIFY2(shipped.value() == again.value(), "the bundle's LM is not the chosen candidate");
+        // Its copy F1 in the report is the one on the held-out scenes, as evaluated.
+        QVERIFY(r->evaluation.find("\"copy_f1\"") != std::string::npos);
+        QVERIFY(!std::filesystem::exists(o.outDir + "/.work"));
     }
 
     void cancelStopsTraining() {
