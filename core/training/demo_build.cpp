@@ -142,6 +142,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
             auto r = pretrainLm(lm);
             if (!r) return fail(r.error());
             reports.push_back(r.value());
+            if (r->copyF1 >= o.lmCopies) break; // it copies: no need for another seed
         }
         return reports;
     });

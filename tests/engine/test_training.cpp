@@ -200,6 +200,8 @@ private slots:
         o.evalScenes = 4;
         auto r = buildDemo(o);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        // After 20 steps no LM copies, so every candidate trains and the best is kept.
+        QVERIFY(r->lmCandidateCopyF1.front() < o.lmCopies);
         QCOMPARE(r->lmCandidateCopyF1.size(), size_t(o.lmCandidates));
         QCOMPARE(r->lmCandidateCopyF1[size_t(r->lmChosen)],
                  *std::max_element(r->lmCandidateCopyF1.begin(), r->lmCandidateCopyF1.end()));
