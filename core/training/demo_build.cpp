@@ -114,9 +114,10 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
 
     // The LM candidates train in .work/lm-K; the chosen one becomes the bundle's lm/.
     const fs::path lmDir = dir / "lm";
+    auto lmStage = [](int k) { return "lm-" + std::to_string(k + 1); };
     auto lmCandidate = [&](int k) {
         LmPretrainOptions lm;
-        const std::string stage = "lm-" + std::to_string(k + 1);
+        const std::string stage = lmStage(k);
         lm.outDir = (work / stage).string();
         lm.tokenizerPath = clip.tokenizerPath;
         lm.worldSeed = o.worldSeed;
@@ -169,7 +170,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     report.lmOtherContextLoss = chosen.otherContextLoss;
     fs::remove_all(lmDir, ec);
     fs::create_directories(lmDir, ec);
-    const fs::path chosenDir = lmCandidate(report.lmChosen).outDir;
+    const fs::path chosenDir = work / lmStage(report.lmChosen);
     for (const char* file :
          {"config.json", "model.safetensors", "tokenizer.model", "train.jsonl"}) {
         fs::copy_file(chosenDir / file, lmDir / file, fs::copy_options::overwrite_existing, ec);

@@ -54,12 +54,12 @@ std::string WorldEvalReport::json() const {
     for (const auto& s : styles)
         j["styles"][s.style] = scoresJson(s);
     j["mean"] = scoresJson(mean());
-    if (clipRetrievalTop1 && clipAttributes)
-        j["clip"] = {{"retrieval_top1", *clipRetrievalTop1},
-                     {"shape_pairs", clipAttributes->shape},
-                     {"size_pairs", clipAttributes->size},
-                     {"colour_pairs", clipAttributes->colour},
-                     {"probe_scenes", clipAttributes->scenes}};
+    if (clip)
+        j["clip"] = {{"retrieval_top1", clip->retrievalTop1},
+                     {"shape_pairs", clip->attributes.shape},
+                     {"size_pairs", clip->attributes.size},
+                     {"colour_pairs", clip->attributes.colour},
+                     {"probe_scenes", clip->attributes.scenes}};
     if (lmCopy)
         j["lm"] = {{"copy_f1", lmCopy->f1},
                    {"copy_size_accuracy", lmCopy->sizeAccuracy},
@@ -82,13 +82,13 @@ std::string WorldEvalReport::table() const {
     for (const auto& s : styles)
         row(s);
     if (styles.size() > 1) row(mean());
-    if (clipRetrievalTop1 && clipAttributes) {
+    if (clip) {
         std::snprintf(line, sizeof line,
                       "CLIP: top-1 among 100 %.1f %%; caption closer than one with a changed "
                       "shape %.1f %%, size %.1f %%, colour %.1f %% (%d scenes)\n",
-                      100 * *clipRetrievalTop1, 100 * clipAttributes->shape,
-                      100 * clipAttributes->size, 100 * clipAttributes->colour,
-                      clipAttributes->scenes);
+                      100 * clip->retrievalTop1, 100 * clip->attributes.shape,
+                      100 * clip->attributes.size, 100 * clip->attributes.colour,
+                      clip->attributes.scenes);
         out += line;
     }
     if (lmCopy) {
@@ -174,8 +174,7 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
     if (!o.clipDir.empty()) {
         auto probes = probeClip(o.clipDir, o.worldSeed, o.firstScene, o.imageSize);
         if (!probes) return fail(probes.error());
-        report.clipRetrievalTop1 = probes->retrievalTop1;
-        report.clipAttributes = probes->attributes;
+        report.clip = probes.value();
     }
     if (!o.lmDir.empty()) {
         auto copy = lmCopyProbe(o.lmDir, o.worldSeed, o.firstScene, kCopyScenes, o.device);

@@ -55,8 +55,7 @@ struct WorldEvalReport {
     int scenes = 0;
     std::vector<WorldStyleScores> styles;
     std::vector<WorldSceneCaptions> perScene;
-    std::optional<double> clipRetrievalTop1; // with WorldEvalOptions::clipDir
-    std::optional<ClipAttributeProbe> clipAttributes;
+    std::optional<ClipProbes> clip;    // with WorldEvalOptions::clipDir
     std::optional<LmCopyProbe> lmCopy; // with WorldEvalOptions::lmDir
     double seconds = 0;
 
