@@ -1,5 +1,6 @@
 #include "args.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -68,6 +69,17 @@ std::string Args::get(const std::string& name, const std::string& fallback) cons
 std::vector<std::string> Args::all(const std::string& name) const {
     auto it = values_.find(name);
     return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::vector<std::string> Args::items(const std::string& name) const {
+    std::vector<std::string> out;
+    const std::string text = get(name);
+    for (size_t start = 0; start <= text.size();) {
+        const size_t end = std::min(text.find(',', start), text.size());
+        out.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
 }
 
 std::optional<double> Args::number(const std::string& name) const {

@@ -29,6 +29,9 @@ public:
     bool has(const std::string& name) const { return values_.count(name) > 0; }
     std::string get(const std::string& name, const std::string& fallback = "") const;
     std::vector<std::string> all(const std::string& name) const;
+    // The comma-separated items of an option's value ("a,b" -> {"a", "b"}), empty ones kept so
+    // a verb can refuse them.
+    std::vector<std::string> items(const std::string& name) const;
     std::optional<double> number(const std::string& name) const;
     const std::vector<std::string>& positional() const { return positional_; }
 

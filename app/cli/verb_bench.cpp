@@ -5,7 +5,6 @@
 
 #include "bench/engine_bench.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -26,18 +25,14 @@ const char* kHelp =
     "On CUDA the batches also include the peer's large ones (GPT-2 64, CLIP 256) that\n"
     ".devkit/bench_hf.py measures; --gpt2-batches and --clip-batches choose others.\n";
 
-// "1,8,64" -> {1, 8, 64}; empty when any item is not a positive whole number.
-std::vector<int64_t> batchList(const std::string& text) {
+// {"1", "8", "64"} -> {1, 8, 64}; empty when any item is not a positive whole number.
+std::vector<int64_t> batchList(const std::vector<std::string>& items) {
     std::vector<int64_t> out;
-    size_t start = 0;
-    while (start <= text.size()) {
-        const size_t end = std::min(text.find(',', start), text.size());
-        const std::string item = text.substr(start, end - start);
+    for (const auto& item : items) {
         if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos ||
             item.size() > 6 || std::stoll(item) < 1)
             return {};
         out.push_back(std::stoll(item));
-        start = end + 1;
     }
     return out;
 }
@@ -71,7 +66,7 @@ int runBench(int argc, char** argv) {
     for (auto [flag, into] : {std::pair{"gpt2-batches", &options.gpt2Batches},
                               std::pair{"clip-batches", &options.clipBatches}}) {
         if (!args.has(flag)) continue;
-        *into = batchList(args.get(flag));
+        *into = batchList(args.items(flag));
         if (into->empty())
             return report("bench", std::string("--") + flag + " takes batch sizes such as 1,8,64",
                           2, kHelp);

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 namespace esper::cli {
@@ -72,8 +71,7 @@ int runTrain(int argc, char** argv) {
         !positive("scenes", o.trainScenes))
         return report(verb, "--prefix, --world-seed and --scenes take whole numbers >= 1", 2);
     if (args.has("styles")) {
-        std::stringstream list(args.get("styles"));
-        for (std::string s; std::getline(list, s, ',');)
+        for (const auto& s : args.items("styles"))
             if (!s.empty()) o.styles.push_back(s);
         if (o.styles.empty()) return report(verb, "--styles names no style", 2);
     }
