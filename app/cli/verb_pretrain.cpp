@@ -17,7 +17,7 @@ namespace {
 const char* kHelp =
     "usage: esper pretrain clip --out DIR [--world-seed S] [--scenes N] [--image-size PX]\n"
     "                           [--patch PX] [--width W] [--layers L] [--tokenizer FILE]\n"
-    "                           [training flags]\n"
+    "                           [--binding-negatives] [training flags]\n"
     "       esper pretrain lm --out DIR --tokenizer FILE [--world-seed S] [--scenes N]\n"
     "                         [--width W] [--layers L] [--positions N] [--device cpu|cuda[:N]]\n"
     "                         [training flags]\n\n"
@@ -27,11 +27,15 @@ const char* kHelp =
     "model.safetensors, tokenizer.model) that bundles, `esper eval --clip` and the studio load.\n"
 
     "Prints JSON: {steps, resumed_from, first_loss, last_loss, retrieval_top1, candidates,\n"
-    "groups, shape_pairs, size_pairs, colour_pairs, probe_scenes, seconds}, where\n"
+    "groups, shape_pairs, size_pairs, colour_pairs, binding_pairs, probe_scenes, binding_scenes,\n"
+    "seconds}, where\n"
     "retrieval_top1 is image-to-text top-1 among 100 held-out scenes (chance: 1 %), averaged\n"
     "over 10 disjoint groups of 100, and each *_pairs is the share of held-out scenes whose\n"
     "image is closer to its caption than to the same caption with one object's shape, size or\n"
-    "colour changed (chance: 0.5).\n"
+    "colour changed (chance: 0.5); binding_pairs is the same against two objects' shapes\n"
+    "swapped, on the binding_scenes that have such a pair. --binding-negatives trains with\n"
+    "those swapped captions as extra negatives (NegCLIP), so that CLIP learns which colour\n"
+    "goes with which shape, not only which colours and shapes a scene holds.\n"
     "lm: the project's small GPT-2 on the world's 'style: text' lines (most documents hold\n"
     "two or three texts about one scene), with a sentencepiece tokenizer (e.g. the CLIP\n"
     "folder's tokenizer.model). Prints {steps, resumed_from, first_loss, last_loss,\n"
@@ -70,6 +74,7 @@ int runPretrain(int argc, char** argv) {
     for (const char* name : {"out", "world-seed", "scenes", "tokenizer", "image-size", "patch",
                              "width", "layers", "positions", "device"})
         specs.push_back({name});
+    specs.push_back({"binding-negatives", false});
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
     if (!args.has("out")) return report(verb, "--out DIR is required", 2, help.c_str());
@@ -123,6 +128,7 @@ int runPretrain(int argc, char** argv) {
         integerFlag(args, "width", o.hidden) || integerFlag(args, "layers", o.layers))
         return report(
             verb, "--scenes, --image-size, --patch, --width and --layers take whole numbers", 2);
+    o.bindingNegatives = args.has("binding-negatives");
     o.train = train;
     auto r = pretrainClip(o);
     if (!r) return report(verb, r.error(), 1);
@@ -130,10 +136,7 @@ int runPretrain(int argc, char** argv) {
     out["retrieval_top1"] = r->retrievalTop1;
     out["candidates"] = r->candidates;
     out["groups"] = r->groups;
-    out["shape_pairs"] = r->attributes.shape;
-    out["size_pairs"] = r->attributes.size;
-    out["colour_pairs"] = r->attributes.colour;
-    out["probe_scenes"] = r->attributes.scenes;
+    world::addAttributeFields(out, r->attributes);
     out["seconds"] = r->seconds;
     std::printf("%s\n", out.dump(2).c_str());
     return finish(r->steps);

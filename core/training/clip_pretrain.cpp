@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <random>
 
 namespace esper {
@@ -24,22 +25,36 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// [bos] text [eos], cut to the context, padded with eos: pooling reads the first eos.
-at::Tensor textBatch(const SentencePieceTokenizer& tok, const std::vector<std::string>& texts,
-                     int context) {
+// The texts' features, encoded in groups of similar length, each padded with eos only to its
+// own longest text: the text tower is causal and pools at the first eos, so padding changes
+// nothing but the cost, and one batch padded to its longest text spends most rows on it.
+at::Tensor encodeTexts(const ClipModel& clip, const SentencePieceTokenizer& tok,
+                       const std::vector<std::string>& texts, int context) {
     std::vector<std::vector<int>> ids;
-    size_t longest = 0;
-    for (const auto& t : texts) {
-        auto v = clipSequence(tok.encode(t), tok.bosId(), tok.eosId(), context);
-        longest = std::max(longest, v.size());
-        ids.push_back(std::move(v));
+    for (const auto& t : texts)
+        ids.push_back(clipSequence(tok.encode(t), tok.bosId(), tok.eosId(), context));
+    std::vector<size_t> order(ids.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
+    constexpr size_t kGroup = 32;
+    std::vector<at::Tensor> parts;
+    for (size_t g = 0; g < order.size(); g += kGroup) {
+        const size_t n = std::min(kGroup, order.size() - g);
+        const size_t longest = ids[order[g + n - 1]].size();
+        at::Tensor batch = at::full({static_cast<int64_t>(n), static_cast<int64_t>(longest)},
+                                    tok.eosId(), at::kLong);
+        auto cells = batch.accessor<int64_t, 2>();
+        for (size_t i = 0; i < n; ++i)
+            for (size_t j = 0; j < ids[order[g + i]].size(); ++j)
+                cells[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[order[g + i]][j];
+        parts.push_back(clip.encodeText(batch).features);
     }
-    at::Tensor out = at::full({static_cast<int64_t>(texts.size()), static_cast<int64_t>(longest)},
-                              tok.eosId(), at::kLong);
-    for (size_t i = 0; i < ids.size(); ++i)
-        for (size_t j = 0; j < ids[i].size(); ++j)
-            out[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[i][j];
-    return out;
+    at::Tensor back = at::empty({static_cast<int64_t>(order.size())}, at::kLong);
+    auto to = back.accessor<int64_t, 1>();
+    for (size_t k = 0; k < order.size(); ++k)
+        to[static_cast<int64_t>(order[k])] = static_cast<int64_t>(k);
+    return at::cat(parts).index_select(0, back); // in the texts' order again
 }
 
 nlohmann::ordered_json clipConfigJson(const ClipPretrainOptions& o, int vocab, int bos, int eos) {
@@ -132,20 +147,37 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             weights.parameters(), o.train,
             [&](int, std::mt19937_64& rng) {
                 std::vector<world::Scene> scenes;
-                std::vector<std::string> texts;
+                std::vector<std::string> texts, negatives;
                 for (int b = 0; b < o.train.batchSize; ++b) {
                     scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
                     const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
-                    texts.push_back(world::describeScene(scenes.back(), style, rng));
+                    if (!o.bindingNegatives) {
+                        texts.push_back(world::describeScene(scenes.back(), style, rng));
+                        continue;
+                    }
+                    // The negative keeps the text's template and synonyms, so only the
+                    // binding tells them apart.
+                    const auto wording = rng();
+                    std::mt19937_64 words(wording);
+                    texts.push_back(world::describeScene(scenes.back(), style, words));
+                    auto swapped = world::withSwappedShapes(scenes.back(), rng);
+                    if (!swapped) continue;
+                    words.seed(wording);
+                    auto negative = world::describeScene(*swapped, style, words);
+                    // A text that names neither swapped object fits both scenes.
+                    if (negative != texts.back()) negatives.push_back(std::move(negative));
                 }
+                const int64_t batch = o.train.batchSize;
                 const at::Tensor img =
                     clip.value()->encodeImage(scenePixels(scenes, o.imageSize)).features;
-                const at::Tensor txt =
-                    clip.value()->encodeText(textBatch(t, texts, o.contextLength)).features;
+                texts.insert(texts.end(), negatives.begin(), negatives.end());
+                const at::Tensor txt = encodeTexts(*clip.value(), t, texts, o.contextLength);
+                // [batch, batch + negatives]: the negatives are extra columns for every image;
+                // each text still picks its image among the batch's images only.
                 const at::Tensor logits = clip.value()->logitsPerImage(img, txt);
-                const at::Tensor labels = at::arange(o.train.batchSize, at::kLong);
+                const at::Tensor labels = at::arange(batch, at::kLong);
                 return (at::cross_entropy_loss(logits, labels) +
-                        at::cross_entropy_loss(logits.t(), labels)) /
+                        at::cross_entropy_loss(logits.narrow(1, 0, batch).t(), labels)) /
                        2;
             },
             [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100

@@ -28,25 +28,24 @@ constexpr int kPrefix = 10;              // ESPER's prefix length
 } // namespace
 
 std::string DemoBuildReport::json() const {
-    nlohmann::ordered_json j{{"clip_retrieval_top1", clipRetrievalTop1},
-                             {"clip_shape_pairs", clipAttributes.shape},
-                             {"clip_size_pairs", clipAttributes.size},
-                             {"clip_colour_pairs", clipAttributes.colour},
-                             {"lm_held_out_perplexity", lmPerplexity},
-                             {"lm_context_loss", lmContextLoss},
-                             {"lm_other_context_loss", lmOtherContextLoss},
-                             {"lm_copy_f1", lmCopyF1},
-                             {"lm_copy_size_accuracy", lmCopySizeAccuracy},
-                             {"lm_candidate_copy_f1", lmCandidateCopyF1},
-                             {"lm_chosen", lmChosen},
-                             {"mapper_first_loss", mapperFirstLoss},
-                             {"mapper_last_loss", mapperLastLoss},
-                             {"mapper_held_out_loss", mapperHeldOutLoss},
-                             {"mapper_held_out_mismatched_loss", mapperHeldOutMismatchedLoss},
-                             {"caption_f1", captionF1},
-                             {"mean_style_f1", meanStyleF1},
-                             {"random_mapper_f1", randomMapperF1},
-                             {"seconds", seconds}};
+    nlohmann::ordered_json j{{"clip_retrieval_top1", clipRetrievalTop1}};
+    world::addAttributeFields(j, clipAttributes, "clip_");
+    j.update(
+        nlohmann::ordered_json{{"lm_held_out_perplexity", lmPerplexity},
+                               {"lm_context_loss", lmContextLoss},
+                               {"lm_other_context_loss", lmOtherContextLoss},
+                               {"lm_copy_f1", lmCopyF1},
+                               {"lm_copy_size_accuracy", lmCopySizeAccuracy},
+                               {"lm_candidate_copy_f1", lmCandidateCopyF1},
+                               {"lm_chosen", lmChosen},
+                               {"mapper_first_loss", mapperFirstLoss},
+                               {"mapper_last_loss", mapperLastLoss},
+                               {"mapper_held_out_loss", mapperHeldOutLoss},
+                               {"mapper_held_out_mismatched_loss", mapperHeldOutMismatchedLoss},
+                               {"caption_f1", captionF1},
+                               {"mean_style_f1", meanStyleF1},
+                               {"random_mapper_f1", randomMapperF1},
+                               {"seconds", seconds}});
     if (!evaluation.empty()) j["evaluation"] = nlohmann::ordered_json::parse(evaluation);
     return j.dump(2);
 }

@@ -3,6 +3,8 @@
 #include "scoring/clip_scorer.h"
 #include "world/captions.h"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <random>
 #include <vector>
@@ -63,17 +65,22 @@ Result<double> retrievalTop1(ClipScorer& scorer, uint64_t worldSeed, uint64_t fi
 Result<ClipAttributeProbe> attributeProbe(ClipScorer& scorer, uint64_t worldSeed,
                                           uint64_t firstScene, int scenes, int imageSize) {
     std::mt19937_64 rng(worldSeed + 7);
+    std::mt19937_64 swapRng(worldSeed + 8); // its own stream keeps the other pairs as they were
     constexpr int kBatch = 100;
     constexpr std::array<Attribute, 3> kProbed{Attribute::Shape, Attribute::Size, Attribute::Color};
     std::array<int, 3> closer{};
+    int bindingCloser = 0, bindingScenes = 0;
     for (int first = 0; first < scenes; first += kBatch) {
         std::vector<RgbImage> images;
-        std::vector<std::string> texts; // per scene: the true text, then one per attribute
+        // Per scene: the true text, one per attribute, then the swapped binding where one exists.
+        std::vector<std::string> texts;
+        std::vector<size_t> firstText;
         for (int i = first; i < std::min(scenes, first + kBatch); ++i) {
             const auto scene = generateScene(worldSeed, firstScene + static_cast<uint64_t>(i));
             images.push_back(renderScene(scene, imageSize, imageSize));
+            firstText.push_back(texts.size());
             const size_t k = rng() % scene.objects.size();
-            const auto wording = rng(); // the same template and synonyms for all four texts
+            const auto wording = rng(); // the same template and synonyms for every text
             std::mt19937_64 words(wording);
             texts.push_back(describeScene(scene, "caption", words));
             for (size_t attribute = 0; attribute < kProbed.size(); ++attribute) {
@@ -81,15 +88,25 @@ Result<ClipAttributeProbe> attributeProbe(ClipScorer& scorer, uint64_t worldSeed
                 texts.push_back(describeScene(
                     withChangedAttribute(scene, k, kProbed[attribute], rng), "caption", words));
             }
+            if (auto swapped = withSwappedShapes(scene, swapRng)) {
+                words.seed(wording);
+                texts.push_back(describeScene(*swapped, "caption", words));
+            }
         }
+        firstText.push_back(texts.size());
         auto e = embed(scorer, images, texts);
         if (!e) return fail(e.error());
-        constexpr size_t kPerScene = 1 + kProbed.size();
         for (size_t i = 0; i < images.size(); ++i) {
             const auto& image = e->images[i];
-            const double truth = ClipScorer::cosine(image, e->texts[kPerScene * i]);
+            const size_t t = firstText[i];
+            const double truth = ClipScorer::cosine(image, e->texts[t]);
             for (size_t a = 0; a < kProbed.size(); ++a)
-                closer[a] += truth > ClipScorer::cosine(image, e->texts[kPerScene * i + 1 + a]);
+                closer[a] += truth > ClipScorer::cosine(image, e->texts[t + 1 + a]);
+            if (firstText[i + 1] > t + 1 + kProbed.size()) {
+                ++bindingScenes;
+                bindingCloser +=
+                    truth > ClipScorer::cosine(image, e->texts[t + 1 + kProbed.size()]);
+            }
         }
     }
     ClipAttributeProbe p;
@@ -98,10 +115,22 @@ Result<ClipAttributeProbe> attributeProbe(ClipScorer& scorer, uint64_t worldSeed
     p.shape = closer[0] / n;
     p.size = closer[1] / n;
     p.colour = closer[2] / n;
+    p.bindingScenes = bindingScenes;
+    p.binding = double(bindingCloser) / std::max(bindingScenes, 1);
     return p;
 }
 
 } // namespace
+
+void addAttributeFields(nlohmann::ordered_json& out, const ClipAttributeProbe& probe,
+                        const std::string& prefix) {
+    out[prefix + "shape_pairs"] = probe.shape;
+    out[prefix + "size_pairs"] = probe.size;
+    out[prefix + "colour_pairs"] = probe.colour;
+    out[prefix + "binding_pairs"] = probe.binding;
+    out[prefix + "probe_scenes"] = probe.scenes;
+    out[prefix + "binding_scenes"] = probe.bindingScenes;
+}
 
 Result<ClipProbes> probeClip(const std::string& clipDir, uint64_t worldSeed, uint64_t firstScene,
                              int imageSize) {

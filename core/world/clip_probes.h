@@ -5,6 +5,8 @@
 
 #include "util/result.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 
@@ -15,11 +17,19 @@ constexpr int kRetrievalCandidates = 100, kRetrievalGroups = 10, kProbeScenes = 
 
 // For each held-out scene, its caption against the same caption with one object's shape, size
 // or colour changed (same template and synonyms): the share of scenes whose image is closer to
-// the true text. Chance is 0.5 for each.
+// the true text. Chance is 0.5 for each. `binding` is the same test against the caption with
+// two objects' shapes exchanged, on the `bindingScenes` that have such a pair: what a captioner
+// needs to say which colour goes with which shape, and what contrastive training on random
+// batches does not ask for.
 struct ClipAttributeProbe {
-    double shape = 0, size = 0, colour = 0;
-    int scenes = 0;
+    double shape = 0, size = 0, colour = 0, binding = 0;
+    int scenes = 0, bindingScenes = 0;
 };
+
+// The pairs' figures as JSON fields named `prefix` + "shape_pairs" and so on, for every report
+// that prints them.
+void addAttributeFields(nlohmann::ordered_json& out, const ClipAttributeProbe& probe,
+                        const std::string& prefix = "");
 
 struct ClipProbes {
     // Image-to-text top-1 on held-out scenes: each scene's image against the "caption"-style

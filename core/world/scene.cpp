@@ -178,6 +178,27 @@ Scene withChangedAttribute(Scene s, size_t k, Attribute attribute, std::mt19937_
     }
 }
 
+std::optional<Scene> withSwappedShapes(Scene s, std::mt19937_64& rng) {
+    const auto pairTaken = [&](Shape shape, Color colour, size_t a, size_t b) {
+        for (size_t i = 0; i < s.objects.size(); ++i)
+            if (i != a && i != b && s.objects[i].shape == shape && s.objects[i].color == colour)
+                return true;
+        return false;
+    };
+    std::vector<std::pair<size_t, size_t>> swappable;
+    for (size_t a = 0; a < s.objects.size(); ++a)
+        for (size_t b = a + 1; b < s.objects.size(); ++b) {
+            const auto &oa = s.objects[a], &ob = s.objects[b];
+            if (oa.shape != ob.shape && oa.color != ob.color &&
+                !pairTaken(ob.shape, oa.color, a, b) && !pairTaken(oa.shape, ob.color, a, b))
+                swappable.emplace_back(a, b);
+        }
+    if (swappable.empty()) return std::nullopt;
+    const auto [a, b] = swappable[rng() % swappable.size()];
+    std::swap(s.objects[a].shape, s.objects[b].shape);
+    return s;
+}
+
 RgbImage renderScene(const Scene& scene, int width, int height) {
     RgbImage img{width, height, std::vector<uint8_t>(static_cast<size_t>(width) * height * 3)};
     std::mt19937 noise(static_cast<uint32_t>(scene.id * 2654435761u + 7));

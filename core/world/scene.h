@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ Scene generateScene(uint64_t seed, uint64_t index);
 // pair a model must tell apart to know that attribute.
 enum class Attribute { Shape, Size, Color };
 Scene withChangedAttribute(Scene scene, size_t object, Attribute attribute, std::mt19937_64& rng);
+// The scene with the shapes of two objects exchanged: the same colours, shapes and sizes in a
+// different binding, which a bag of attribute words cannot tell from the original. Empty when
+// no pair of objects differs in both shape and colour without the swap repeating a (shape,
+// colour) pair; otherwise the pair is drawn with `rng`.
+std::optional<Scene> withSwappedShapes(Scene scene, std::mt19937_64& rng);
 // Draws the scene at width x height with mild pixel noise (seeded by the scene).
 RgbImage renderScene(const Scene& scene, int width = 64, int height = 64);
 // The ground truth as JSON (objects with shape/color/size/place, relations).

@@ -54,12 +54,10 @@ std::string WorldEvalReport::json() const {
     for (const auto& s : styles)
         j["styles"][s.style] = scoresJson(s);
     j["mean"] = scoresJson(mean());
-    if (clip)
-        j["clip"] = {{"retrieval_top1", clip->retrievalTop1},
-                     {"shape_pairs", clip->attributes.shape},
-                     {"size_pairs", clip->attributes.size},
-                     {"colour_pairs", clip->attributes.colour},
-                     {"probe_scenes", clip->attributes.scenes}};
+    if (clip) {
+        j["clip"] = {{"retrieval_top1", clip->retrievalTop1}};
+        addAttributeFields(j["clip"], clip->attributes);
+    }
     if (lmCopy)
         j["lm"] = {{"copy_f1", lmCopy->f1},
                    {"copy_size_accuracy", lmCopy->sizeAccuracy},
@@ -85,10 +83,12 @@ std::string WorldEvalReport::table() const {
     if (clip) {
         std::snprintf(line, sizeof line,
                       "CLIP: top-1 among 100 %.1f %%; caption closer than one with a changed "
-                      "shape %.1f %%, size %.1f %%, colour %.1f %% (%d scenes)\n",
+                      "shape %.1f %%, size %.1f %%, colour %.1f %% (%d scenes); than one with "
+                      "two shapes swapped %.1f %% (%d scenes)\n",
                       100 * clip->retrievalTop1, 100 * clip->attributes.shape,
                       100 * clip->attributes.size, 100 * clip->attributes.colour,
-                      clip->attributes.scenes);
+                      clip->attributes.scenes, 100 * clip->attributes.binding,
+                      clip->attributes.bindingScenes);
         out += line;
     }
     if (lmCopy) {

@@ -18,6 +18,7 @@
 
 #include <QFile>
 #include <QTemporaryDir>
+#include <cmath>
 
 using namespace esper;
 
@@ -67,6 +68,22 @@ private slots:
         auto scorer = ClipScorer::load((tmp_.path() + "/clip").toStdString());
         QVERIFY2(scorer.ok(), scorer.ok() ? "" : scorer.error().c_str());
         QCOMPARE(scorer.value()->embeddingSize(), int64_t(32));
+    }
+
+    void bindingNegativesCompeteForEveryImage() {
+        // At the first step CLIP's logits are near uniform, so the image-to-text loss is about
+        // log(columns): swapped captions added as columns must raise it above log(batch).
+        auto plain = small(tmp_.path() + "/clip-plain", 1);
+        auto negatives = small(tmp_.path() + "/clip-negatives", 1);
+        negatives.bindingNegatives = true;
+        auto a = pretrainClip(plain);
+        QVERIFY2(a.ok(), a.ok() ? "" : a.error().c_str());
+        auto b = pretrainClip(negatives);
+        QVERIFY2(b.ok(), b.ok() ? "" : b.error().c_str());
+        qInfo("first loss %.3f without, %.3f with binding negatives (log 64 = %.3f)", a->firstLoss,
+              b->firstLoss, std::log(64.0));
+        QVERIFY(b->firstLoss > a->firstLoss + 0.1);
+        QVERIFY(b->attributes.bindingScenes > 100); // the probe found pairs to swap
     }
 
     void languageModelLearnsTheWorldsText() {

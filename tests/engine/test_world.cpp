@@ -146,6 +146,52 @@ private slots:
         }
     }
 
+    void swappedShapesKeepEveryAttributeButTheBinding() {
+        std::mt19937_64 rng(5);
+        int swapped = 0, multiObject = 0;
+        for (uint64_t i = 0; i < 300; ++i) {
+            const Scene s = generateScene(6, i);
+            multiObject += s.objects.size() > 1;
+            const auto c = withSwappedShapes(s, rng);
+            if (!c) {
+                // Only when no two objects differ in both shape and colour (or the swap
+                // would repeat a third object's pair).
+                if (s.objects.size() == 2)
+                    QVERIFY(s.objects[0].shape == s.objects[1].shape ||
+                            s.objects[0].color == s.objects[1].color);
+                continue;
+            }
+            ++swapped;
+            QCOMPARE(c->objects.size(), s.objects.size());
+            std::vector<size_t> moved;
+            for (size_t j = 0; j < s.objects.size(); ++j) {
+                const auto &a = s.objects[j], &b = c->objects[j];
+                QCOMPARE(a.color, b.color); // colours, sizes and places stay put
+                QCOMPARE(a.size, b.size);
+                QCOMPARE(a.cx, b.cx);
+                if (a.shape != b.shape) moved.push_back(j);
+            }
+            QCOMPARE(moved.size(), size_t(2)); // exactly two shapes, exchanged
+            QCOMPARE(c->objects[moved[0]].shape, s.objects[moved[1]].shape);
+            QCOMPARE(c->objects[moved[1]].shape, s.objects[moved[0]].shape);
+            for (size_t x = 0; x < c->objects.size(); ++x) // still distinct (shape, colour)
+                for (size_t y = x + 1; y < c->objects.size(); ++y)
+                    QVERIFY(c->objects[x].shape != c->objects[y].shape ||
+                            c->objects[x].color != c->objects[y].color);
+            const auto text = [](const Scene& scene) {
+                std::mt19937_64 words(11);
+                return describeScene(scene, "caption", words);
+            };
+            QVERIFY(text(*c) != text(s)); // the same wording now says something else
+        }
+        // Most multi-object scenes have a pair to swap; single objects never do.
+        QVERIFY2(swapped > multiObject / 2,
+                 qPrintable(QString("%1 of %2").arg(swapped).arg(multiObject)));
+        Scene single = generateScene(6, 0);
+        single.objects.resize(1);
+        QVERIFY(!withSwappedShapes(single, rng));
+    }
+
     void checkerCatchesWrongCaptions() {
         Scene s = generateScene(4, 0);
         s.objects = {{Shape::Circle, Color::Red, Size::Small, Place::Left, 0.25f, 0.5f, 0.11f},
