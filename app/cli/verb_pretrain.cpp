@@ -17,7 +17,7 @@ namespace {
 const char* kHelp =
     "usage: esper pretrain clip --out DIR [--world-seed S] [--scenes N] [--image-size PX]\n"
     "                           [--patch PX] [--width W] [--layers L] [--tokenizer FILE]\n"
-    "                           [--binding-negatives] [training flags]\n"
+    "                           [training flags]\n"
     "       esper pretrain lm --out DIR --tokenizer FILE [--world-seed S] [--scenes N]\n"
     "                         [--width W] [--layers L] [--positions N] [--device cpu|cuda[:N]]\n"
     "                         [training flags]\n\n"
@@ -33,9 +33,7 @@ const char* kHelp =
     "over 10 disjoint groups of 100, and each *_pairs is the share of held-out scenes whose\n"
     "image is closer to its caption than to the same caption with one object's shape, size or\n"
     "colour changed (chance: 0.5); binding_pairs is the same against two objects' shapes\n"
-    "swapped, on the binding_scenes that have such a pair. --binding-negatives trains with\n"
-    "those swapped captions as extra negatives (NegCLIP), so that CLIP learns which colour\n"
-    "goes with which shape, not only which colours and shapes a scene holds.\n"
+    "swapped, on the binding_scenes that have such a pair: which colour goes with which shape.\n"
     "lm: the project's small GPT-2 on the world's 'style: text' lines (most documents hold\n"
     "two or three texts about one scene), with a sentencepiece tokenizer (e.g. the CLIP\n"
     "folder's tokenizer.model). Prints {steps, resumed_from, first_loss, last_loss,\n"
@@ -74,7 +72,6 @@ int runPretrain(int argc, char** argv) {
     for (const char* name : {"out", "world-seed", "scenes", "tokenizer", "image-size", "patch",
                              "width", "layers", "positions", "device"})
         specs.push_back({name});
-    specs.push_back({"binding-negatives", false});
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
     if (!args.has("out")) return report(verb, "--out DIR is required", 2, help.c_str());
@@ -128,7 +125,6 @@ int runPretrain(int argc, char** argv) {
         integerFlag(args, "width", o.hidden) || integerFlag(args, "layers", o.layers))
         return report(
             verb, "--scenes, --image-size, --patch, --width and --layers take whole numbers", 2);
-    o.bindingNegatives = args.has("binding-negatives");
     o.train = train;
     auto r = pretrainClip(o);
     if (!r) return report(verb, r.error(), 1);

@@ -147,37 +147,19 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             weights.parameters(), o.train,
             [&](int, std::mt19937_64& rng) {
                 std::vector<world::Scene> scenes;
-                std::vector<std::string> texts, negatives;
+                std::vector<std::string> texts;
                 for (int b = 0; b < o.train.batchSize; ++b) {
                     scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
                     const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
-                    if (!o.bindingNegatives) {
-                        texts.push_back(world::describeScene(scenes.back(), style, rng));
-                        continue;
-                    }
-                    // The negative keeps the text's template and synonyms, so only the
-                    // binding tells them apart.
-                    const auto wording = rng();
-                    std::mt19937_64 words(wording);
-                    texts.push_back(world::describeScene(scenes.back(), style, words));
-                    auto swapped = world::withSwappedShapes(scenes.back(), rng);
-                    if (!swapped) continue;
-                    words.seed(wording);
-                    auto negative = world::describeScene(*swapped, style, words);
-                    // A text that names neither swapped object fits both scenes.
-                    if (negative != texts.back()) negatives.push_back(std::move(negative));
+                    texts.push_back(world::describeScene(scenes.back(), style, rng));
                 }
-                const int64_t batch = o.train.batchSize;
                 const at::Tensor img =
                     clip.value()->encodeImage(scenePixels(scenes, o.imageSize)).features;
-                texts.insert(texts.end(), negatives.begin(), negatives.end());
                 const at::Tensor txt = encodeTexts(*clip.value(), t, texts, o.contextLength);
-                // [batch, batch + negatives]: the negatives are extra columns for every image;
-                // each text still picks its image among the batch's images only.
                 const at::Tensor logits = clip.value()->logitsPerImage(img, txt);
-                const at::Tensor labels = at::arange(batch, at::kLong);
+                const at::Tensor labels = at::arange(o.train.batchSize, at::kLong);
                 return (at::cross_entropy_loss(logits, labels) +
-                        at::cross_entropy_loss(logits.narrow(1, 0, batch).t(), labels)) /
+                        at::cross_entropy_loss(logits.t(), labels)) /
                        2;
             },
             [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100

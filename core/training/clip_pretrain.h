@@ -19,12 +19,6 @@ struct ClipPretrainOptions {
     int imageSize = 64, patchSize = 8;
     int hidden = 128, layers = 4, heads = 4, projection = 64, contextLength = 48;
     int tokenizerVocab = 400;
-    // NegCLIP-style hard negatives: each text also competes, for its image, with the same text
-    // about the scene with two objects' shapes swapped. Random batches almost never hold two
-    // scenes that differ only in which colour goes with which shape, so without them CLIP
-    // learns a bag of attributes and a captioner cannot tell "a red circle and a blue square"
-    // from "a blue circle and a red square".
-    bool bindingNegatives = false;
     TrainSettings train;
 };
 

@@ -4,6 +4,7 @@
 #include "metrics/eval_set_json.h"
 #include "world/captions.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@ nlohmann::ordered_json scoresJson(const WorldStyleScores& s) {
     return {{"object_precision", s.precision},
             {"object_recall", s.recall},
             {"object_f1", s.f1},
+            {"object_f1_by_objects", s.f1ByObjects},
             {"size_accuracy", s.sizeAccuracy},
             {"sizes_stated", s.sizesStated},
             {"relation_accuracy", s.relationAccuracy},
@@ -37,6 +39,8 @@ WorldStyleScores WorldEvalReport::mean() const {
         m.precision += s.precision / n;
         m.recall += s.recall / n;
         m.f1 += s.f1 / n;
+        for (size_t k = 0; k < m.f1ByObjects.size(); ++k)
+            m.f1ByObjects[k] += s.f1ByObjects[k] / n;
         m.sizeAccuracy += s.sizeAccuracy / n;
         m.relationAccuracy += s.relationAccuracy / n;
         m.sizesStated += s.sizesStated;
@@ -49,7 +53,8 @@ WorldStyleScores WorldEvalReport::mean() const {
 }
 
 std::string WorldEvalReport::json() const {
-    nlohmann::ordered_json j{{"scenes", scenes}, {"seconds", seconds}};
+    nlohmann::ordered_json j{
+        {"scenes", scenes}, {"scenes_by_objects", scenesByObjects}, {"seconds", seconds}};
     j["styles"] = nlohmann::ordered_json::object();
     for (const auto& s : styles)
         j["styles"][s.style] = scoresJson(s);
@@ -68,18 +73,25 @@ std::string WorldEvalReport::json() const {
 std::string WorldEvalReport::table() const {
     std::string out;
     char line[256];
-    std::snprintf(line, sizeof line, "%-12s %9s %6s %6s %8s %8s %6s %7s %7s\n", "style",
-                  "precision", "recall", "F1", "size ok", "rel. ok", "CLIP-S", "BLEU-4", "CIDEr");
+    std::snprintf(line, sizeof line, "%-12s %9s %6s %6s %5s %5s %5s %8s %8s %6s %7s %7s\n", "style",
+                  "precision", "recall", "F1", "1 obj", "2 obj", "3 obj", "size ok", "rel. ok",
+                  "CLIP-S", "BLEU-4", "CIDEr");
     out += line;
     auto row = [&](const WorldStyleScores& s) {
-        std::snprintf(line, sizeof line, "%-12s %9.3f %6.3f %6.3f %8.3f %8.3f %6.3f %7.3f %7.3f\n",
-                      s.style.c_str(), s.precision, s.recall, s.f1, s.sizeAccuracy,
-                      s.relationAccuracy, s.clipS, s.bleu4, s.cider);
+        std::snprintf(line, sizeof line,
+                      "%-12s %9.3f %6.3f %6.3f %5.3f %5.3f %5.3f %8.3f %8.3f %6.3f %7.3f %7.3f\n",
+                      s.style.c_str(), s.precision, s.recall, s.f1, s.f1ByObjects[0],
+                      s.f1ByObjects[1], s.f1ByObjects[2], s.sizeAccuracy, s.relationAccuracy,
+                      s.clipS, s.bleu4, s.cider);
         out += line;
     };
     for (const auto& s : styles)
         row(s);
     if (styles.size() > 1) row(mean());
+    std::snprintf(line, sizeof line,
+                  "n obj: the F1 on the %d, %d and %d scenes with one, two and three objects\n",
+                  scenesByObjects[0], scenesByObjects[1], scenesByObjects[2]);
+    out += line;
     if (clip) {
         std::snprintf(line, sizeof line,
                       "CLIP: top-1 among 100 %.1f %%; caption closer than one with a changed "
@@ -120,6 +132,7 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
     std::vector<CaptionCheck> totals(styles.size());
     std::vector<double> precision(styles.size()), recall(styles.size()), f1(styles.size()),
         clipS(styles.size());
+    std::vector<std::array<double, 3>> f1ByObjects(styles.size());
     std::vector<EvalSet> sets(styles.size());
     std::mt19937_64 rng(o.worldSeed * 31 + 5); // the reference texts
     for (int i = 0; i < o.scenes; ++i) {
@@ -130,12 +143,15 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
                                    "world-" + std::to_string(index), styles, {}, {}, o.cancel);
         if (!r) return fail(r.error());
         WorldSceneCaptions row{index, {}, {}};
+        const size_t objects = std::clamp<size_t>(scene.objects.size(), 1, 3) - 1;
+        ++report.scenesByObjects[objects];
         for (size_t s = 0; s < styles.size(); ++s) {
             const std::string& text = r->captions[s].text;
             const CaptionCheck c = checkCaption(text, scene);
             precision[s] += c.precision();
             recall[s] += c.recall();
             f1[s] += c.f1();
+            f1ByObjects[s][objects] += c.f1();
             totals[s].sizesMentioned += c.sizesMentioned;
             totals[s].sizesCorrect += c.sizesCorrect;
             totals[s].relationsMentioned += c.relationsMentioned;
@@ -158,6 +174,8 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
         w.precision = precision[s] / n;
         w.recall = recall[s] / n;
         w.f1 = f1[s] / n;
+        for (size_t k = 0; k < w.f1ByObjects.size(); ++k)
+            w.f1ByObjects[k] = f1ByObjects[s][k] / std::max(report.scenesByObjects[k], 1);
         w.sizesStated = totals[s].sizesMentioned;
         w.relationsStated = totals[s].relationsMentioned;
         w.sizeAccuracy = w.sizesStated ? double(totals[s].sizesCorrect) / w.sizesStated : 0;

@@ -7,6 +7,7 @@
 #include "world/clip_probes.h"
 #include "world/lm_probes.h"
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -43,6 +44,9 @@ struct WorldStyleScores {
     int sizesStated = 0, relationsStated = 0;
     double clipS = 0; // mean CLIP-S (2.5 * max(cos, 0)) with the bundle's CLIP
     double bleu4 = 0, cider = 0;
+    // Object F1 over the scenes with one, two and three objects. A caption that names the right
+    // colours and shapes but pairs them at random scores about 1, 1/2 and 1/3.
+    std::array<double, 3> f1ByObjects{};
 };
 
 struct WorldSceneCaptions {
@@ -53,6 +57,7 @@ struct WorldSceneCaptions {
 
 struct WorldEvalReport {
     int scenes = 0;
+    std::array<int, 3> scenesByObjects{}; // how many of them hold one, two and three objects
     std::vector<WorldStyleScores> styles;
     std::vector<WorldSceneCaptions> perScene;
     std::optional<ClipProbes> clip;    // with WorldEvalOptions::clipDir
