@@ -42,7 +42,9 @@ const char* kHelp =
     "scene and after one about another scene (the gap is what the model takes from its\n"
     "context, as it must from a prefix); copy_f1 is the object F1 of its greedy 'caption:'\n"
     "after a text about the scene, and copy_size_accuracy the share of its sizes that are\n"
-    "right: a frozen LM follows a mapper's prefix no better than it follows a text.\n\n";
+    "right: how well a frozen LM carries a scene from what it reads into a caption (a\n"
+    "mapper's prefix, not bound to words, can do a little better: 0.54 against 0.52 for\n"
+    "the demo).\n\n";
 
 std::string helpText() {
     return std::string(kHelp) + kTrainFlagsHelp;

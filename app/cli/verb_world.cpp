@@ -49,10 +49,13 @@ const char* kHelp =
     "        right, CLIP-S, and BLEU-4 / CIDEr-D against 5 world texts of the same style;\n"
     "        then probes the bundle's CLIP: image-to-text top-1 among 100 scenes (mean of 10\n"
     "        groups) and how often a scene's caption is closer to its image than the same\n"
-    "        caption with one object's shape, size or colour changed (chance: 50 %); and, for\n"
-    "        a world LM, its greedy 'caption:' after a text about each of 200 held-out scenes\n"
-    "        (object F1, sizes right): how much it carries from its context, the ceiling of a\n"
-    "        mapper on it. --per-scene adds those as 'lm copy' lines with their context.\n";
+    "        caption with one object's shape, size or colour changed, or two objects' shapes\n"
+    "        swapped (chance: 50 %); and, for a world LM, its greedy 'caption:' after a text\n"
+    "        about each of 200 held-out scenes (object F1, sizes right): how much it carries\n"
+    "        from its context, the mark to read a mapper on it against. The table's 1 / 2 / 3\n"
+    "        obj columns are the F1 on scenes with that many objects: a caption that pairs\n"
+    "        the right colours and shapes at random scores about 1, 1/2 and 1/3. --per-scene\n"
+    "        adds the LM's copies as 'lm copy' lines with their context.\n";
 
 int render(const Args& args) {
     const std::string out = args.get("out");

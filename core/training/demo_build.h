@@ -17,7 +17,7 @@ namespace esper {
 struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
-    int clipSteps = 2600, lmSteps = 8000, mapperSteps = 6000;
+    int clipSteps = 3000, lmSteps = 8000, mapperSteps = 6000;
     int lmWidth = 64, lmLayers = 2; // the LM trains beside CLIP: its size sets its steps per second
     // Whether a small LM learns to copy from its context varies from seed to seed (copy F1 0.52
     // for one seed, 0.04 for the next): when an LM copies less than lmCopies on validation
@@ -38,7 +38,7 @@ struct DemoBuildReport {
     world::ClipAttributeProbe clipAttributes;         // what CLIP tells apart: shape, size, colour
     double lmPerplexity = 0;                          // held-out, per token
     double lmContextLoss = 0, lmOtherContextLoss = 0; // see LmPretrainReport
-    double lmCopyF1 = 0, lmCopySizeAccuracy = 0;      // the ceiling for a mapper on this LM
+    double lmCopyF1 = 0, lmCopySizeAccuracy = 0;      // what the LM carries from a text
     std::vector<double> lmCandidateCopyF1;            // each candidate's, on validation scenes
     int lmChosen = 0;                                 // the candidate kept (0-based)
     double mapperFirstLoss = 0, mapperLastLoss = 0;

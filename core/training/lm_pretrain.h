@@ -28,8 +28,8 @@ struct LmPretrainReport : TrainSummary {
     // after one about a different scene: the gap is what the model takes from its context.
     double contextLoss = 0, otherContextLoss = 0;
     // Greedy `caption:` after a held-out text about the scene, read by the caption checker:
-    // how much of a scene the model carries from its context into a caption. A frozen LM
-    // follows a mapper's prefix no better than it follows a text, so this bounds the mapper.
+    // how much of a scene the model carries from its context into a caption, the mark a
+    // mapper on this frozen LM is read against (a prefix, not bound to words, can beat it).
     double copyF1 = 0, copySizeAccuracy = 0;
 };
 

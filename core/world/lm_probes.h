@@ -1,6 +1,6 @@
 // What a world language model carries from its context into a caption, measured on held-out
-// scenes. A frozen LM follows a mapper's prefix no better than it follows a text about the
-// scene, so the copy probe is the ceiling of every mapper trained on that LM.
+// scenes: the mark a mapper on that frozen LM is read against. It is not a hard ceiling, since a
+// prefix is not bound to words (the demo's mapper reaches F1 0.54 on an LM that copies 0.52).
 #pragma once
 
 #include "util/result.h"

@@ -106,7 +106,7 @@ std::string WorldEvalReport::table() const {
     if (lmCopy) {
         std::snprintf(line, sizeof line,
                       "LM: caption after a text about the scene F1 %.3f, sizes right %.1f %% (%d "
-                      "scenes): a mapper on this LM can hope for about as much\n",
+                      "scenes): what the frozen LM carries from a text into a caption\n",
                       lmCopy->f1, 100 * lmCopy->sizeAccuracy, lmCopy->scenes);
         out += line;
     }

@@ -30,7 +30,7 @@ struct WorldEvalOptions {
     // 100 and which attributes it tells apart): what any mapper on it can hope to say.
     std::string clipDir;
     // When set, the bundle's world LM, given a text about each held-out scene and asked for a
-    // `caption:` (kCopyScenes scenes): the ceiling of any mapper on that frozen LM.
+    // `caption:` (kCopyScenes scenes): the mark a mapper on that frozen LM is read against.
     std::string lmDir;
     std::function<void(int done, int total)> onProgress;
     const std::atomic<bool>* cancel = nullptr;
