@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <random>
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -61,10 +62,21 @@ private slots:
         QVERIFY2(report->retrievalTop1 >= 0.05, "retrieval is not well above the 1 % of chance");
         // Colour is what contrastive training learns first; shape and size come much later.
         qInfo("CLIP (CI size): caption preferred over a changed shape %.2f, size %.2f, colour "
-              "%.2f (chance 0.5)",
-              report->attributes.shape, report->attributes.size, report->attributes.colour);
+              "%.2f, swapped shapes %.2f (chance 0.5)",
+              report->attributes.shape, report->attributes.size, report->attributes.colour,
+              report->attributes.binding);
         QCOMPARE(report->attributes.scenes, report->probeScenes);
         QVERIFY2(report->attributes.colour >= 0.7, "CLIP does not tell colours apart");
+        // The binding pairs cover exactly the probe scenes that have two objects to swap.
+        const auto o = small(tmp_.path() + "/clip", 400);
+        int swappable = 0;
+        std::mt19937_64 any(1);
+        for (int i = 0; i < report->probeScenes; ++i)
+            swappable += world::withSwappedShapes(
+                             world::generateScene(o.worldSeed, o.heldOutFirst + uint64_t(i)), any)
+                             .has_value();
+        QCOMPARE(report->attributes.bindingScenes, swappable);
+        QVERIFY(report->attributes.binding >= 0 && report->attributes.binding <= 1);
         // The folder is a CLIP like any other.
         auto scorer = ClipScorer::load((tmp_.path() + "/clip").toStdString());
         QVERIFY2(scorer.ok(), scorer.ok() ? "" : scorer.error().c_str());
