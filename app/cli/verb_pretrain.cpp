@@ -43,8 +43,7 @@ const char* kHelp =
     "context, as it must from a prefix); copy_f1 is the object F1 of its greedy 'caption:'\n"
     "after a text about the scene, and copy_size_accuracy the share of its sizes that are\n"
     "right: how well a frozen LM carries a scene from what it reads into a caption (a\n"
-    "mapper's prefix, not bound to words, can do a little better: 0.54 against 0.52 for\n"
-    "the demo).\n\n";
+    "mapper's prefix, not bound to words, can do a little better).\n\n";
 
 std::string helpText() {
     return std::string(kHelp) + kTrainFlagsHelp;

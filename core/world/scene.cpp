@@ -152,17 +152,23 @@ Scene generateScene(uint64_t seed, uint64_t index) {
     return s;
 }
 
+namespace {
+// Whether an object other than objects[a] and objects[b] already has this (shape, colour): a
+// changed scene must keep the pairs distinct, as generated scenes do.
+bool pairTaken(const Scene& s, Shape shape, Color colour, size_t a, size_t b) {
+    for (size_t i = 0; i < s.objects.size(); ++i)
+        if (i != a && i != b && s.objects[i].shape == shape && s.objects[i].color == colour)
+            return true;
+    return false;
+}
+} // namespace
+
 Scene withChangedAttribute(Scene s, size_t k, Attribute attribute, std::mt19937_64& rng) {
     auto& o = s.objects.at(k);
     if (attribute == Attribute::Size) {
         o.size = o.size == Size::Small ? Size::Large : Size::Small;
         return s;
     }
-    const auto clashes = [&](Shape shape, Color colour) {
-        for (size_t i = 0; i < s.objects.size(); ++i)
-            if (i != k && s.objects[i].shape == shape && s.objects[i].color == colour) return true;
-        return false;
-    };
     const bool shape = attribute == Attribute::Shape;
     const int was = shape ? static_cast<int>(o.shape) : static_cast<int>(o.color);
     // A lone change of shape always exists: three objects use at most two other (shape, colour)
@@ -171,7 +177,7 @@ Scene withChangedAttribute(Scene s, size_t k, Attribute attribute, std::mt19937_
         const int v = static_cast<int>(rng() % (shape ? 4u : 8u));
         const Shape newShape = shape ? static_cast<Shape>(v) : o.shape;
         const Color newColour = shape ? o.color : static_cast<Color>(v);
-        if (v == was || clashes(newShape, newColour)) continue;
+        if (v == was || pairTaken(s, newShape, newColour, k, k)) continue;
         o.shape = newShape;
         o.color = newColour;
         return s;
@@ -179,18 +185,12 @@ Scene withChangedAttribute(Scene s, size_t k, Attribute attribute, std::mt19937_
 }
 
 std::optional<Scene> withSwappedShapes(Scene s, std::mt19937_64& rng) {
-    const auto pairTaken = [&](Shape shape, Color colour, size_t a, size_t b) {
-        for (size_t i = 0; i < s.objects.size(); ++i)
-            if (i != a && i != b && s.objects[i].shape == shape && s.objects[i].color == colour)
-                return true;
-        return false;
-    };
     std::vector<std::pair<size_t, size_t>> swappable;
     for (size_t a = 0; a < s.objects.size(); ++a)
         for (size_t b = a + 1; b < s.objects.size(); ++b) {
             const auto &oa = s.objects[a], &ob = s.objects[b];
             if (oa.shape != ob.shape && oa.color != ob.color &&
-                !pairTaken(ob.shape, oa.color, a, b) && !pairTaken(oa.shape, ob.color, a, b))
+                !pairTaken(s, ob.shape, oa.color, a, b) && !pairTaken(s, oa.shape, ob.color, a, b))
                 swappable.emplace_back(a, b);
         }
     if (swappable.empty()) return std::nullopt;
