@@ -130,9 +130,8 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
     WorldEvalReport report;
     report.scenes = o.scenes;
     std::vector<CaptionCheck> totals(styles.size());
-    std::vector<double> precision(styles.size()), recall(styles.size()), f1(styles.size()),
-        clipS(styles.size());
-    std::vector<std::array<double, 3>> f1ByObjects(styles.size());
+    std::vector<double> precision(styles.size()), recall(styles.size()), clipS(styles.size());
+    std::vector<std::array<double, 3>> f1ByObjects(styles.size()); // summed; their sum is F1's
     std::vector<EvalSet> sets(styles.size());
     std::mt19937_64 rng(o.worldSeed * 31 + 5); // the reference texts
     for (int i = 0; i < o.scenes; ++i) {
@@ -150,7 +149,6 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
             const CaptionCheck c = checkCaption(text, scene);
             precision[s] += c.precision();
             recall[s] += c.recall();
-            f1[s] += c.f1();
             f1ByObjects[s][objects] += c.f1();
             totals[s].sizesMentioned += c.sizesMentioned;
             totals[s].sizesCorrect += c.sizesCorrect;
@@ -173,9 +171,10 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
         w.style = styles[s].id;
         w.precision = precision[s] / n;
         w.recall = recall[s] / n;
-        w.f1 = f1[s] / n;
-        for (size_t k = 0; k < w.f1ByObjects.size(); ++k)
+        for (size_t k = 0; k < w.f1ByObjects.size(); ++k) {
+            w.f1 += f1ByObjects[s][k] / n;
             w.f1ByObjects[k] = f1ByObjects[s][k] / std::max(report.scenesByObjects[k], 1);
+        }
         w.sizesStated = totals[s].sizesMentioned;
         w.relationsStated = totals[s].relationsMentioned;
         w.sizeAccuracy = w.sizesStated ? double(totals[s].sizesCorrect) / w.sizesStated : 0;
