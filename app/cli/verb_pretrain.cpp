@@ -17,7 +17,7 @@ namespace {
 const char* kHelp =
     "usage: esper pretrain clip --out DIR [--world-seed S] [--scenes N] [--image-size PX]\n"
     "                           [--patch PX] [--width W] [--layers L] [--tokenizer FILE]\n"
-    "                           [training flags]\n"
+    "                           [--twins N [--twins-from STEP]] [training flags]\n"
     "       esper pretrain lm --out DIR --tokenizer FILE [--world-seed S] [--scenes N]\n"
     "                         [--width W] [--layers L] [--positions N] [--device cpu|cuda[:N]]\n"
     "                         [training flags]\n\n"
@@ -34,6 +34,8 @@ const char* kHelp =
     "image is closer to its caption than to the same caption with one object's shape, size or\n"
     "colour changed (chance: 0.5); binding_pairs is the same against two objects' shapes\n"
     "swapped, on the binding_scenes that have such a pair: which colour goes with which shape.\n"
+    "--twins N puts N scenes of each batch (from step STEP on; default all steps) beside\n"
+    "their twin, the scene with two objects' shapes swapped, image and text both.\n"
     "lm: the project's small GPT-2 on the world's 'style: text' lines (most documents hold\n"
     "two or three texts about one scene), with a sentencepiece tokenizer (e.g. the CLIP\n"
     "folder's tokenizer.model). Prints {steps, resumed_from, first_loss, last_loss,\n"
@@ -71,7 +73,7 @@ int runPretrain(int argc, char** argv) {
     const char* verb = lm ? "pretrain lm" : "pretrain clip";
     auto specs = trainFlagSpecs();
     for (const char* name : {"out", "world-seed", "scenes", "tokenizer", "image-size", "patch",
-                             "width", "layers", "positions", "device"})
+                             "width", "layers", "positions", "device", "twins", "twins-from"})
         specs.push_back({name});
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
@@ -123,9 +125,13 @@ int runPretrain(int argc, char** argv) {
     o.worldSeed = worldSeed;
     if (integerFlag(args, "scenes", o.trainScenes) ||
         integerFlag(args, "image-size", o.imageSize) || integerFlag(args, "patch", o.patchSize) ||
-        integerFlag(args, "width", o.hidden) || integerFlag(args, "layers", o.layers))
-        return report(
-            verb, "--scenes, --image-size, --patch, --width and --layers take whole numbers", 2);
+        integerFlag(args, "width", o.hidden) || integerFlag(args, "layers", o.layers) ||
+        integerFlag(args, "twins", o.twins) || integerFlag(args, "twins-from", o.twinsFrom))
+        return report(verb,
+                      "--scenes, --image-size, --patch, --width, --layers, --twins and "
+                      "--twins-from take whole numbers",
+                      2);
+    if (args.has("twins") && !args.has("twins-from")) o.twinsFrom = 0;
     o.train = train;
     auto r = pretrainClip(o);
     if (!r) return report(verb, r.error(), 1);

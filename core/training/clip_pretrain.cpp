@@ -145,14 +145,10 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         const at::Tensor logitScale = weights.named().at("logit_scale");
         const auto trained = runTraining(
             weights.parameters(), o.train,
-            [&](int, std::mt19937_64& rng) {
-                std::vector<world::Scene> scenes;
-                std::vector<std::string> texts;
-                for (int b = 0; b < o.train.batchSize; ++b) {
-                    scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
-                    const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
-                    texts.push_back(world::describeScene(scenes.back(), style, rng));
-                }
+            [&](int step, std::mt19937_64& rng) {
+                const int twins = o.twinsFrom >= 0 && step >= o.twinsFrom ? o.twins : 0;
+                const auto [scenes, texts] =
+                    drawSceneTexts(o.worldSeed, o.trainScenes, o.train.batchSize, twins, rng);
                 const at::Tensor img =
                     clip.value()->encodeImage(scenePixels(scenes, o.imageSize)).features;
                 const at::Tensor txt = encodeTexts(*clip.value(), t, texts, o.contextLength);

@@ -1,6 +1,7 @@
 #include "training/world_batches.h"
 
 #include "image/clip_preprocess.h"
+#include "world/captions.h"
 
 #include <ATen/ATen.h>
 
@@ -15,6 +16,25 @@ at::Tensor scenePixels(const std::vector<world::Scene>& scenes, int size) {
         std::copy(values.begin(), values.end(), out[static_cast<int64_t>(i)].data_ptr<float>());
     }
     return out;
+}
+
+SceneTexts drawSceneTexts(uint64_t worldSeed, uint64_t trainScenes, int size, int twins,
+                          std::mt19937_64& rng) {
+    SceneTexts b;
+    auto count = [&] { return static_cast<int>(b.scenes.size()); };
+    while (count() < size) {
+        b.scenes.push_back(world::generateScene(worldSeed, rng() % trainScenes));
+        const auto& style = world::worldStyles()[rng() % world::worldStyles().size()];
+        std::mt19937_64 sameWords = rng;
+        b.texts.push_back(world::describeScene(b.scenes.back(), style, rng));
+        if (twins <= 0 || count() == size) continue;
+        auto twin = world::withSwappedShapes(b.scenes.back(), rng);
+        if (!twin) continue;
+        --twins;
+        b.scenes.push_back(*twin);
+        b.texts.push_back(world::describeScene(*twin, style, sameWords));
+    }
+    return b;
 }
 
 } // namespace esper

@@ -4,11 +4,26 @@
 #include "world/scene.h"
 
 #include <ATen/core/Tensor.h>
+#include <cstdint>
+#include <random>
+#include <string>
 #include <vector>
 
 namespace esper {
 
 // Rendered and CLIP-preprocessed: [B, 3, size, size].
 at::Tensor scenePixels(const std::vector<world::Scene>& scenes, int size);
+
+// CLIP's (image, text) pairs: `size` scenes drawn from 0..trainScenes-1, each with a text in a
+// random style. The first `twins` scenes that have two objects to swap are each followed by
+// their twin, the scene with those objects' shapes swapped, described with the same template
+// and words, so only which colour goes with which shape tells the two pairs apart: random
+// batches almost never ask that.
+struct SceneTexts {
+    std::vector<world::Scene> scenes;
+    std::vector<std::string> texts;
+};
+SceneTexts drawSceneTexts(uint64_t worldSeed, uint64_t trainScenes, int size, int twins,
+                          std::mt19937_64& rng);
 
 } // namespace esper

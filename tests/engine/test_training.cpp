@@ -9,6 +9,7 @@
 #include "training/demo_build.h"
 #include "training/lm_pretrain.h"
 #include "training/mapper_train.h"
+#include "training/world_batches.h"
 #include "util/file_util.h"
 #include "verify/model_check.h"
 #include "world/captions.h"
@@ -81,6 +82,43 @@ private slots:
         auto scorer = ClipScorer::load((tmp_.path() + "/clip").toStdString());
         QVERIFY2(scorer.ok(), scorer.ok() ? "" : scorer.error().c_str());
         QCOMPARE(scorer.value()->embeddingSize(), int64_t(32));
+    }
+
+    void clipBatchesPutTwinsBesideTheirScenes() {
+        std::mt19937_64 rng(5);
+        const auto plain = drawSceneTexts(1, 20000, 32, 0, rng);
+        const auto b = drawSceneTexts(1, 20000, 32, 8, rng);
+        QCOMPARE(int(plain.scenes.size()), 32);
+        QCOMPARE(int(b.scenes.size()), 32);
+        QCOMPARE(b.texts.size(), b.scenes.size());
+        auto words = [](const std::string& text) {
+            return QString::fromStdString(text).split(' ', Qt::SkipEmptyParts);
+        };
+        auto twinsIn = [](const SceneTexts& batch) {
+            std::vector<size_t> at; // where a twin follows its scene
+            for (size_t i = 0; i + 1 < batch.scenes.size(); ++i)
+                if (batch.scenes[i].id == batch.scenes[i + 1].id) at.push_back(i);
+            return at;
+        };
+        QVERIFY(twinsIn(plain).empty());
+        const auto twins = twinsIn(b);
+        QCOMPARE(int(twins.size()), 8);
+        for (size_t i : twins) {
+            const auto &a = b.scenes[i], &t = b.scenes[i + 1];
+            // The same objects in the same places and colours; two of them trade shapes.
+            QCOMPARE(t.objects.size(), a.objects.size());
+            int moved = 0;
+            for (size_t k = 0; k < a.objects.size(); ++k) {
+                QCOMPARE(t.objects[k].color, a.objects[k].color);
+                QCOMPARE(t.objects[k].size, a.objects[k].size);
+                QCOMPARE(t.objects[k].cx, a.objects[k].cx);
+                moved += t.objects[k].shape != a.objects[k].shape;
+            }
+            QCOMPARE(moved, 2);
+            // Told with the same template: as many words, and not the same text.
+            QCOMPARE(words(b.texts[i + 1]).size(), words(b.texts[i]).size());
+            QVERIFY(b.texts[i + 1] != b.texts[i]);
+        }
     }
 
     void languageModelLearnsTheWorldsText() {
