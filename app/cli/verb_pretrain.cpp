@@ -40,12 +40,14 @@ const char* kHelp =
     "two or three texts about one scene), with a sentencepiece tokenizer (e.g. the CLIP\n"
     "folder's tokenizer.model). Prints {steps, resumed_from, first_loss, last_loss,\n"
     "held_out_perplexity, context_loss, other_context_loss, copy_f1, copy_size_accuracy,\n"
-    "seconds}: the context losses are a held-out text's loss after a text about the same\n"
-    "scene and after one about another scene (the gap is what the model takes from its\n"
-    "context, as it must from a prefix); copy_f1 is the object F1 of its greedy 'caption:'\n"
-    "after a text about the scene, and copy_size_accuracy the share of its sizes that are\n"
-    "right: how well a frozen LM carries a scene from what it reads into a caption (a\n"
-    "mapper's prefix, not bound to words, can do a little better).\n\n";
+    "copy_mispaired, seconds}: the context losses are a held-out text's loss after a text\n"
+    "about the same scene and after one about another scene (the gap is what the model\n"
+    "takes from its context, as it must from a prefix); copy_f1 is the object F1 of its\n"
+    "greedy 'caption:' after a text about the scene, copy_size_accuracy the share of its\n"
+    "sizes that are right, and copy_mispaired the share of the objects it names whose\n"
+    "colour and shape are both in the scene but on different objects: how well a frozen LM\n"
+    "carries a scene from what it reads into a caption (a mapper's prefix, not bound to\n"
+    "words, can do a little better).\n\n";
 
 std::string helpText() {
     return std::string(kHelp) + kTrainFlagsHelp;
@@ -113,6 +115,7 @@ int runPretrain(int argc, char** argv) {
         out["other_context_loss"] = r->otherContextLoss;
         out["copy_f1"] = r->copyF1;
         out["copy_size_accuracy"] = r->copySizeAccuracy;
+        out["copy_mispaired"] = r->copyMispaired;
         out["seconds"] = r->seconds;
         std::printf("%s\n", out.dump(2).c_str());
         return finish(r->steps);

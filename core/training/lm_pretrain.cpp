@@ -166,6 +166,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         if (!copy) return fail(copy.error());
         r.copyF1 = copy->f1;
         r.copySizeAccuracy = copy->sizeAccuracy;
+        r.copyMispaired = copy->mispaired;
         return r;
     } catch (const c10::Error& e) {
         return fail("language-model training failed: " + std::string(e.what_without_backtrace()));

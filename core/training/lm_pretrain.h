@@ -30,7 +30,7 @@ struct LmPretrainReport : TrainSummary {
     // Greedy `caption:` after a held-out text about the scene, read by the caption checker:
     // how much of a scene the model carries from its context into a caption, the mark a
     // mapper on this frozen LM is read against (a prefix, not bound to words, can beat it).
-    double copyF1 = 0, copySizeAccuracy = 0;
+    double copyF1 = 0, copySizeAccuracy = 0, copyMispaired = 0;
 };
 
 Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& options);

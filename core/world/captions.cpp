@@ -193,7 +193,14 @@ CaptionCheck checkCaption(const std::string& caption, const Scene& scene) {
     for (const auto& m : mentions) {
         ++c.mentioned;
         const int o = match(m);
-        if (o < 0) continue;
+        if (o < 0) {
+            auto has = [&](auto same) {
+                return std::any_of(scene.objects.begin(), scene.objects.end(), same);
+            };
+            c.mispaired += has([&](const SceneObject& x) { return x.shape == m.shape; }) &&
+                           has([&](const SceneObject& x) { return int(x.color) == m.color; });
+            continue;
+        }
         ++c.correct;
         found[static_cast<size_t>(o)] = true;
         if (m.size >= 0) {

@@ -21,6 +21,9 @@ struct CaptionCheck {
     int mentioned = 0, correct = 0, present = 0, found = 0; // objects (colour + shape)
     int sizesMentioned = 0, sizesCorrect = 0;
     int relationsMentioned = 0, relationsCorrect = 0;
+    // Wrong objects whose colour and shape are both in the scene, on different objects: the
+    // right words paired wrongly, as against a shape or colour the scene does not hold.
+    int mispaired = 0;
     double precision() const { return mentioned ? double(correct) / mentioned : 0.0; }
     double recall() const { return present ? double(found) / present : 0.0; }
     double f1() const {

@@ -53,16 +53,19 @@ Result<LmCopyProbe> lmCopyProbe(const CausalLm& lm, const SentencePieceTokenizer
         if (!out) return fail("the copy probe was cancelled");
         LmCopyProbe probe;
         probe.scenes = static_cast<int>(documents.size());
-        int sizes = 0, sizesRight = 0;
+        int sizes = 0, sizesRight = 0, named = 0, mispaired = 0;
         for (size_t i = 0; i < out->size(); ++i) {
             const auto c = checkCaption((*out)[i].text, generateScene(worldSeed, firstScene + i));
             probe.f1 += c.f1();
             sizes += c.sizesMentioned;
             sizesRight += c.sizesCorrect;
+            named += c.mentioned;
+            mispaired += c.mispaired;
             probe.samples.push_back({firstScene + i, documents[i].front(), (*out)[i].text, c.f1()});
         }
         probe.f1 /= double(std::max<size_t>(documents.size(), 1));
         probe.sizeAccuracy = sizes ? double(sizesRight) / sizes : 0.0;
+        probe.mispaired = named ? double(mispaired) / named : 0.0;
         return probe;
     } catch (const c10::Error& e) {
         return fail("the copy probe failed: " + std::string(e.what_without_backtrace()));

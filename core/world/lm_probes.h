@@ -38,6 +38,7 @@ struct LmCopySample {
 struct LmCopyProbe {
     double f1 = 0;           // mean object F1 of the captions
     double sizeAccuracy = 0; // of the sizes the captions state
+    double mispaired = 0;    // share of the objects named (CaptionCheck::mispaired)
     int scenes = 0;
     std::vector<LmCopySample> samples;
 };

@@ -19,6 +19,8 @@ nlohmann::ordered_json scoresJson(const WorldStyleScores& s) {
             {"object_recall", s.recall},
             {"object_f1", s.f1},
             {"object_f1_by_objects", s.f1ByObjects},
+            {"mispaired", s.mispaired},
+            {"objects_stated", s.objectsStated},
             {"size_accuracy", s.sizeAccuracy},
             {"sizes_stated", s.sizesStated},
             {"relation_accuracy", s.relationAccuracy},
@@ -41,6 +43,8 @@ WorldStyleScores WorldEvalReport::mean() const {
         m.f1 += s.f1 / n;
         for (size_t k = 0; k < m.f1ByObjects.size(); ++k)
             m.f1ByObjects[k] += s.f1ByObjects[k] / n;
+        m.mispaired += s.mispaired / n;
+        m.objectsStated += s.objectsStated;
         m.sizeAccuracy += s.sizeAccuracy / n;
         m.relationAccuracy += s.relationAccuracy / n;
         m.sizesStated += s.sizesStated;
@@ -65,6 +69,7 @@ std::string WorldEvalReport::json() const {
     }
     if (lmCopy)
         j["lm"] = {{"copy_f1", lmCopy->f1},
+                   {"copy_mispaired", lmCopy->mispaired},
                    {"copy_size_accuracy", lmCopy->sizeAccuracy},
                    {"copy_scenes", lmCopy->scenes}};
     return j.dump(2);
@@ -73,16 +78,17 @@ std::string WorldEvalReport::json() const {
 std::string WorldEvalReport::table() const {
     std::string out;
     char line[256];
-    std::snprintf(line, sizeof line, "%-12s %9s %6s %6s %5s %5s %5s %8s %8s %6s %7s %7s\n", "style",
-                  "precision", "recall", "F1", "1 obj", "2 obj", "3 obj", "size ok", "rel. ok",
-                  "CLIP-S", "BLEU-4", "CIDEr");
+    std::snprintf(line, sizeof line, "%-12s %9s %6s %6s %5s %5s %5s %7s %8s %8s %6s %7s %7s\n",
+                  "style", "precision", "recall", "F1", "1 obj", "2 obj", "3 obj", "mispair",
+                  "size ok", "rel. ok", "CLIP-S", "BLEU-4", "CIDEr");
     out += line;
     auto row = [&](const WorldStyleScores& s) {
         std::snprintf(line, sizeof line,
-                      "%-12s %9.3f %6.3f %6.3f %5.3f %5.3f %5.3f %8.3f %8.3f %6.3f %7.3f %7.3f\n",
+                      "%-12s %9.3f %6.3f %6.3f %5.3f %5.3f %5.3f %7.3f %8.3f %8.3f %6.3f %7.3f "
+                      "%7.3f\n",
                       s.style.c_str(), s.precision, s.recall, s.f1, s.f1ByObjects[0],
-                      s.f1ByObjects[1], s.f1ByObjects[2], s.sizeAccuracy, s.relationAccuracy,
-                      s.clipS, s.bleu4, s.cider);
+                      s.f1ByObjects[1], s.f1ByObjects[2], s.mispaired, s.sizeAccuracy,
+                      s.relationAccuracy, s.clipS, s.bleu4, s.cider);
         out += line;
     };
     for (const auto& s : styles)
@@ -92,6 +98,8 @@ std::string WorldEvalReport::table() const {
                   "n obj: the F1 on the %d, %d and %d scenes with one, two and three objects\n",
                   scenesByObjects[0], scenesByObjects[1], scenesByObjects[2]);
     out += line;
+    out += "mispair: the share of the objects named whose colour and shape are both in the "
+           "scene, but on different objects\n";
     if (clip) {
         std::snprintf(line, sizeof line,
                       "CLIP: top-1 among 100 %.1f %%; caption closer than one with a changed "
@@ -105,9 +113,11 @@ std::string WorldEvalReport::table() const {
     }
     if (lmCopy) {
         std::snprintf(line, sizeof line,
-                      "LM: caption after a text about the scene F1 %.3f, sizes right %.1f %% (%d "
-                      "scenes): what the frozen LM carries from a text into a caption\n",
-                      lmCopy->f1, 100 * lmCopy->sizeAccuracy, lmCopy->scenes);
+                      "LM: caption after a text about the scene F1 %.3f, mispaired %.1f %%, sizes "
+                      "right %.1f %% (%d scenes): what the frozen LM carries from a text into a "
+                      "caption\n",
+                      lmCopy->f1, 100 * lmCopy->mispaired, 100 * lmCopy->sizeAccuracy,
+                      lmCopy->scenes);
         out += line;
     }
     return out;
@@ -150,6 +160,8 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
             precision[s] += c.precision();
             recall[s] += c.recall();
             f1ByObjects[s][objects] += c.f1();
+            totals[s].mentioned += c.mentioned;
+            totals[s].mispaired += c.mispaired;
             totals[s].sizesMentioned += c.sizesMentioned;
             totals[s].sizesCorrect += c.sizesCorrect;
             totals[s].relationsMentioned += c.relationsMentioned;
@@ -175,6 +187,8 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
             w.f1 += f1ByObjects[s][k] / n;
             w.f1ByObjects[k] = f1ByObjects[s][k] / std::max(report.scenesByObjects[k], 1);
         }
+        w.objectsStated = totals[s].mentioned;
+        w.mispaired = w.objectsStated ? double(totals[s].mispaired) / w.objectsStated : 0;
         w.sizesStated = totals[s].sizesMentioned;
         w.relationsStated = totals[s].relationsMentioned;
         w.sizeAccuracy = w.sizesStated ? double(totals[s].sizesCorrect) / w.sizesStated : 0;

@@ -42,6 +42,8 @@ struct WorldStyleScores {
     double sizeAccuracy = 0;                  // of the sizes the captions state
     double relationAccuracy = 0;              // of the relations the captions state
     int sizesStated = 0, relationsStated = 0;
+    double mispaired = 0; // share of the objects the captions name (CaptionCheck::mispaired)
+    int objectsStated = 0;
     double clipS = 0; // mean CLIP-S (2.5 * max(cos, 0)) with the bundle's CLIP
     double bleu4 = 0, cider = 0;
     // Object F1 over the scenes with one, two and three objects. A caption that names the right

@@ -204,14 +204,20 @@ private slots:
         double f1 = 0;
         std::array<double, 3> f1ByObjects{};
         std::array<int, 3> byObjects{};
+        int named = 0, mispaired = 0;
         for (const auto& scene : r->perScene) {
             const auto truth = world::generateScene(o.worldSeed, scene.scene);
-            QCOMPARE(scene.f1[0], world::checkCaption(scene.captions[0], truth).f1());
+            const auto check = world::checkCaption(scene.captions[0], truth);
+            QCOMPARE(scene.f1[0], check.f1());
+            named += check.mentioned;
+            mispaired += check.mispaired;
             f1 += scene.f1[0] / 4;
             ++byObjects[truth.objects.size() - 1];
             f1ByObjects[truth.objects.size() - 1] += scene.f1[0];
         }
         QCOMPARE(r->styles[0].f1, f1);
+        QCOMPARE(r->styles[0].objectsStated, named);
+        QCOMPARE(r->styles[0].mispaired, named ? double(mispaired) / named : 0.0);
         QCOMPARE(r->scenesByObjects, byObjects);
         for (size_t k = 0; k < 3; ++k) // each group's mean, and 0 for a group with no scene
             QCOMPARE(r->styles[0].f1ByObjects[k], f1ByObjects[k] / std::max(byObjects[k], 1));

@@ -206,6 +206,14 @@ private slots:
         QCOMPARE(wrongColour.mentioned, 2);
         QCOMPARE(wrongColour.correct, 1);
         QCOMPARE(wrongColour.recall(), 0.5);
+        QCOMPARE(wrongColour.mispaired, 0); // the scene holds nothing green
+        QCOMPARE(ok.mispaired, 0);
+        // The right colours and shapes, each on the other object: both are mispaired.
+        auto swapped = checkCaption("a blue dot and a red square", s);
+        QCOMPARE(swapped.correct, 0);
+        QCOMPARE(swapped.mispaired, 2);
+        // A shape the scene does not hold is a wrong shape, not a wrong pairing.
+        QCOMPARE(checkCaption("a red triangle and a blue circle", s).mispaired, 1);
         auto wrongRelation = checkCaption("a red circle to the right of a blue square", s);
         QCOMPARE(wrongRelation.relationsMentioned, 1);
         QCOMPARE(wrongRelation.relationsCorrect, 0);
