@@ -134,7 +134,6 @@ int runPretrain(int argc, char** argv) {
                       "--scenes, --image-size, --patch, --width, --layers, --twins and "
                       "--twins-from take whole numbers",
                       2);
-    if (args.has("twins") && !args.has("twins-from")) o.twinsFrom = 0;
     o.train = train;
     auto r = pretrainClip(o);
     if (!r) return report(verb, r.error(), 1);

@@ -146,7 +146,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         const auto trained = runTraining(
             weights.parameters(), o.train,
             [&](int step, std::mt19937_64& rng) {
-                const int twins = o.twinsFrom >= 0 && step >= o.twinsFrom ? o.twins : 0;
+                const int twins = step >= o.twinsFrom ? o.twins : 0;
                 const auto [scenes, texts] =
                     drawSceneTexts(o.worldSeed, o.trainScenes, o.train.batchSize, twins, rng);
                 const at::Tensor img =

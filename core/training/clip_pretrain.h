@@ -20,11 +20,11 @@ struct ClipPretrainOptions {
     int hidden = 128, layers = 4, heads = 4, projection = 64, contextLength = 48;
     int tokenizerVocab = 400;
     // From step twinsFrom on, `twins` scenes of each batch come with their twin (see
-    // drawSceneTexts): the batch itself then asks which colour goes with which shape. -1: never.
+    // drawSceneTexts): the batch itself then asks which colour goes with which shape.
     // Late in training: from the first step, twins with one shape changed kept CLIP from
     // learning at all (24.8 % top-1 at 1,000 steps against 74.6 %). On the demo's recipe, 32
     // from step 2,000 of 3,000 took the binding pairs from 72 % to 88 %.
-    int twins = 0, twinsFrom = -1;
+    int twins = 0, twinsFrom = 0;
     TrainSettings train;
 };
 
