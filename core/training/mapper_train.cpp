@@ -8,10 +8,12 @@
 #include "training/trainable_weights.h"
 #include "training/world_batches.h"
 #include "world/captions.h"
+#include "world/scene_features.h"
 
 #include "util/file_util.h"
 
 #include <ATen/ATen.h>
+#include <algorithm>
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 #include <filesystem>
@@ -27,8 +29,11 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         auto tok = SentencePieceTokenizer::load(o.lmDir + "/tokenizer.model");
         if (!tok) return fail(tok.error());
         const auto& t = *tok.value();
-        const MapperShape shape{clip.value()->config().projectionDim, lm.value()->hiddenSize(),
-                                o.prefixLength};
+        // The ground truth takes CLIP's width when it fits there, so either mapper has one shape.
+        const int64_t inputs = o.groundTruth ? std::max(clip.value()->config().projectionDim,
+                                                        world::kGroundTruthFeatures)
+                                             : clip.value()->config().projectionDim;
+        const MapperShape shape{inputs, lm.value()->hiddenSize(), o.prefixLength};
         TrainableWeights weights({}, o.train.seed, 0.0);
         // PyTorch's Linear initialisation, as ESPER's mapper starts, then trained from there.
         const auto init = Mapper::randomInit(shape, {}, o.train.seed);
@@ -62,6 +67,11 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         for (const auto& style : styles)
             promptIds.push_back(t.encode(style + ":"));
         const int imageSize = static_cast<int>(clip.value()->config().imageSize);
+        auto featuresOf = [&](const std::vector<world::Scene>& scenes) {
+            if (o.groundTruth) return world::groundTruthFeatures(scenes, shape.clipDim);
+            c10::NoGradGuard noGrad; // CLIP is frozen
+            return clip.value()->encodeImage(scenePixels(scenes, imageSize)).features;
+        };
         // Teacher-forced loss of `scenes`, each with one of the styles; `mismatch` pairs every
         // text with the next scene's image, to measure how much the image tells the model.
         auto lossOf = [&](const std::vector<world::Scene>& scenes, std::mt19937_64& rng,
@@ -80,12 +90,8 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                 longest = std::max(longest, r.size());
                 rows.push_back(std::move(r));
             }
-            at::Tensor features;
-            {
-                c10::NoGradGuard noGrad; // CLIP is frozen
-                features = clip.value()->encodeImage(scenePixels(scenes, imageSize)).features;
-                if (mismatch) features = at::roll(features, 1, 0);
-            }
+            at::Tensor features = featuresOf(scenes);
+            if (mismatch) features = at::roll(features, 1, 0);
             const int64_t b = static_cast<int64_t>(scenes.size()), k = o.prefixLength;
             const int64_t n = static_cast<int64_t>(longest);
             at::Tensor ids = at::full({b, n}, t.eosId(), at::kLong);
@@ -142,6 +148,22 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             std::mt19937_64 a(7), b(7); // the same texts for both
             report.heldOutLoss = lossOf(held, a, false).item<double>();
             report.heldOutMismatchedLoss = lossOf(held, b, true).item<double>();
+        }
+        if (o.groundTruth) {
+            c10::NoGradGuard noGrad;
+            constexpr int kScenes = 200;
+            std::vector<world::Scene> held;
+            for (uint64_t i = 0; i < kScenes; ++i)
+                held.push_back(world::generateScene(o.worldSeed, o.heldOutFirst + i));
+            const at::Tensor prefixes = mapper.value()->forward(featuresOf(held));
+            auto probe = world::captionProbe(
+                model, t, prefixes, std::vector<std::vector<int>>(kScenes, t.encode("caption:")),
+                {}, o.worldSeed, o.heldOutFirst);
+            if (!probe) return fail(probe.error());
+            report.groundTruthCaptions = std::move(probe.value());
+            auto binding = world::bindingProbe(model, t, prefixes, o.worldSeed, o.heldOutFirst);
+            if (!binding) return fail(binding.error());
+            report.groundTruthBinding = binding.value();
         }
         return report;
     } catch (const c10::Error& e) {

@@ -1,14 +1,18 @@
 // What a world language model carries from its context into a caption, measured on held-out
 // scenes: the mark a mapper on that frozen LM is read against. It is not a hard ceiling, since a
-// prefix is not bound to words (the demo's mapper reaches F1 0.54 on an LM that copies 0.52).
+// prefix is not bound to words (the demo's mapper reaches F1 0.53 on an LM that copies 0.52).
 #pragma once
 
 #include "util/result.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+namespace at {
+class Tensor;
+}
 namespace esper {
 class CausalLm;
 class SentencePieceTokenizer;
@@ -36,13 +40,33 @@ struct LmCopySample {
 };
 
 struct LmCopyProbe {
-    double f1 = 0;           // mean object F1 of the captions
-    double sizeAccuracy = 0; // of the sizes the captions state
-    double mispaired = 0;    // share of the objects named (CaptionCheck::mispaired)
+    double f1 = 0;                       // mean object F1 of the captions
+    std::array<double, 3> f1ByObjects{}; // over the scenes with one, two and three objects
+    double sizeAccuracy = 0;             // of the sizes the captions state
+    double mispaired = 0;                // share of the objects named (CaptionCheck::mispaired)
     int scenes = 0;
     std::vector<LmCopySample> samples;
 };
 
+// Greedy captions (as the demo bundle decodes) after each row's prefix [R, P, E] (P may be 0)
+// and prompt, read back against scene firstScene + row; `contexts` name what each row was given.
+Result<LmCopyProbe> captionProbe(const CausalLm& lm, const SentencePieceTokenizer& tokenizer,
+                                 const at::Tensor& prefixes,
+                                 const std::vector<std::vector<int>>& prompts,
+                                 const std::vector<std::string>& contexts, uint64_t worldSeed,
+                                 uint64_t firstScene);
+struct BindingProbe {
+    double accuracy = 0; // share of the probed objects whose shape was named
+    double chance = 0;   // the same for naming one of the scene's shapes at random
+    int objects = 0;
+};
+// For each object of a two- or three-object scene whose colour no other object there shares:
+// after "caption: a picture of a <size> <colour>", does the greedy continuation name that
+// object's shape? Row s of `prefixes` [S, P, E] is scene firstScene + s's. It asks for the
+// binding alone, with the object chosen and its size and colour given.
+Result<BindingProbe> bindingProbe(const CausalLm& lm, const SentencePieceTokenizer& tokenizer,
+                                  const at::Tensor& prefixes, uint64_t worldSeed,
+                                  uint64_t firstScene);
 // Greedy `caption:` after the first text of each document (as `contextDocuments` builds them
 // from firstScene on), read back by the caption checker.
 Result<LmCopyProbe> lmCopyProbe(const CausalLm& lm, const SentencePieceTokenizer& tokenizer,

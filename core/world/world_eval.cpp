@@ -45,14 +45,17 @@ WorldStyleScores WorldEvalReport::mean() const {
             m.f1ByObjects[k] += s.f1ByObjects[k] / n;
         m.mispaired += s.mispaired / n;
         m.objectsStated += s.objectsStated;
-        m.sizeAccuracy += s.sizeAccuracy / n;
-        m.relationAccuracy += s.relationAccuracy / n;
+        // Pooled over what was stated: a style that states no size has no size accuracy.
+        m.sizeAccuracy += s.sizeAccuracy * s.sizesStated;
+        m.relationAccuracy += s.relationAccuracy * s.relationsStated;
         m.sizesStated += s.sizesStated;
         m.relationsStated += s.relationsStated;
         m.clipS += s.clipS / n;
         m.bleu4 += s.bleu4 / n;
         m.cider += s.cider / n;
     }
+    m.sizeAccuracy = m.sizesStated ? m.sizeAccuracy / m.sizesStated : 0.0;
+    m.relationAccuracy = m.relationsStated ? m.relationAccuracy / m.relationsStated : 0.0;
     return m;
 }
 
@@ -129,6 +132,9 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
     auto loaded = Captioner::loadBundle(o.bundleDir, "", o.device, o.dtype);
     if (!loaded) return fail(loaded.error());
     Captioner& captioner = *loaded.value();
+    // Decode as `esper caption` and the studio do, so the figures describe what users see.
+    CaptionOptions decoding;
+    decoding.decode = captioner.bundle().decoding;
     std::vector<CaptionStyle> styles;
     if (o.styles.empty())
         styles = captioner.bundleStyles();
@@ -148,8 +154,9 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
         if (o.cancel && o.cancel->load()) return fail(Captioner::kCancelled);
         const uint64_t index = o.firstScene + static_cast<uint64_t>(i);
         const Scene scene = generateScene(o.worldSeed, index);
-        auto r = captioner.caption(renderScene(scene, o.imageSize, o.imageSize),
-                                   "world-" + std::to_string(index), styles, {}, {}, o.cancel);
+        auto r =
+            captioner.caption(renderScene(scene, o.imageSize, o.imageSize),
+                              "world-" + std::to_string(index), styles, decoding, {}, o.cancel);
         if (!r) return fail(r.error());
         WorldSceneCaptions row{index, {}, {}};
         const size_t objects = std::clamp<size_t>(scene.objects.size(), 1, 3) - 1;

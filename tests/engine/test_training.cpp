@@ -3,6 +3,7 @@
 #include "test_support.h"
 
 #include "bundle/bundle_builder.h"
+#include "captioning/captioner.h"
 #include "models/device.h"
 #include "scoring/clip_scorer.h"
 #include "training/clip_pretrain.h"
@@ -19,6 +20,7 @@
 #include <array>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -51,6 +53,21 @@ class TestTraining : public QObject {
 
     QTemporaryDir tmp_;
     double lmCopyF1_ = -1; // what pretrain lm measured, for world eval's probe of the same LM
+
+    // The CLIP and GPT-2 trained by the tests above, a CI-size mapper between them.
+    MapperTrainOptions ciMapper(const QString& file) const {
+        MapperTrainOptions o;
+        o.clipDir = (tmp_.path() + "/clip").toStdString();
+        o.lmDir = (tmp_.path() + "/lm").toStdString();
+        o.outPath = (tmp_.path() + "/" + file).toStdString();
+        o.prefixLength = 4;
+        o.styles = {"caption"}; // the style whose text depends on the image the most
+        o.train.steps = 250;
+        o.train.batchSize = 32;
+        o.train.learningRate = 1e-2;
+        o.train.warmupSteps = 10;
+        return o;
+    }
 
 private slots:
     void clipLearnsTheWorld() {
@@ -155,17 +172,7 @@ private slots:
     }
 
     void supervisedMapperTrainsBetweenFrozenModels() {
-        // The CLIP and GPT-2 trained by the tests above, the mapper between them.
-        MapperTrainOptions o;
-        o.clipDir = (tmp_.path() + "/clip").toStdString();
-        o.lmDir = (tmp_.path() + "/lm").toStdString();
-        o.outPath = (tmp_.path() + "/mapper.safetensors").toStdString();
-        o.prefixLength = 4;
-        o.styles = {"caption"}; // the style whose text depends on the image the most
-        o.train.steps = 250;
-        o.train.batchSize = 32;
-        o.train.learningRate = 1e-2;
-        o.train.warmupSteps = 10;
+        const auto o = ciMapper("mapper.safetensors");
         auto r = trainSupervisedMapper(o);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
         qInfo("supervised mapper (CI size): loss %.3f -> %.3f, held out %.3f (%.3f with another "
@@ -179,6 +186,60 @@ private slots:
         QVERIFY(QFile::exists(QString::fromStdString(o.outPath)));
     }
 
+    void groundTruthMapperMeasuresTheLanguageModelAlone() {
+        // The mapper above, given each scene's ground truth instead of CLIP's embedding.
+        auto o = ciMapper("ground-truth-mapper.safetensors");
+        o.groundTruth = true;
+        auto r = trainSupervisedMapper(o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        qInfo("ground-truth mapper (CI size): held out %.3f (%.3f with another scene's), "
+              "caption F1 %.3f",
+              r->heldOutLoss, r->heldOutMismatchedLoss,
+              r->groundTruthCaptions ? r->groundTruthCaptions->f1 : -1.0);
+        QVERIFY(r->heldOutLoss < r->heldOutMismatchedLoss - 0.005);
+        QVERIFY(r->groundTruthCaptions.has_value());
+        const auto& g = *r->groundTruthCaptions;
+        QCOMPARE(g.scenes, 200);
+        QCOMPARE(g.samples.size(), size_t(200));
+        // Each caption is read back against its own held-out scene.
+        double f1 = 0;
+        for (size_t i = 0; i < g.samples.size(); ++i) {
+            QCOMPARE(g.samples[i].scene, o.heldOutFirst + i);
+            const auto check = world::checkCaption(
+                g.samples[i].caption, world::generateScene(o.worldSeed, g.samples[i].scene));
+            QCOMPARE(g.samples[i].f1, check.f1());
+            f1 += check.f1();
+        }
+        QVERIFY(std::abs(g.f1 - f1 / 200) < 1e-12);
+        // The binding probe asks about every object of a two- or three-object scene whose
+        // colour is its own; chance is naming one of its scene's shapes at random.
+        QVERIFY(r->groundTruthBinding.has_value());
+        int objects = 0;
+        double chance = 0;
+        for (uint64_t i = 0; i < 200; ++i) {
+            const auto scene = world::generateScene(o.worldSeed, o.heldOutFirst + i);
+            if (scene.objects.size() < 2) continue;
+            std::set<world::Shape> shapes;
+            for (const auto& x : scene.objects)
+                shapes.insert(x.shape);
+            for (const auto& x : scene.objects)
+                if (std::count_if(scene.objects.begin(), scene.objects.end(),
+                                  [&](const auto& y) { return y.color == x.color; }) == 1) {
+                    ++objects;
+                    chance += 1.0 / double(shapes.size());
+                }
+        }
+        QVERIFY(objects > 0);
+        QCOMPARE(r->groundTruthBinding->objects, objects);
+        QVERIFY(std::abs(r->groundTruthBinding->chance - chance / objects) < 1e-12);
+        QVERIFY(r->groundTruthBinding->accuracy >= 0 && r->groundTruthBinding->accuracy <= 1);
+        // The CLIP-fed mapper reports no such captions.
+        o.groundTruth = false;
+        o.train.steps = 1;
+        auto plain = trainSupervisedMapper(o);
+        QVERIFY(plain.ok() && !plain->groundTruthCaptions && !plain->groundTruthBinding);
+    }
+
     void worldEvaluationReadsTheCaptionsBack() {
         // The models above with the mapper above, as a bundle of two styles.
         NewBundle spec;
@@ -187,6 +248,9 @@ private slots:
         spec.lm = (tmp_.path() + "/lm").toStdString();
         spec.prefixLength = 4;
         spec.styles = {"caption", "news"};
+        // Not the default decoding, so an evaluation that ignored the bundle's would show.
+        spec.decoding.maxNewTokens = 4;
+        spec.decoding.noRepeatNgram = 0;
         auto made = createBundle(spec);
         QVERIFY2(made.ok(), made.ok() ? "" : made.error().c_str());
         std::filesystem::copy_file((tmp_.path() + "/mapper.safetensors").toStdString(),
@@ -216,6 +280,19 @@ private slots:
             f1ByObjects[truth.objects.size() - 1] += scene.f1[0];
         }
         QCOMPARE(r->styles[0].f1, f1);
+        // The captions are the ones `esper caption` and the studio show: the bundle's decoding.
+        auto captioner = Captioner::loadBundle(spec.dir);
+        QVERIFY2(captioner.ok(), captioner.ok() ? "" : captioner.error().c_str());
+        const auto image = world::renderScene(world::generateScene(o.worldSeed, o.firstScene),
+                                              o.imageSize, o.imageSize);
+        const auto styles = captioner.value()->bundleStyles();
+        CaptionOptions asBundled, defaults;
+        asBundled.decode = captioner.value()->bundle().decoding;
+        const auto shown = captioner.value()->caption(image, "first", styles, asBundled);
+        const auto plain = captioner.value()->caption(image, "first", styles, defaults);
+        QVERIFY(shown.ok() && plain.ok());
+        QCOMPARE(r->perScene.front().captions[0], shown->captions[0].text);
+        QVERIFY(plain->captions[0].text != shown->captions[0].text);
         QCOMPARE(r->styles[0].objectsStated, named);
         QCOMPARE(r->styles[0].mispaired, named ? double(mispaired) / named : 0.0);
         QCOMPARE(r->scenesByObjects, byObjects);
@@ -225,6 +302,15 @@ private slots:
             QVERIFY(s.f1 >= 0 && s.f1 <= 1 && s.bleu4 >= 0 && s.bleu4 <= 1);
             QVERIFY(s.clipS >= 0 && s.clipS <= 2.5);
         }
+        // The mean pools sizes over the styles that state them.
+        int sizes = 0;
+        double sizesRight = 0;
+        for (const auto& s : r->styles) {
+            sizes += s.sizesStated;
+            sizesRight += s.sizeAccuracy * s.sizesStated;
+        }
+        QCOMPARE(r->mean().sizesStated, sizes);
+        QVERIFY(std::abs(r->mean().sizeAccuracy - (sizes ? sizesRight / sizes : 0.0)) < 1e-12);
         QVERIFY(r->table().find("news") != std::string::npos);
         QVERIFY(r->json().find("\"object_f1\"") != std::string::npos);
         QVERIFY(r->json().find("\"object_f1_by_objects\"") != std::string::npos);

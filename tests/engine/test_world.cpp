@@ -1,10 +1,14 @@
 // The synthetic world: deterministic scenes and pixels, text in every style, and a caption
 // checker that credits right captions and catches wrong ones.
+// ATen before Qt: Qt's `slots` keyword would break ATen's headers.
+#include <ATen/ATen.h>
+
 #include "test_support.h"
 
 #include "world/captions.h"
 #include "world/lm_probes.h"
 #include "world/scene.h"
+#include "world/scene_features.h"
 
 #include <set>
 
@@ -190,6 +194,29 @@ private slots:
         Scene single = generateScene(6, 0);
         single.objects.resize(1);
         QVERIFY(!withSwappedShapes(single, rng));
+    }
+
+    void groundTruthFeaturesEncodeEachObject() {
+        for (uint64_t i = 0; i < 50; ++i) {
+            const auto scene = generateScene(1, i);
+            const auto f = groundTruthFeatures({scene}, 64);
+            QCOMPARE(f.sizes(), (at::IntArrayRef{1, 64}));
+            // Four ones (colour, shape, size, present) per object in its block, nothing else.
+            QCOMPARE(f.ne(0).sum().item<int64_t>(), int64_t(4 * scene.objects.size()));
+            for (size_t k = 0; k < scene.objects.size(); ++k) {
+                const auto block = f[0].narrow(0, int64_t(k) * 16, 16);
+                const auto& o = scene.objects[k];
+                QVERIFY(block[int(o.color)].item<float>() > 0);
+                QVERIFY(block[8 + int(o.shape)].item<float>() > 0);
+                QVERIFY(block[12 + int(o.size)].item<float>() > 0);
+                QVERIFY(block[14].item<float>() > 0);
+            }
+            // A swap of two shapes keeps the bag of attributes but not the features.
+            std::mt19937_64 rng(i);
+            if (const auto twin = withSwappedShapes(scene, rng))
+                QVERIFY(!at::equal(f, groundTruthFeatures({*twin}, 64)));
+        }
+        QVERIFY_THROWS_EXCEPTION(c10::Error, groundTruthFeatures({generateScene(1, 0)}, 32));
     }
 
     void checkerCatchesWrongCaptions() {
