@@ -12,11 +12,10 @@
 namespace esper::world {
 
 // One block of 16 values per object, in the scene's order: colour (8), shape (4) and size (2)
-// one-hot, a 1 saying the object exists, and a 0. Three objects need 48 values.
+// one-hot, a flag saying the object exists, and a 0. Three objects need 48 values.
 constexpr int64_t kGroundTruthFeatures = 48;
 
-// [B, dim] with dim >= kGroundTruthFeatures (the rest zeros), scaled to the size of a CLIP
-// embedding's entries, as the mapper expects its input.
+// [B, dim] with dim >= kGroundTruthFeatures (the rest zeros); set entries are 3, not 1 (below).
 at::Tensor groundTruthFeatures(const std::vector<Scene>& scenes, int64_t dim);
 
 } // namespace esper::world
