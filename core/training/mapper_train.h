@@ -7,7 +7,6 @@
 #include "world/lm_probes.h"
 
 #include <optional>
-
 #include <string>
 #include <vector>
 

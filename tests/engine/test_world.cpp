@@ -201,7 +201,7 @@ private slots:
             const auto scene = generateScene(1, i);
             const auto f = groundTruthFeatures({scene}, 64);
             QCOMPARE(f.sizes(), (at::IntArrayRef{1, 64}));
-            // Four ones (colour, shape, size, present) per object in its block, nothing else.
+            // Four set entries (colour, shape, size, present) per object in its block, no other.
             QCOMPARE(f.ne(0).sum().item<int64_t>(), int64_t(4 * scene.objects.size()));
             for (size_t k = 0; k < scene.objects.size(); ++k) {
                 const auto block = f[0].narrow(0, int64_t(k) * 16, 16);
