@@ -36,6 +36,7 @@ std::string DemoBuildReport::json() const {
                                {"lm_other_context_loss", lmOtherContextLoss},
                                {"lm_copy_f1", lmCopyF1},
                                {"lm_copy_size_accuracy", lmCopySizeAccuracy},
+                               {"lm_summary_f1", lmSummaryF1},
                                {"lm_candidate_copy_f1", lmCandidateCopyF1},
                                {"lm_chosen", lmChosen},
                                {"mapper_first_loss", mapperFirstLoss},
@@ -123,7 +124,8 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
         lm.heldOutFirst = kValidation; // its report (copy F1 included) is the validation one
         lm.embd = o.lmWidth;
         lm.layers = o.lmLayers;
-        lm.positions = 96; // two or three texts about a scene, or a prefix and a text
+        lm.positions = 96;             // two or three texts about a scene, or a prefix and a text
+        lm.summaryPositions = kPrefix; // as many as the mapper's prefix will hold
         lm.train = settings(stage, o.lmSteps, 32, 2e-3, 30, work / stage / "train.jsonl");
         lm.train.seed = o.seed + static_cast<uint64_t>(k);
         return lm;
@@ -167,6 +169,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     report.lmPerplexity = chosen.heldOutPerplexity;
     report.lmContextLoss = chosen.contextLoss;
     report.lmOtherContextLoss = chosen.otherContextLoss;
+    report.lmSummaryF1 = chosen.summaryF1;
     fs::remove_all(lmDir, ec);
     fs::create_directories(lmDir, ec);
     const fs::path chosenDir = work / lmStage(report.lmChosen);

@@ -39,8 +39,9 @@ struct DemoBuildReport {
     double lmPerplexity = 0;                          // held-out, per token
     double lmContextLoss = 0, lmOtherContextLoss = 0; // see LmPretrainReport
     double lmCopyF1 = 0, lmCopySizeAccuracy = 0;      // what the LM carries from a text
-    std::vector<double> lmCandidateCopyF1;            // each candidate's, on validation scenes
-    int lmChosen = 0;                                 // the candidate kept (0-based)
+    double lmSummaryF1 = 0;                // ... and from object summaries, on validation scenes
+    std::vector<double> lmCandidateCopyF1; // each candidate's, on validation scenes
+    int lmChosen = 0;                      // the candidate kept (0-based)
     double mapperFirstLoss = 0, mapperLastLoss = 0;
     // Held-out teacher-forced loss with each text's own image and with another scene's.
     double mapperHeldOutLoss = 0, mapperHeldOutMismatchedLoss = 0;

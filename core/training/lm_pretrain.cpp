@@ -3,6 +3,8 @@
 #include "models/device.h"
 #include "models/gpt2.h"
 #include "text/sentencepiece_tokenizer.h"
+#include "training/object_summaries.h"
+#include "training/teacher_forcing.h"
 #include "training/train_runner.h"
 #include "training/trainable_weights.h"
 #include "util/file_util.h"
@@ -10,6 +12,7 @@
 #include "world/lm_probes.h"
 
 #include <ATen/ATen.h>
+#include <algorithm>
 #include <array>
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
@@ -61,10 +64,31 @@ std::pair<at::Tensor, at::Tensor> batchOf(const SentencePieceTokenizer& tok,
 }
 
 at::Tensor lossOf(const Gpt2Model& lm, const at::Tensor& input, const at::Tensor& labels) {
-    const at::Tensor logits = lm.forward({lm.embed(input)}, nullptr);
-    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
-                                  labels.to(logits.device()).reshape({-1}), {}, at::Reduction::Mean,
-                                  -100);
+    return nextTokenLoss(lm.forward({lm.embed(input)}, nullptr), labels);
+}
+
+// Documents that open with their scene's object summaries, then one or two texts about it,
+// every text token scored.
+at::Tensor summaryLoss(const Gpt2Model& lm, const SentencePieceTokenizer& tok,
+                       const std::vector<world::Scene>& scenes,
+                       const std::vector<std::vector<std::string>>& documents, int positions,
+                       int summaries, std::mt19937_64& rng) {
+    std::vector<std::vector<int>> rows;
+    for (const auto& document : documents) {
+        std::vector<int> r;
+        for (const auto& line : document) {
+            const auto body = tok.encode(line);
+            r.insert(r.end(), body.begin(), body.end());
+            r.push_back(tok.eosId());
+        }
+        r.resize(std::min(r.size(), static_cast<size_t>(positions - summaries)));
+        rows.push_back(std::move(r));
+    }
+    const auto batch =
+        prefixedRows(rows, std::vector<size_t>(rows.size(), 0), summaries, tok.eosId());
+    const at::Tensor embeds =
+        at::cat({objectSummaries(lm, tok, scenes, summaries, rng), lm.embed(batch.ids)}, 1);
+    return nextTokenLoss(lm.forward({embeds}, nullptr), batch.labels);
 }
 
 // Per-token loss of held-out documents in chunks of 50 (scoring from line `scoredFrom`).
@@ -114,6 +138,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             {"n_positions", o.positions},
             {"activation_function", "gelu_new"},
             {"layer_norm_epsilon", 1e-5},
+            {"initializer_range", o.initStd},
             {"bos_token_id", t.bosId()},
             {"eos_token_id", t.eosId()},
             {"esper_note", "trained by `esper pretrain lm` on the synthetic world's text"}};
@@ -121,7 +146,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         if (!config) return fail(config.error());
         auto compute = parseComputeOptions(o.device, "fp32");
         if (!compute) return fail(compute.error());
-        TrainableWeights weights(compute.value(), o.train.seed);
+        TrainableWeights weights(compute.value(), o.train.seed, o.initStd);
         auto lm = Gpt2Model::create(std::get<Gpt2Config>(config.value()), weights);
         if (!lm) return fail(lm.error());
         const auto& styles = world::worldStyles();
@@ -129,10 +154,24 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             runTraining(weights.parameters(), o.train, [&](int, std::mt19937_64& rng) {
                 // Three documents in four hold two or three texts about one scene: the model learns
                 // to carry content over from what came before, as GPT-2 does from its context,
-                // which is what lets a frozen LM follow a mapper's prefix.
-                std::vector<std::vector<std::string>> documents;
+                // which is what lets a frozen LM follow a mapper's prefix. A share of them open
+                // with the scene's object summaries instead (object_summaries.h).
+                std::vector<std::vector<std::string>> documents, summarised;
+                std::vector<world::Scene> summarisedScenes;
+                const auto share = static_cast<uint64_t>(std::lround(o.summaryShare * 100));
                 for (int b = 0; b < o.train.batchSize; ++b) {
                     const auto scene = world::generateScene(o.worldSeed, rng() % o.trainScenes);
+                    if (o.summaryPositions > 0 && rng() % 100 < share) {
+                        summarisedScenes.push_back(scene);
+                        summarised.emplace_back();
+                        const int lines = 1 + static_cast<int>(rng() % 2);
+                        for (int k = 0; k < lines; ++k) {
+                            const auto& style = styles[rng() % styles.size()];
+                            summarised.back().push_back(style + ": " +
+                                                        world::describeScene(scene, style, rng));
+                        }
+                        continue;
+                    }
                     documents.emplace_back();
                     const int lines = std::array<int, 4>{1, 2, 2, 3}[rng() % 4];
                     for (int k = 0; k < lines; ++k) {
@@ -141,8 +180,19 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
                                                    world::describeScene(scene, style, rng));
                     }
                 }
-                auto [input, labels] = batchOf(t, documents, o.positions);
-                return lossOf(*lm.value(), input, labels);
+                // Each part weighs as many documents as it holds.
+                at::Tensor loss;
+                if (!documents.empty()) {
+                    auto [input, labels] = batchOf(t, documents, o.positions);
+                    loss = lossOf(*lm.value(), input, labels) * double(documents.size());
+                }
+                if (!summarised.empty()) {
+                    const at::Tensor l = summaryLoss(*lm.value(), t, summarisedScenes, summarised,
+                                                     o.positions, o.summaryPositions, rng) *
+                                         double(summarised.size());
+                    loss = loss.defined() ? loss + l : l;
+                }
+                return loss / double(o.train.batchSize);
             });
         if (!trained) return fail(trained.error());
         const TrainRun& run = trained.value();
@@ -167,6 +217,24 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         r.copyF1 = copy->f1;
         r.copySizeAccuracy = copy->sizeAccuracy;
         r.copyMispaired = copy->mispaired;
+        if (o.summaryPositions > 0) {
+            // Its `caption:` after held-out scenes' summaries: what a mapper that learnt to
+            // write them would get from this LM.
+            c10::NoGradGuard noGrad;
+            std::vector<world::Scene> held;
+            for (uint64_t i = 0; i < world::kCopyScenes; ++i)
+                held.push_back(world::generateScene(o.worldSeed, o.heldOutFirst + i));
+            std::mt19937_64 order(7);
+            const at::Tensor summaries =
+                objectSummaries(*lm.value(), t, held, o.summaryPositions, order);
+            auto read = world::captionProbe(
+                *lm.value(), t, summaries,
+                std::vector<std::vector<int>>(held.size(), t.encode("caption:")), {}, o.worldSeed,
+                o.heldOutFirst);
+            if (!read) return fail(read.error());
+            r.summaryF1 = read->f1;
+            r.summaryMispaired = read->mispaired;
+        }
         return r;
     } catch (const c10::Error& e) {
         return fail("language-model training failed: " + std::string(e.what_without_backtrace()));

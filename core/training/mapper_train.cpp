@@ -4,6 +4,7 @@
 #include "models/clip.h"
 #include "models/mapper.h"
 #include "text/sentencepiece_tokenizer.h"
+#include "training/teacher_forcing.h"
 #include "training/train_runner.h"
 #include "training/trainable_weights.h"
 #include "training/world_batches.h"
@@ -78,7 +79,6 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                           bool mismatch) {
             std::vector<std::vector<int>> rows;
             std::vector<size_t> promptLength;
-            size_t longest = 0;
             for (const auto& scene : scenes) {
                 const size_t style = rng() % styles.size();
                 std::vector<int> r = promptIds[style];
@@ -87,28 +87,15 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                     t.encode(" " + world::describeScene(scene, styles[style], rng));
                 r.insert(r.end(), caption.begin(), caption.end());
                 r.push_back(t.eosId());
-                longest = std::max(longest, r.size());
                 rows.push_back(std::move(r));
             }
             at::Tensor features = featuresOf(scenes);
             if (mismatch) features = at::roll(features, 1, 0);
-            const int64_t b = static_cast<int64_t>(scenes.size()), k = o.prefixLength;
-            const int64_t n = static_cast<int64_t>(longest);
-            at::Tensor ids = at::full({b, n}, t.eosId(), at::kLong);
-            // Labels for position i predict token i+1; only the caption and its end are taught.
-            at::Tensor labels = at::full({b, k + n}, -100, at::kLong);
-            for (int64_t i = 0; i < b; ++i) {
-                const auto& r = rows[static_cast<size_t>(i)];
-                for (size_t j = 0; j < r.size(); ++j)
-                    ids[i][static_cast<int64_t>(j)] = r[j];
-                for (size_t j = promptLength[static_cast<size_t>(i)]; j < r.size(); ++j)
-                    labels[i][k + static_cast<int64_t>(j) - 1] = r[j];
-            }
+            // Only the caption and its end are taught, not the style prompt.
+            const auto batch = prefixedRows(rows, promptLength, o.prefixLength, t.eosId());
             const at::Tensor embeds =
-                at::cat({mapper.value()->forward(features), model.embed(ids)}, 1);
-            const at::Tensor logits = model.forward({embeds}, nullptr);
-            return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
-                                          labels.reshape({-1}), {}, at::Reduction::Mean, -100);
+                at::cat({mapper.value()->forward(features), model.embed(batch.ids)}, 1);
+            return nextTokenLoss(model.forward({embeds}, nullptr), batch.labels);
         };
         const auto trained = runTraining(params, o.train, [&](int, std::mt19937_64& rng) {
             std::vector<world::Scene> scenes;

@@ -9,6 +9,7 @@
 #include "io/safetensors.h"
 #include "training/adamw.h"
 #include "training/checkpoint.h"
+#include "training/teacher_forcing.h"
 #include "training/train_runner.h"
 
 #include <QTemporaryDir>
@@ -47,6 +48,33 @@ class TestCheckpoint : public QObject {
     QTemporaryDir tmp_;
 
 private slots:
+    // The mapper and the LM's summarised documents are taught through these labels: an
+    // off-by-one would teach each position the token after next.
+    void prefixedRowsScoreEachTokenFromThePositionBeforeIt() {
+        const auto b = prefixedRows({{5, 6, 7}, {8, 9}}, {1, 0}, 2, 3);
+        QCOMPARE(b.ids.sizes().vec(), (std::vector<int64_t>{2, 3}));
+        QCOMPARE(b.labels.sizes().vec(), (std::vector<int64_t>{2, 5}));
+        const std::vector<int64_t> ids(b.ids.data_ptr<int64_t>(), b.ids.data_ptr<int64_t>() + 6);
+        QCOMPARE(ids, (std::vector<int64_t>{5, 6, 7, 8, 9, 3})); // padded with 3
+        const std::vector<int64_t> labels(b.labels.data_ptr<int64_t>(),
+                                          b.labels.data_ptr<int64_t>() + 10);
+        // Row 0 scores from its token 1 (its prompt is token 0), row 1 from its first token,
+        // which the prefix's last position (1) predicts.
+        QCOMPARE(labels, (std::vector<int64_t>{-100, -100, 6, 7, -100, //
+                                               -100, 8, 9, -100, -100}));
+        // The loss reads only the scored positions: logits that put every position's mass on
+        // its label give (nearly) zero, whatever the unscored positions hold.
+        at::Tensor logits = at::zeros({2, 5, 10});
+        for (int64_t i = 0; i < 2; ++i)
+            for (int64_t t = 0; t < 5; ++t) {
+                const int64_t label = b.labels[i][t].item<int64_t>();
+                logits[i][t][label >= 0 ? label : 0] = 50.0;
+            }
+        QVERIFY(nextTokenLoss(logits, b.labels).item<double>() < 1e-6);
+        logits[0][2][6] = 0.0;
+        QVERIFY(nextTokenLoss(logits, b.labels).item<double>() > 0.1);
+    }
+
     void adamwMatchesLibTorch() {
         at::manual_seed(3);
         const at::Tensor start = at::randn({5, 7});

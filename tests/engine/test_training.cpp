@@ -1,15 +1,20 @@
 // Training on the synthetic world, shortened for CI: the project's CLIP must learn (loss falls,
 // held-out retrieval well above chance), be deterministic for a seed, and load like any CLIP.
+#include <ATen/ATen.h>
+
 #include "test_support.h"
 
 #include "bundle/bundle_builder.h"
 #include "captioning/captioner.h"
+#include "models/causal_lm.h"
 #include "models/device.h"
 #include "scoring/clip_scorer.h"
+#include "text/sentencepiece_tokenizer.h"
 #include "training/clip_pretrain.h"
 #include "training/demo_build.h"
 #include "training/lm_pretrain.h"
 #include "training/mapper_train.h"
+#include "training/object_summaries.h"
 #include "training/world_batches.h"
 #include "util/file_util.h"
 #include "verify/model_check.h"
@@ -160,6 +165,10 @@ private slots:
               r->firstLoss, r->lastLoss, r->heldOutPerplexity, r->contextLoss, r->otherContextLoss,
               r->copyF1, r->seconds);
         lmCopyF1_ = r->copyF1;
+        qInfo("  its caption after object summaries: F1 %.3f, %.3f mispaired", r->summaryF1,
+              r->summaryMispaired);
+        // It learnt to read them (0.60 at CI size; an LM never shown them scores near 0).
+        QVERIFY(r->summaryF1 > 0.4);
         QVERIFY(r->lastLoss < r->firstLoss - 1.5);
         QVERIFY(r->heldOutPerplexity < 20); // the vocabulary has 300 tokens
         // It reads its context: a text is likelier after one about the same scene (~0.05 at CI
@@ -169,6 +178,55 @@ private slots:
         auto check = inspectModel(o.outDir);
         QVERIFY2(check.ok(), check.ok() ? "" : check.error().c_str());
         QCOMPARE(check->family, std::string("gpt2"));
+    }
+
+    // Each summary position is one of the scene's objects, the sum of its words' embeddings in
+    // the LM the test above trained; every object has one, nothing else does.
+    void objectSummariesHoldEachObjectOfTheScene() {
+        const std::string dir = (tmp_.path() + "/lm").toStdString();
+        auto lm = loadCausalLm(dir, {});
+        QVERIFY2(lm.ok(), lm.ok() ? "" : lm.error().c_str());
+        auto tok = SentencePieceTokenizer::load(dir + "/tokenizer.model");
+        QVERIFY(tok.ok());
+        // One scene of each size, then the next one.
+        std::vector<world::Scene> scenes;
+        std::set<size_t> sizes;
+        for (uint64_t i = 500; scenes.size() < 4; ++i)
+            if (auto s = world::generateScene(1, i);
+                sizes.insert(s.objects.size()).second || sizes.size() == 3)
+                scenes.push_back(s);
+        std::mt19937_64 rng(3);
+        const at::Tensor summaries = objectSummaries(*lm.value(), *tok.value(), scenes, 10, rng);
+        QCOMPARE(summaries.sizes().vec(), (std::vector<int64_t>{4, 10, lm.value()->hiddenSize()}));
+        for (size_t i = 0; i < scenes.size(); ++i) {
+            std::vector<at::Tensor> objects;
+            for (const auto& o : scenes[i].objects) {
+                const auto ids = tok.value()->encode(" " + world::sizeNames()[int(o.size)] + " " +
+                                                     world::colorNames()[int(o.color)] + " " +
+                                                     world::shapeNames()[int(o.shape)]);
+                objects.push_back(
+                    lm.value()
+                        ->embed(at::tensor(std::vector<int64_t>(ids.begin(), ids.end()), at::kLong))
+                        .sum(0));
+            }
+            std::vector<int> seen(objects.size(), 0);
+            for (int64_t p = 0; p < 10; ++p) {
+                const at::Tensor v = summaries[static_cast<int64_t>(i)][p];
+                int match = -1;
+                for (size_t k = 0; k < objects.size(); ++k)
+                    if (at::allclose(v, objects[k])) match = static_cast<int>(k);
+                QVERIFY2(match >= 0, "a summary position holds no object of its scene");
+                ++seen[static_cast<size_t>(match)];
+            }
+            QVERIFY(std::all_of(seen.begin(), seen.end(), [](int n) { return n > 0; }));
+        }
+        // The order and the repeats are drawn: another draw differs.
+        std::mt19937_64 other(4);
+        QVERIFY(
+            !at::equal(summaries, objectSummaries(*lm.value(), *tok.value(), scenes, 10, other)));
+        // More objects than positions is refused, not truncated.
+        QVERIFY_EXCEPTION_THROWN(objectSummaries(*lm.value(), *tok.value(), scenes, 2, rng),
+                                 c10::Error);
     }
 
     void supervisedMapperTrainsBetweenFrozenModels() {
