@@ -17,7 +17,7 @@ struct LmPretrainOptions {
     uint64_t heldOutFirst = 1000000;
     int embd = 128, layers = 4, heads = 4, positions = 64;
     // Weights start N(0, initStd) (GPT-2's initializer_range, 0.02, is meant for width 768;
-    // at width 64 it left the model uniform-attending for thousands of steps).
+    // at width 64 it kept the loss on its plateau for thousands of steps).
     double initStd = 0.06;
     // This share of the documents opens with summaryPositions object summaries (0: none).
     int summaryPositions = 10;
