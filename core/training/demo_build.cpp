@@ -186,6 +186,9 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     decoding.noRepeatNgram = 3;
     // The world's LM learnt to end its texts, and some styles end without a period.
     decoding.banEos = false;
+    // The longest world texts (three objects and a relation in a news template) run to about
+    // 35 tokens; the default 20 cut them mid-word.
+    decoding.maxNewTokens = 40;
     world::WorldEvalOptions eval;
     eval.worldSeed = o.worldSeed;
     eval.firstScene = kHeldOut;
