@@ -221,9 +221,8 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             // Its `caption:` after held-out scenes' summaries: what a mapper that learnt to
             // write them would get from this LM.
             c10::NoGradGuard noGrad;
-            std::vector<world::Scene> held;
-            for (uint64_t i = 0; i < world::kCopyScenes; ++i)
-                held.push_back(world::generateScene(o.worldSeed, o.heldOutFirst + i));
+            const auto held =
+                world::generateScenes(o.worldSeed, o.heldOutFirst, world::kCopyScenes);
             std::mt19937_64 order(7);
             const at::Tensor summaries =
                 objectSummaries(*lm.value(), t, held, o.summaryPositions, order);

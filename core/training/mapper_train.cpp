@@ -129,9 +129,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         static_cast<TrainSummary&>(report) = run.summary();
         {
             c10::NoGradGuard noGrad;
-            std::vector<world::Scene> held;
-            for (uint64_t i = 0; i < 256; ++i)
-                held.push_back(world::generateScene(o.worldSeed, o.heldOutFirst + i));
+            const auto held = world::generateScenes(o.worldSeed, o.heldOutFirst, 256);
             std::mt19937_64 a(7), b(7); // the same texts for both
             report.heldOutLoss = lossOf(held, a, false).item<double>();
             report.heldOutMismatchedLoss = lossOf(held, b, true).item<double>();
@@ -139,9 +137,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         if (o.groundTruth) {
             c10::NoGradGuard noGrad;
             constexpr int kScenes = 200;
-            std::vector<world::Scene> held;
-            for (uint64_t i = 0; i < kScenes; ++i)
-                held.push_back(world::generateScene(o.worldSeed, o.heldOutFirst + i));
+            const auto held = world::generateScenes(o.worldSeed, o.heldOutFirst, kScenes);
             const at::Tensor prefixes = mapper.value()->forward(featuresOf(held));
             auto probe = world::captionProbe(
                 model, t, prefixes, std::vector<std::vector<int>>(kScenes, t.encode("caption:")),

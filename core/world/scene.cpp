@@ -152,6 +152,14 @@ Scene generateScene(uint64_t seed, uint64_t index) {
     return s;
 }
 
+std::vector<Scene> generateScenes(uint64_t seed, uint64_t first, uint64_t count) {
+    std::vector<Scene> out;
+    out.reserve(count);
+    for (uint64_t i = 0; i < count; ++i)
+        out.push_back(generateScene(seed, first + i));
+    return out;
+}
+
 namespace {
 // Whether an object other than objects[a] and objects[b] already has this (shape, colour): a
 // changed scene must keep the pairs distinct, as generated scenes do.

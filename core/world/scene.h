@@ -49,6 +49,8 @@ struct Scene {
 bool covers(const SceneObject& object, float x, float y);
 // Deterministic: scene `index` of the world with `seed` is always the same scene.
 Scene generateScene(uint64_t seed, uint64_t index);
+// Scenes first .. first+count-1 of the world with `seed` (a held-out range, for instance).
+std::vector<Scene> generateScenes(uint64_t seed, uint64_t first, uint64_t count);
 // The scene with one object's shape, size or colour changed to another value (drawn with
 // `rng`) that keeps every (shape, colour) pair distinct, as generated scenes are: the minimal
 // pair a model must tell apart to know that attribute.
