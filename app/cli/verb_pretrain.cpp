@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace esper::cli {
@@ -17,7 +18,8 @@ namespace {
 const char* kHelp =
     "usage: esper pretrain clip --out DIR [--world-seed S] [--scenes N] [--image-size PX]\n"
     "                           [--patch PX] [--width W] [--layers L] [--tokenizer FILE]\n"
-    "                           [--twins N [--twins-from STEP]] [training flags]\n"
+    "                           [--twins N [--twins-from STEP]] [--init-std X]\n"
+    "                           [training flags]\n"
     "       esper pretrain lm --out DIR --tokenizer FILE [--world-seed S] [--scenes N]\n"
     "                         [--width W] [--layers L] [--positions N] [--device cpu|cuda[:N]]\n"
     "                         [--summaries K] [--summary-share P] [--init-std X]\n"
@@ -37,6 +39,7 @@ const char* kHelp =
     "swapped, on the binding_scenes that have such a pair: which colour goes with which shape.\n"
     "--twins N puts N scenes of each batch (from step STEP on; default all steps) beside\n"
     "their twin, the scene with two objects' shapes swapped, image and text both.\n"
+    "--init-std X (default 0.06) is the spread of its initial weights.\n"
     "lm: the project's small GPT-2 on the world's 'style: text' lines (most documents hold\n"
     "two or three texts about one scene), with a sentencepiece tokenizer (e.g. the CLIP\n"
     "folder's tokenizer.model). Prints {steps, resumed_from, first_loss, last_loss,\n"
@@ -95,6 +98,12 @@ int runPretrain(int argc, char** argv) {
     uint64_t worldSeed = 1;
     if (integerFlag(args, "world-seed", worldSeed))
         return report(verb, "--world-seed must be a whole number >= 1", 2);
+    std::optional<double> initStd; // both models' initial spread
+    if (args.has("init-std")) {
+        initStd = args.number("init-std");
+        if (!initStd || *initStd <= 0)
+            return report(verb, "--init-std must be a positive number", 2);
+    }
     nlohmann::ordered_json out;
     auto finish = [&](int steps) {
         if (!trainingInterrupted()) return 0;
@@ -121,11 +130,7 @@ int runPretrain(int argc, char** argv) {
             if (!v || *v < 0 || *v > 1) return report(verb, "--summary-share is from 0 to 1", 2);
             o.summaryShare = *v;
         }
-        if (args.has("init-std")) {
-            const auto v = args.number("init-std");
-            if (!v || *v <= 0) return report(verb, "--init-std must be a positive number", 2);
-            o.initStd = *v;
-        }
+        if (initStd) o.initStd = *initStd;
         o.device = args.get("device", "cpu");
         o.train = train;
         auto r = pretrainLm(o);
@@ -159,6 +164,7 @@ int runPretrain(int argc, char** argv) {
                       "--scenes, --image-size, --patch, --width, --layers, --twins and "
                       "--twins-from take whole numbers",
                       2);
+    if (initStd) o.initStd = *initStd;
     o.train = train;
     auto r = pretrainClip(o);
     if (!r) return report(verb, r.error(), 1);

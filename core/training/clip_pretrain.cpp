@@ -62,7 +62,8 @@ nlohmann::ordered_json clipConfigJson(const ClipPretrainOptions& o, int vocab, i
         return nlohmann::ordered_json{
             {"hidden_size", hidden},         {"intermediate_size", 4 * hidden},
             {"num_hidden_layers", o.layers}, {"num_attention_heads", o.heads},
-            {"hidden_act", "quick_gelu"},    {"layer_norm_eps", 1e-5}};
+            {"hidden_act", "quick_gelu"},    {"layer_norm_eps", 1e-5},
+            {"initializer_range", o.initStd}};
     };
     auto text = tower(o.hidden);
     text["vocab_size"] = vocab;
@@ -139,7 +140,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         auto config = parseModelConfig(configJson.dump(), "generated config");
         if (!config) return fail(config.error());
 
-        TrainableWeights weights({}, o.train.seed);
+        TrainableWeights weights({}, o.train.seed, o.initStd);
         auto clip = ClipModel::create(std::get<ClipConfig>(config.value()), weights);
         if (!clip) return fail(clip.error());
         const at::Tensor logitScale = weights.named().at("logit_scale");

@@ -6,6 +6,7 @@
 
 #include "bundle/bundle_builder.h"
 #include "captioning/captioner.h"
+#include "io/safetensors.h"
 #include "models/causal_lm.h"
 #include "models/device.h"
 #include "scoring/clip_scorer.h"
@@ -23,7 +24,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
@@ -104,6 +107,31 @@ private slots:
         auto scorer = ClipScorer::load((tmp_.path() + "/clip").toStdString());
         QVERIFY2(scorer.ok(), scorer.ok() ? "" : scorer.error().c_str());
         QCOMPARE(scorer.value()->embeddingSize(), int64_t(32));
+    }
+
+    void clipStartsAtItsInitialSpread() {
+        // One step at a negligible learning rate leaves the weights where they started.
+        for (const double spread : {0.03, 0.06}) {
+            auto o = small(tmp_.path() + "/clip-spread-" + QString::number(spread), 1);
+            o.initStd = spread;
+            o.train.learningRate = 1e-12;
+            QVERIFY(pretrainClip(o).ok());
+            auto file = SafetensorsFile::open(o.outDir + "/model.safetensors");
+            QVERIFY2(file.ok(), file.ok() ? "" : file.error().c_str());
+            const TensorInfo* w = file->find("vision_model.encoder.layers.0.mlp.fc1.weight");
+            QVERIFY(w && w->dtype == DType::F32);
+            const auto* values = reinterpret_cast<const float*>(file->bytes(*w));
+            double squares = 0;
+            for (int64_t i = 0; i < w->numel(); ++i)
+                squares += double(values[i]) * values[i];
+            QVERIFY(std::abs(std::sqrt(squares / double(w->numel())) - spread) < 0.05 * spread);
+            // config.json says so, as Hugging Face's CLIP configs do.
+            auto config = readTextFile(o.outDir + "/config.json");
+            QVERIFY(config.ok());
+            const auto j = nlohmann::json::parse(config.value());
+            QCOMPARE(j["vision_config"]["initializer_range"].get<double>(), spread);
+            QCOMPARE(j["text_config"]["initializer_range"].get<double>(), spread);
+        }
     }
 
     void clipBatchesPutTwinsBesideTheirScenes() {
