@@ -6,6 +6,7 @@
 #include "training/train_loop.h"
 #include "world/clip_probes.h"
 
+#include <functional>
 #include <string>
 
 namespace esper {
@@ -31,6 +32,9 @@ struct ClipPretrainOptions {
     // learning at all (24.8 % top-1 at 1,000 steps against 74.6 %). On the demo's recipe, 32
     // from step 2,000 of 3,000 took the binding pairs from 72 % to 88 %.
     int twins = 0, twinsFrom = 0;
+    // Asked before each step: whether a second core is free for it (empty: whether the machine
+    // has one). The answer changes the speed, never the result.
+    std::function<bool()> secondCoreFree;
     TrainSettings train;
 };
 

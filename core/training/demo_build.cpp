@@ -131,12 +131,19 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
         return lm;
     };
     // Neither model needs the other, and each trains fastest on one core: the LMs take the
-    // second core while CLIP, the long pole, trains on the first.
+    // second core while CLIP, the long pole, trains on the first, and then on both.
     // The LMs listen to their own flag: raised on the user's cancel, and when CLIP fails, since
     // the build cannot go on without CLIP (the LMs keep their checkpoints either way).
     std::atomic<bool> stopLm{false};
+    // Once the LMs are done, CLIP's steps take both cores (the same result, sooner).
+    std::atomic<bool> lmDone{false};
+    clip.secondCoreFree = [&] { return lmDone.load(); };
     const int blasThreads = setBlasThreads(1);
     auto lmRun = std::async(std::launch::async, [&]() -> Result<std::vector<LmPretrainReport>> {
+        struct Done {
+            std::atomic<bool>& flag;
+            ~Done() { flag = true; }
+        } done{lmDone};
         std::vector<LmPretrainReport> reports;
         for (int k = 0; k < std::max(1, o.lmCandidates) && !stopLm; ++k) {
             auto lm = lmCandidate(k);

@@ -37,6 +37,19 @@ TrainSummary TrainRun::summary() const {
 Result<TrainRun> runTraining(const std::vector<at::Tensor>& params, const TrainSettings& o,
                              const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
                              const std::function<void()>& afterStep) {
+    return runTrainingSteps(
+        params, o,
+        [&](int step, std::mt19937_64& rng) {
+            at::Tensor loss = lossOf(step, rng);
+            loss.backward();
+            return loss;
+        },
+        afterStep);
+}
+
+Result<TrainRun> runTrainingSteps(const std::vector<at::Tensor>& params, const TrainSettings& o,
+                                  const std::function<at::Tensor(int, std::mt19937_64&)>& stepOf,
+                                  const std::function<void()>& afterStep) {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
     configureThreads(); // one torch thread trains these small models fastest here, as it decodes
@@ -65,10 +78,9 @@ Result<TrainRun> runTraining(const std::vector<at::Tensor>& params, const TrainS
     while (progress.step < o.steps) {
         if (o.cancel && o.cancel->load()) break;
         const int step = progress.step;
-        const at::Tensor loss = lossOf(step, progress.rng);
         const double rate = scheduledRate(o, step);
         optimizer.zeroGrad();
-        loss.backward();
+        const at::Tensor loss = stepOf(step, progress.rng);
         double norm = 0;
         for (const auto& p : params)
             if (p.grad().defined()) norm += p.grad().pow(2).sum().item<double>();

@@ -28,5 +28,12 @@ struct TrainRun {
 Result<TrainRun> runTraining(const std::vector<at::Tensor>& params, const TrainSettings& settings,
                              const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
                              const std::function<void()>& afterStep = {});
+// The same for a step that computes its own gradients (e.g. in shards on two threads):
+// `stepOf(step, rng)` leaves each parameter's gradient in .grad, which starts undefined, and
+// returns the loss.
+Result<TrainRun> runTrainingSteps(const std::vector<at::Tensor>& params,
+                                  const TrainSettings& settings,
+                                  const std::function<at::Tensor(int, std::mt19937_64&)>& stepOf,
+                                  const std::function<void()>& afterStep = {});
 
 } // namespace esper

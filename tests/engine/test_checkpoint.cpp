@@ -9,11 +9,14 @@
 #include "io/safetensors.h"
 #include "training/adamw.h"
 #include "training/checkpoint.h"
+#include "training/sharded_gradients.h"
 #include "training/teacher_forcing.h"
 #include "training/train_runner.h"
 
 #include <QTemporaryDir>
 #include <atomic>
+#include <optional>
+#include <stdexcept>
 
 using namespace esper;
 
@@ -127,6 +130,80 @@ private slots:
         QCOMPARE(rest->losses, full->losses);
         QVERIFY(at::equal(fresh.w, straight.w));
         QVERIFY(at::equal(fresh.b, straight.b));
+    }
+
+    // CLIP's steps run in two shards, on two threads when a core is free: the gradients must be
+    // the whole batch's, and the same to the bit whether the shards ran at once or in turn.
+    void shardedStepsGiveOneResultOnAnyThreads() {
+        at::manual_seed(3);
+        const at::Tensor x = at::randn({64, 32}), target = at::randn({64, 8});
+        auto train = [&](std::optional<bool> parallel) {
+            at::manual_seed(4);
+            std::vector<at::Tensor> params{at::randn({32, 16}).requires_grad_(true),
+                                           at::randn({16, 8}).requires_grad_(true),
+                                           at::zeros({1}).requires_grad_(true)};
+            auto predict = [&](const at::Tensor& rows) {
+                return at::matmul(at::tanh(at::matmul(rows, params[0])), params[1]);
+            };
+            // The last parameter is used by the loss alone, as CLIP's temperature is.
+            auto lossOf = [&](const at::Tensor& prediction) {
+                return (prediction * params[2].exp() - target).pow(2).mean();
+            };
+            ShardedGradients gradients(params);
+            AdamW optimizer(params, {});
+            std::vector<double> losses;
+            for (int step = 0; step < 5; ++step) {
+                optimizer.zeroGrad();
+                at::Tensor loss;
+                if (parallel) {
+                    ShardedStep sharded;
+                    sharded.parallel = *parallel;
+                    sharded.forward = [&](int shard) {
+                        return std::vector<at::Tensor>{
+                            predict(x.slice(0, shard * 32, shard * 32 + 32))};
+                    };
+                    sharded.loss = [&](const std::vector<std::vector<at::Tensor>>& out) {
+                        return lossOf(at::cat({out[0][0], out[1][0]}));
+                    };
+                    loss = gradients.step(sharded);
+                } else { // the whole batch at once, the plain way
+                    loss = lossOf(predict(x));
+                    loss.backward();
+                }
+                losses.push_back(loss.item<double>());
+                optimizer.step(0.01);
+            }
+            return std::make_pair(params, losses);
+        };
+        const auto [together, togetherLosses] = train(true);
+        const auto [inTurn, inTurnLosses] = train(false);
+        const auto [whole, wholeLosses] = train(std::nullopt);
+        QCOMPARE(togetherLosses, inTurnLosses);
+        for (size_t i = 0; i < whole.size(); ++i) {
+            QVERIFY(at::equal(together[i], inTurn[i]));
+            QVERIFY(at::allclose(together[i], whole[i], 1e-5, 1e-6));
+        }
+        QVERIFY(std::abs(togetherLosses.back() - wholeLosses.back()) < 1e-5);
+        QVERIFY(togetherLosses.back() < togetherLosses.front());
+
+        // An error in the helper's shard reaches the caller, and the helper serves on.
+        std::vector<at::Tensor> params{at::ones({32, 8}).requires_grad_(true)};
+        ShardedGradients gradients(params);
+        ShardedStep failing;
+        failing.forward = [&](int shard) {
+            if (shard == 0) throw std::runtime_error("shard 0 failed");
+            return std::vector<at::Tensor>{at::matmul(x.slice(0, 32), params[0])};
+        };
+        failing.loss = [](const auto& out) { return out[1][0].sum(); };
+        QVERIFY_EXCEPTION_THROWN(gradients.step(failing), std::runtime_error);
+        ShardedStep fine = failing;
+        fine.forward = [&](int shard) {
+            return std::vector<at::Tensor>{
+                at::matmul(x.slice(0, shard * 32, shard * 32 + 32), params[0])};
+        };
+        fine.loss = [](const auto& out) { return out[0][0].sum() + out[1][0].sum(); };
+        gradients.step(fine);
+        QVERIFY(at::allclose(params[0].grad(), x.sum(0).unsqueeze(1).expand({32, 8})));
     }
 
     void checkpointOfAnotherRunIsRefused() {

@@ -1,0 +1,55 @@
+// One training step's forward and backward split into fixed shards of the batch that run on two
+// threads when a second core is free and one after the other when it is not, with the same
+// result to the bit either way: each shard's gradients are computed apart and summed in shard
+// order, so what the threads do and when never reaches the numbers. CLIP, the demo build's long
+// pole, trains this way on the core the language model leaves free.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace esper {
+
+struct ShardedStep {
+    int shards = 2;
+    bool parallel = true; // run the shards at once (the result is the same either way)
+    // Shard s's outputs (with their graphs), e.g. its rows' image and text features.
+    std::function<std::vector<at::Tensor>(int shard)> forward;
+    // The loss of every shard's outputs, given as leaves that need gradients: [shard][output].
+    // Parameters it uses itself (CLIP's temperature) get their gradients the usual way.
+    std::function<at::Tensor(const std::vector<std::vector<at::Tensor>>&)> loss;
+};
+
+class ShardedGradients {
+public:
+    explicit ShardedGradients(std::vector<at::Tensor> params);
+    ~ShardedGradients(); // joins the helper thread
+    ShardedGradients(const ShardedGradients&) = delete;
+    ShardedGradients& operator=(const ShardedGradients&) = delete;
+
+    // Runs the step and leaves each parameter's gradient in .grad (which must start undefined);
+    // returns the loss. An error in the helper's shard is rethrown here.
+    at::Tensor step(const ShardedStep& step);
+
+private:
+    // Runs work(s) for every shard: the first on the helper thread, the rest here.
+    void forEachShard(int shards, bool parallel, const std::function<void(int)>& work);
+    void serve();
+
+    std::vector<at::Tensor> params_;
+    // One helper for the whole run: a thread started per step cost its allocations page faults
+    // and its thread-local set-up every time.
+    std::thread helper_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::function<void()> job_; // set: the helper's to run; cleared when it is done
+    std::exception_ptr jobError_;
+    bool stopping_ = false;
+};
+
+} // namespace esper
