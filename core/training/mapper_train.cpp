@@ -4,6 +4,7 @@
 #include "models/clip.h"
 #include "models/mapper.h"
 #include "text/sentencepiece_tokenizer.h"
+#include "training/scene_feature_cache.h"
 #include "training/teacher_forcing.h"
 #include "training/train_runner.h"
 #include "training/trainable_weights.h"
@@ -68,6 +69,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         for (const auto& style : styles)
             promptIds.push_back(t.encode(style + ":"));
         const int imageSize = static_cast<int>(clip.value()->config().imageSize);
+        SceneFeatureCache trainFeatures(*clip.value(), imageSize);
         auto featuresOf = [&](const std::vector<world::Scene>& scenes) {
             if (o.groundTruth) return world::groundTruthFeatures(scenes, shape.clipDim);
             c10::NoGradGuard noGrad; // CLIP is frozen
@@ -75,8 +77,8 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         };
         // Teacher-forced loss of `scenes`, each with one of the styles; `mismatch` pairs every
         // text with the next scene's image, to measure how much the image tells the model.
-        auto lossOf = [&](const std::vector<world::Scene>& scenes, std::mt19937_64& rng,
-                          bool mismatch) {
+        auto lossOf = [&](const std::vector<world::Scene>& scenes, const at::Tensor& features,
+                          std::mt19937_64& rng, bool mismatch) {
             std::vector<std::vector<int>> rows;
             std::vector<size_t> promptLength;
             for (const auto& scene : scenes) {
@@ -89,19 +91,20 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                 r.push_back(t.eosId());
                 rows.push_back(std::move(r));
             }
-            at::Tensor features = featuresOf(scenes);
-            if (mismatch) features = at::roll(features, 1, 0);
             // Only the caption and its end are taught, not the style prompt.
             const auto batch = prefixedRows(rows, promptLength, o.prefixLength, t.eosId());
-            const at::Tensor embeds =
-                at::cat({mapper.value()->forward(features), model.embed(batch.ids)}, 1);
+            const at::Tensor prefixes =
+                mapper.value()->forward(mismatch ? at::roll(features, 1, 0) : features);
+            const at::Tensor embeds = at::cat({prefixes, model.embed(batch.ids)}, 1);
             return nextTokenLoss(model.forward({embeds}, nullptr), batch.labels);
         };
         const auto trained = runTraining(params, o.train, [&](int, std::mt19937_64& rng) {
             std::vector<world::Scene> scenes;
             for (int b = 0; b < o.train.batchSize; ++b)
                 scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
-            return lossOf(scenes, rng, false);
+            return lossOf(scenes,
+                          o.groundTruth ? featuresOf(scenes) : trainFeatures.features(scenes), rng,
+                          false);
         });
         if (!trained) return fail(trained.error());
         const TrainRun& run = trained.value();
@@ -130,9 +133,10 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         {
             c10::NoGradGuard noGrad;
             const auto held = world::generateScenes(o.worldSeed, o.heldOutFirst, 256);
+            const at::Tensor features = featuresOf(held);
             std::mt19937_64 a(7), b(7); // the same texts for both
-            report.heldOutLoss = lossOf(held, a, false).item<double>();
-            report.heldOutMismatchedLoss = lossOf(held, b, true).item<double>();
+            report.heldOutLoss = lossOf(held, features, a, false).item<double>();
+            report.heldOutMismatchedLoss = lossOf(held, features, b, true).item<double>();
         }
         if (o.groundTruth) {
             c10::NoGradGuard noGrad;

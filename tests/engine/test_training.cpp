@@ -8,6 +8,7 @@
 #include "captioning/captioner.h"
 #include "io/safetensors.h"
 #include "models/causal_lm.h"
+#include "models/clip.h"
 #include "models/device.h"
 #include "scoring/clip_scorer.h"
 #include "text/sentencepiece_tokenizer.h"
@@ -16,6 +17,7 @@
 #include "training/lm_pretrain.h"
 #include "training/mapper_train.h"
 #include "training/object_summaries.h"
+#include "training/scene_feature_cache.h"
 #include "training/world_batches.h"
 #include "util/file_util.h"
 #include "verify/model_check.h"
@@ -270,6 +272,26 @@ private slots:
         // At CI size the gap is ~0.01; the demo's full-size models reach ~0.1.
         QVERIFY(r->heldOutLoss < r->heldOutMismatchedLoss - 0.005);
         QVERIFY(QFile::exists(QString::fromStdString(o.outPath)));
+    }
+
+    void sceneFeaturesAreEncodedOnceEach() {
+        auto clip = ClipModel::load((tmp_.path() + "/clip").toStdString(), {});
+        QVERIFY2(clip.ok(), clip.ok() ? "" : clip.error().c_str());
+        const auto scene = [](uint64_t i) { return world::generateScene(1, i); };
+        SceneFeatureCache cache(*clip.value(), 32);
+        const at::Tensor first = cache.features({scene(3), scene(5), scene(3)});
+        QCOMPARE(cache.size(), size_t(2));
+        at::Tensor direct;
+        {
+            c10::NoGradGuard noGrad;
+            direct = clip.value()->encodeImage(scenePixels({scene(3), scene(5)}, 32)).features;
+        }
+        QVERIFY(at::allclose(first.slice(0, 0, 2), direct, 1e-5, 1e-6));
+        QVERIFY(at::equal(first[0], first[2]));
+        const at::Tensor next = cache.features({scene(7), scene(5)});
+        QCOMPARE(cache.size(), size_t(3));
+        QVERIFY(at::equal(next[1], first[1])); // kept, not encoded again
+        QVERIFY(!at::allclose(next[0], first[1]));
     }
 
     void groundTruthMapperMeasuresTheLanguageModelAlone() {
