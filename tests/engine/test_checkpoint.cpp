@@ -1,6 +1,6 @@
-// The optimizer every trainer uses and its checkpoints: AdamW must compute what LibTorch's
-// AdamW computes, and a run stopped and resumed from its checkpoint must end exactly where an
-// uninterrupted run ends.
+// The optimizer every trainer uses, its checkpoints and its sharded step: AdamW must compute
+// what LibTorch's AdamW computes, a run stopped and resumed from its checkpoint must end exactly
+// where an uninterrupted run ends, and a step in shards must not depend on its threads.
 #include <ATen/ATen.h>
 #include <torch/optim/adamw.h>
 
