@@ -17,8 +17,9 @@ namespace esper {
 struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
-    // CLIP is the long pole, but F1 follows its steps: 2,250 scored 0.820 against 0.875 for
-    // 3,000, and the mapper cannot give up steps either (4,000: 0.859 against 0.875 for 6,000).
+    // CLIP is the long pole, but F1 follows its steps: 2,250 scored 0.820, 3,000 0.876 and
+    // 3,400 0.890, and the mapper cannot give up steps (4,000: 0.859 against 0.875 for 6,000).
+    // 3,400 would have taken ~44.5 of the 45 minutes on a slow day of this VM, so 3,000 it is.
     int clipSteps = 3000, lmSteps = 8000, mapperSteps = 6000;
     int lmWidth = 64, lmLayers = 2; // the LM trains beside CLIP: its size sets its steps per second
     // Whether a small LM learns to copy from its context varies from seed to seed (copy F1 0.52
