@@ -25,5 +25,19 @@ void configureThreads();
 // and returns the previous count, or 0 where there is none to set. Two trainings side by side
 // each want one BLAS thread, not two apiece on two cores.
 int setBlasThreads(int threads);
+// setBlasThreads for a scope: the previous count comes back however the scope ends, an error
+// included, so a trainer that wants one BLAS thread per core leaves none behind.
+class BlasThreadsScope {
+public:
+    explicit BlasThreadsScope(int threads) : previous_(setBlasThreads(threads)) {}
+    ~BlasThreadsScope() {
+        if (previous_ > 0) setBlasThreads(previous_);
+    }
+    BlasThreadsScope(const BlasThreadsScope&) = delete;
+    BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
+
+private:
+    int previous_;
+};
 
 } // namespace esper

@@ -151,50 +151,51 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         // gradients computed apart: on two cores at once when a second is free, and to the
         // same bits as on one. Each core takes one BLAS thread, as two processes would.
         const auto parameters = weights.parameters();
-        const int blasThreads = setBlasThreads(1);
-        ShardedGradients gradients(parameters);
-        const auto trained = runTrainingSteps(
-            parameters, o.train,
-            [&](int step, std::mt19937_64& rng) {
-                const int twins = step >= o.twinsFrom ? o.twins : 0;
-                const SceneTexts batch =
-                    drawSceneTexts(o.worldSeed, o.trainScenes, o.train.batchSize, twins, rng);
-                const auto& scenes = batch.scenes;
-                const auto& texts = batch.texts;
-                ShardedStep sharded;
-                sharded.shards = scenes.size() > 1 ? 2 : 1;
-                sharded.parallel =
-                    o.secondCoreFree ? o.secondCoreFree() : std::thread::hardware_concurrency() > 1;
-                const size_t half = (scenes.size() + 1) / 2;
-                sharded.forward = [&](int shard) {
-                    const size_t from = shard == 0 ? 0 : half,
-                                 to = shard == 0 && sharded.shards > 1 ? half : scenes.size();
-                    const std::vector<world::Scene> rows(scenes.begin() + long(from),
-                                                         scenes.begin() + long(to));
-                    const std::vector<std::string> words(texts.begin() + long(from),
-                                                         texts.begin() + long(to));
-                    return std::vector<at::Tensor>{
-                        clip.value()->encodeImage(scenePixels(rows, o.imageSize)).features,
-                        encodeTexts(*clip.value(), t, words, o.contextLength)};
-                };
-                sharded.loss = [&](const std::vector<std::vector<at::Tensor>>& features) {
-                    std::vector<at::Tensor> images, words;
-                    for (const auto& shard : features) {
-                        images.push_back(shard[0]);
-                        words.push_back(shard[1]);
-                    }
-                    const at::Tensor logits =
-                        clip.value()->logitsPerImage(at::cat(images), at::cat(words));
-                    const at::Tensor labels =
-                        at::arange(static_cast<int64_t>(scenes.size()), at::kLong);
-                    return (at::cross_entropy_loss(logits, labels) +
-                            at::cross_entropy_loss(logits.t(), labels)) /
-                           2;
-                };
-                return gradients.step(sharded);
-            },
-            [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100
-        if (blasThreads > 0) setBlasThreads(blasThreads);
+        const auto trained = [&] {
+            const BlasThreadsScope oneEach(1);
+            ShardedGradients gradients(parameters); // its helper ends with the training
+            return runTrainingSteps(
+                parameters, o.train,
+                [&](int step, std::mt19937_64& rng) {
+                    const int twins = step >= o.twinsFrom ? o.twins : 0;
+                    const SceneTexts batch =
+                        drawSceneTexts(o.worldSeed, o.trainScenes, o.train.batchSize, twins, rng);
+                    const auto& scenes = batch.scenes;
+                    const auto& texts = batch.texts;
+                    ShardedStep sharded;
+                    sharded.shards = scenes.size() > 1 ? 2 : 1;
+                    sharded.parallel = o.secondCoreFree ? o.secondCoreFree()
+                                                        : std::thread::hardware_concurrency() > 1;
+                    const size_t half = (scenes.size() + 1) / 2;
+                    sharded.forward = [&](int shard) {
+                        const size_t from = shard == 0 ? 0 : half,
+                                     to = shard == 0 && sharded.shards > 1 ? half : scenes.size();
+                        const std::vector<world::Scene> rows(scenes.begin() + long(from),
+                                                             scenes.begin() + long(to));
+                        const std::vector<std::string> words(texts.begin() + long(from),
+                                                             texts.begin() + long(to));
+                        return std::vector<at::Tensor>{
+                            clip.value()->encodeImage(scenePixels(rows, o.imageSize)).features,
+                            encodeTexts(*clip.value(), t, words, o.contextLength)};
+                    };
+                    sharded.loss = [&](const std::vector<std::vector<at::Tensor>>& features) {
+                        std::vector<at::Tensor> images, words;
+                        for (const auto& shard : features) {
+                            images.push_back(shard[0]);
+                            words.push_back(shard[1]);
+                        }
+                        const at::Tensor logits =
+                            clip.value()->logitsPerImage(at::cat(images), at::cat(words));
+                        const at::Tensor labels =
+                            at::arange(static_cast<int64_t>(scenes.size()), at::kLong);
+                        return (at::cross_entropy_loss(logits, labels) +
+                                at::cross_entropy_loss(logits.t(), labels)) /
+                               2;
+                    };
+                    return gradients.step(sharded);
+                },
+                [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100
+        }();
         if (!trained) return fail(trained.error());
         const TrainRun& run = trained.value();
         if (run.losses.empty()) return fail("cancelled before the first step");

@@ -17,6 +17,7 @@
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace esper {
 
@@ -138,7 +139,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     // Once the LMs are done, CLIP's steps take both cores (the same result, sooner).
     std::atomic<bool> lmDone{false};
     clip.secondCoreFree = [&] { return lmDone.load(); };
-    const int blasThreads = setBlasThreads(1);
+    std::optional<BlasThreadsScope> oneEach(std::in_place, 1);
     auto lmRun = std::async(std::launch::async, [&]() -> Result<std::vector<LmPretrainReport>> {
         struct Done {
             std::atomic<bool>& flag;
@@ -160,7 +161,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     while (lmRun.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready)
         if (cancelled()) stopLm = true;
     auto l = lmRun.get();
-    if (blasThreads > 0) setBlasThreads(blasThreads);
+    oneEach.reset(); // the mapper and the evaluations have both cores to themselves
     if (!c) return fail(c.error());
     if (!l) return fail(l.error());
     if (cancelled() || l->empty()) return fail(kStopped);

@@ -483,10 +483,10 @@ private slots:
         lm.train.learningRate = 2e-3;
         lm.train.warmupSteps = 30;
         lm.train.seed = o.seed + uint64_t(r->lmChosen);
-        const int blasThreads = setBlasThreads(1); // as the build trains it beside CLIP
-        const bool trained = pretrainLm(lm).ok();
-        if (blasThreads > 0) setBlasThreads(blasThreads);
-        QVERIFY(trained);
+        {
+            const BlasThreadsScope oneEach(1); // as the build trains it beside CLIP
+            QVERIFY(pretrainLm(lm).ok());
+        }
         const auto shipped = readTextFile(o.outDir + "/lm/model.safetensors");
         const auto again = readTextFile(lm.outDir + "/model.safetensors");
         QVERIFY(shipped.ok() && again.ok());
