@@ -70,7 +70,7 @@ Result<std::unique_ptr<Captioner>>
 Captioner::load(const BundleManifest& bundle, const std::string& device, const std::string& dtype) {
     try {
         c10::InferenceMode guard;
-        configureThreads();
+        configureCpuRuntime();
         auto compute = parseComputeOptions(device, dtype);
         if (!compute) return fail(compute.error());
         auto impl = std::make_unique<Impl>();

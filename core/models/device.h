@@ -19,8 +19,9 @@ Result<c10::Device> parseDevice(const std::string& text);
 Result<c10::ScalarType> parseDType(const std::string& text);
 Result<ComputeOptions> parseComputeOptions(const std::string& device, const std::string& dtype);
 std::string describe(const ComputeOptions& options);
-// Torch's thread settings for this machine; see build-notes (one intra-op thread, BLAS threads).
-void configureThreads();
+// Torch's thread settings for this machine (see build-notes: one intra-op thread, BLAS threads)
+// and the allocator's, so that freed tensors are reused rather than handed back to the kernel.
+void configureCpuRuntime();
 // Sets OpenBLAS's thread count where the BLAS is OpenBLAS (found at run time, so any BLAS links)
 // and returns the previous count, or 0 where there is none to set. Two trainings side by side
 // each want one BLAS thread, not two apiece on two cores.

@@ -52,7 +52,7 @@ Result<TrainRun> runTrainingSteps(const std::vector<at::Tensor>& params, const T
                                   const std::function<void()>& afterStep) {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
-    configureThreads(); // one torch thread trains these small models fastest here, as it decodes
+    configureCpuRuntime(); // one torch thread trains these small models fastest here, as it decodes
     AdamW optimizer(params, {0.9, 0.999, 1e-8, o.weightDecay});
     TrainProgress progress;
     progress.totalSteps = o.steps;

@@ -173,7 +173,7 @@ Result<ReferenceReport> verifyReference(const std::string& modelDir,
                                         const ReferenceOptions& options) {
     try {
         c10::InferenceMode guard;
-        configureThreads();
+        configureCpuRuntime();
         auto compute = parseComputeOptions(options.device, options.dtype);
         if (!compute) return fail(compute.error());
         auto config = readModelConfig(modelDir);
