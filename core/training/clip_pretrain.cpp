@@ -162,14 +162,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                         drawSceneTexts(o.worldSeed, o.trainScenes, o.train.batchSize, twins, rng);
                     const auto& scenes = batch.scenes;
                     const auto& texts = batch.texts;
-                    ShardedStep sharded;
-                    sharded.shards = scenes.size() > 1 ? 2 : 1;
-                    sharded.parallel = o.secondCoreFree ? o.secondCoreFree()
-                                                        : std::thread::hardware_concurrency() > 1;
-                    const size_t half = (scenes.size() + 1) / 2;
-                    sharded.forward = [&](int shard) {
-                        const size_t from = shard == 0 ? 0 : half,
-                                     to = shard == 0 && sharded.shards > 1 ? half : scenes.size();
+                    ShardedStep sharded = rowHalves(scenes.size(), [&](size_t from, size_t to) {
                         const std::vector<world::Scene> rows(scenes.begin() + long(from),
                                                              scenes.begin() + long(to));
                         const std::vector<std::string> words(texts.begin() + long(from),
@@ -177,7 +170,9 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                         return std::vector<at::Tensor>{
                             clip.value()->encodeImage(scenePixels(rows, o.imageSize)).features,
                             encodeTexts(*clip.value(), t, words, o.contextLength)};
-                    };
+                    });
+                    sharded.parallel = o.secondCoreFree ? o.secondCoreFree()
+                                                        : std::thread::hardware_concurrency() > 1;
                     sharded.loss = [&](const std::vector<std::vector<at::Tensor>>& features) {
                         std::vector<at::Tensor> images, words;
                         for (const auto& shard : features) {

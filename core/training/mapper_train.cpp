@@ -2,9 +2,11 @@
 
 #include "models/causal_lm.h"
 #include "models/clip.h"
+#include "models/device.h"
 #include "models/mapper.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/scene_feature_cache.h"
+#include "training/sharded_gradients.h"
 #include "training/teacher_forcing.h"
 #include "training/train_runner.h"
 #include "training/trainable_weights.h"
@@ -19,6 +21,7 @@
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 #include <filesystem>
+#include <thread>
 
 namespace esper {
 
@@ -75,10 +78,8 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             c10::NoGradGuard noGrad; // CLIP is frozen
             return clip.value()->encodeImage(scenePixels(scenes, imageSize)).features;
         };
-        // Teacher-forced loss of `scenes`, each with one of the styles; `mismatch` pairs every
-        // text with the next scene's image, to measure how much the image tells the model.
-        auto lossOf = [&](const std::vector<world::Scene>& scenes, const at::Tensor& features,
-                          std::mt19937_64& rng, bool mismatch) {
+        // The teacher-forced rows of `scenes`, each text in one of the styles.
+        auto rowsOf = [&](const std::vector<world::Scene>& scenes, std::mt19937_64& rng) {
             std::vector<std::vector<int>> rows;
             std::vector<size_t> promptLength;
             for (const auto& scene : scenes) {
@@ -92,20 +93,50 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                 rows.push_back(std::move(r));
             }
             // Only the caption and its end are taught, not the style prompt.
-            const auto batch = prefixedRows(rows, promptLength, o.prefixLength, t.eosId());
-            const at::Tensor prefixes =
-                mapper.value()->forward(mismatch ? at::roll(features, 1, 0) : features);
-            const at::Tensor embeds = at::cat({prefixes, model.embed(batch.ids)}, 1);
-            return nextTokenLoss(model.forward({embeds}, nullptr), batch.labels);
+            return prefixedRows(rows, promptLength, o.prefixLength, t.eosId());
         };
-        const auto trained = runTraining(params, o.train, [&](int, std::mt19937_64& rng) {
-            std::vector<world::Scene> scenes;
-            for (int b = 0; b < o.train.batchSize; ++b)
-                scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
-            return lossOf(scenes,
-                          o.groundTruth ? featuresOf(scenes) : trainFeatures.features(scenes), rng,
-                          false);
-        });
+        // The LM's logits for rows [from, to) after their images' prefixes.
+        auto logitsOf = [&](const PrefixedRows& batch, const at::Tensor& features, size_t from,
+                            size_t to) {
+            const auto a = static_cast<int64_t>(from), b = static_cast<int64_t>(to);
+            const at::Tensor prefixes = mapper.value()->forward(features.slice(0, a, b));
+            const at::Tensor embeds = at::cat({prefixes, model.embed(batch.ids.slice(0, a, b))}, 1);
+            return model.forward({embeds}, nullptr);
+        };
+        // Teacher-forced loss of `scenes`; `mismatch` pairs every text with the next scene's
+        // image, to measure how much the image tells the model.
+        auto lossOf = [&](const std::vector<world::Scene>& scenes, const at::Tensor& features,
+                          std::mt19937_64& rng, bool mismatch) {
+            const auto batch = rowsOf(scenes, rng);
+            return nextTokenLoss(
+                logitsOf(batch, mismatch ? at::roll(features, 1, 0) : features, 0, scenes.size()),
+                batch.labels);
+        };
+        // A step's batch is two fixed halves, as CLIP's is: the mapper's step is small ops more
+        // than arithmetic, and the halves keep both cores busy with the same result as one.
+        const auto trained = [&] {
+            const BlasThreadsScope oneEach(1);
+            ShardedGradients gradients(params);
+            return runTrainingSteps(params, o.train, [&](int, std::mt19937_64& rng) {
+                std::vector<world::Scene> scenes;
+                for (int b = 0; b < o.train.batchSize; ++b)
+                    scenes.push_back(world::generateScene(o.worldSeed, rng() % o.trainScenes));
+                const at::Tensor features =
+                    o.groundTruth ? featuresOf(scenes) : trainFeatures.features(scenes);
+                const auto batch = rowsOf(scenes, rng);
+                ShardedStep sharded = rowHalves(scenes.size(), [&](size_t from, size_t to) {
+                    return std::vector<at::Tensor>{logitsOf(batch, features, from, to)};
+                });
+                sharded.parallel = std::thread::hardware_concurrency() > 1;
+                sharded.loss = [&](const std::vector<std::vector<at::Tensor>>& halves) {
+                    std::vector<at::Tensor> logits;
+                    for (const auto& half : halves)
+                        logits.push_back(half[0]);
+                    return nextTokenLoss(at::cat(logits), batch.labels);
+                };
+                return gradients.step(sharded);
+            });
+        }();
         if (!trained) return fail(trained.error());
         const TrainRun& run = trained.value();
         if (run.losses.empty()) return fail("cancelled before the first step");

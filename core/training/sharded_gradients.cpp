@@ -5,6 +5,18 @@
 
 namespace esper {
 
+ShardedStep rowHalves(size_t rows,
+                      std::function<std::vector<at::Tensor>(size_t from, size_t to)> forward) {
+    ShardedStep step;
+    step.shards = rows > 1 ? 2 : 1;
+    const size_t half = (rows + 1) / 2;
+    const bool whole = step.shards == 1;
+    step.forward = [rows, half, whole, forward = std::move(forward)](int shard) {
+        return whole ? forward(0, rows) : forward(shard == 0 ? 0 : half, shard == 0 ? half : rows);
+    };
+    return step;
+}
+
 ShardedGradients::ShardedGradients(std::vector<at::Tensor> params) : params_(std::move(params)) {}
 
 ShardedGradients::~ShardedGradients() {

@@ -25,6 +25,11 @@ struct ShardedStep {
     std::function<at::Tensor(const std::vector<std::vector<at::Tensor>>&)> loss;
 };
 
+// A step over a batch of `rows` in two fixed halves, rows [0, (rows + 1) / 2) and the rest (one
+// shard for a single row); forward(from, to) gives a half's outputs. The caller sets the loss.
+ShardedStep rowHalves(size_t rows,
+                      std::function<std::vector<at::Tensor>(size_t from, size_t to)> forward);
+
 class ShardedGradients {
 public:
     explicit ShardedGradients(std::vector<at::Tensor> params);

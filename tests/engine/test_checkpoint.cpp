@@ -1,12 +1,14 @@
 // The optimizer every trainer uses, its checkpoints and its sharded step: AdamW must compute
 // what LibTorch's AdamW computes, a run stopped and resumed from its checkpoint must end exactly
-// where an uninterrupted run ends, and a step in shards must not depend on its threads.
+// where an uninterrupted run ends, and a step in shards must not depend on its threads, nor
+// fault in fresh pages for activations it freed a step ago.
 #include <ATen/ATen.h>
 #include <torch/optim/adamw.h>
 
 #include "test_support.h"
 
 #include "io/safetensors.h"
+#include "models/device.h"
 #include "training/adamw.h"
 #include "training/checkpoint.h"
 #include "training/sharded_gradients.h"
@@ -17,6 +19,7 @@
 #include <atomic>
 #include <optional>
 #include <stdexcept>
+#include <sys/resource.h>
 
 using namespace esper;
 
@@ -204,6 +207,44 @@ private slots:
         fine.loss = [](const auto& out) { return out[0][0].sum() + out[1][0].sum(); };
         gradients.step(fine);
         QVERIFY(at::allclose(params[0].grad(), x.sum(0).unsqueeze(1).expand({32, 8})));
+    }
+
+    // Every step allocates and frees the same activations. Handed back to the kernel, they came
+    // back as fresh zero-filled pages each step: 35.8 million page faults in one demo build.
+    void trainingStepsReuseFreedMemory() {
+        configureCpuRuntime(); // as every trainer, captioner and scorer calls it
+        at::manual_seed(5);
+        const at::Tensor x = at::randn({4096, 96});
+        std::vector<at::Tensor> params{(at::randn({96, 384}) * 0.1).requires_grad_(true),
+                                       (at::randn({384, 96}) * 0.1).requires_grad_(true)};
+        ShardedGradients gradients(params);
+        ShardedStep sharded; // each shard's hidden layer is 2,048 x 384 floats: 3 MiB
+        sharded.forward = [&](int shard) {
+            const at::Tensor rows = x.slice(0, shard * 2048, shard * 2048 + 2048);
+            return std::vector<at::Tensor>{
+                at::matmul(at::gelu(at::matmul(rows, params[0])), params[1])};
+        };
+        sharded.loss = [&](const auto& out) {
+            return (at::cat({out[0][0], out[1][0]}) - x).pow(2).mean();
+        };
+        auto faults = [] {
+            rusage usage{};
+            getrusage(RUSAGE_SELF, &usage);
+            return usage.ru_minflt;
+        };
+        auto steps = [&](int n) {
+            for (int i = 0; i < n; ++i) {
+                for (auto& p : params)
+                    p.mutable_grad() = at::Tensor();
+                gradients.step(sharded);
+            }
+        };
+        steps(3); // the first steps may grow the heaps
+        const auto before = faults();
+        steps(10);
+        const double perStep = double(faults() - before) / 10;
+        // Measured: 1,900 faults a step with glibc's defaults, 160 with configureCpuRuntime's.
+        QVERIFY2(perStep < 600, qPrintable(QString("%1 page faults a step").arg(perStep)));
     }
 
     void checkpointOfAnotherRunIsRefused() {
