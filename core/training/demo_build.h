@@ -17,10 +17,11 @@ namespace esper {
 struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
-    // CLIP is the long pole. F1 rose with its steps up to 3,000 (2,250: 0.820, 3,000: 0.876),
-    // then stayed within the evaluation's noise (3,400: 0.890, 3,800: 0.884 in a 46.5-minute
-    // build), so 3,000 keeps the build well inside 45 minutes on a slow day of this VM. The
-    // mapper cannot give up steps (4,000: 0.859 against 0.875 for 6,000).
+    // CLIP is the long pole, and F1 follows its steps: on 1,000 held-out scenes 3,000 steps
+    // score 0.875 and 3,800 steps 0.896 (standard error 0.007 each; 200 scenes give 0.015).
+    // 3,800 took 46.5 minutes while the mapper still ran on one core; 3,000 now take 33.2, so
+    // about 4,000 should fit (0.5 s a step): the next rebuild's change, to be measured. The
+    // mapper cannot give up steps (4,000: 0.859 against 0.875 for 6,000, on 200 scenes).
     int clipSteps = 3000, lmSteps = 8000, mapperSteps = 6000;
     int lmWidth = 64, lmLayers = 2; // the LM trains beside CLIP: its size sets its steps per second
     // Whether a small LM learns to copy from its context varies from seed to seed (copy F1 0.52
