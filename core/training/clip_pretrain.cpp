@@ -19,7 +19,6 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
-#include <thread>
 
 namespace esper {
 
@@ -171,8 +170,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                             clip.value()->encodeImage(scenePixels(rows, o.imageSize)).features,
                             encodeTexts(*clip.value(), t, words, o.contextLength)};
                     });
-                    sharded.parallel = o.secondCoreFree ? o.secondCoreFree()
-                                                        : std::thread::hardware_concurrency() > 1;
+                    if (o.secondCoreFree) sharded.parallel = o.secondCoreFree();
                     sharded.loss = [&](const std::vector<std::vector<at::Tensor>>& features) {
                         std::vector<at::Tensor> images, words;
                         for (const auto& shard : features) {

@@ -21,7 +21,6 @@
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 #include <filesystem>
-#include <thread>
 
 namespace esper {
 
@@ -127,7 +126,6 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                 ShardedStep sharded = rowHalves(scenes.size(), [&](size_t from, size_t to) {
                     return std::vector<at::Tensor>{logitsOf(batch, features, from, to)};
                 });
-                sharded.parallel = std::thread::hardware_concurrency() > 1;
                 sharded.loss = [&](const std::vector<std::vector<at::Tensor>>& halves) {
                     std::vector<at::Tensor> logits;
                     for (const auto& half : halves)

@@ -9,6 +9,7 @@ ShardedStep rowHalves(size_t rows,
                       std::function<std::vector<at::Tensor>(size_t from, size_t to)> forward) {
     ShardedStep step;
     step.shards = rows > 1 ? 2 : 1;
+    step.parallel = std::thread::hardware_concurrency() > 1;
     const size_t half = (rows + 1) / 2;
     const bool whole = step.shards == 1;
     step.forward = [rows, half, whole, forward = std::move(forward)](int shard) {

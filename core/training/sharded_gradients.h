@@ -26,7 +26,8 @@ struct ShardedStep {
 };
 
 // A step over a batch of `rows` in two fixed halves, rows [0, (rows + 1) / 2) and the rest (one
-// shard for a single row); forward(from, to) gives a half's outputs. The caller sets the loss.
+// shard for a single row); forward(from, to) gives a half's outputs. The halves run at once
+// where the machine has a second core. The caller sets the loss.
 ShardedStep rowHalves(size_t rows,
                       std::function<std::vector<at::Tensor>(size_t from, size_t to)> forward);
 

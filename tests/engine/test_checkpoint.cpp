@@ -218,12 +218,12 @@ private slots:
         std::vector<at::Tensor> params{(at::randn({96, 384}) * 0.1).requires_grad_(true),
                                        (at::randn({384, 96}) * 0.1).requires_grad_(true)};
         ShardedGradients gradients(params);
-        ShardedStep sharded; // each shard's hidden layer is 2,048 x 384 floats: 3 MiB
-        sharded.forward = [&](int shard) {
-            const at::Tensor rows = x.slice(0, shard * 2048, shard * 2048 + 2048);
+        // each half's hidden layer is 2,048 x 384 floats: 3 MiB
+        ShardedStep sharded = rowHalves(4096, [&](size_t from, size_t to) {
+            const at::Tensor rows = x.slice(0, int64_t(from), int64_t(to));
             return std::vector<at::Tensor>{
                 at::matmul(at::gelu(at::matmul(rows, params[0])), params[1])};
-        };
+        });
         sharded.loss = [&](const auto& out) {
             return (at::cat({out[0][0], out[1][0]}) - x).pow(2).mean();
         };
