@@ -17,8 +17,9 @@ namespace esper::cli {
 namespace {
 const char* kHelp =
     "usage: esper pretrain clip --out DIR [--world-seed S] [--scenes N] [--image-size PX]\n"
-    "                           [--patch PX] [--width W] [--layers L] [--tokenizer FILE]\n"
-    "                           [--twins N [--twins-from STEP]] [--init-std X]\n"
+    "                           [--patch PX] [--width W] [--layers L] [--projection D]\n"
+    "                           [--tokenizer FILE]\n"
+    "                           [--twins N [--twins-from STEP] [--twin-kind K]] [--init-std X]\n"
     "                           [training flags]\n"
     "       esper pretrain lm --out DIR --tokenizer FILE [--world-seed S] [--scenes N]\n"
     "                         [--width W] [--layers L] [--positions N] [--device cpu|cuda[:N]]\n"
@@ -38,7 +39,10 @@ const char* kHelp =
     "colour changed (chance: 0.5); binding_pairs is the same against two objects' shapes\n"
     "swapped, on the binding_scenes that have such a pair: which colour goes with which shape.\n"
     "--twins N puts N scenes of each batch (from step STEP on; default all steps) beside\n"
-    "their twin, the scene with two objects' shapes swapped, image and text both.\n"
+    "their twin, image and text both: with --twin-kind swap (the default) the scene with two\n"
+    "objects' shapes swapped, with --twin-kind attribute the scene with one object's size\n"
+    "(half the twins), shape or colour changed.\n"
+    "--projection D (default 64) is the size of the embedding both towers project to.\n"
     "--init-std X (default 0.06) is the spread of its initial weights.\n"
     "lm: the project's small GPT-2 on the world's 'style: text' lines (most documents hold\n"
     "two or three texts about one scene), with a sentencepiece tokenizer (e.g. the CLIP\n"
@@ -84,9 +88,9 @@ int runPretrain(int argc, char** argv) {
     const bool lm = !std::strcmp(argv[2], "lm");
     const char* verb = lm ? "pretrain lm" : "pretrain clip";
     auto specs = trainFlagSpecs();
-    for (const char* name :
-         {"out", "world-seed", "scenes", "tokenizer", "image-size", "patch", "width", "layers",
-          "positions", "device", "twins", "twins-from", "summaries", "summary-share", "init-std"})
+    for (const char* name : {"out", "world-seed", "scenes", "tokenizer", "image-size", "patch",
+                             "width", "layers", "projection", "positions", "device", "twins",
+                             "twins-from", "twin-kind", "summaries", "summary-share", "init-std"})
         specs.push_back({name});
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
@@ -159,11 +163,20 @@ int runPretrain(int argc, char** argv) {
     if (integerFlag(args, "scenes", o.trainScenes) ||
         integerFlag(args, "image-size", o.imageSize) || integerFlag(args, "patch", o.patchSize) ||
         integerFlag(args, "width", o.hidden) || integerFlag(args, "layers", o.layers) ||
-        integerFlag(args, "twins", o.twins) || integerFlag(args, "twins-from", o.twinsFrom))
-        return report(verb,
-                      "--scenes, --image-size, --patch, --width, --layers, --twins and "
-                      "--twins-from take whole numbers",
-                      2);
+        integerFlag(args, "projection", o.projection) || integerFlag(args, "twins", o.twins) ||
+        integerFlag(args, "twins-from", o.twinsFrom))
+        return report(
+            verb,
+            "--scenes, --image-size, --patch, --width, --layers, --projection, --twins and "
+            "--twins-from take whole numbers",
+            2);
+    if (args.has("twin-kind")) {
+        const std::string kind = args.get("twin-kind");
+        if (kind != "swap" && kind != "attribute")
+            return report(verb, "--twin-kind is `swap` or `attribute`", 2);
+        o.twinKind =
+            kind == "swap" ? world::TwinKind::SwappedShapes : world::TwinKind::ChangedAttribute;
+    }
     if (initStd) o.initStd = *initStd;
     o.train = train;
     auto r = pretrainClip(o);

@@ -157,8 +157,8 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                 parameters, o.train,
                 [&](int step, std::mt19937_64& rng) {
                     const int twins = step >= o.twinsFrom ? o.twins : 0;
-                    const SceneTexts batch =
-                        drawSceneTexts(o.worldSeed, o.trainScenes, o.train.batchSize, twins, rng);
+                    const SceneTexts batch = drawSceneTexts(
+                        o.worldSeed, o.trainScenes, o.train.batchSize, twins, rng, o.twinKind);
                     const auto& scenes = batch.scenes;
                     const auto& texts = batch.texts;
                     ShardedStep sharded = rowHalves(scenes.size(), [&](size_t from, size_t to) {

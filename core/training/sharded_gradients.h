@@ -1,8 +1,8 @@
 // One training step's forward and backward split into fixed shards of the batch that run on two
 // threads when a second core is free and one after the other when it is not, with the same
 // result to the bit either way: each shard's gradients are computed apart and summed in shard
-// order, so what the threads do and when never reaches the numbers. CLIP, the demo build's long
-// pole, trains this way on the core the language model leaves free.
+// order, so what the threads do and when never reaches the numbers. CLIP (the demo build's long
+// pole, on the core the language model leaves free) and the supervised mapper train this way.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -19,7 +19,7 @@ at::Tensor scenePixels(const std::vector<world::Scene>& scenes, int size) {
 }
 
 SceneTexts drawSceneTexts(uint64_t worldSeed, uint64_t trainScenes, int size, int twins,
-                          std::mt19937_64& rng) {
+                          std::mt19937_64& rng, world::TwinKind kind) {
     SceneTexts b;
     auto count = [&] { return static_cast<int>(b.scenes.size()); };
     while (count() < size) {
@@ -28,11 +28,13 @@ SceneTexts drawSceneTexts(uint64_t worldSeed, uint64_t trainScenes, int size, in
         std::mt19937_64 sameWords = rng;
         b.texts.push_back(world::describeScene(b.scenes.back(), style, rng));
         if (twins <= 0 || count() == size) continue;
-        auto twin = world::withSwappedShapes(b.scenes.back(), rng);
+        auto twin = world::twinOf(b.scenes.back(), kind, rng);
         if (!twin) continue;
+        auto text = world::describeScene(*twin, style, sameWords);
+        if (text == b.texts.back()) continue; // the text does not say what changed
         --twins;
-        b.scenes.push_back(*twin);
-        b.texts.push_back(world::describeScene(*twin, style, sameWords));
+        b.scenes.push_back(std::move(*twin));
+        b.texts.push_back(std::move(text));
     }
     return b;
 }

@@ -58,6 +58,10 @@ bool overlap(const SceneObject& a, const SceneObject& b) {
     return false;
 }
 
+float radiusOf(Size size) {
+    return size == Size::Small ? 0.11f : 0.16f;
+}
+
 } // namespace
 
 bool covers(const SceneObject& o, float x, float y) {
@@ -121,7 +125,7 @@ Scene generateScene(uint64_t seed, uint64_t index) {
         }));
         o.size = static_cast<Size>(pick(2));
         o.place = count == 1 ? Place::Center : places[static_cast<size_t>(i)];
-        o.radius = o.size == Size::Small ? 0.11f : 0.16f;
+        o.radius = radiusOf(o.size);
         const auto [x, y] = placeCentre(o.place);
         // Jitter that would make two objects touch is drawn again; unjittered places never do.
         for (int attempt = 0;; ++attempt) {
@@ -175,6 +179,7 @@ Scene withChangedAttribute(Scene s, size_t k, Attribute attribute, std::mt19937_
     auto& o = s.objects.at(k);
     if (attribute == Attribute::Size) {
         o.size = o.size == Size::Small ? Size::Large : Size::Small;
+        o.radius = radiusOf(o.size);
         return s;
     }
     const bool shape = attribute == Attribute::Shape;
@@ -205,6 +210,19 @@ std::optional<Scene> withSwappedShapes(Scene s, std::mt19937_64& rng) {
     const auto [a, b] = swappable[rng() % swappable.size()];
     std::swap(s.objects[a].shape, s.objects[b].shape);
     return s;
+}
+
+std::optional<Scene> twinOf(const Scene& s, TwinKind kind, std::mt19937_64& rng) {
+    if (kind == TwinKind::SwappedShapes) return withSwappedShapes(s, rng);
+    // Size is what the demo's CLIP tells apart worst (82-86 % of minimal pairs against 96 % for
+    // shape and 100 % for colour), so half the twins change a size.
+    static constexpr Attribute kChanged[] = {Attribute::Size, Attribute::Size, Attribute::Shape,
+                                             Attribute::Color};
+    const size_t k = rng() % s.objects.size();
+    Scene twin = withChangedAttribute(s, k, kChanged[rng() % 4], rng);
+    for (size_t j = 0; j < twin.objects.size(); ++j)
+        if (j != k && overlap(twin.objects[j], twin.objects[k])) return std::nullopt;
+    return twin;
 }
 
 RgbImage renderScene(const Scene& scene, int width, int height) {

@@ -53,7 +53,7 @@ Scene generateScene(uint64_t seed, uint64_t index);
 std::vector<Scene> generateScenes(uint64_t seed, uint64_t first, uint64_t count);
 // The scene with one object's shape, size or colour changed to another value (drawn with
 // `rng`) that keeps every (shape, colour) pair distinct, as generated scenes are: the minimal
-// pair a model must tell apart to know that attribute.
+// pair a model must tell apart to know that attribute. A changed size is drawn at that size.
 enum class Attribute { Shape, Size, Color };
 Scene withChangedAttribute(Scene scene, size_t object, Attribute attribute, std::mt19937_64& rng);
 // The scene with the shapes of two objects exchanged: the same colours, shapes and sizes in a
@@ -61,6 +61,12 @@ Scene withChangedAttribute(Scene scene, size_t object, Attribute attribute, std:
 // no pair of objects differs in both shape and colour without the swap repeating a (shape,
 // colour) pair; otherwise the pair is drawn with `rng`.
 std::optional<Scene> withSwappedShapes(Scene scene, std::mt19937_64& rng);
+// A scene's twin for contrastive training, drawn with `rng`: its shapes swapped
+// (SwappedShapes), or one object's size (half the twins), shape or colour changed
+// (ChangedAttribute). Empty when the scene has none: no pair to swap, or a grown object that
+// would touch another.
+enum class TwinKind { SwappedShapes, ChangedAttribute };
+std::optional<Scene> twinOf(const Scene& scene, TwinKind kind, std::mt19937_64& rng);
 // Draws the scene at width x height with mild pixel noise (seeded by the scene).
 RgbImage renderScene(const Scene& scene, int width = 64, int height = 64);
 // The ground truth as JSON (objects with shape/color/size/place, relations).

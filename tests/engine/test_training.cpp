@@ -173,6 +173,31 @@ private slots:
         }
     }
 
+    void clipBatchesPutAttributeTwinsBesideTheirScenes() {
+        std::mt19937_64 rng(7);
+        const auto b = drawSceneTexts(1, 20000, 128, 48, rng, world::TwinKind::ChangedAttribute);
+        QCOMPARE(int(b.scenes.size()), 128);
+        int twins = 0, sizes = 0;
+        for (size_t i = 0; i + 1 < b.scenes.size(); ++i) {
+            const auto &a = b.scenes[i], &t = b.scenes[i + 1];
+            if (a.id != t.id) continue;
+            ++twins;
+            // One object differs in one attribute, in the same place; the text says so.
+            int changed = 0;
+            for (size_t k = 0; k < a.objects.size(); ++k) {
+                const auto &x = a.objects[k], &y = t.objects[k];
+                QCOMPARE(y.cx, x.cx);
+                changed += (x.shape != y.shape) + (x.color != y.color) + (x.size != y.size);
+                sizes += x.size != y.size;
+            }
+            QCOMPARE(changed, 1);
+            QVERIFY(b.texts[i + 1] != b.texts[i]);
+            ++i;
+        }
+        QCOMPARE(twins, 48);
+        QVERIFY2(sizes > 12 && sizes < 36, qPrintable(QString::number(sizes))); // about half
+    }
+
     void languageModelLearnsTheWorldsText() {
         LmPretrainOptions o;
         o.outDir = (tmp_.path() + "/lm").toStdString();

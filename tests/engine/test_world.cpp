@@ -141,6 +141,11 @@ private slots:
                     QCOMPARE(a.shape != b.shape, attribute == Attribute::Shape);
                     QCOMPARE(a.size != b.size, attribute == Attribute::Size);
                     QCOMPARE(a.color != b.color, attribute == Attribute::Color);
+                    // Drawn at its new size, so a twin's image shows the change.
+                    if (attribute == Attribute::Size)
+                        QCOMPARE(b.radius > a.radius, b.size == Size::Large);
+                    else
+                        QCOMPARE(b.radius, a.radius);
                 }
                 for (size_t x = 0; x < c.objects.size(); ++x) // still distinct (shape, colour)
                     for (size_t y = x + 1; y < c.objects.size(); ++y)
