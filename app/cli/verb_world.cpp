@@ -24,9 +24,9 @@ namespace {
 const char* kHelp =
     "usage: esper world render --out DIR [--count N] [--first K] [--seed S] [--size PX]\n"
     "       esper world text --out FILE [--scenes N] [--first K] [--seed S] [--per-scene M]\n"
-    "       esper world build-demo --out DIR [--clip-steps N] [--lm-steps N] [--mapper-steps N]\n"
-    "                              [--lm-width W] [--lm-layers L] [--eval-scenes N] [--seed S]\n"
-    "                              [--resume]\n"
+    "       esper world build-demo --out DIR [--clip-steps N] [--clip-batch B] [--lm-steps N]\n"
+    "                              [--mapper-steps N] [--lm-width W] [--lm-layers L]\n"
+    "                              [--eval-scenes N] [--seed S] [--resume]\n"
     "       esper world eval --bundle DIR [--scenes N] [--first K] [--seed S] [--style S]...\n"
     "                        [--device D] [--dtype T] [--per-scene FILE.jsonl] [--json]\n"
     "\n"
@@ -102,10 +102,13 @@ int buildDemoCommand(const Args& args, char** argv) {
     DemoBuildOptions o;
     o.outDir = out;
     o.clipSteps = static_cast<int>(args.number("clip-steps").value_or(o.clipSteps));
+    o.clipBatch = static_cast<int>(args.number("clip-batch").value_or(o.clipBatch));
     o.lmSteps = static_cast<int>(args.number("lm-steps").value_or(o.lmSteps));
     o.mapperSteps = static_cast<int>(args.number("mapper-steps").value_or(o.mapperSteps));
     o.lmWidth = static_cast<int>(args.number("lm-width").value_or(o.lmWidth));
     o.lmLayers = static_cast<int>(args.number("lm-layers").value_or(o.lmLayers));
+    // InfoNCE needs other scenes in the batch to tell each image's text from.
+    if (o.clipBatch < 2) return report("world build-demo", "--clip-batch must be at least 2", 2);
     // The LM has 4 attention heads, which share its width.
     if (o.lmWidth < 8 || o.lmWidth % 4 || o.lmLayers < 1)
         return report("world build-demo",
@@ -210,11 +213,11 @@ int runWorld(int argc, char** argv) {
     const std::string verb = "world " + sub;
     if (auto stop = args.parseVerb(
             argc - 1, argv + 1, verb.c_str(), kHelp,
-            {{"out"},         {"count"},         {"first"},     {"seed"},
-             {"size"},        {"scenes"},        {"per-scene"}, {"clip-steps"},
-             {"lm-steps"},    {"mapper-steps"},  {"lm-width"},  {"lm-layers"},
-             {"eval-scenes"}, {"resume", false}, {"bundle"},    {"style", true, true},
-             {"device"},      {"dtype"},         {"per-scene"}, {"json", false}},
+            {{"out"},         {"count"},         {"first"},      {"seed"},
+             {"size"},        {"scenes"},        {"per-scene"},  {"clip-steps"},
+             {"lm-steps"},    {"mapper-steps"},  {"lm-width"},   {"lm-layers"},
+             {"eval-scenes"}, {"resume", false}, {"bundle"},     {"style", true, true},
+             {"device"},      {"dtype"},         {"clip-batch"}, {"json", false}},
             0))
         return *stop;
     if (sub == "render") return render(args);

@@ -105,7 +105,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     clip.projection = 64;
     clip.tokenizerVocab = 300;
     clip.tokenizerPath = (dir / "clip" / "tokenizer.model").string();
-    clip.train = settings("clip", o.clipSteps, 128, 2e-3, 50, dir / "clip" / "train.jsonl");
+    clip.train = settings("clip", o.clipSteps, o.clipBatch, 2e-3, 50, dir / "clip" / "train.jsonl");
     // A resumed build keeps the tokenizer its checkpoints were trained with.
     if (!(o.resume && fs::exists(clip.tokenizerPath)))
         if (auto ok = trainWorldTokenizer(clip.outDir, clip.worldSeed, clip.trainScenes,

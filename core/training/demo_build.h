@@ -17,14 +17,13 @@ namespace esper {
 struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
-    // CLIP is the long pole, and F1 follows its steps: on 1,000 held-out scenes 3,000 steps
-    // score 0.875 and 3,800 steps 0.896 (standard error 0.007 each; 200 scenes give 0.015).
-    // 3,000 took 33.2 minutes in all, but a CLIP step alone ranges from 0.47 s to 0.54 s from
-    // one day to the next, so 4,000 (about 8 minutes more on a fast day, 9 on a slow one) would
-    // not reliably fit in 45. The mapper cannot give up steps (4,000: 0.859 against 0.875 for
-    // 6,000, on 200 scenes) and gains little from more (10,000 on the 3,800-step CLIP: 0.900
-    // against 0.896, the paired difference 0.004 +- 0.005).
-    int clipSteps = 3000, lmSteps = 8000, mapperSteps = 6000;
+    // CLIP is the long pole, and what it learns per second follows its batch, whose other
+    // scenes are each text's negatives. On the same 384,000 examples, so at the same cost,
+    // 1,500 steps of 256 score F1 0.925 on 1,000 held-out scenes against 0.875 for 3,000 of
+    // 128 (the recipe until session 15), while 6,000 of 64 leave CLIP at 78.7 % top-1 and
+    // shapes barely told apart. The mapper cannot give up steps (4,000: 0.859 against 0.875
+    // for 6,000, on 200 scenes) and gains little from more (10,000: +0.004 +- 0.005).
+    int clipSteps = 1500, clipBatch = 256, lmSteps = 8000, mapperSteps = 6000;
     int lmWidth = 64, lmLayers = 2; // the LM trains beside CLIP: its size sets its steps per second
     // Whether a small LM learns to copy from its context varies from seed to seed (copy F1 0.52
     // for one seed, 0.04 for the next): when an LM copies less than lmCopies on validation
