@@ -3,7 +3,7 @@
 #pragma once
 
 #include "args.h"
-#include "training/train_loop.h"
+#include "training/framework/train_loop.h"
 
 #include <atomic>
 #include <nlohmann/json.hpp>

@@ -3,8 +3,8 @@
 #include "verbs.h"
 
 #include "blas_tuning.h"
-#include "training/clip_pretrain.h"
-#include "training/lm_pretrain.h"
+#include "training/trainers/clip_pretrain.h"
+#include "training/trainers/lm_pretrain.h"
 
 #include <cstdio>
 #include <cstring>

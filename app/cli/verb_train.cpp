@@ -3,7 +3,7 @@
 #include "verbs.h"
 
 #include "blas_tuning.h"
-#include "training/mapper_train.h"
+#include "training/trainers/mapper_train.h"
 
 #include <cstdio>
 #include <cstring>

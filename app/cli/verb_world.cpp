@@ -6,7 +6,7 @@
 #include "image_decoder.h"
 #include "io/model_config.h"
 #include "train_flags.h"
-#include "training/demo_build.h"
+#include "training/demo/demo_build.h"
 #include "util/file_util.h"
 #include "world/captions.h"
 #include "world/world_eval.h"

@@ -4,7 +4,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <mutex>
+#include <numeric>
 
 namespace esper {
 namespace {
@@ -19,43 +22,87 @@ std::string trim(const std::string& s) {
 
 } // namespace
 
-void banRepeatedNgrams(at::Tensor& logits, const std::vector<int>& seq, int n) {
+void banRepeatedNgrams(float* data, int64_t vocab, const std::vector<int>& seq, int n) {
     if (n <= 0 || static_cast<int>(seq.size()) + 1 < n) return;
     // Tokens that would complete an n-gram already present (HF's NoRepeatNGramLogitsProcessor).
     const size_t tail = seq.size() - static_cast<size_t>(n - 1);
-    float* data = logits.data_ptr<float>();
     for (size_t i = 0; i + static_cast<size_t>(n) <= seq.size(); ++i) {
         bool same = true;
         for (int k = 0; k < n - 1 && same; ++k)
             same = seq[i + k] == seq[tail + k];
-        if (same) data[seq[i + n - 1]] = kBanned;
+        const int token = seq[i + n - 1];
+        if (same && token >= 0 && token < vocab) data[token] = kBanned;
     }
+}
+
+void banTokens(float* data, int64_t vocab, const std::vector<int64_t>& ids) {
+    for (int64_t id : ids)
+        if (id >= 0 && id < vocab) data[id] = kBanned;
+}
+
+void banRepeatedNgrams(at::Tensor& logits, const std::vector<int>& seq, int n) {
+    banRepeatedNgrams(logits.data_ptr<float>(), logits.size(0), seq, n);
 }
 
 void banTokens(at::Tensor& logits, const std::vector<int64_t>& ids) {
-    float* data = logits.data_ptr<float>();
-    for (int64_t id : ids)
-        if (id >= 0 && id < logits.size(0)) data[id] = kBanned;
+    banTokens(logits.data_ptr<float>(), logits.size(0), ids);
 }
 
-int sampleToken(const at::Tensor& logitsIn, const DecodeOptions& o, at::Generator& gen) {
-    at::Tensor logits = logitsIn / o.temperature;
-    const int64_t vocab = logits.size(0);
+int sampleToken(const float* logits, int64_t vocab, const DecodeOptions& o, at::Generator& gen) {
+    std::vector<float> scores(logits, logits + vocab);
+    for (auto& s : scores)
+        s = static_cast<float>(s / o.temperature);
     if (o.topK > 0 && o.topK < vocab) {
-        const auto kth = std::get<0>(at::topk(logits, o.topK)).select(0, o.topK - 1);
-        logits = logits.masked_fill(logits < kth, kBanned);
+        // HF's TopKLogitsWarper: everything below the k-th largest score goes (ties stay).
+        std::vector<float> sorted(scores);
+        std::nth_element(sorted.begin(), sorted.begin() + (o.topK - 1), sorted.end(),
+                         std::greater<float>());
+        const float kth = sorted[static_cast<size_t>(o.topK - 1)];
+        for (auto& s : scores)
+            if (s < kth) s = kBanned;
     }
+    const float top = *std::max_element(scores.begin(), scores.end());
+    std::vector<double> probs(scores.size());
+    double total = 0;
+    for (size_t i = 0; i < scores.size(); ++i)
+        total += probs[i] = std::isinf(scores[i]) ? 0.0 : std::exp(double(scores[i] - top));
+    for (auto& p : probs)
+        p /= total;
     if (o.topP < 1.0) {
         // HF: sort ascending, drop the tokens whose cumulative probability stays <= 1 - top_p,
         // always keeping the most likely one.
-        auto [sorted, order] = at::sort(logits, 0, false);
-        const auto cumulative = at::softmax(sorted, 0).cumsum(0);
-        auto remove = cumulative <= (1.0 - o.topP);
-        remove.select(0, vocab - 1).fill_(false);
-        logits = logits.index_put({order.masked_select(remove)}, at::scalar_tensor(kBanned));
+        std::vector<size_t> order(probs.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return probs[a] < probs[b]; });
+        double cumulative = 0, kept = 0;
+        for (size_t j = 0; j < order.size(); ++j) {
+            cumulative += probs[order[j]];
+            if (cumulative <= 1.0 - o.topP && j + 1 < order.size()) probs[order[j]] = 0;
+            kept += probs[order[j]];
+        }
+        for (auto& p : probs)
+            p /= kept;
     }
-    const auto probs = at::softmax(logits, 0);
-    return static_cast<int>(at::multinomial(probs, 1, false, gen).item<int64_t>());
+    double u;
+    {
+        auto* g = at::check_generator<at::CPUGeneratorImpl>(gen);
+        const std::lock_guard<std::mutex> lock(gen.mutex());
+        u = double(g->random64() >> 11) * 0x1.0p-53; // uniform in [0, 1)
+    }
+    size_t last = 0;
+    for (size_t i = 0; i < probs.size(); ++i) {
+        if (probs[i] <= 0) continue;
+        last = i;
+        if (u < probs[i]) return static_cast<int>(i);
+        u -= probs[i];
+    }
+    return static_cast<int>(last); // rounding left u past the end: the last possible token
+}
+
+int sampleToken(const at::Tensor& logits, const DecodeOptions& o, at::Generator& gen) {
+    const at::Tensor row = logits.to(at::kFloat).contiguous();
+    return sampleToken(row.data_ptr<float>(), row.size(0), o, gen);
 }
 
 std::pair<std::string, bool> PrefixDecoder::cutText(const std::vector<int>& tokens,
@@ -138,27 +185,38 @@ PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
     const auto eos = lm_.eosTokenIds();
     for (int step = 0; step < o.maxNewTokens; ++step) {
         if (cancel && cancel->load()) return std::nullopt;
-        const at::Tensor logits = lm_.forward(in, &cache).select(1, 0).to(at::kCPU, at::kFloat);
+        const at::Tensor logits =
+            lm_.forward(in, &cache).select(1, 0).to(at::kCPU, at::kFloat).contiguous();
         const at::Tensor logprobs = at::log_softmax(logits, -1);
+        const int64_t vocab = logits.size(1);
+        const float* allLogits = logits.data_ptr<float>();
+        const float* allLogprobs = logprobs.data_ptr<float>();
         std::vector<int64_t> next(static_cast<size_t>(rows), 0);
+        std::vector<float> row(static_cast<size_t>(vocab));
         for (int64_t r = 0; r < rows; ++r) {
             const size_t i = static_cast<size_t>(r);
             if (done[i]) continue; // finished rows ride along; their outputs are ignored
-            at::Tensor row = logits[r].clone();
-            banRepeatedNgrams(row, sequences[i], o.noRepeatNgram);
-            if (o.banEos || step < o.minNewTokens) banTokens(row, eos);
-            const int token = o.strategy == DecodeStrategy::Sample
-                                  ? sampleToken(row, o, gen)
-                                  : static_cast<int>(row.argmax().item<int64_t>());
+            std::copy(allLogits + r * vocab, allLogits + (r + 1) * vocab, row.begin());
+            banRepeatedNgrams(row.data(), vocab, sequences[i], o.noRepeatNgram);
+            if (o.banEos || step < o.minNewTokens) banTokens(row.data(), vocab, eos);
+            const int token =
+                o.strategy == DecodeStrategy::Sample
+                    ? sampleToken(row.data(), vocab, o, gen)
+                    : static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
             next[i] = token;
             out[i].tokens.push_back(token);
-            out[i].logprob += logprobs[r][token].item<double>();
+            out[i].tokenLogprobs.push_back(allLogprobs[r * vocab + token]);
+            out[i].logprob += allLogprobs[r * vocab + token];
             sequences[i].push_back(token);
-            auto [text, stopped] = cutText(out[i].tokens, o);
-            out[i].text = text;
+            bool stopped = false;
+            if (tok_) {
+                auto [text, cut] = cutText(out[i].tokens, o);
+                out[i].text = std::move(text);
+                stopped = cut;
+            }
             const bool isEos = std::find(eos.begin(), eos.end(), token) != eos.end();
             if (stopped || isEos) done[i] = true;
-            if (onToken) onToken(i, token, text);
+            if (onToken) onToken(i, token, out[i].text);
         }
         if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
         const auto nextIds = at::tensor(next, at::kLong).view({rows, 1});

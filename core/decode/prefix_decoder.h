@@ -17,6 +17,9 @@ struct DecodedText {
     std::vector<int> tokens; // generated tokens, up to and including the one that stopped it
     std::string text;        // decoded, cut before any stop string, trimmed
     double logprob = 0;      // sum of the model's log-probabilities of the tokens
+    // Greedy and sampling: the model's log-probability of each token (of its unprocessed
+    // distribution at temperature 1: no bans, no warping), as scoreResponses gives it.
+    std::vector<float> tokenLogprobs;
 };
 
 // Called after each step for each row that produced a token: (row, token, text so far).
@@ -60,7 +63,12 @@ private:
 // prompt + generated tokens, then the end-of-text ban. `logits` [V] float, modified in place.
 void banRepeatedNgrams(at::Tensor& logits, const std::vector<int>& sequence, int n);
 void banTokens(at::Tensor& logits, const std::vector<int64_t>& ids);
-// Temperature, top-k, top-p (HF's warpers) then one multinomial draw.
+// The same on a row of `vocab` floats: the decoding loop works on rows of one batched tensor.
+void banRepeatedNgrams(float* logits, int64_t vocab, const std::vector<int>& sequence, int n);
+void banTokens(float* logits, int64_t vocab, const std::vector<int64_t>& ids);
+// Temperature, top-k, top-p (HF's warpers) then one draw from the distribution.
 int sampleToken(const at::Tensor& logits, const DecodeOptions& options, at::Generator& gen);
+int sampleToken(const float* logits, int64_t vocab, const DecodeOptions& options,
+                at::Generator& gen);
 
 } // namespace esper

@@ -38,8 +38,16 @@ class CausalLm {
 public:
     virtual ~CausalLm() = default;
     virtual at::Tensor embed(const at::Tensor& ids) const = 0;
+    // The last layer's normalised hidden states [B, T, E] (or [B, 1, E] with lastLogitsOnly),
+    // what the head reads (and what ESPER's value head reads instead); appends the new
+    // keys/values to cache.
+    virtual at::Tensor hidden(const LmInput& input, KvCache* cache) const = 0;
+    // The head: hidden states [..., E] to logits [..., V].
+    virtual at::Tensor logitsOf(const at::Tensor& hidden) const = 0;
     // Logits [B, T, V] (or [B, 1, V] with lastLogitsOnly); appends the new keys/values to cache.
-    virtual at::Tensor forward(const LmInput& input, KvCache* cache) const = 0;
+    at::Tensor forward(const LmInput& input, KvCache* cache) const {
+        return logitsOf(hidden(input, cache));
+    }
     virtual int64_t hiddenSize() const = 0;
     virtual int64_t vocabSize() const = 0;
     virtual int64_t maxPositions() const = 0;

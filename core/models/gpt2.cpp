@@ -53,7 +53,7 @@ at::Tensor Gpt2Model::embed(const at::Tensor& ids) const {
     return at::embedding(wte_, ids.to(options_.device));
 }
 
-at::Tensor Gpt2Model::forward(const LmInput& in, KvCache* cache) const {
+at::Tensor Gpt2Model::hidden(const LmInput& in, KvCache* cache) const {
     const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
     const int64_t past = cache ? cache->length() : 0;
     const auto dev = options_.device;
@@ -76,8 +76,11 @@ at::Tensor Gpt2Model::forward(const LmInput& in, KvCache* cache) const {
             conv1d(activate(conv1d(m, blk.fcW, blk.fcB), config_.activation), blk.outW, blk.outB);
     }
     if (in.lastLogitsOnly) h = h.narrow(1, t - 1, 1);
-    h = at::layer_norm(h, {e}, lnfW_, lnfB_, config_.layerNormEps);
-    return at::matmul(h, wte_.t()); // the head is tied to the token embeddings
+    return at::layer_norm(h, {e}, lnfW_, lnfB_, config_.layerNormEps);
+}
+
+at::Tensor Gpt2Model::logitsOf(const at::Tensor& hidden) const {
+    return at::matmul(hidden, wte_.t()); // the head is tied to the token embeddings
 }
 
 } // namespace esper

@@ -74,7 +74,7 @@ at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
     return at::embedding(embed_, ids.to(options_.device));
 }
 
-at::Tensor LlamaModel::forward(const LmInput& in, KvCache* cache) const {
+at::Tensor LlamaModel::hidden(const LmInput& in, KvCache* cache) const {
     const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
     const int64_t past = cache ? cache->length() : 0;
     const auto dev = options_.device;
@@ -102,7 +102,11 @@ at::Tensor LlamaModel::forward(const LmInput& in, KvCache* cache) const {
                        l.down, l.downB);
     }
     if (in.lastLogitsOnly) h = h.narrow(1, t - 1, 1);
-    return at::linear(rmsNorm(h, norm_), head_);
+    return rmsNorm(h, norm_);
+}
+
+at::Tensor LlamaModel::logitsOf(const at::Tensor& hidden) const {
+    return at::linear(hidden, head_);
 }
 
 } // namespace esper

@@ -12,7 +12,8 @@ public:
     static Result<std::unique_ptr<LlamaModel>> create(const LlamaConfig& config, WeightSource& w);
 
     at::Tensor embed(const at::Tensor& ids) const override;
-    at::Tensor forward(const LmInput& input, KvCache* cache) const override;
+    at::Tensor hidden(const LmInput& input, KvCache* cache) const override;
+    at::Tensor logitsOf(const at::Tensor& hidden) const override;
     int64_t hiddenSize() const override { return config_.hidden; }
     int64_t vocabSize() const override { return config_.vocabSize; }
     int64_t maxPositions() const override { return config_.maxPositions; }

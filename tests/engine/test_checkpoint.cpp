@@ -9,11 +9,12 @@
 
 #include "io/safetensors.h"
 #include "models/device.h"
-#include "training/adamw.h"
-#include "training/checkpoint.h"
-#include "training/sharded_gradients.h"
-#include "training/teacher_forcing.h"
-#include "training/train_runner.h"
+#include "training/framework/adamw.h"
+#include "training/framework/checkpoint.h"
+#include "training/framework/sharded_gradients.h"
+#include "training/framework/teacher_forcing.h"
+#include "training/framework/train_runner.h"
+#include "util/file_util.h"
 
 #include <QTemporaryDir>
 #include <atomic>
@@ -133,6 +134,78 @@ private slots:
         QCOMPARE(rest->losses, full->losses);
         QVERIFY(at::equal(fresh.w, straight.w));
         QVERIFY(at::equal(fresh.b, straight.b));
+    }
+
+    // ESPER's iterations take several optimizer steps, on two parameter groups that learn at
+    // different rates, and keep state of their own (its reward calibration) in the checkpoint:
+    // a run stopped and resumed must still end exactly where a straight run ends.
+    void iterationsOfSeveralStepsResumeWithTheirOwnState() {
+        auto train = [&](Problem& p, const TrainSettings& s, double& state) {
+            TrainHooks hooks;
+            hooks.saveState = [&] {
+                return std::map<std::string, std::string>{{"state", std::to_string(state)}};
+            };
+            hooks.restoreState = [&](const std::map<std::string, std::string>& m) -> Result<void> {
+                if (!m.count("state")) return fail("no state");
+                state = std::stod(m.at("state"));
+                return {};
+            };
+            return runIterations(
+                {{"weights", {p.w}}, {"bias", {p.b}, 0.1, 0.0}}, s,
+                [&](int, std::mt19937_64& rng, OptimizerSteps& opt) -> Result<IterationResult> {
+                    double last = 0;
+                    for (int k = 0; k < 3; ++k) {
+                        opt.zeroGrad();
+                        at::Tensor loss = p.loss(rng) * state;
+                        loss.backward();
+                        opt.step();
+                        last = loss.item<double>();
+                    }
+                    state += 0.25; // the trainer's own state moves with the run
+                    return IterationResult{last, {{"steps", double(opt.taken())}}};
+                },
+                hooks);
+        };
+        Problem straight;
+        double straightState = 1.0;
+        auto full = train(straight, settings(8), straightState);
+        QVERIFY(full.ok());
+
+        Problem resumed;
+        double resumedState = 1.0;
+        auto first = settings(8);
+        first.checkpointPath = (tmp_.path() + "/iterations.safetensors").toStdString();
+        first.logPath = (tmp_.path() + "/iterations.jsonl").toStdString();
+        first.logEvery = 1;
+        first.stopAfter = 3;
+        QVERIFY(train(resumed, first, resumedState).ok());
+        QCOMPARE(resumedState, 1.75);
+
+        Problem fresh;
+        double freshState = 1.0; // a new process: the checkpoint restores it
+        auto second = first;
+        second.stopAfter = 0;
+        second.resume = true;
+        auto rest = train(fresh, second, freshState);
+        QVERIFY2(rest.ok(), rest.ok() ? "" : rest.error().c_str());
+        QCOMPARE(rest->resumedFrom, 3);
+        QCOMPARE(rest->losses, full->losses);
+        QCOMPARE(freshState, straightState);
+        QVERIFY(at::equal(fresh.w, straight.w));
+        QVERIFY(at::equal(fresh.b, straight.b));
+        // The log has one line per iteration with the iteration's metrics.
+        auto log = readTextFile(first.logPath);
+        QVERIFY(log.ok());
+        QCOMPARE(int(std::count(log->begin(), log->end(), '\n')), 8);
+        QVERIFY(log->find("\"steps\":3.0") != std::string::npos);
+        // The groups' rates: the bias group learnt at a tenth of the weights' rate.
+        Problem groups;
+        double one = 1.0;
+        auto single = settings(1);
+        single.warmupSteps = 0;
+        QVERIFY(train(groups, single, one).ok());
+        QVERIFY(groups.w.abs().max().item<double>() > 0.1);  // 3 steps of about 0.05
+        QVERIFY(groups.b.abs().max().item<double>() < 0.02); // 3 steps of about 0.005
     }
 
     // CLIP's steps run in two shards, on two threads when a core is free: the gradients must be

@@ -2,6 +2,7 @@
 // includes ATen): each option has a check that fails when the option is ignored.
 // Torch headers first: Qt's `slots` keyword macro would break them (ivalue.h has slots()).
 #include "decode/prefix_decoder.h"
+#include "decode/response_scoring.h"
 #include "models/causal_lm.h"
 #include "models/mapper.h"
 #include "text/gpt2_tokenizer.h"
@@ -255,6 +256,44 @@ private slots:
             const auto alone = run(o, {prompts[i]});
             QCOMPARE(together[i].tokens, alone[0].tokens);
             QVERIFY(std::abs(together[i].logprob - alone[0].logprob) < 1e-3);
+        }
+    }
+
+    // ESPER's PPO recomputes each sampled token's log-probability in one teacher-forced pass:
+    // it must give what the decoder saw at each step, for rows of different query lengths in one
+    // batch (left-padded queries, right-padded responses), with and without a prefix.
+    void teacherForcedScoresEqualTheDecodersSteps() {
+        const std::vector<std::vector<int>> queries{tok_->encode("caption:"), tok_->encode("a"),
+                                                    tok_->encode("news: the big")};
+        DecodeOptions o = plain(9);
+        o.strategy = DecodeStrategy::Sample;
+        o.temperature = 0.7;
+        o.topK = 50;
+        o.seed = 5;
+        for (bool withPrefix : {true, false}) {
+            const int64_t rows = static_cast<int64_t>(queries.size());
+            at::Tensor prefixes = withPrefix ? at::randn({rows, 4, 64}) : at::zeros({rows, 0, 64});
+            auto decoded = PrefixDecoder(*lm_, nullptr).run(prefixes, queries, o);
+            QVERIFY(decoded.has_value());
+            std::vector<std::vector<int>> responses;
+            for (const auto& d : *decoded)
+                responses.push_back(d.tokens);
+            const auto batch = ResponseBatch::build(queries, responses, 0);
+            const auto scores = scoreResponses(*lm_, withPrefix ? prefixes : at::Tensor(), batch);
+            for (size_t r = 0; r < responses.size(); ++r) {
+                QCOMPARE((*decoded)[r].tokenLogprobs.size(), responses[r].size());
+                for (size_t t = 0; t < responses[r].size(); ++t) {
+                    const double want = (*decoded)[r].tokenLogprobs[t];
+                    const double got = scores.logprobs[int64_t(r)][int64_t(t)].item<double>();
+                    QVERIFY2(
+                        std::abs(want - got) < 1e-4,
+                        qPrintable(
+                            QString("row %1 token %2: %3 vs %4").arg(r).arg(t).arg(want).arg(got)));
+                }
+            }
+            // Entropy of each distribution: positive, at most log(V).
+            QVERIFY(scores.entropy.min().item<double>() > 0);
+            QVERIFY(scores.entropy.max().item<double>() <= std::log(double(lm_->vocabSize())));
         }
     }
 

@@ -1,4 +1,4 @@
-#include "training/world_batches.h"
+#include "training/world/world_batches.h"
 
 #include "image/clip_preprocess.h"
 #include "world/captions.h"

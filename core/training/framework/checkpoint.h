@@ -1,11 +1,13 @@
 // Training checkpoints in safetensors: the parameters, AdamW's moments, the step, the batch
-// sampler's random state and the losses so far, so that a resumed run continues exactly where
-// the interrupted one stopped (the same batches, the same updates).
+// sampler's random state, the losses so far and the trainer's own state as named strings (ESPER's
+// reward calibration, say), so that a resumed run continues exactly where the interrupted one
+// stopped (the same batches, the same updates).
 #pragma once
 
-#include "training/adamw.h"
+#include "training/framework/adamw.h"
 #include "util/result.h"
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,6 +19,7 @@ struct TrainProgress {
     int totalSteps = 0; // what the run was asked for (its learning-rate schedule depends on it)
     std::mt19937_64 rng;
     std::vector<double> losses;
+    std::map<std::string, std::string> metadata; // the trainer's state, saved as is
 };
 
 Result<void> saveCheckpoint(const std::string& path, const AdamW& optimizer,

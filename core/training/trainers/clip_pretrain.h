@@ -3,7 +3,7 @@
 // machine here can download. Saved as a Hugging Face folder the engine loads like any CLIP.
 #pragma once
 
-#include "training/train_loop.h"
+#include "training/framework/train_loop.h"
 #include "world/clip_probes.h"
 #include "world/scene.h"
 

@@ -3,7 +3,7 @@
 // upper bound ESPER's reinforcement learning (no pairs) is compared with, as in the paper.
 #pragma once
 
-#include "training/train_loop.h"
+#include "training/framework/train_loop.h"
 #include "world/lm_probes.h"
 
 #include <optional>

@@ -1,7 +1,7 @@
-#include "training/scene_feature_cache.h"
+#include "training/world/scene_feature_cache.h"
 
 #include "models/clip.h"
-#include "training/world_batches.h"
+#include "training/world/world_batches.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>

@@ -1,4 +1,4 @@
-#include "training/object_summaries.h"
+#include "training/world/object_summaries.h"
 
 #include "models/causal_lm.h"
 #include "text/sentencepiece_tokenizer.h"

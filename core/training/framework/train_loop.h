@@ -1,5 +1,6 @@
 // What every trainer shares: AdamW with warmup then linear decay, gradient clipping, a JSONL
-// metrics log, progress with ETA, a cancel flag, and checkpoints that can be resumed.
+// metrics log, progress with ETA, a cancel flag, a time budget, and checkpoints that can be
+// resumed.
 #pragma once
 
 #include "util/result.h"
@@ -13,7 +14,12 @@
 namespace esper {
 
 struct TrainSettings {
+    // The schedule's length in steps (a trainer's "iteration" may hold several optimizer steps;
+    // the rate moves once per iteration). The run stops there, or earlier at `stopAfter` steps or
+    // after `maxSeconds` of this run's time.
     int steps = 1000;
+    int stopAfter = 0;     // 0: at `steps`
+    double maxSeconds = 0; // 0: no time budget
     int batchSize = 64;
     double learningRate = 3e-4;
     double weightDecay = 0.01;

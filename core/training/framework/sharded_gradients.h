@@ -5,12 +5,10 @@
 // pole, on the core the language model leaves free) and the supervised mapper train this way.
 #pragma once
 
+#include "training/framework/helper_thread.h"
+
 #include <ATen/core/Tensor.h>
-#include <condition_variable>
-#include <exception>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 namespace esper {
@@ -34,9 +32,6 @@ ShardedStep rowHalves(size_t rows,
 class ShardedGradients {
 public:
     explicit ShardedGradients(std::vector<at::Tensor> params);
-    ~ShardedGradients(); // joins the helper thread
-    ShardedGradients(const ShardedGradients&) = delete;
-    ShardedGradients& operator=(const ShardedGradients&) = delete;
 
     // Runs the step and leaves each parameter's gradient in .grad (which must start undefined);
     // returns the loss. An error in the helper's shard is rethrown here.
@@ -45,17 +40,9 @@ public:
 private:
     // Runs work(s) for every shard: the first on the helper thread, the rest here.
     void forEachShard(int shards, bool parallel, const std::function<void(int)>& work);
-    void serve();
 
     std::vector<at::Tensor> params_;
-    // One helper for the whole run: a thread started per step cost its allocations page faults
-    // and its thread-local set-up every time.
-    std::thread helper_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::function<void()> job_; // set: the helper's to run; cleared when it is done
-    std::exception_ptr jobError_;
-    bool stopping_ = false;
+    HelperThread helper_;
 };
 
 } // namespace esper

@@ -1,4 +1,4 @@
-#include "training/teacher_forcing.h"
+#include "training/framework/teacher_forcing.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>

@@ -3,7 +3,7 @@
 // folder with its sentencepiece tokenizer.
 #pragma once
 
-#include "training/train_loop.h"
+#include "training/framework/train_loop.h"
 
 #include <string>
 

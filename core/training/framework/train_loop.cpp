@@ -1,4 +1,4 @@
-#include "training/train_loop.h"
+#include "training/framework/train_loop.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "training/checkpoint.h"
+#include "training/framework/checkpoint.h"
 
 #include "io/safetensors.h"
 #include "models/weight_source.h"
@@ -11,6 +11,7 @@ namespace esper {
 
 namespace {
 constexpr const char* kFormat = "esper-train-checkpoint-1";
+const std::string kMetaPrefix = "meta."; // the trainer's own entries, apart from the runner's
 
 std::string key(const char* kind, size_t i) {
     return std::string(kind) + "." + std::to_string(i);
@@ -35,13 +36,16 @@ Result<void> saveCheckpoint(const std::string& path, const AdamW& optimizer,
     tensors.push_back({"losses", DType::F64, {int64_t(progress.losses.size())}, losses.data_ptr()});
     std::ostringstream rng;
     rng << progress.rng;
-    return writeSafetensors(path, tensors,
-                            {{"format", kFormat},
-                             {"step", std::to_string(progress.step)},
-                             {"total_steps", std::to_string(progress.totalSteps)},
-                             {"adam_steps", std::to_string(optimizer.steps())},
-                             {"parameters", std::to_string(optimizer.params().size())},
-                             {"rng", rng.str()}});
+    std::map<std::string, std::string> meta{
+        {"format", kFormat},
+        {"step", std::to_string(progress.step)},
+        {"total_steps", std::to_string(progress.totalSteps)},
+        {"adam_steps", std::to_string(optimizer.steps())},
+        {"parameters", std::to_string(optimizer.params().size())},
+        {"rng", rng.str()}};
+    for (const auto& [k, v] : progress.metadata)
+        meta[kMetaPrefix + k] = v;
+    return writeSafetensors(path, tensors, meta);
 }
 
 Result<TrainProgress> loadCheckpoint(const std::string& path, AdamW& optimizer) {
@@ -65,6 +69,8 @@ Result<TrainProgress> loadCheckpoint(const std::string& path, AdamW& optimizer) 
     } catch (const std::exception&) {
         return fail("checkpoint '" + path + "' has a malformed step count");
     }
+    for (const auto& [k, v] : meta)
+        if (k.rfind(kMetaPrefix, 0) == 0) p.metadata[k.substr(kMetaPrefix.size())] = v;
     std::istringstream rng(field("rng"));
     rng >> p.rng;
     if (rng.fail()) return fail("checkpoint '" + path + "' has a malformed random state");

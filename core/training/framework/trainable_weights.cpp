@@ -1,4 +1,4 @@
-#include "training/trainable_weights.h"
+#include "training/framework/trainable_weights.h"
 
 #include "util/file_util.h"
 

@@ -1,4 +1,4 @@
-#include "training/sharded_gradients.h"
+#include "training/framework/sharded_gradients.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -9,7 +9,7 @@ ShardedStep rowHalves(size_t rows,
                       std::function<std::vector<at::Tensor>(size_t from, size_t to)> forward) {
     ShardedStep step;
     step.shards = rows > 1 ? 2 : 1;
-    step.parallel = std::thread::hardware_concurrency() > 1;
+    step.parallel = helperCoreAvailable();
     const size_t half = (rows + 1) / 2;
     const bool whole = step.shards == 1;
     step.forward = [rows, half, whole, forward = std::move(forward)](int shard) {
@@ -20,35 +20,6 @@ ShardedStep rowHalves(size_t rows,
 
 ShardedGradients::ShardedGradients(std::vector<at::Tensor> params) : params_(std::move(params)) {}
 
-ShardedGradients::~ShardedGradients() {
-    if (!helper_.joinable()) return;
-    {
-        const std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    helper_.join();
-}
-
-void ShardedGradients::serve() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-        wake_.wait(lock, [&] { return stopping_ || job_; });
-        if (stopping_) return;
-        lock.unlock();
-        std::exception_ptr error;
-        try {
-            job_();
-        } catch (...) {
-            error = std::current_exception();
-        }
-        lock.lock();
-        jobError_ = error;
-        job_ = nullptr;
-        wake_.notify_all();
-    }
-}
-
 void ShardedGradients::forEachShard(int shards, bool parallel,
                                     const std::function<void(int)>& work) {
     if (!parallel || shards < 2) {
@@ -56,24 +27,11 @@ void ShardedGradients::forEachShard(int shards, bool parallel,
             work(s);
         return;
     }
-    if (!helper_.joinable()) helper_ = std::thread([this] { serve(); });
-    {
-        const std::lock_guard lock(mutex_);
-        job_ = [&work] { work(0); };
-        jobError_ = nullptr;
-    }
-    wake_.notify_all();
-    std::exception_ptr failure;
-    try {
-        for (int s = 1; s < shards; ++s)
-            work(s);
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    std::unique_lock lock(mutex_); // the helper's shard ends before anything is rethrown
-    wake_.wait(lock, [&] { return !job_; });
-    if (!failure) failure = jobError_;
-    if (failure) std::rethrow_exception(failure);
+    helper_.runBeside([&work] { work(0); },
+                      [&] {
+                          for (int s = 1; s < shards; ++s)
+                              work(s);
+                      });
 }
 
 at::Tensor ShardedGradients::step(const ShardedStep& step) {

@@ -1,0 +1,152 @@
+#include "training/framework/train_runner.h"
+
+#include "models/device.h"
+#include "training/framework/checkpoint.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace esper {
+
+double TrainRun::firstLoss() const {
+    const size_t n = std::max<size_t>(1, losses.size() / 10);
+    double s = 0;
+    for (size_t i = 0; i < n && i < losses.size(); ++i)
+        s += losses[i];
+    return losses.empty() ? 0 : s / double(std::min(n, losses.size()));
+}
+
+double TrainRun::lastLoss() const {
+    const size_t n = std::max<size_t>(1, losses.size() / 10);
+    double s = 0;
+    for (size_t i = 0; i < n && i < losses.size(); ++i)
+        s += losses[losses.size() - 1 - i];
+    return losses.empty() ? 0 : s / double(std::min(n, losses.size()));
+}
+
+TrainSummary TrainRun::summary() const {
+    return {static_cast<int>(losses.size()), resumedFrom, firstLoss(), lastLoss(), seconds};
+}
+
+double OptimizerSteps::step() {
+    const double norm = optimizer_.clipGradients(clipNorm_);
+    optimizer_.step(rate_);
+    ++taken_;
+    normSum_ += norm;
+    return norm;
+}
+
+Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const TrainSettings& o,
+                               const IterationFn& iteration, const TrainHooks& hooks) {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    configureCpuRuntime(); // one torch thread trains these small models fastest here, as it decodes
+    AdamW optimizer(groups, {0.9, 0.999, 1e-8, o.weightDecay});
+    TrainProgress progress;
+    progress.totalSteps = o.steps;
+    progress.rng.seed(o.seed * 7 + 3);
+    TrainRun run;
+    if (o.resume && !o.checkpointPath.empty() && std::filesystem::exists(o.checkpointPath)) {
+        auto restored = loadCheckpoint(o.checkpointPath, optimizer);
+        if (!restored) return fail(restored.error());
+        if (restored->totalSteps != o.steps)
+            return fail("checkpoint '" + o.checkpointPath + "' belongs to a run of " +
+                        std::to_string(restored->totalSteps) + " steps, not " +
+                        std::to_string(o.steps) + " (the learning-rate schedule depends on it)");
+        if (hooks.restoreState)
+            if (auto ok = hooks.restoreState(restored->metadata); !ok)
+                return fail("checkpoint '" + o.checkpointPath + "': " + ok.error());
+        progress = std::move(restored.value());
+        run.resumedFrom = progress.step;
+    }
+    auto checkpoint = [&]() -> Result<void> {
+        if (o.checkpointPath.empty()) return {};
+        if (hooks.saveState) progress.metadata = hooks.saveState();
+        return saveCheckpoint(o.checkpointPath, optimizer, progress);
+    };
+    // A resumed run appends to the log the interrupted run wrote.
+    std::FILE* log =
+        o.logPath.empty() ? nullptr : std::fopen(o.logPath.c_str(), run.resumedFrom ? "a" : "w");
+    const int stop = o.stopAfter > 0 ? std::min(o.stopAfter, o.steps) : o.steps;
+    auto finish = [&](Result<void> ok) -> Result<TrainRun> {
+        if (log) std::fclose(log);
+        if (!ok) return fail(ok.error());
+        run.losses = progress.losses;
+        run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        return run;
+    };
+    while (progress.step < stop) {
+        if (o.cancel && o.cancel->load()) break;
+        const double before = std::chrono::duration<double>(Clock::now() - start).count();
+        if (o.maxSeconds > 0 && before >= o.maxSeconds) break;
+        const int step = progress.step;
+        const double rate = scheduledRate(o, step);
+        OptimizerSteps steps(optimizer, rate, o.clipNorm);
+        auto result = iteration(step, progress.rng, steps);
+        if (!result) return finish(fail(result.error()));
+        if (hooks.afterIteration) {
+            c10::NoGradGuard noGrad;
+            hooks.afterIteration();
+        }
+        const double value = result->loss;
+        progress.losses.push_back(value);
+        ++progress.step;
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const int done = progress.step - run.resumedFrom;
+        if (o.onProgress) {
+            double left = elapsed / done * (stop - progress.step);
+            if (o.maxSeconds > 0) left = std::min(left, std::max(0.0, o.maxSeconds - elapsed));
+            o.onProgress(progress.step, stop, value, left);
+        }
+        if (log && (step % o.logEvery == 0 || progress.step == stop)) {
+            nlohmann::ordered_json line{{"step", step},
+                                        {"loss", value},
+                                        {"lr", rate},
+                                        {"grad_norm", steps.meanGradientNorm()},
+                                        {"seconds", elapsed}};
+            for (const auto& [name, v] : result->metrics)
+                line[name] = std::isfinite(v) ? nlohmann::ordered_json(v) : nullptr;
+            std::fprintf(log, "%s\n", line.dump().c_str());
+            std::fflush(log);
+        }
+        if (o.checkpointEvery > 0 && progress.step % o.checkpointEvery == 0 && progress.step < stop)
+            if (auto ok = checkpoint(); !ok) return finish(ok);
+    }
+    return finish(checkpoint());
+}
+
+Result<TrainRun> runTraining(const std::vector<at::Tensor>& params, const TrainSettings& o,
+                             const std::function<at::Tensor(int, std::mt19937_64&)>& lossOf,
+                             const std::function<void()>& afterStep) {
+    return runTrainingSteps(
+        params, o,
+        [&](int step, std::mt19937_64& rng) {
+            at::Tensor loss = lossOf(step, rng);
+            loss.backward();
+            return loss;
+        },
+        afterStep);
+}
+
+Result<TrainRun> runTrainingSteps(const std::vector<at::Tensor>& params, const TrainSettings& o,
+                                  const std::function<at::Tensor(int, std::mt19937_64&)>& stepOf,
+                                  const std::function<void()>& afterStep) {
+    TrainHooks hooks;
+    hooks.afterIteration = afterStep;
+    return runIterations(
+        {{"all", params}}, o,
+        [&](int step, std::mt19937_64& rng, OptimizerSteps& optimizer) -> Result<IterationResult> {
+            optimizer.zeroGrad();
+            const at::Tensor loss = stepOf(step, rng);
+            optimizer.step();
+            return IterationResult{loss.item<double>(), {}};
+        },
+        hooks);
+}
+
+} // namespace esper
