@@ -28,7 +28,8 @@ const Verb kVerbs[] = {
      "CIDEr-D, METEOR, SPICE, CLIP-S)"},
     {"pretrain", esper::cli::runPretrain,
      "train the project's small CLIP or GPT-2 on the synthetic world"},
-    {"train", esper::cli::runTrain, "train a mapper (the supervised ClipCap baseline)"},
+    {"train", esper::cli::runTrain,
+     "train a mapper with ESPER (RL, no captions) or supervised; a style generator"},
     {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set"},
     {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding"},
 };

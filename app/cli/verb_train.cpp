@@ -14,6 +14,14 @@
 namespace esper::cli {
 
 namespace {
+const char* kOverview =
+    "usage: esper train esper ...            ESPER: reinforcement learning with CLIP's reward,\n"
+    "                                        no captions (the paper's method)\n"
+    "       esper train supervised ...       the supervised ClipCap baseline on the world\n"
+    "       esper train style-generator ...  fine-tune a language model on 'style: text' lines\n"
+    "       esper train sent-init ...        count a corpus's sentence-initial words\n\n"
+    "'esper train KIND --help' describes each.\n";
+
 const char* kHelp =
     "usage: esper train supervised --clip DIR --lm DIR --out MAPPER.safetensors\n"
     "                              [--prefix N] [--styles caption,news,...]\n"
@@ -37,15 +45,8 @@ const char* kHelp =
     "scene's image (the gap is what the mapper tells the language model).\n\n";
 } // namespace
 
-int runTrain(int argc, char** argv) {
+int runTrainSupervised(int argc, char** argv) {
     const std::string help = std::string(kHelp) + kTrainFlagsHelp;
-    if (argc < 3 || std::strcmp(argv[2], "supervised")) {
-        if (argc >= 3 && !std::strcmp(argv[2], "--help")) {
-            std::fputs(help.c_str(), stdout);
-            return 0;
-        }
-        return report("train", "say `supervised`", 2, help.c_str());
-    }
     const char* verb = "train supervised";
     auto specs = trainFlagSpecs();
     for (const char* name :
@@ -110,6 +111,20 @@ int runTrain(int argc, char** argv) {
         return 130;
     }
     return 0;
+}
+
+int runTrain(int argc, char** argv) {
+    const std::string kind = argc >= 3 ? argv[2] : "";
+    if (kind == "esper") return runTrainEsper(argc, argv);
+    if (kind == "supervised") return runTrainSupervised(argc, argv);
+    if (kind == "style-generator") return runTrainStyleGenerator(argc, argv);
+    if (kind == "sent-init") return runTrainSentInit(argc, argv);
+    if (kind == "--help" || kind == "-h") {
+        std::fputs(kOverview, stdout);
+        return 0;
+    }
+    return report("train", "say `esper`, `supervised`, `style-generator` or `sent-init`", 2,
+                  kOverview);
 }
 
 } // namespace esper::cli

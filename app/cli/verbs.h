@@ -12,6 +12,10 @@ int runEval(int argc, char** argv);
 int runBundle(int argc, char** argv);
 int runPretrain(int argc, char** argv);
 int runTrain(int argc, char** argv);
+// The kinds of `esper train` (verb_train*.cpp), dispatched by runTrain.
+int runTrainEsper(int argc, char** argv);
+int runTrainStyleGenerator(int argc, char** argv);
+int runTrainSentInit(int argc, char** argv);
 #ifdef ESPER_WITH_MEDIA
 int runPreprocess(int argc, char** argv);
 int runCaption(int argc, char** argv);

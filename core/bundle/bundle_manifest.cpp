@@ -83,6 +83,11 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
         if (m.prefixLength < 1 || m.prefixLength > 512)
             return fail(origin + ": prefix_length must be 1..512");
         if (j.contains("styles")) m.styles = j["styles"].get<std::vector<std::string>>();
+        if (j.contains("training")) {
+            if (!j["training"].is_object())
+                return fail(origin + ": \"training\" must be an object");
+            m.trainingJson = j["training"].dump();
+        }
         if (j.contains("decoding")) {
             if (auto ok = applyDecodeJson(j["decoding"].dump(), m.decoding, origin + " decoding");
                 !ok)
@@ -119,6 +124,7 @@ Result<void> writeBundleManifest(const BundleManifest& m, const std::string& dir
     j["prefix_length"] = m.prefixLength;
     j["styles"] = m.styles;
     j["decoding"] = nlohmann::ordered_json::parse(decodeOptionsJson(m.decoding));
+    if (!m.trainingJson.empty()) j["training"] = nlohmann::ordered_json::parse(m.trainingJson);
     return writeFileAtomic((fs::path(dir) / "esper.json").string(), j.dump(2) + "\n");
 }
 

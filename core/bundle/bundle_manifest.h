@@ -25,6 +25,9 @@ struct BundleManifest {
     int64_t prefixLength = 10;
     std::vector<std::string> styles; // style ids or raw prompts the mapper was trained with
     DecodeOptions decoding;
+    // How the mapper was trained, as a JSON object (e.g. {"method": "esper-ppo", ...}); empty
+    // when the manifest does not say. Kept as written.
+    std::string trainingJson;
 };
 
 // Reads DIR/esper.json. Model references resolve to a path: absolute, relative to the bundle

@@ -4,8 +4,7 @@
 #include "models/causal_lm.h"
 #include "models/mapper.h"
 #include "styles/style_presets.h"
-#include "text/gpt2_tokenizer.h"
-#include "text/sentencepiece_tokenizer.h"
+#include "text/lm_tokenizer.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -20,20 +19,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double msSince(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-Result<std::unique_ptr<Tokenizer>> loadLmTokenizer(const ModelConfig& config,
-                                                   const std::string& dir) {
-    // LLaMA models, and the project's own GPT-2, read a sentencepiece model.
-    if (std::holds_alternative<LlamaConfig>(config) ||
-        std::filesystem::exists(dir + "/tokenizer.model")) {
-        auto t = SentencePieceTokenizer::load(dir + "/tokenizer.model");
-        if (!t) return fail(t.error());
-        return std::unique_ptr<Tokenizer>(std::move(t.value()));
-    }
-    auto t = Gpt2Tokenizer::fromDirectory(dir);
-    if (!t) return fail(t.error());
-    return std::unique_ptr<Tokenizer>(std::move(t.value()));
 }
 
 } // namespace

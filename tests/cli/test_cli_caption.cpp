@@ -179,6 +179,75 @@ private slots:
         QCOMPARE(none.code, 2);
         QVERIFY(none.err.contains("esper.json"));
     }
+
+    // ESPER on a user's own images, with a real GPT-2 tokenizer and the built-in English
+    // sentence-initial words: a short run ends in a bundle the rest of the tool loads, and
+    // every bad input stops with one message and exit code 2 before any training.
+    void trainEsperOnImagesMakesABundle() {
+        const QString out = tmp_.path() + "/esper-out";
+        const QStringList small{"--set", "batch_size=8",         "--set", "minibatches=2",
+                                "--set", "ppo_epochs=1",         "--set", "response_length=5",
+                                "--set", "calibration_batches=1"};
+        const Run r =
+            runEsper(QStringList{"train", "esper", "--bundle", bundle_, "--images", images_,
+                                 "--out", out, "--iterations", "3", "--random-mapper", "--free",
+                                 "--set", "reward_gain=null", "--set", "reward_bias=null"} +
+                     small);
+        QVERIFY2(r.code == 0, r.err.constData());
+        const auto summary = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(summary["iterations"].toInt(), 3);
+        QCOMPARE(summary["episodes"].toInt(), 24);
+        QVERIFY(summary["calibration_std"].toDouble() > 0);
+        // The corrupt file was left out and named; the two readable images were used.
+        QVERIFY(summary["skipped_images"].toArray().size() == 1);
+        QVERIFY(summary["skipped_images"][0].toString().contains("corrupt.png"));
+        QFile manifest(out + "/esper.json");
+        QVERIFY(manifest.open(QIODevice::ReadOnly));
+        const auto training = QJsonDocument::fromJson(manifest.readAll())["training"].toObject();
+        QCOMPARE(training["method"].toString(), QString("esper-ppo"));
+        QCOMPARE(training["iterations"].toInt(), 3);
+        QCOMPARE(training["episodes"].toInt(), 24);
+        QVERIFY(QFile::exists(out + "/esper-config.json"));
+        QFile log(out + "/esper-train.jsonl");
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const auto lines = jsonLines(log.readAll());
+        QCOMPARE(lines.size(), 3);
+        for (const char* key :
+             {"reward_total", "reward_goal", "clip_cosine", "kl", "entropy", "loss_policy",
+              "loss_value", "clip_fraction", "explained_variance", "episodes_per_second"})
+            QVERIFY2(lines[2].contains(key), key);
+        const Run check = runEsper({"bundle", "check", out});
+        QVERIFY2(check.code == 0, check.err.constData());
+        const Run caption = runEsper({"caption", images_ + "/chelsea.png", "--bundle", out});
+        QVERIFY2(caption.code == 0, caption.err.constData());
+    }
+
+    void trainEsperRefusesBadInputs() {
+        const QString out = tmp_.path() + "/never";
+        auto refused = [&](const QStringList& extra, const char* message) {
+            const Run r = runEsper(QStringList{"train", "esper", "--bundle", bundle_, "--out", out,
+                                               "--iterations", "1"} +
+                                   extra);
+            QVERIFY2(r.code == 2, qPrintable(QString::number(r.code) + " " + r.err));
+            QVERIFY2(r.err.contains(message), r.err.constData());
+            QCOMPARE(r.err.count("esper train esper:"), 1);
+        };
+        refused({"--images", tmp_.path() + "/no-such-folder"}, "no such file or folder");
+        const QString unreadable = tmp_.path() + "/unreadable";
+        QDir().mkpath(unreadable);
+        QVERIFY(QFile::copy(images_ + "/corrupt.png", unreadable + "/a.png"));
+        refused({"--images", unreadable}, "none of the 1 files could be read");
+        QFile config(tmp_.path() + "/esper-unknown.json");
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        config.write("{\"learning_rate\": 0.001, \"kl_coeff\": 0.1}");
+        config.close();
+        refused({"--images", images_, "--config", config.fileName()},
+                "unknown setting \"kl_coeff\"");
+        refused({"--images", images_, "--set", "batch_size=\"many\""},
+                "\"batch_size\" must be a whole number");
+        refused({"--world", "--images", images_}, "--world or --images");
+        QVERIFY(!QFile::exists(out + "/esper.json"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliCaption)

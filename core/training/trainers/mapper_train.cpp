@@ -8,19 +8,16 @@
 #include "training/framework/sharded_gradients.h"
 #include "training/framework/teacher_forcing.h"
 #include "training/framework/train_runner.h"
-#include "training/framework/trainable_weights.h"
+#include "training/framework/trainable_models.h"
 #include "training/world/scene_feature_cache.h"
 #include "training/world/world_batches.h"
 #include "world/captions.h"
 #include "world/scene_features.h"
 
-#include "util/file_util.h"
-
 #include <ATen/ATen.h>
 #include <algorithm>
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
-#include <filesystem>
 
 namespace esper {
 
@@ -38,34 +35,22 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                                                         world::kGroundTruthFeatures)
                                              : clip.value()->config().projectionDim;
         const MapperShape shape{inputs, lm.value()->hiddenSize(), o.prefixLength};
-        TrainableWeights weights({}, o.train.seed, 0.0);
         // PyTorch's Linear initialisation, as ESPER's mapper starts, then trained from there.
-        const auto init = Mapper::randomInit(shape, {}, o.train.seed);
-        auto mapper = Mapper::create(shape, weights);
-        if (!mapper) return fail(mapper.error());
-        {
-            c10::NoGradGuard noGrad;
-            const auto source = init->namedTensors();
-            for (const auto& [name, value] : source)
-                weights.named().at(name.substr(std::string("clip_project.").size())).copy_(value);
-        }
+        auto trainable = trainableMapper(shape, {}, o.train.seed);
+        if (!trainable) return fail(trainable.error());
+        TrainableWeights& weights = *trainable->weights;
+        const Mapper* mapper = trainable->mapper.get();
         // Optionally a trainable copy of the language model, started from its weights.
-        std::unique_ptr<TrainableWeights> lmWeights;
-        std::unique_ptr<CausalLm> tuned;
+        std::optional<TrainableLm> tuned;
         auto params = weights.parameters();
         if (!o.fineTunedLmDir.empty()) {
-            auto config = readModelConfig(o.lmDir);
-            if (!config) return fail(config.error());
-            lmWeights = std::make_unique<TrainableWeights>(ComputeOptions{}, o.train.seed);
-            auto made = makeCausalLm(config.value(), *lmWeights);
-            if (!made) return fail(made.error());
-            tuned = std::move(made.value());
-            if (auto ok = lmWeights->loadValues(o.lmDir + "/model.safetensors"); !ok)
-                return fail(ok.error());
-            for (const auto& p : lmWeights->parameters())
+            auto copy = trainableLmCopy(o.lmDir, {}, o.train.seed);
+            if (!copy) return fail(copy.error());
+            tuned = std::move(copy.value());
+            for (const auto& p : tuned->weights->parameters())
                 params.push_back(p);
         }
-        const CausalLm& model = tuned ? *tuned : *lm.value();
+        const CausalLm& model = tuned ? *tuned->lm : *lm.value();
         const auto& styles = o.styles.empty() ? world::worldStyles() : o.styles;
         std::vector<std::vector<int>> promptIds;
         for (const auto& style : styles)
@@ -98,7 +83,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         auto logitsOf = [&](const PrefixedRows& batch, const at::Tensor& features, size_t from,
                             size_t to) {
             const auto a = static_cast<int64_t>(from), b = static_cast<int64_t>(to);
-            const at::Tensor prefixes = mapper.value()->forward(features.slice(0, a, b));
+            const at::Tensor prefixes = mapper->forward(features.slice(0, a, b));
             const at::Tensor embeds = at::cat({prefixes, model.embed(batch.ids.slice(0, a, b))}, 1);
             return model.forward({embeds}, nullptr);
         };
@@ -138,22 +123,11 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         if (!trained) return fail(trained.error());
         const TrainRun& run = trained.value();
         if (run.losses.empty()) return fail("cancelled before the first step");
-        if (lmWeights) {
-            auto configText = readTextFile(o.lmDir + "/config.json");
-            if (!configText) return fail(configText.error());
-            std::error_code ec;
-            std::filesystem::create_directories(o.fineTunedLmDir, ec);
-            if (auto ok = lmWeights->saveModelFolder(o.fineTunedLmDir, configText.value(),
-                                                     "fine-tuned with the supervised mapper");
+        if (tuned)
+            if (auto ok = saveLmFolder(*tuned, o.lmDir, o.fineTunedLmDir,
+                                       "fine-tuned with the supervised mapper");
                 !ok)
                 return fail(ok.error());
-            std::filesystem::copy_file(o.lmDir + "/tokenizer.model",
-                                       o.fineTunedLmDir + "/tokenizer.model",
-                                       std::filesystem::copy_options::overwrite_existing, ec);
-            if (ec)
-                return fail("cannot copy the tokenizer " + o.lmDir +
-                            "/tokenizer.model: " + ec.message());
-        }
         if (auto ok = weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}});
             !ok)
             return fail(ok.error());
@@ -171,7 +145,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             c10::NoGradGuard noGrad;
             constexpr int kScenes = 200;
             const auto held = world::generateScenes(o.worldSeed, o.heldOutFirst, kScenes);
-            const at::Tensor prefixes = mapper.value()->forward(featuresOf(held));
+            const at::Tensor prefixes = mapper->forward(featuresOf(held));
             auto probe = world::captionProbe(
                 model, t, prefixes, std::vector<std::vector<int>>(kScenes, t.encode("caption:")),
                 {}, o.worldSeed, o.heldOutFirst);

@@ -1,0 +1,247 @@
+#include "args.h"
+#include "train_flags.h"
+#include "verbs.h"
+
+#include "blas_tuning.h"
+#include "training/esper/esper_trainer.h"
+#include "util/json_text.h"
+#ifdef ESPER_WITH_MEDIA
+#include "image_decoder.h"
+#include "image_inputs.h"
+#endif
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace esper::cli {
+
+namespace {
+const char* kHelp =
+    "usage: esper train esper --bundle START (--world | --images DIR) --out OUT_BUNDLE\n"
+    "                         [--config FILE.json] [--set KEY=VALUE]...\n"
+    "                         [--iterations N | --minutes M] [--free | --styles a,b,...]\n"
+    "                         [--random-mapper] [--log FILE.jsonl] [--checkpoint-every N]\n"
+    "                         [--resume] [--device D] [--seed S]\n"
+    "                         [--world-seed S] [--scenes N]\n\n"
+    "ESPER: reinforcement learning (PPO) that teaches the mapper of START to caption images\n"
+    "with CLIP's image-text similarity as the reward and no captions at all, the language\n"
+    "model and CLIP frozen. START supplies CLIP, the language model and the starting mapper\n"
+    "(--random-mapper starts from a fresh one, as the paper does).\n\n"
+    "  --world             learn from the synthetic world's scenes (0 .. --scenes - 1, default\n"
+    "                      50000, of --world-seed, default 1); held-out scenes from 1000000 on\n"
+    "                      measure greedy 'caption:' object F1 (eval_f1, every eval_every)\n"
+    "  --images DIR        learn from your own images (a folder, searched recursively, files or\n"
+    "                      patterns; repeatable); each is encoded by CLIP once\n"
+    "  --config FILE.json  hyperparameters; the defaults are the official trainer's. The run\n"
+    "                      writes the config it used to OUT_BUNDLE/esper-config.json\n"
+    "  --set KEY=VALUE     one setting on top of --config (VALUE is JSON: --set kl_coef=0.05,\n"
+    "                      --set reward_gain=null)\n"
+    "  --free              ESPER-Free: queries are sentence-initial words\n"
+    "  --styles a,b,...    ESPER-Style: queries are 'style: word', the style uniform over these\n"
+    "  --iterations N      stop after iteration N (a resumed run counts the ones before)\n"
+    "  --minutes M         stop after M minutes of this run\n"
+    "  --log FILE.jsonl    one JSON line per iteration (default OUT_BUNDLE/esper-train.jsonl):\n"
+    "                      reward parts, CLIP cosine, KL, entropy, losses, clip fractions,\n"
+    "                      explained variance, episodes/s (and sample_f1, eval_f1 on the world)\n"
+    "  --checkpoint-every N  iterations between checkpoints (default 25; also written at the\n"
+    "                      end and on the first Ctrl+C); --resume continues from the last one\n"
+    "  --device D          cpu (default) or cuda[:N]\n"
+    "  --seed S            the run's random seed (default 1)\n\n"
+    "OUT_BUNDLE gets esper.json (with \"training\": {\"method\": \"esper-ppo\", ...}),\n"
+    "mapper.safetensors, esper-config.json and the log; `esper bundle check` and the studio\n"
+    "load it. Prints a JSON summary.\n";
+
+// Whether at least one of `files` decodes, so that a folder of unreadable files is a usage
+// error before any model loads.
+#ifdef ESPER_WITH_MEDIA
+std::string firstReadable(const std::vector<std::string>& files, std::string& why) {
+    for (const auto& f : files) {
+        auto image = media::decodeImageFile(f);
+        if (image) return f;
+        if (why.empty()) why = f + ": " + image.error();
+    }
+    return {};
+}
+#endif
+
+std::string duration(double seconds) {
+    const int s = static_cast<int>(std::lround(std::max(0.0, seconds)));
+    char out[32];
+    if (s >= 3600)
+        std::snprintf(out, sizeof out, "%dh%02dm", s / 3600, s % 3600 / 60);
+    else
+        std::snprintf(out, sizeof out, "%dm%02ds", s / 60, s % 60);
+    return out;
+}
+
+} // namespace
+
+int runTrainEsper(int argc, char** argv) {
+    const char* verb = "train esper";
+    Args args;
+    if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, kHelp,
+                                   {{"bundle"},
+                                    {"world", false},
+                                    {"images", true, true},
+                                    {"out"},
+                                    {"config"},
+                                    {"set", true, true},
+                                    {"iterations"},
+                                    {"minutes"},
+                                    {"free", false},
+                                    {"styles"},
+                                    {"random-mapper", false},
+                                    {"log"},
+                                    {"checkpoint-every"},
+                                    {"resume", false},
+                                    {"device"},
+                                    {"seed"},
+                                    {"world-seed"},
+                                    {"scenes"}},
+                                   0))
+        return *stop;
+    for (const char* required : {"bundle", "out"})
+        if (!args.has(required))
+            return report(verb, "--" + std::string(required) + " is required", 2, kHelp);
+    if (args.has("world") == args.has("images"))
+        return report(verb, "say where the images come from: --world or --images DIR", 2, kHelp);
+    if (args.has("free") && args.has("styles"))
+        return report(verb, "--free and --styles exclude each other", 2);
+    if (args.has("iterations") && args.has("minutes"))
+        return report(verb, "give --iterations or --minutes, not both", 2);
+
+    EsperTrainOptions o;
+    o.bundleDir = args.get("bundle");
+    o.outDir = args.get("out");
+    if (!std::filesystem::exists(std::filesystem::path(o.bundleDir) / "esper.json"))
+        return report(verb, "'" + o.bundleDir + "' is not an ESPER bundle (it has no esper.json)",
+                      2);
+    if (args.has("config")) {
+        auto config = readEsperConfig(args.get("config"));
+        if (!config) return report(verb, config.error(), 2);
+        o.config = config.value();
+    }
+    // --set, --free and --styles go on top of --config as one object, checked once.
+    nlohmann::ordered_json overrides = nlohmann::ordered_json::object();
+    for (const auto& setting : args.all("set")) {
+        const size_t eq = setting.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return report(verb, "--set takes KEY=VALUE, not '" + setting + "'", 2);
+        const std::string key = setting.substr(0, eq), value = setting.substr(eq + 1);
+        // A bare word is taken as a string, so --set mode=style works without quotes.
+        auto parsed = parseOrderedJsonText(value, "--set " + key);
+        overrides[key] = parsed ? parsed.value() : nlohmann::ordered_json(value);
+    }
+    if (args.has("free")) overrides["mode"] = "free";
+    if (args.has("styles")) {
+        overrides["mode"] = "style";
+        overrides["styles"] = nlohmann::ordered_json::array();
+        for (const auto& s : args.items("styles"))
+            if (!s.empty()) overrides["styles"].push_back(s);
+    }
+    if (auto ok = applyEsperConfigJson(overrides.dump(), o.config, "the command line"); !ok)
+        return report(verb, ok.error(), 2);
+    if (auto ok = o.config.validate(); !ok) return report(verb, ok.error(), 2);
+    auto whole = [&](const char* name, auto& into, double least) -> bool {
+        if (!args.has(name)) return true;
+        const auto v = args.number(name);
+        if (!v || *v < least || *v != std::floor(*v)) return false;
+        into = static_cast<std::decay_t<decltype(into)>>(*v);
+        return true;
+    };
+    if (!whole("iterations", o.iterations, 1) || !whole("checkpoint-every", o.checkpointEvery, 0) ||
+        !whole("seed", o.seed, 0) || !whole("world-seed", o.worldSeed, 0) ||
+        !whole("scenes", o.worldScenes, 1))
+        return report(verb,
+                      "--iterations and --scenes take whole numbers >= 1; --checkpoint-every, "
+                      "--seed and --world-seed whole numbers >= 0",
+                      2);
+    if (args.has("minutes")) {
+        const auto m = args.number("minutes");
+        if (!m || *m <= 0) return report(verb, "--minutes must be a positive number", 2);
+        o.minutes = *m;
+    }
+    o.randomMapper = args.has("random-mapper");
+    o.logPath = args.get("log");
+    o.resume = args.has("resume");
+    o.device = args.get("device", "cpu");
+    o.world = args.has("world");
+    if (!o.world) {
+#ifdef ESPER_WITH_MEDIA
+        const auto inputs = collectImages(args.all("images"));
+        std::string problems;
+        for (const auto& [arg, why] : inputs.problems)
+            problems += (problems.empty() ? "" : "; ") + arg + ": " + why;
+        if (inputs.files.empty())
+            return report(verb, "no images to learn from (" + problems + ")", 2);
+        if (!problems.empty())
+            std::fprintf(stderr, "esper %s: left out %s\n", verb, problems.c_str());
+        std::string why;
+        if (firstReadable(inputs.files, why).empty())
+            return report(verb,
+                          "none of the " + std::to_string(inputs.files.size()) +
+                              " files could be read as an image (" + why + ")",
+                          2);
+        o.imagePaths = inputs.files;
+        o.decodeImage = [](const std::string& path) { return media::decodeImageFile(path); };
+#else
+        return report(verb, "this build reads no image files (ESPER_ENGINE_ONLY); use --world", 2);
+#endif
+    }
+    ensureBlasCoreType(argv);
+    o.cancel = interruptFlag();
+    o.onMessage = [verb](const std::string& line) {
+        std::fprintf(stderr, "esper %s: %s\n", verb, line.c_str());
+    };
+    const bool tty = ::isatty(2);
+    o.onIteration = [tty](int done, int planned, double left,
+                          const std::map<std::string, double>& m) {
+        auto get = [&](const char* k) { return m.count(k) ? m.at(k) : NAN; };
+        std::string line = "iteration " + std::to_string(done) + "/" + std::to_string(planned);
+        char part[160];
+        std::snprintf(part, sizeof part, "  cos %.3f  reward %.2f  kl %.2f  %.0f ep/s",
+                      get("clip_cosine"), get("reward_total"), get("kl"),
+                      get("episodes_per_second"));
+        line += part;
+        if (m.count("sample_f1")) {
+            std::snprintf(part, sizeof part, "  f1 %.3f", get("sample_f1"));
+            line += part;
+        }
+        if (m.count("eval_f1")) {
+            std::snprintf(part, sizeof part, "  eval f1 %.3f", get("eval_f1"));
+            line += part;
+        }
+        line += "  eta " + duration(left);
+        std::fprintf(stderr, "%s%s%s", tty ? "\r\033[K" : "", line.c_str(),
+                     tty && done < planned ? "" : "\n");
+    };
+    auto r = trainEsper(o);
+    if (tty) std::fprintf(stderr, "\n");
+    if (!r) return report(verb, r.error(), trainingInterrupted() ? 130 : 1);
+    auto out = summaryJson(r.value());
+    out["iterations"] = r->iterations;
+    out["episodes"] = r->episodes;
+    out["episodes_per_second"] = r->episodesPerSecond;
+    out["reward_gain"] = r->rewardGain;
+    out["reward_bias"] = r->rewardBias;
+    if (r->calibrationMean) out["calibration_mean"] = *r->calibrationMean;
+    if (r->calibrationStd) out["calibration_std"] = *r->calibrationStd;
+    if (r->evalF1) out["eval_f1"] = *r->evalF1;
+    if (!r->skippedImages.empty()) out["skipped_images"] = r->skippedImages;
+    out["bundle"] = o.outDir;
+    out["seconds"] = r->seconds;
+    std::printf("%s\n", out.dump(2).c_str());
+    if (trainingInterrupted()) {
+        std::fprintf(stderr,
+                     "esper %s: interrupted after iteration %d; the bundle holds that mapper, and "
+                     "the same command with --resume continues\n",
+                     verb, r->iterations);
+        return 130;
+    }
+    return 0;
+}
+
+} // namespace esper::cli

@@ -1,0 +1,128 @@
+#include "training/esper/episode_images.h"
+
+#include "scoring/clip_scorer.h"
+
+#include <ATen/ATen.h>
+#include <unordered_map>
+
+namespace esper {
+namespace {
+
+at::Tensor stackRows(const std::vector<const std::vector<float>*>& rows) {
+    const int64_t n = static_cast<int64_t>(rows.size());
+    const int64_t d = rows.empty() ? 0 : static_cast<int64_t>(rows[0]->size());
+    at::Tensor out = at::empty({n, d});
+    float* data = out.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i)
+        std::copy(rows[size_t(i)]->begin(), rows[size_t(i)]->end(), data + i * d);
+    return out;
+}
+
+class WorldImages final : public EpisodeImages {
+public:
+    WorldImages(ClipScorer& clip, uint64_t seed, uint64_t first, uint64_t count, int imageSize)
+        : clip_(clip), seed_(seed), first_(first), count_(count), imageSize_(imageSize) {}
+    size_t size() const override { return count_; }
+    std::string name(size_t i) const override {
+        return "scene " + std::to_string(first_ + i) + " of world " + std::to_string(seed_);
+    }
+    const world::Scene* scene(size_t i) const override {
+        auto it = scenes_.find(i);
+        if (it == scenes_.end())
+            it = scenes_.emplace(i, world::generateScene(seed_, first_ + i)).first;
+        return &it->second;
+    }
+    Result<at::Tensor> features(const std::vector<size_t>& indices) override {
+        std::vector<size_t> missing;
+        for (size_t i : indices)
+            if (!features_.count(i) &&
+                std::find(missing.begin(), missing.end(), i) == missing.end())
+                missing.push_back(i);
+        if (!missing.empty()) {
+            std::vector<RgbImage> images;
+            for (size_t i : missing)
+                images.push_back(world::renderScene(*scene(i), imageSize_, imageSize_));
+            std::vector<const RgbImage*> pointers;
+            for (const auto& image : images)
+                pointers.push_back(&image);
+            auto encoded = clip_.imageFeatures(pointers);
+            if (!encoded) return fail(encoded.error());
+            for (size_t k = 0; k < missing.size(); ++k)
+                features_[missing[k]] = std::move(encoded.value()[k]);
+        }
+        std::vector<const std::vector<float>*> rows;
+        for (size_t i : indices)
+            rows.push_back(&features_.at(i));
+        return stackRows(rows);
+    }
+
+private:
+    ClipScorer& clip_;
+    uint64_t seed_, first_, count_;
+    int imageSize_;
+    mutable std::unordered_map<size_t, world::Scene> scenes_;
+    std::unordered_map<size_t, std::vector<float>> features_;
+};
+
+class EncodedImages final : public EpisodeImages {
+public:
+    size_t size() const override { return rows_.size(); }
+    std::string name(size_t i) const override { return names_[i]; }
+    Result<at::Tensor> features(const std::vector<size_t>& indices) override {
+        std::vector<const std::vector<float>*> rows;
+        for (size_t i : indices)
+            rows.push_back(&rows_[i]);
+        return stackRows(rows);
+    }
+    std::vector<std::vector<float>> rows_;
+    std::vector<std::string> names_;
+};
+
+} // namespace
+
+std::unique_ptr<EpisodeImages> worldImages(ClipScorer& clip, uint64_t seed, uint64_t first,
+                                           uint64_t count, int imageSize) {
+    return std::make_unique<WorldImages>(clip, seed, first, count, imageSize);
+}
+
+Result<std::unique_ptr<EpisodeImages>>
+encodedImages(ClipScorer& clip, const std::vector<std::string>& paths,
+              const std::function<Result<RgbImage>(const std::string&)>& decode,
+              std::vector<ImageFileProblem>& problems,
+              const std::function<void(size_t, size_t)>& onProgress) {
+    auto out = std::make_unique<EncodedImages>();
+    constexpr size_t kBatch = 32;
+    for (size_t start = 0; start < paths.size(); start += kBatch) {
+        std::vector<RgbImage> images;
+        std::vector<std::string> names;
+        for (size_t i = start; i < std::min(paths.size(), start + kBatch); ++i) {
+            auto image = decode(paths[i]);
+            if (!image) {
+                problems.push_back({paths[i], image.error()});
+                continue;
+            }
+            images.push_back(std::move(image.value()));
+            names.push_back(paths[i]);
+        }
+        std::vector<const RgbImage*> pointers;
+        for (const auto& image : images)
+            pointers.push_back(&image);
+        if (!pointers.empty()) {
+            auto encoded = clip.imageFeatures(pointers);
+            if (!encoded) return fail(encoded.error());
+            for (size_t k = 0; k < names.size(); ++k) {
+                out->rows_.push_back(std::move(encoded.value()[k]));
+                out->names_.push_back(names[k]);
+            }
+        }
+        if (onProgress) onProgress(std::min(paths.size(), start + kBatch), paths.size());
+    }
+    if (out->rows_.empty())
+        return fail(paths.empty() ? "there are no images to learn from"
+                                  : "none of the " + std::to_string(paths.size()) +
+                                        " images could be read (the first: " + problems[0].path +
+                                        ": " + problems[0].why + ")");
+    return std::unique_ptr<EpisodeImages>(std::move(out));
+}
+
+} // namespace esper
