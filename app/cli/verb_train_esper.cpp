@@ -200,7 +200,8 @@ int runTrainEsper(int argc, char** argv) {
     o.onIteration = [tty](int done, int planned, double left,
                           const std::map<std::string, double>& m) {
         auto get = [&](const char* k) { return m.count(k) ? m.at(k) : NAN; };
-        std::string line = "iteration " + std::to_string(done) + "/" + std::to_string(planned);
+        std::string line = "iteration " + std::to_string(done) +
+                           (planned > 0 ? "/" + std::to_string(planned) : "");
         char part[160];
         std::snprintf(part, sizeof part, "  cos %.3f  reward %.2f  kl %.2f  %.0f ep/s",
                       get("clip_cosine"), get("reward_total"), get("kl"),
@@ -215,8 +216,7 @@ int runTrainEsper(int argc, char** argv) {
             line += part;
         }
         line += "  eta " + duration(left);
-        std::fprintf(stderr, "%s%s%s", tty ? "\r\033[K" : "", line.c_str(),
-                     tty && done < planned ? "" : "\n");
+        std::fprintf(stderr, "%s%s%s", tty ? "\r\033[K" : "", line.c_str(), tty ? "" : "\n");
     };
     auto r = trainEsper(o);
     if (tty) std::fprintf(stderr, "\n");
@@ -229,6 +229,7 @@ int runTrainEsper(int argc, char** argv) {
     out["reward_bias"] = r->rewardBias;
     if (r->calibrationMean) out["calibration_mean"] = *r->calibrationMean;
     if (r->calibrationStd) out["calibration_std"] = *r->calibrationStd;
+    if (r->evalF1Start) out["eval_f1_start"] = *r->evalF1Start;
     if (r->evalF1) out["eval_f1"] = *r->evalF1;
     if (!r->skippedImages.empty()) out["skipped_images"] = r->skippedImages;
     out["bundle"] = o.outDir;

@@ -224,6 +224,7 @@ std::string Captioner::describe() const {
     for (const auto& st : bundleStyles())
         s << "'" << st.prompt << "' ";
     s << "\ndecoding: " << decodeOptionsJson(b.decoding) << "\n";
+    if (!b.trainingJson.empty()) s << "training: " << b.trainingJson << "\n";
     return s.str();
 }
 

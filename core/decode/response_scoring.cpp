@@ -36,8 +36,14 @@ ResponseBatch ResponseBatch::build(const std::vector<std::vector<int>>& queries,
 }
 
 ResponseBatch ResponseBatch::select(const at::Tensor& index) const {
-    return {queryIds.index_select(0, index), queryMask.index_select(0, index),
-            responseIds.index_select(0, index), responseMask.index_select(0, index)};
+    const at::Tensor qm = queryMask.index_select(0, index);
+    const at::Tensor rm = responseMask.index_select(0, index);
+    const int64_t q = qm.sum(1).max().item<int64_t>(), r = rm.sum(1).max().item<int64_t>();
+    const int64_t qFrom = qm.size(1) - std::max<int64_t>(q, 1);
+    const int64_t rKeep = std::max<int64_t>(r, 1);
+    return {queryIds.index_select(0, index).narrow(1, qFrom, qm.size(1) - qFrom),
+            qm.narrow(1, qFrom, qm.size(1) - qFrom),
+            responseIds.index_select(0, index).narrow(1, 0, rKeep), rm.narrow(1, 0, rKeep)};
 }
 
 at::Tensor responseHidden(const CausalLm& lm, const at::Tensor& prefixes,

@@ -21,7 +21,8 @@ struct ResponseBatch {
     static ResponseBatch build(const std::vector<std::vector<int>>& queries,
                                const std::vector<std::vector<int>>& responses, int pad);
     int64_t rows() const { return queryIds.size(0); }
-    // The rows at `index` [N] long, with the same column layout.
+    // The rows at `index` [N] long, without the columns that are padding in all of them: the
+    // query's leading ones and the response's trailing ones.
     ResponseBatch select(const at::Tensor& index) const;
 };
 

@@ -177,9 +177,10 @@ Result<std::vector<Embedding>> ClipScorer::embedTexts(const std::vector<std::str
         at::Tensor batch =
             at::full({static_cast<int64_t>(ids.size()), static_cast<int64_t>(longest)},
                      impl_->endId, at::kLong);
+        auto cells = batch.accessor<int64_t, 2>();
         for (size_t i = 0; i < ids.size(); ++i)
             for (size_t j = 0; j < ids[i].size(); ++j)
-                batch[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[i][j];
+                cells[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = ids[i][j];
         const at::Tensor features = normalise(impl_->model->encodeText(batch).features);
         std::vector<Embedding> out;
         for (int64_t i = 0; i < features.size(0); ++i)
@@ -212,6 +213,10 @@ ClipScore ClipScorer::combine(double cosine, std::optional<double> refCosine) {
 size_t ClipScorer::cacheSize() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->lru.size();
+}
+
+double ClipScorer::logitScale() const {
+    return impl_->model->logitScale().exp().item<double>();
 }
 
 int64_t ClipScorer::embeddingSize() const {

@@ -51,6 +51,8 @@ public:
 
     size_t cacheSize() const;
     int64_t embeddingSize() const;
+    // exp(logit_scale): what CLIP multiplies cosines by before its softmax over candidates.
+    double logitScale() const;
 
 private:
     struct Impl;

@@ -66,6 +66,15 @@ private slots:
         QVERIFY(std::abs(a.advantages.mean().item<double>()) < 1e-6);
     }
 
+    void groupAdvantagesCompareResponsesToOneImage() {
+        // Returns 1, 2 (one image) and 3, 0 (another): each less the other's in its group.
+        const at::Tensor rewards =
+            at::tensor({1.0f, 0.0f, 0.0f, 2.0f, 3.0f, 0.0f, 0.0f, 0.0f}).view({4, 2});
+        const at::Tensor mask =
+            at::tensor({1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f}).view({4, 2});
+        near(ppo::groupAdvantages(rewards, mask, 2), {-1, -1, 1, 1, 3, 0, -3, -3});
+    }
+
     void supervisedKlIsASoftmaxOverTime() {
         const at::Tensor lp = row({std::log(0.5f), std::log(0.25f)});
         const at::Tensor ref = row({std::log(0.25f), std::log(0.5f)});

@@ -1,6 +1,7 @@
 #include "training/esper/episode_images.h"
 
 #include "scoring/clip_scorer.h"
+#include "training/framework/helper_thread.h"
 
 #include <ATen/ATen.h>
 #include <unordered_map>
@@ -19,9 +20,13 @@ at::Tensor stackRows(const std::vector<const std::vector<float>*>& rows) {
 }
 
 class WorldImages final : public EpisodeImages {
+    static constexpr size_t kBlock = 32;
+
 public:
-    WorldImages(ClipScorer& clip, uint64_t seed, uint64_t first, uint64_t count, int imageSize)
-        : clip_(clip), seed_(seed), first_(first), count_(count), imageSize_(imageSize) {}
+    WorldImages(ClipScorer& clip, uint64_t seed, uint64_t first, uint64_t count, int imageSize,
+                HelperThread* helper)
+        : clip_(clip), seed_(seed), first_(first), count_(count), imageSize_(imageSize),
+          helper_(helper) {}
     size_t size() const override { return count_; }
     std::string name(size_t i) const override {
         return "scene " + std::to_string(first_ + i) + " of world " + std::to_string(seed_);
@@ -33,22 +38,47 @@ public:
         return &it->second;
     }
     Result<at::Tensor> features(const std::vector<size_t>& indices) override {
-        std::vector<size_t> missing;
-        for (size_t i : indices)
+        // Scenes are encoded in fixed blocks of kBlock (each half of a block on its own thread
+        // where there is a helper), whenever one of the block's scenes is first needed: a
+        // scene's features then never depend on which other scenes happened to be encoded with
+        // it (the BLAS takes other paths for other batch sizes), so a resumed run sees the
+        // numbers the uninterrupted one saw.
+        std::vector<size_t> blocks;
+        for (size_t i : indices) {
+            const size_t block = i / kBlock;
             if (!features_.count(i) &&
-                std::find(missing.begin(), missing.end(), i) == missing.end())
-                missing.push_back(i);
-        if (!missing.empty()) {
-            std::vector<RgbImage> images;
-            for (size_t i : missing)
-                images.push_back(world::renderScene(*scene(i), imageSize_, imageSize_));
-            std::vector<const RgbImage*> pointers;
-            for (const auto& image : images)
-                pointers.push_back(&image);
-            auto encoded = clip_.imageFeatures(pointers);
-            if (!encoded) return fail(encoded.error());
-            for (size_t k = 0; k < missing.size(); ++k)
-                features_[missing[k]] = std::move(encoded.value()[k]);
+                std::find(blocks.begin(), blocks.end(), block) == blocks.end())
+                blocks.push_back(block);
+        }
+        for (size_t block : blocks) {
+            const size_t from = block * kBlock, to = std::min<size_t>(from + kBlock, count_);
+            // The scenes are generated here: the cache of scenes is not shared between threads.
+            std::vector<const world::Scene*> scenes;
+            for (size_t i = from; i < to; ++i)
+                scenes.push_back(scene(i));
+            const size_t half = (scenes.size() + 1) / 2;
+            Result<std::vector<std::vector<float>>> parts[2] = {std::vector<std::vector<float>>{},
+                                                                std::vector<std::vector<float>>{}};
+            auto encode = [&](int h) {
+                std::vector<RgbImage> images;
+                for (size_t k = h == 0 ? 0 : half; k < (h == 0 ? half : scenes.size()); ++k)
+                    images.push_back(world::renderScene(*scenes[k], imageSize_, imageSize_));
+                std::vector<const RgbImage*> pointers;
+                for (const auto& image : images)
+                    pointers.push_back(&image);
+                if (!pointers.empty()) parts[h] = clip_.imageFeatures(pointers);
+            };
+            if (helper_)
+                helper_->runBeside([&] { encode(0); }, [&] { encode(1); });
+            else {
+                encode(0);
+                encode(1);
+            }
+            for (int h = 0; h < 2; ++h) {
+                if (!parts[h]) return fail(parts[h].error());
+                for (size_t k = 0; k < parts[h]->size(); ++k)
+                    features_[from + (h == 0 ? 0 : half) + k] = std::move(parts[h].value()[k]);
+            }
         }
         std::vector<const std::vector<float>*> rows;
         for (size_t i : indices)
@@ -60,6 +90,7 @@ private:
     ClipScorer& clip_;
     uint64_t seed_, first_, count_;
     int imageSize_;
+    HelperThread* helper_;
     mutable std::unordered_map<size_t, world::Scene> scenes_;
     std::unordered_map<size_t, std::vector<float>> features_;
 };
@@ -81,8 +112,8 @@ public:
 } // namespace
 
 std::unique_ptr<EpisodeImages> worldImages(ClipScorer& clip, uint64_t seed, uint64_t first,
-                                           uint64_t count, int imageSize) {
-    return std::make_unique<WorldImages>(clip, seed, first, count, imageSize);
+                                           uint64_t count, int imageSize, HelperThread* helper) {
+    return std::make_unique<WorldImages>(clip, seed, first, count, imageSize, helper);
 }
 
 Result<std::unique_ptr<EpisodeImages>>

@@ -16,6 +16,7 @@
 namespace esper {
 
 class ClipScorer;
+class HelperThread;
 
 class EpisodeImages {
 public:
@@ -28,9 +29,11 @@ public:
     virtual const world::Scene* scene(size_t) const { return nullptr; }
 };
 
-// Scenes first .. first+count-1 of the world with `seed`, drawn at CLIP's resolution.
+// Scenes first .. first+count-1 of the world with `seed`, drawn at CLIP's resolution. With a
+// helper thread, the scenes not yet seen are drawn and encoded in two halves side by side.
 std::unique_ptr<EpisodeImages> worldImages(ClipScorer& clip, uint64_t seed, uint64_t first,
-                                           uint64_t count, int imageSize);
+                                           uint64_t count, int imageSize,
+                                           HelperThread* helper = nullptr);
 
 struct ImageFileProblem {
     std::string path, why;

@@ -118,6 +118,7 @@ std::vector<Field> fields(EsperConfig& c) {
             integer("goal_from", c.goalFrom),
             text("goal", c.goal),
             flag("control_other_image", c.controlOtherImage),
+            text("advantage", c.advantage),
             integer("minibatches", c.minibatches),
             integer("ppo_epochs", c.ppoEpochs),
             number("gamma", c.gamma),
@@ -144,7 +145,7 @@ std::vector<Field> fields(EsperConfig& c) {
             flag("train_value_lm", c.trainValueLm),
             integer("eval_every", c.evalEvery),
             integer("eval_scenes", c.evalScenes),
-            flag("parallel_value", c.parallelValue)};
+            flag("parallel", c.parallel)};
 }
 
 } // namespace
@@ -168,8 +169,15 @@ Result<void> EsperConfig::validate() const {
     if (mode == "free" && sentInit == "none")
         return fail("free mode needs sentence-initial words (sent_init \"none\" leaves a query "
                     "empty)");
-    if (goal != "clip" && goal != "world_object_f1")
-        return fail("goal must be \"clip\" or \"world_object_f1\", not \"" + goal + "\"");
+    if (goal != "clip" && goal != "clip_contrastive" && goal != "world_object_f1")
+        return fail("goal must be \"clip\", \"clip_contrastive\" or \"world_object_f1\", not "
+                    "\"" +
+                    goal + "\"");
+    if (advantage != "gae" && advantage != "group")
+        return fail("advantage must be \"gae\" or \"group\", not \"" + advantage + "\"");
+    if (advantage == "group" && samplesPerImage < 2)
+        return fail("the \"group\" advantage compares the responses to one image: "
+                    "samples_per_image must be at least 2");
     if (endOfText != "ban" && endOfText != "allow" && endOfText != "bundle")
         return fail("end_of_text must be \"ban\", \"allow\" or \"bundle\"");
     if (batchSize < 2 || minibatches < 1 || batchSize % minibatches)

@@ -51,14 +51,21 @@ struct EsperConfig {
     double fluencyThreshold = 70, fluencyCoef = 0.1, fluencyBias = 3.0;
     double repetitionPenalty = 0.025;
     int goalFrom = 50;
-    // What the goal measures: "clip" (CLIP's image-text cosine, ESPER's reward) or
+    // What the goal measures: "clip" (CLIP's image-text cosine, ESPER's reward),
+    // "clip_contrastive" (how well CLIP picks the text's own image out of the batch's:
+    // scale·cos(own) - log Σ_images exp(scale·cos), CLIP's own objective, which pays for what
+    // tells an image from the others rather than for what all images share), or
     // "world_object_f1" (the synthetic world's ground truth read by the caption checker: a
     // perfect reward, which tests the PPO machinery apart from CLIP).
     std::string goal = "clip";
     // A control: the reward reads another image of the batch than the policy saw.
     bool controlOtherImage = false;
 
-    // PPO.
+    // PPO. The advantage: "gae" (official: generalised advantage estimation from the value
+    // model) or "group" (each response's return less the mean return of the other responses
+    // to the same image, the same for each of its tokens, as GRPO and leave-one-out REINFORCE
+    // estimate it; needs samples_per_image >= 2 and no value model is trained).
+    std::string advantage = "gae";
     int minibatches = 16;
     int ppoEpochs = 4;
     double gamma = 1.0, lambda = 0.95;
@@ -87,13 +94,16 @@ struct EsperConfig {
     // `evalEvery` iterations (0: never), logged as eval_f1.
     int evalEvery = 0;
     int evalScenes = 200;
-    // The value model's passes run on a second core beside the policy's.
-    bool parallelValue = true;
+    // Two threads: the value model's passes beside the policy's, and each half of a rollout's
+    // sampling and scoring beside the other. The halves are fixed, so a run gives the same
+    // numbers with one thread or two.
+    bool parallel = true;
 
     int referenceUntil() const;
     int klOnly() const;
     int scheduleIterations() const;
     int minibatchSize() const { return batchSize / minibatches; }
+    bool usesValueModel() const { return advantage == "gae"; }
     double valueRate() const { return valueLearningRate.value_or(learningRate); }
 
     // Checks the values (a batch that minibatches and samples per image divide, ...).

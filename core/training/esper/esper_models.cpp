@@ -39,6 +39,10 @@ Result<EsperModels> EsperModels::load(const std::string& bundleDir, const std::s
             trainableMapper(shape, m.compute, seed, randomMapper ? "" : m.bundle.mapperPath);
         if (!policy) return fail(policy.error());
         m.policy = std::move(policy.value());
+        if (!config.usesValueModel()) {
+            m.finish(config);
+            return m;
+        }
         // The official value model starts with a fresh mapper of its own.
         auto valueMapper = trainableMapper(shape, m.compute, seed + 1);
         if (!valueMapper) return fail(valueMapper.error());
@@ -72,7 +76,18 @@ Result<EsperModels> EsperModels::load(const std::string& bundleDir, const std::s
     }
 }
 
+void EsperModels::finish(const EsperConfig& config) {
+    banEos = config.endOfText == "ban" || (config.endOfText == "bundle" && bundle.decoding.banEos);
+    // Ids beyond the vocabulary (a tiny test model keeps GPT-2's 50256) name no token.
+    std::vector<int64_t> eos;
+    for (int64_t id : lm->eosTokenIds())
+        if (id >= 0 && id < lm->vocabSize()) eos.push_back(id);
+    if (!eos.empty()) padId = static_cast<int>(eos.front());
+    if (banEos) banned = eos;
+}
+
 std::vector<ParamGroup> EsperModels::parameterGroups(const EsperConfig& config) const {
+    if (!config.usesValueModel()) return {{"policy", policy.weights->parameters()}};
     ParamGroup value{"value", valueMapper.weights->parameters(),
                      config.valueRate() / config.learningRate};
     if (valueLm)

@@ -26,6 +26,7 @@ struct EsperModels {
     std::unique_ptr<CausalLm> lm; // frozen: the policy's and the reference's
     std::unique_ptr<Tokenizer> tokenizer;
     TrainableMapper policy;
+    // The value model, with the "gae" advantage only.
     TrainableMapper valueMapper;
     std::optional<TrainableLm> valueLm; // with train_value_lm; otherwise the frozen LM serves
     at::Tensor valueHeadWeight, valueHeadBias; // [1, E], [1]
@@ -37,6 +38,8 @@ struct EsperModels {
     static Result<EsperModels> load(const std::string& bundleDir, const std::string& modelsDir,
                                     const EsperConfig& config, bool randomMapper,
                                     const std::string& device, uint64_t seed);
+    // Sets what the end-of-text rule implies (the bans, the padding id).
+    void finish(const EsperConfig& config);
     // The optimizer's groups: the policy's mapper at the configured rate, the value model at
     // value_learning_rate.
     std::vector<ParamGroup> parameterGroups(const EsperConfig& config) const;

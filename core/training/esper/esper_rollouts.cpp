@@ -77,40 +77,88 @@ Result<EpisodeSampler::Drawn> EpisodeSampler::draw(bool fromReference, std::mt19
     o.topK = config_.topK;
     o.topP = config_.topP;
     o.stopStrings.clear();
-    o.seed = rng();
-    auto decoded = PrefixDecoder(*models_.lm, nullptr).run(prefixes, prompts, o);
-    if (!decoded) return fail("sampling was cancelled");
-    for (auto& row : *decoded)
-        d.responses.push_back(std::move(row.tokens));
+    // Two fixed halves, each with its own seed, sampled side by side.
+    const int64_t half = (b + 1) / 2;
+    std::vector<std::vector<int>> responses[2];
+    bool cancelled = false;
+    auto decodeHalf = [&](int h, uint64_t seed) {
+        c10::NoGradGuard noGradHere;
+        const int64_t from = h == 0 ? 0 : half, to = h == 0 ? half : b;
+        DecodeOptions mine = o;
+        mine.seed = seed;
+        auto decoded = PrefixDecoder(*models_.lm, nullptr)
+                           .run(prefixes.slice(0, from, to),
+                                {prompts.begin() + from, prompts.begin() + to}, mine);
+        if (!decoded) {
+            cancelled = true;
+            return;
+        }
+        for (auto& row : *decoded)
+            responses[h].push_back(std::move(row.tokens));
+    };
+    const uint64_t seeds[2] = {rng(), rng()};
+    helper_.runBeside([&] { decodeHalf(0, seeds[0]); }, [&] { decodeHalf(1, seeds[1]); },
+                      config_.parallel && b > 1);
+    if (cancelled) return fail("sampling was cancelled");
+    for (auto& part : responses)
+        for (auto& r : part)
+            d.responses.push_back(std::move(r));
     return d;
 }
 
-Result<std::vector<double>> EpisodeSampler::cosines(const at::Tensor& features,
-                                                    const std::vector<std::string>& texts) const {
-    auto embedded = models_.clip->embedTexts(texts);
-    if (!embedded) return fail(embedded.error());
-    at::Tensor images = features.to(at::kCPU, at::kFloat);
-    if (config_.controlOtherImage) // each text against the next image's features
-        images = at::roll(images, -config_.samplesPerImage, 0);
-    // A normalised copy: the cached features stay as the mapper reads them (the official
-    // reward divided them in place, so later passes saw other features than the rollout did).
-    images = images / images.norm(2, 1, true);
-    std::vector<double> out;
-    for (size_t r = 0; r < texts.size(); ++r) {
-        const auto& t = embedded.value()[r];
-        const float* image = images[int64_t(r)].data_ptr<float>();
-        double dot = 0;
-        for (size_t k = 0; k < t.size(); ++k)
-            dot += double(image[k]) * double(t[k]);
-        out.push_back(dot);
+Result<EpisodeSampler::ClipScores>
+EpisodeSampler::clipScores(const at::Tensor& features, const std::vector<size_t>& images,
+                           const std::vector<std::string>& texts) const {
+    // The texts' CLIP embeddings in two halves, side by side.
+    const size_t half = (texts.size() + 1) / 2;
+    Result<std::vector<Embedding>> parts[2] = {std::vector<Embedding>{}, std::vector<Embedding>{}};
+    helper_.runBeside(
+        [&] {
+            parts[0] = models_.clip->embedTexts({texts.begin(), texts.begin() + half});
+        },
+        [&] {
+            parts[1] = models_.clip->embedTexts({texts.begin() + half, texts.end()});
+        },
+        config_.parallel && texts.size() > 1);
+    const int64_t rows = static_cast<int64_t>(texts.size());
+    at::Tensor text = at::empty({rows, models_.clip->embeddingSize()});
+    for (int h = 0, r = 0; h < 2; ++h) {
+        if (!parts[h]) return fail(parts[h].error());
+        for (const auto& e : parts[h].value())
+            std::copy(e.begin(), e.end(), text[r++].data_ptr<float>());
     }
+    // Each row's image, or in the control the next image's; normalised in a copy, so the cached
+    // features stay as the mapper reads them (the official reward divided them in place, so
+    // later passes saw other features than the rollout did).
+    const int64_t shift = config_.controlOtherImage ? config_.samplesPerImage : 0;
+    at::Tensor shown = at::roll(features.to(at::kCPU, at::kFloat), -shift, 0);
+    shown = shown / shown.norm(2, 1, true);
+    const at::Tensor similarity = at::matmul(text.to(at::kDouble), shown.to(at::kDouble).t());
+    // The batch's distinct images, each once.
+    std::vector<int64_t> distinct;
+    std::vector<size_t> seen;
+    for (int64_t r = 0; r < rows; ++r) {
+        const size_t image = images[size_t((r + shift) % rows)];
+        if (std::find(seen.begin(), seen.end(), image) != seen.end()) continue;
+        seen.push_back(image);
+        distinct.push_back(r);
+    }
+    const double scale = models_.clip->logitScale();
+    const at::Tensor own = similarity.diagonal().contiguous();
+    const at::Tensor logits = scale * similarity.index_select(1, at::tensor(distinct, at::kLong));
+    const at::Tensor contrastive = scale * own - at::logsumexp(logits, 1);
+    ClipScores out;
+    out.cosines.assign(own.data_ptr<double>(), own.data_ptr<double>() + rows);
+    const at::Tensor c = contrastive.contiguous();
+    out.contrastive.assign(c.data_ptr<double>(), c.data_ptr<double>() + rows);
     return out;
 }
 
 std::vector<double> EpisodeSampler::goals(const std::vector<size_t>& images,
                                           const std::vector<std::string>& texts,
-                                          const std::vector<double>& cosines) const {
-    if (config_.goal == "clip") return cosines;
+                                          const ClipScores& clip) const {
+    if (config_.goal == "clip") return clip.cosines;
+    if (config_.goal == "clip_contrastive") return clip.contrastive;
     std::vector<double> out;
     const size_t shift = config_.controlOtherImage ? size_t(config_.samplesPerImage) : 0;
     for (size_t r = 0; r < texts.size(); ++r)
@@ -129,9 +177,9 @@ Result<std::vector<double>> EpisodeSampler::sampleGoals(std::mt19937_64& rng) {
         tokens.insert(tokens.end(), response.begin(), response.end());
         texts.push_back(trimmed(models_.tokenizer->decode(tokens)));
     }
-    auto cos = cosines(drawn->features, texts);
-    if (!cos) return fail(cos.error());
-    return goals(drawn->images, texts, cos.value());
+    auto clip = clipScores(drawn->features, drawn->images, texts);
+    if (!clip) return fail(clip.error());
+    return goals(drawn->images, texts, clip.value());
 }
 
 Result<EpisodeBatch> EpisodeSampler::sample(const RolloutPlan& plan, const RewardScale& scale,
@@ -163,25 +211,26 @@ Result<EpisodeBatch> EpisodeSampler::sample(const RolloutPlan& plan, const Rewar
     helper_.runBeside(
         [&] {
             c10::NoGradGuard noGrad;
+            if (!config_.usesValueModel()) return;
             for (int64_t c = 0; c < config_.minibatches; ++c) {
                 const at::Tensor idx = chunk(c);
-                oldValues.index_copy_(
-                    0, idx.to(device),
-                    models_.values(e.features.index_select(0, idx), e.batch.select(idx)));
+                const at::Tensor v =
+                    models_.values(e.features.index_select(0, idx), e.batch.select(idx));
+                oldValues.narrow(1, 0, v.size(1)).index_copy_(0, idx.to(device), v);
             }
         },
         [&] {
             c10::NoGradGuard noGrad;
             for (int64_t c = 0; c < config_.minibatches; ++c) {
                 const at::Tensor idx = chunk(c);
-                oldLogprobs.index_copy_(
-                    0, idx.to(device),
+                const at::Tensor lp =
                     models_.policyScores(e.features.index_select(0, idx), e.batch.select(idx))
-                        .logprobs);
+                        .logprobs;
+                oldLogprobs.narrow(1, 0, lp.size(1)).index_copy_(0, idx.to(device), lp);
             }
             refLogprobs = models_.referenceScores(e.batch).logprobs;
         },
-        config_.parallelValue);
+        config_.parallel && config_.usesValueModel());
     e.oldLogprobs = ppo::maskPad(oldLogprobs, e.mask);
     e.refLogprobs = ppo::maskPad(refLogprobs, e.mask);
     e.oldValues = oldValues * e.mask;
@@ -194,10 +243,11 @@ Result<EpisodeBatch> EpisodeSampler::sample(const RolloutPlan& plan, const Rewar
         tokens.insert(tokens.end(), response.begin(), response.end());
         e.texts.push_back(trimmed(models_.tokenizer->decode(tokens)));
     }
-    auto cos = cosines(e.features, e.texts);
-    if (!cos) return fail(cos.error());
-    e.cosines = std::move(cos.value());
-    e.goals = goals(e.images, e.texts, e.cosines);
+    auto clip = clipScores(e.features, e.images, e.texts);
+    if (!clip) return fail(clip.error());
+    e.cosines = clip->cosines;
+    e.goals = goals(e.images, e.texts, clip.value());
+    const double contrastive = mean(clip->contrastive);
     std::vector<float> lastToken;
     for (size_t i = 0; i < e.texts.size(); ++i) {
         const double goal = plan.useGoal ? scale.gain * e.goals[i] + scale.bias : 0.0;
@@ -212,24 +262,49 @@ Result<EpisodeBatch> EpisodeSampler::sample(const RolloutPlan& plan, const Rewar
     e.rewards =
         ppo::tokenRewards(e.oldLogprobs, e.refLogprobs, fluency,
                           at::tensor(lastToken).to(models_.compute.device), e.mask, config_.klCoef);
+    if (config_.advantage == "group")
+        e.groupAdvantages = ppo::groupAdvantages(e.rewards, e.mask, config_.samplesPerImage);
 
     const auto& mask = e.mask;
     auto rowMean = [&](const at::Tensor& x) { return ppo::rowSums(x, mask).mean().item<double>(); };
     const at::Tensor kl = e.oldLogprobs - e.refLogprobs;
-    std::vector<double> clipS;
-    for (double c : e.cosines)
+    std::vector<double> clipS, squares;
+    for (double c : e.cosines) {
         clipS.push_back(2.5 * std::max(c, 0.0));
+        squares.push_back(c * c);
+    }
+    // How varied the batch is: a policy whose texts no longer depend on the image gives its
+    // reward nothing to tell apart.
+    const double cosineSpread =
+        std::sqrt(std::max(0.0, mean(squares) - mean(e.cosines) * mean(e.cosines)));
+    std::vector<std::string> distinct(e.texts);
+    std::sort(distinct.begin(), distinct.end());
+    const double distinctShare =
+        double(std::unique(distinct.begin(), distinct.end()) - distinct.begin()) /
+        double(e.texts.size());
     e.metrics = {{"reward_total", rowMean(e.rewards)},
                  {"reward_goal", mean(scaledGoals)},
                  {"reward_kl", -config_.klCoef * rowMean(kl)},
                  {"reward_fluency", rowMean(fluency)},
                  {"reward_repetition", mean(repetitions)},
                  {"clip_cosine", mean(e.cosines)},
+                 {"clip_contrastive", contrastive},
+                 {"clip_cosine_spread", cosineSpread},
+                 {"distinct_texts", distinctShare},
                  {"clip_s", mean(clipS)},
                  {"kl", rowMean(kl)},
                  {"entropy", rowMean(-e.oldLogprobs)},
                  {"ref_entropy", rowMean(-e.refLogprobs)},
                  {"response_tokens", mask.sum(1).mean().item<double>()}};
+    {
+        // The prefix's scale beside the LM's own token embeddings: a prefix far smaller or
+        // larger than the words the LM reads has little say, or drowns them.
+        c10::NoGradGuard noGrad;
+        e.metrics["prefix_norm"] =
+            models_.policyPrefixes(e.features).norm(2, -1).mean().item<double>();
+        e.metrics["token_norm"] =
+            models_.lm->embed(e.batch.responseIds).norm(2, -1).mean().item<double>();
+    }
     if (images_.scene(e.images.front())) {
         std::vector<double> f1;
         for (size_t i = 0; i < e.texts.size(); ++i)

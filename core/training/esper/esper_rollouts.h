@@ -32,6 +32,7 @@ struct EpisodeBatch {
     at::Tensor oldLogprobs, refLogprobs; // [B, R] mask-padded
     at::Tensor oldValues;                // [B, R] 0 where masked
     at::Tensor rewards;                  // [B, R]
+    at::Tensor groupAdvantages;          // [B, R] with the "group" advantage, else undefined
     std::vector<std::string> texts;      // the reward's text: init + response
     std::vector<double> cosines;         // CLIP image-text, per row
     std::vector<double> goals;           // what the goal measures, before its scale
@@ -64,14 +65,16 @@ private:
         std::vector<std::vector<int>> responses; // up to and with end-of-text
     };
     Result<Drawn> draw(bool fromReference, std::mt19937_64& rng);
-    // Cosines of each row's text with its (or, in the control, another row's) image.
-    Result<std::vector<double>> cosines(const at::Tensor& features,
-                                        const std::vector<std::string>& texts) const;
-    // The goal of each row before its scale: the cosine, or the text's object F1 against the
-    // (control: another row's) scene.
+    struct ClipScores {
+        std::vector<double> cosines;     // each row's text with its image
+        std::vector<double> contrastive; // scale·cos(own) - log Σ_batch's images exp(scale·cos)
+    };
+    // Each row's text against its (in the control, another row's) image and the batch's.
+    Result<ClipScores> clipScores(const at::Tensor& features, const std::vector<size_t>& images,
+                                  const std::vector<std::string>& texts) const;
+    // The goal of each row before its scale, as config.goal says.
     std::vector<double> goals(const std::vector<size_t>& images,
-                              const std::vector<std::string>& texts,
-                              const std::vector<double>& cosines) const;
+                              const std::vector<std::string>& texts, const ClipScores& clip) const;
     std::vector<int> withoutEnd(const std::vector<int>& response) const;
 
     const EsperConfig& config_;

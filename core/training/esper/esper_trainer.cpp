@@ -6,7 +6,7 @@
 #include "training/esper/episode_images.h"
 #include "training/esper/esper_models.h"
 #include "training/esper/esper_rollouts.h"
-#include "training/esper/ppo_math.h"
+#include "training/esper/ppo_update.h"
 #include "training/esper/queries.h"
 #include "training/framework/helper_thread.h"
 #include "training/framework/train_runner.h"
@@ -26,23 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// Running means of a minibatch's figures over an iteration.
-class Means {
-public:
-    void add(const std::string& name, double value) {
-        auto& [sum, n] = sums_[name];
-        sum += value;
-        ++n;
-    }
-    void into(std::map<std::string, double>& out) const {
-        for (const auto& [name, s] : sums_)
-            out[name] = s.first / s.second;
-    }
-
-private:
-    std::map<std::string, std::pair<double, int>> sums_;
-};
 
 // A bundle reference to `ref` as seen from `outDir`: registry ids stay ids, paths become
 // relative to the new bundle.
@@ -87,6 +70,35 @@ Result<void> writeBundle(const EsperTrainOptions& o, const EsperModels& models,
     return writeBundleManifest(m, o.outDir);
 }
 
+struct Calibration {
+    RewardScale scale;
+    double mean = 0, spread = 0;
+};
+
+// The official fallback when no gain and bias are given: the goal scaled to mean 0 and
+// deviation 1 over `batches` batches of the starting policy's samples.
+Result<Calibration> calibrate(EpisodeSampler& sampler, int batches, uint64_t seed) {
+    std::mt19937_64 rng(seed * 31 + 7);
+    std::vector<double> all;
+    for (int k = 0; k < batches; ++k) {
+        auto goals = sampler.sampleGoals(rng);
+        if (!goals) return fail(goals.error());
+        all.insert(all.end(), goals->begin(), goals->end());
+    }
+    Calibration out;
+    for (double x : all)
+        out.mean += x / double(all.size());
+    double variance = 0;
+    for (double x : all)
+        variance += (x - out.mean) * (x - out.mean) / double(all.size());
+    out.spread = std::sqrt(variance);
+    if (!(out.spread > 1e-8))
+        return fail("the reward cannot be calibrated: every sample of the starting policy "
+                    "scores the same");
+    out.scale = {1.0 / out.spread, -out.mean / out.spread};
+    return out;
+}
+
 } // namespace
 
 Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
@@ -94,6 +106,9 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         if (o.onMessage) o.onMessage(line);
     };
     if (auto ok = o.config.validate(); !ok) return fail("the ESPER config: " + ok.error());
+    if (o.config.goal == "world_object_f1" && !o.world)
+        return fail("the goal \"world_object_f1\" reads the synthetic world's ground truth: "
+                    "train on --world");
     try {
         configureCpuRuntime();
         std::error_code ec;
@@ -108,6 +123,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         if (!queries) return fail(queries.error());
 
         EsperTrainReport report;
+        HelperThread helper;
         std::unique_ptr<EpisodeImages> images;
         if (o.world) {
             auto config = readModelConfig(models.bundle.clip.path);
@@ -115,7 +131,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             const auto* clip = std::get_if<ClipConfig>(&config.value());
             if (!clip) return fail(models.bundle.clip.path + " is not a CLIP model");
             images = worldImages(*models.clip, o.worldSeed, o.worldFirst, o.worldScenes,
-                                 static_cast<int>(clip->imageSize));
+                                 static_cast<int>(clip->imageSize), c.parallel ? &helper : nullptr);
         } else {
             say("encoding " + std::to_string(o.imagePaths.size()) + " images with CLIP");
             std::vector<ImageFileProblem> problems;
@@ -130,9 +146,9 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
                     problems[0].why + ")");
         }
 
-        HelperThread helper;
         // Policy and value each on one core: two BLAS threads apiece would oversubscribe them.
-        const BlasThreadsScope oneEach(c.parallelValue ? 1 : 0);
+        std::optional<BlasThreadsScope> oneEach;
+        if (c.parallel) oneEach.emplace(1);
         EpisodeSampler sampler(c, models, *images, queries.value(), helper);
 
         // The goal's scale, given or calibrated on the starting policy's samples (restored from
@@ -141,18 +157,18 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         std::optional<double> calMean, calStd;
         TrainHooks hooks;
         const std::string configJson = c.json();
-        hooks.saveState = [&] {
-            std::map<std::string, std::string> state{{"reward_gain", std::to_string(scale.gain)},
-                                                     {"reward_bias", std::to_string(scale.bias)},
-                                                     {"config", configJson}};
-            // Exact text of the doubles: a resumed run must compute the same rewards.
+        // Doubles as exact (hexadecimal) text: a resumed run must compute the same rewards.
+        auto exact = [](double v) {
             char buffer[64];
-            std::snprintf(buffer, sizeof buffer, "%a", scale.gain);
-            state["reward_gain"] = buffer;
-            std::snprintf(buffer, sizeof buffer, "%a", scale.bias);
-            state["reward_bias"] = buffer;
-            if (calMean) state["calibration_mean"] = std::to_string(*calMean);
-            if (calStd) state["calibration_std"] = std::to_string(*calStd);
+            std::snprintf(buffer, sizeof buffer, "%a", v);
+            return std::string(buffer);
+        };
+        hooks.saveState = [&] {
+            std::map<std::string, std::string> state{{"reward_gain", exact(scale.gain)},
+                                                     {"reward_bias", exact(scale.bias)},
+                                                     {"config", configJson}};
+            if (calMean) state["calibration_mean"] = exact(*calMean);
+            if (calStd) state["calibration_std"] = exact(*calStd);
             return state;
         };
         hooks.restoreState = [&](const std::map<std::string, std::string>& s) -> Result<void> {
@@ -163,8 +179,10 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
                             (fs::path(o.outDir) / "esper-config.json").string() + ")");
             scale.gain = std::strtod(get("reward_gain").c_str(), nullptr);
             scale.bias = std::strtod(get("reward_bias").c_str(), nullptr);
-            if (!get("calibration_mean").empty()) calMean = std::stod(get("calibration_mean"));
-            if (!get("calibration_std").empty()) calStd = std::stod(get("calibration_std"));
+            if (!get("calibration_mean").empty())
+                calMean = std::strtod(get("calibration_mean").c_str(), nullptr);
+            if (!get("calibration_std").empty())
+                calStd = std::strtod(get("calibration_std").c_str(), nullptr);
             return {};
         };
         const std::string checkpoint =
@@ -175,30 +193,18 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         if (!c.rewardGain && !resuming) {
             say("calibrating the reward on " + std::to_string(c.calibrationBatches) +
                 " batches of the starting policy's samples");
-            std::mt19937_64 calibration(o.seed * 31 + 7);
-            std::vector<double> all;
-            for (int k = 0; k < c.calibrationBatches; ++k) {
-                auto cos = sampler.sampleGoals(calibration);
-                if (!cos) return fail(cos.error());
-                all.insert(all.end(), cos->begin(), cos->end());
-            }
-            double mean = 0, sq = 0;
-            for (double x : all)
-                mean += x / double(all.size());
-            for (double x : all)
-                sq += (x - mean) * (x - mean) / double(all.size());
-            const double spread = std::sqrt(sq);
-            if (!(spread > 1e-8))
-                return fail("the reward cannot be calibrated: every sample of the starting "
-                            "policy scores the same");
-            calMean = mean;
-            calStd = spread;
-            scale = {1.0 / spread, -mean / spread};
-            say("reward: G = " + std::to_string(scale.gain) +
-                (c.goal == "clip" ? " * cos " : " * F1 ") + (scale.bias < 0 ? "- " : "+ ") +
-                std::to_string(std::abs(scale.bias)) + " (the samples' " +
-                (c.goal == "clip" ? "cosine " : "object F1 ") + std::to_string(mean) + " +- " +
-                std::to_string(spread) + ")");
+            auto calibrated = calibrate(sampler, c.calibrationBatches, o.seed);
+            if (!calibrated) return fail(calibrated.error());
+            calMean = calibrated->mean;
+            calStd = calibrated->spread;
+            scale = calibrated->scale;
+            const char* what = c.goal == "clip"               ? "cosine"
+                               : c.goal == "clip_contrastive" ? "contrastive score"
+                                                              : "object F1";
+            say("reward: G = " + std::to_string(scale.gain) + " * " + what +
+                (scale.bias < 0 ? " - " : " + ") + std::to_string(std::abs(scale.bias)) +
+                " (the samples' " + what + " " + std::to_string(*calMean) + " +- " +
+                std::to_string(*calStd) + ")");
         }
 
         // Held-out scenes for the greedy `caption:` probe of the world.
@@ -206,9 +212,6 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         const auto* spTokenizer =
             dynamic_cast<const SentencePieceTokenizer*>(models.tokenizer.get());
         const bool canEvaluate = o.world && spTokenizer;
-        if (c.goal == "world_object_f1" && !o.world)
-            return fail("the goal \"world_object_f1\" reads the synthetic world's ground truth: "
-                        "train on --world");
         if (canEvaluate) {
             auto config = readModelConfig(models.bundle.clip.path);
             const auto* clip = std::get_if<ClipConfig>(&config.value());
@@ -246,12 +249,13 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         settings.checkpointPath = checkpoint;
         settings.checkpointEvery = o.checkpointEvery;
         settings.resume = o.resume;
-        const int planned =
-            o.iterations > 0 ? std::min(o.iterations, settings.steps) : settings.steps;
+        // The iteration the run ends at, when a count ends it (0: a time budget does).
+        const int planned = o.iterations > 0 ? std::min(o.iterations, settings.steps)
+                            : o.minutes > 0  ? 0
+                                             : settings.steps;
         const auto start = Clock::now();
         std::optional<int> firstIteration; // this process's first (a resumed run's is later)
 
-        const int64_t m = c.minibatchSize();
         auto iteration = [&](int it, std::mt19937_64& rng,
                              OptimizerSteps& optimizer) -> Result<IterationResult> {
             const auto began = Clock::now();
@@ -261,94 +265,14 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             if (!sampled) return fail(sampled.error());
             const double rolloutSeconds =
                 std::chrono::duration<double>(Clock::now() - began).count();
-            EpisodeBatch& e = sampled.value();
+            const EpisodeBatch& e = sampled.value();
             const bool klOnly = it < c.klOnly();
-            Means means;
-            const auto device = models.compute.device;
-            double firstRatioDeviation = 0;
-            for (int epoch = 0; epoch < c.ppoEpochs; ++epoch) {
-                const at::Tensor order =
-                    epoch == 0 ? e.firstEpochOrder : drawPermutation(c.batchSize, rng);
-                for (int64_t chunk = 0; chunk < c.minibatches; ++chunk) {
-                    const at::Tensor idx = order.slice(0, chunk * m, (chunk + 1) * m);
-                    const at::Tensor onDevice = idx.to(device);
-                    const at::Tensor mask = e.mask.index_select(0, onDevice);
-                    const at::Tensor oldLogprobs = e.oldLogprobs.index_select(0, onDevice);
-                    const at::Tensor oldValues = e.oldValues.index_select(0, onDevice);
-                    at::Tensor advantages, returns;
-                    {
-                        c10::NoGradGuard noGrad;
-                        at::Tensor rewards = e.rewards.index_select(0, onDevice);
-                        if (c.whitenRewards)
-                            rewards = ppo::whiten(rewards, mask, false, c.whitenSqrtStd);
-                        auto a = ppo::generalisedAdvantages(rewards, oldValues, mask, c.gamma,
-                                                            c.lambda, c.whitenSqrtStd);
-                        advantages = a.advantages;
-                        returns = a.returns;
-                    }
-                    const at::Tensor features = e.features.index_select(0, idx);
-                    const ResponseBatch rows = e.batch.select(idx);
-                    optimizer.zeroGrad();
-                    double policyLoss = 0, valueLoss = 0, klLoss = 0, entropyLoss = 0;
-                    helper.runBeside(
-                        [&] {
-                            const at::Tensor values = models.values(features, rows) * mask;
-                            const auto v = ppo::clippedValueLoss(values, oldValues, returns, mask,
-                                                                 c.valueClipRange);
-                            (c.vfCoef * v.loss).backward();
-                            valueLoss = v.loss.item<double>();
-                            means.add("value_clip_fraction", v.clipFraction);
-                            means.add("explained_variance",
-                                      ppo::explainedVariance(values, returns, mask));
-                        },
-                        [&] {
-                            const auto scores = models.policyScores(features, rows);
-                            const at::Tensor logprobs = ppo::maskPad(scores.logprobs, mask);
-                            const auto pg = ppo::clippedPolicyLoss(logprobs, oldLogprobs,
-                                                                   advantages, mask, c.clipRange);
-                            at::Tensor loss = klOnly ? at::zeros({}) : c.pgCoef * pg.loss;
-                            if (c.supervisedKl) {
-                                const at::Tensor kl = ppo::supervisedKlLoss(
-                                    logprobs, e.refLogprobs.index_select(0, onDevice), mask,
-                                    *c.supervisedKl, c.supervisedKlCoef);
-                                klLoss = kl.item<double>();
-                                loss = loss + kl;
-                            }
-                            if (c.entropyLoss) {
-                                const at::Tensor ent = ppo::entropyLoss(
-                                    logprobs, mask, c.entropyThreshold, c.entropyCoef);
-                                entropyLoss = ent.item<double>();
-                                loss = loss + ent;
-                            }
-                            if (loss.requires_grad()) loss.backward();
-                            policyLoss = pg.loss.item<double>();
-                            means.add("clip_fraction", pg.clipFraction);
-                            means.add("approx_kl", ppo::approxKl(logprobs, oldLogprobs, mask));
-                            means.add(
-                                "policy_entropy",
-                                ppo::maskedMean(scores.entropy.detach(), mask).item<double>());
-                            if (epoch == 0 && chunk == 0)
-                                firstRatioDeviation = ((logprobs.detach() - oldLogprobs).exp() - 1)
-                                                          .mul(mask)
-                                                          .abs()
-                                                          .max()
-                                                          .item<double>();
-                        },
-                        c.parallelValue);
-                    optimizer.step();
-                    means.add("loss_policy", policyLoss);
-                    means.add("loss_value", valueLoss);
-                    means.add("loss_kl", klLoss);
-                    means.add("loss_entropy", entropyLoss);
-                    means.add("loss", (klOnly ? 0.0 : c.pgCoef * policyLoss) +
-                                          c.vfCoef * valueLoss + klLoss + entropyLoss);
-                }
-            }
+            const PpoUpdate update = ppoUpdate(c, models, e, klOnly, helper, optimizer, rng);
             IterationResult result;
             result.metrics = e.metrics;
-            means.into(result.metrics);
-            result.loss = result.metrics["loss"];
-            result.metrics["first_ratio_deviation"] = firstRatioDeviation;
+            for (const auto& [name, value] : update.metrics)
+                result.metrics[name] = value;
+            result.loss = update.loss;
             result.metrics["phase"] = plan.fromReference ? 0 : klOnly ? 1 : 2;
             const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
             result.metrics["episodes_per_second"] = c.batchSize / seconds;
@@ -363,16 +287,21 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             if (o.onIteration) {
                 const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
                 const int done = it + 1;
-                double left = o.minutes > 0 ? std::max(0.0, o.minutes * 60 - elapsed) : 0;
-                if (o.minutes <= 0 || planned < settings.steps) {
-                    const double perIteration = elapsed / std::max(1, done - *firstIteration);
-                    const double byCount = perIteration * (planned - done);
-                    left = o.minutes > 0 ? std::min(left, byCount) : byCount;
-                }
+                double left = o.minutes > 0 ? std::max(0.0, o.minutes * 60 - elapsed) : INFINITY;
+                if (planned > 0)
+                    left = std::min(left, elapsed / std::max(1, done - *firstIteration) *
+                                              (planned - done));
                 o.onIteration(done, planned, left, result.metrics);
             }
             return result;
         };
+        if (canEvaluate && c.evalEvery > 0 && !resuming) {
+            auto f1 = evaluate();
+            if (!f1) return fail(f1.error());
+            report.evalF1Start = f1.value();
+            say("greedy 'caption:' object F1 on " + std::to_string(c.evalScenes) +
+                " held-out scenes before training: " + std::to_string(f1.value()));
+        }
         auto run = runIterations(models.parameterGroups(c), settings, iteration, hooks);
         if (!run) return fail(run.error());
         static_cast<TrainSummary&>(report) = run->summary();
@@ -405,6 +334,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             {"config", "esper-config.json"},
             {"log", fs::path(settings.logPath).filename().string()}};
         if (calMean) training["reward_calibration"] = {{"mean", *calMean}, {"std", *calStd}};
+        if (report.evalF1Start) training["world_caption_f1_start"] = *report.evalF1Start;
         if (report.evalF1) training["world_caption_f1"] = *report.evalF1;
         if (auto ok = writeBundle(o, models, training.dump()); !ok) return fail(ok.error());
         return report;

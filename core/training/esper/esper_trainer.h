@@ -43,7 +43,8 @@ struct EsperTrainOptions {
     uint64_t seed = 1;
     const std::atomic<bool>* cancel = nullptr;
     std::function<void(const std::string&)> onMessage; // stages and warnings, one line each
-    // After each iteration: (finished, planned, seconds left, that iteration's metrics).
+    // After each iteration: (finished, the iteration the run ends at or 0 when a time budget
+    // ends it, seconds left, that iteration's metrics).
     std::function<void(int, int, double, const std::map<std::string, double>&)> onIteration;
 };
 
@@ -53,7 +54,9 @@ struct EsperTrainReport : TrainSummary {
     double episodesPerSecond = 0;
     double rewardGain = 0, rewardBias = 0;                 // the goal's scale (given or calibrated)
     std::optional<double> calibrationMean, calibrationStd; // when calibrated
-    std::optional<double> evalF1;           // world: greedy `caption:` object F1 on held-out scenes
+    // World: greedy `caption:` object F1 on held-out scenes, before the first iteration (not on
+    // resume) and at the end.
+    std::optional<double> evalF1Start, evalF1;
     std::vector<std::string> skippedImages; // "path: why"
 };
 

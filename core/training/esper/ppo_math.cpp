@@ -50,6 +50,12 @@ Advantages generalisedAdvantages(const at::Tensor& rewards, const at::Tensor& va
     return {whiten(advantages, mask, true, sqrtStdQuirk), advantages + values};
 }
 
+at::Tensor groupAdvantages(const at::Tensor& rewards, const at::Tensor& mask, int64_t groupSize) {
+    const at::Tensor returns = rowSums(rewards, mask).view({-1, groupSize});
+    const at::Tensor others = (returns.sum(1, true) - returns) / double(groupSize - 1);
+    return (returns - others).reshape({-1, 1}) * mask;
+}
+
 at::Tensor maskPad(const at::Tensor& x, const at::Tensor& mask) {
     return x * mask + kMaskedLogprob * (1 - mask);
 }

@@ -37,6 +37,10 @@ Advantages generalisedAdvantages(const at::Tensor& rewards, const at::Tensor& va
                                  const at::Tensor& mask, double gamma, double lambda,
                                  bool sqrtStdQuirk);
 
+// Each row's return (its rewards summed, γ = 1) less the mean return of the other rows of its
+// group (rows [g·size, (g+1)·size) share an image), on each of its masked tokens: [B, T].
+at::Tensor groupAdvantages(const at::Tensor& rewards, const at::Tensor& mask, int64_t groupSize);
+
 // Where masked positions get kMaskedLogprob (utils.mask_pad).
 at::Tensor maskPad(const at::Tensor& x, const at::Tensor& mask);
 

@@ -32,16 +32,18 @@ public:
     OptimizerSteps(AdamW& optimizer, double rate, double clipNorm)
         : optimizer_(optimizer), rate_(rate), clipNorm_(clipNorm) {}
     void zeroGrad() { optimizer_.zeroGrad(); }
-    // Clips the gradients (TrainSettings::clipNorm), updates, and returns the norm before clipping.
+    // Clips the gradients (TrainSettings::clipNorm) and updates. Returns the gradients' norm
+    // before clipping, measured at every step when clipping and at the iteration's first
+    // otherwise (NaN when not measured).
     double step();
     double rate() const { return rate_; }
     int taken() const { return taken_; }
-    double meanGradientNorm() const { return taken_ ? normSum_ / taken_ : 0.0; }
+    double meanGradientNorm() const { return measured_ ? normSum_ / measured_ : 0.0; }
 
 private:
     AdamW& optimizer_;
     double rate_, clipNorm_;
-    int taken_ = 0;
+    int taken_ = 0, measured_ = 0;
     double normSum_ = 0;
 };
 
