@@ -180,11 +180,10 @@ Result<void> EsperConfig::validate() const {
                     "samples_per_image must be at least 2");
     if (endOfText != "ban" && endOfText != "allow" && endOfText != "bundle")
         return fail("end_of_text must be \"ban\", \"allow\" or \"bundle\"");
-    if (batchSize < 2 || minibatches < 1 || batchSize % minibatches)
-        return fail("batch_size (" + std::to_string(batchSize) +
-                    ") must be at least 2 and a "
-                    "multiple of minibatches (" +
-                    std::to_string(minibatches) + ")");
+    if (batchSize < 2 || minibatches < 1 || batchSize % minibatches || batchSize / minibatches < 2)
+        return fail("batch_size (" + std::to_string(batchSize) + ") must be a multiple of " +
+                    "minibatches (" + std::to_string(minibatches) + ") with at least 2 rows in " +
+                    "each");
     if (samplesPerImage < 1 || batchSize % samplesPerImage)
         return fail("batch_size must be a multiple of samples_per_image");
     if (responseLength < 1 || ppoEpochs < 1 || sentInitTop < 1 || calibrationBatches < 1)

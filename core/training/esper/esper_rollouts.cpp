@@ -33,6 +33,11 @@ at::Tensor drawPermutation(int64_t rows, std::mt19937_64& rng) {
     return at::tensor(order, at::kLong);
 }
 
+std::array<at::Tensor, 2> rowHalves(const at::Tensor& minibatch) {
+    const int64_t n = minibatch.size(0), half = (n + 1) / 2;
+    return {minibatch.slice(0, 0, half), minibatch.slice(0, half, n)};
+}
+
 EpisodeSampler::EpisodeSampler(const EsperConfig& config, EsperModels& models,
                                EpisodeImages& images, const QuerySampler& queries,
                                HelperThread& helper)
@@ -221,13 +226,14 @@ Result<EpisodeBatch> EpisodeSampler::sample(const RolloutPlan& plan, const Rewar
         },
         [&] {
             c10::NoGradGuard noGrad;
-            for (int64_t c = 0; c < config_.minibatches; ++c) {
-                const at::Tensor idx = chunk(c);
-                const at::Tensor lp =
-                    models_.policyScores(e.features.index_select(0, idx), e.batch.select(idx))
-                        .logprobs;
-                oldLogprobs.narrow(1, 0, lp.size(1)).index_copy_(0, idx.to(device), lp);
-            }
+            for (int64_t c = 0; c < config_.minibatches; ++c)
+                for (const at::Tensor& idx : rowHalves(chunk(c))) {
+                    if (idx.size(0) == 0) continue;
+                    const at::Tensor lp =
+                        models_.policyScores(e.features.index_select(0, idx), e.batch.select(idx))
+                            .logprobs;
+                    oldLogprobs.narrow(1, 0, lp.size(1)).index_copy_(0, idx.to(device), lp);
+                }
             refLogprobs = models_.referenceScores(e.batch).logprobs;
         },
         config_.parallel && config_.usesValueModel());

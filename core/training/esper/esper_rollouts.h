@@ -10,6 +10,7 @@
 #include "training/esper/queries.h"
 #include "training/framework/helper_thread.h"
 
+#include <array>
 #include <map>
 #include <random>
 #include <string>
@@ -87,5 +88,8 @@ private:
 // A minibatch permutation of `rows` drawn with `rng` (Fisher-Yates on the engine's generator,
 // identical on every machine).
 at::Tensor drawPermutation(int64_t rows, std::mt19937_64& rng);
+// A minibatch's row indices in the two halves the policy is always evaluated in, by the old
+// pass and by the update alike: the same rows in the same batches give the same numbers.
+std::array<at::Tensor, 2> rowHalves(const at::Tensor& minibatch);
 
 } // namespace esper

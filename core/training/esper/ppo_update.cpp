@@ -1,12 +1,29 @@
 #include "training/esper/ppo_update.h"
 
 #include "training/esper/ppo_math.h"
+#include "training/framework/sharded_gradients.h"
 
 #include <ATen/ATen.h>
+#include <array>
 #include <c10/core/GradMode.h>
 
 namespace esper {
 namespace {
+
+// A minibatch's policy figures, each already scaled to its half's share of the minibatch.
+struct PolicyFigures {
+    double policyLoss = 0, klLoss = 0, entropyLoss = 0, clipFraction = 0, approxKl = 0, entropy = 0,
+           ratioDeviation = 0;
+    PolicyFigures operator+(const PolicyFigures& o) const {
+        return {policyLoss + o.policyLoss,
+                klLoss + o.klLoss,
+                entropyLoss + o.entropyLoss,
+                clipFraction + o.clipFraction,
+                approxKl + o.approxKl,
+                entropy + o.entropy,
+                std::max(ratioDeviation, o.ratioDeviation)};
+    }
+};
 
 // Running means of the minibatches' figures.
 class Means {
@@ -34,6 +51,7 @@ PpoUpdate ppoUpdate(const EsperConfig& c, const EsperModels& models, const Episo
     const auto device = models.compute.device;
     Means means;
     double firstRatioDeviation = 0;
+    ShardedGradients policyGradients(models.policy.weights->parameters());
     for (int epoch = 0; epoch < c.ppoEpochs; ++epoch) {
         const at::Tensor order = epoch == 0 ? e.firstEpochOrder : drawPermutation(c.batchSize, rng);
         for (int64_t chunk = 0; chunk < c.minibatches; ++chunk) {
@@ -65,53 +83,87 @@ PpoUpdate ppoUpdate(const EsperConfig& c, const EsperModels& models, const Episo
                 }
             }
             optimizer.zeroGrad();
-            // Each half writes only its own figures; they are added after both have ended.
+            // The policy in its two row halves (as the old pass computed it), each half's terms
+            // scaled to its share of the minibatch so that they add up to the minibatch's.
+            const double tokens = mask.sum().item<double>();
+            const auto halves = rowHalves(idx);
+            std::array<PolicyFigures, 2> figures;
+            ShardedStep step;
+            step.shards = 2;
+            step.forward = [&](int h) {
+                // The half's rows are a slice of the minibatch's, cut to their longest response.
+                const at::Tensor& part = halves[size_t(h)];
+                const int64_t from = h == 0 ? 0 : halves[0].size(0);
+                const ResponseBatch sub = e.batch.select(part);
+                const int64_t w = sub.responseIds.size(1);
+                auto take = [&](const at::Tensor& t) {
+                    return t.narrow(0, from, part.size(0)).narrow(1, 0, w);
+                };
+                const at::Tensor subMask = take(mask);
+                const double share = subMask.sum().item<double>() / tokens;
+                const double rowShare = double(part.size(0)) / double(idx.size(0));
+                const auto scores = models.policyScores(e.features.index_select(0, part), sub);
+                const at::Tensor logprobs = ppo::maskPad(scores.logprobs, subMask);
+                const at::Tensor oldHalf = take(oldLogprobs);
+                const auto pg = ppo::clippedPolicyLoss(logprobs, oldHalf, take(advantages), subMask,
+                                                       c.clipRange);
+                PolicyFigures& f = figures[size_t(h)];
+                at::Tensor loss = (klOnly ? at::zeros({}) : c.pgCoef * pg.loss) * share;
+                if (c.supervisedKl) {
+                    const at::Tensor kl =
+                        ppo::supervisedKlLoss(logprobs, take(cut(e.refLogprobs)), subMask,
+                                              *c.supervisedKl, c.supervisedKlCoef) *
+                        rowShare;
+                    f.klLoss = kl.item<double>();
+                    loss = loss + kl;
+                }
+                if (c.entropyLoss) {
+                    const at::Tensor ent =
+                        ppo::entropyLoss(logprobs, subMask, c.entropyThreshold, c.entropyCoef) *
+                        rowShare;
+                    f.entropyLoss = ent.item<double>();
+                    loss = loss + ent;
+                }
+                f.policyLoss = pg.loss.item<double>() * share;
+                f.clipFraction = pg.clipFraction * share;
+                f.approxKl = ppo::approxKl(logprobs, oldHalf, subMask) * share;
+                f.entropy =
+                    ppo::maskedMean(scores.entropy.detach(), subMask).item<double>() * share;
+                f.ratioDeviation = ((logprobs.detach() - oldHalf).exp() - 1)
+                                       .mul(subMask)
+                                       .abs()
+                                       .max()
+                                       .item<double>();
+                return std::vector<at::Tensor>{loss};
+            };
+            step.loss = [](const std::vector<std::vector<at::Tensor>>& parts) {
+                return parts[0][0] + parts[1][0];
+            };
+            // Each side writes only its own figures; they are added after both have ended.
             double valueLoss = 0, valueClip = 0, explained = 0;
-            double policyLoss = 0, policyClip = 0, approxKl = 0, entropy = 0, klLoss = 0,
-                   entropyLoss = 0;
-            helper.runBeside(
-                [&] {
-                    if (!c.usesValueModel()) return;
-                    const at::Tensor values = models.values(features, rows) * mask;
-                    const auto v =
-                        ppo::clippedValueLoss(values, oldValues, returns, mask, c.valueClipRange);
-                    (c.vfCoef * v.loss).backward();
-                    valueLoss = v.loss.item<double>();
-                    valueClip = v.clipFraction;
-                    explained = ppo::explainedVariance(values, returns, mask);
-                },
-                [&] {
-                    const auto scores = models.policyScores(features, rows);
-                    const at::Tensor logprobs = ppo::maskPad(scores.logprobs, mask);
-                    const auto pg = ppo::clippedPolicyLoss(logprobs, oldLogprobs, advantages, mask,
-                                                           c.clipRange);
-                    at::Tensor loss = klOnly ? at::zeros({}) : c.pgCoef * pg.loss;
-                    if (c.supervisedKl) {
-                        const at::Tensor kl =
-                            ppo::supervisedKlLoss(logprobs, cut(e.refLogprobs), mask,
-                                                  *c.supervisedKl, c.supervisedKlCoef);
-                        klLoss = kl.item<double>();
-                        loss = loss + kl;
-                    }
-                    if (c.entropyLoss) {
-                        const at::Tensor ent =
-                            ppo::entropyLoss(logprobs, mask, c.entropyThreshold, c.entropyCoef);
-                        entropyLoss = ent.item<double>();
-                        loss = loss + ent;
-                    }
-                    if (loss.requires_grad()) loss.backward();
-                    policyLoss = pg.loss.item<double>();
-                    policyClip = pg.clipFraction;
-                    approxKl = ppo::approxKl(logprobs, oldLogprobs, mask);
-                    entropy = ppo::maskedMean(scores.entropy.detach(), mask).item<double>();
-                    if (epoch == 0 && chunk == 0)
-                        firstRatioDeviation = ((logprobs.detach() - oldLogprobs).exp() - 1)
-                                                  .mul(mask)
-                                                  .abs()
-                                                  .max()
-                                                  .item<double>();
-                },
-                c.parallel && c.usesValueModel());
+            if (c.usesValueModel()) {
+                step.parallel = false; // the value model has the other core
+                helper.runBeside(
+                    [&] {
+                        const at::Tensor values = models.values(features, rows) * mask;
+                        const auto v = ppo::clippedValueLoss(values, oldValues, returns, mask,
+                                                             c.valueClipRange);
+                        (c.vfCoef * v.loss).backward();
+                        valueLoss = v.loss.item<double>();
+                        valueClip = v.clipFraction;
+                        explained = ppo::explainedVariance(values, returns, mask);
+                    },
+                    [&] { policyGradients.step(step); }, c.parallel);
+            } else {
+                step.parallel = c.parallel;
+                policyGradients.step(step);
+            }
+            const PolicyFigures f = figures[0] + figures[1];
+            const double policyLoss = f.policyLoss, klLoss = f.klLoss, entropyLoss = f.entropyLoss;
+            const double policyClip = f.clipFraction, approxKl = f.approxKl, entropy = f.entropy;
+            if (epoch == 0 && chunk == 0)
+                firstRatioDeviation =
+                    std::max(figures[0].ratioDeviation, figures[1].ratioDeviation);
             optimizer.step();
             means.add("loss_policy", policyLoss);
             means.add("loss_value", valueLoss);
