@@ -18,7 +18,7 @@ namespace esper::cli {
 
 namespace {
 const char* kStyleHelp =
-    "usage: esper train style-generator --lm DIR --texts FILE --out DIR\n"
+    "usage: esper train style-generator --lm DIR --texts FILE --out DIR [--tokenizer DIR]\n"
     "                                   [--max-length N] [--no-balance] [--with-bos]\n"
     "                                   [--with-eos] [--device D] [training flags]\n\n"
     "ESPER-Style's first stage: fine-tunes the language model in DIR on FILE's\n"
@@ -45,7 +45,7 @@ int runTrainStyleGenerator(int argc, char** argv) {
     const char* verb = "train style-generator";
     const std::string help = std::string(kStyleHelp) + kTrainFlagsHelp;
     auto specs = trainFlagSpecs();
-    for (const char* name : {"lm", "texts", "out", "max-length", "device"})
+    for (const char* name : {"lm", "texts", "out", "max-length", "device", "tokenizer"})
         specs.push_back({name});
     for (const char* name : {"no-balance", "with-bos", "with-eos"})
         specs.push_back({name, false});
@@ -56,6 +56,7 @@ int runTrainStyleGenerator(int argc, char** argv) {
             return report(verb, "--" + std::string(required) + " is required", 2, help.c_str());
     StyleGeneratorOptions o;
     o.lmDir = args.get("lm");
+    o.tokenizerDir = args.get("tokenizer");
     o.textsPath = args.get("texts");
     o.outDir = args.get("out");
     o.device = args.get("device", "cpu");

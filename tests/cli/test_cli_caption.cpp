@@ -222,6 +222,37 @@ private slots:
         QVERIFY2(caption.code == 0, caption.err.constData());
     }
 
+    // ESPER-Style's first stage on the tiny GPT-2: "label: text" lines, labels balanced, the
+    // loss falls, and the result is a model folder the engine loads.
+    void styleGeneratorFineTunesOnLabelledLines() {
+        QFile texts(tmp_.path() + "/styles.txt");
+        QVERIFY(texts.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 30; ++i)
+            texts.write(QString("news: the city council met on day %1.\n").arg(i).toUtf8());
+        for (int i = 0; i < 10; ++i)
+            texts.write(QString("sns: look at this cat %1 lol\n").arg(i).toUtf8());
+        texts.close();
+        const QString out = tmp_.path() + "/style-generator";
+        const Run r = runEsper({"train", "style-generator", "--lm",
+                                esper::test::referenceDir() + "/models/gpt2-tiny", "--tokenizer",
+                                esper::test::dataDir() + "/tokenizers/gpt2-tiny", "--texts",
+                                texts.fileName(), "--out", out, "--steps", "40", "--batch", "8",
+                                "--lr", "3e-3", "--warmup", "5"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const auto summary = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(summary["lines_per_label"]["news"].toInt(), 30);
+        QCOMPARE(summary["lines_used"].toInt(), 20); // 10 of each label
+        QVERIFY(summary["last_loss"].toDouble() < summary["first_loss"].toDouble() - 0.5);
+        QVERIFY(QFile::exists(out + "/config.json") && QFile::exists(out + "/model.safetensors"));
+        QVERIFY(QFile::exists(out + "/vocab.json") && QFile::exists(out + "/merges.txt"));
+        const Run bad = runEsper({"train", "style-generator", "--lm",
+                                  esper::test::referenceDir() + "/models/gpt2-tiny", "--texts",
+                                  esper::test::dataDir() + "/eval/candidates.jsonl", "--out",
+                                  tmp_.path() + "/never-style"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("label: text"), bad.err.constData());
+    }
+
     void trainEsperRefusesBadInputs() {
         const QString out = tmp_.path() + "/never";
         auto refused = [&](const QStringList& extra, const char* message) {

@@ -61,7 +61,8 @@ Result<TrainableLm> trainableLmCopy(const std::string& dir, ComputeOptions optio
 }
 
 Result<void> saveLmFolder(const TrainableLm& lm, const std::string& sourceDir,
-                          const std::string& outDir, const std::string& producedBy) {
+                          const std::string& outDir, const std::string& producedBy,
+                          const std::string& tokenizerDir) {
     namespace fs = std::filesystem;
     auto configText = readTextFile(sourceDir + "/config.json");
     if (!configText) return fail(configText.error());
@@ -72,7 +73,7 @@ Result<void> saveLmFolder(const TrainableLm& lm, const std::string& sourceDir,
         return ok;
     for (const char* name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
                              "vocab.json", "merges.txt", "special_tokens_map.json"}) {
-        const fs::path from = fs::path(sourceDir) / name;
+        const fs::path from = fs::path(tokenizerDir.empty() ? sourceDir : tokenizerDir) / name;
         if (!fs::exists(from)) continue;
         fs::copy_file(from, fs::path(outDir) / name, fs::copy_options::overwrite_existing, ec);
         if (ec) return fail("cannot copy " + from.string() + ": " + ec.message());

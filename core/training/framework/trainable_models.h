@@ -28,9 +28,10 @@ struct TrainableLm {
 };
 // A trainable copy of the language model in `dir` (config.json + model.safetensors).
 Result<TrainableLm> trainableLmCopy(const std::string& dir, ComputeOptions options, uint64_t seed);
-// Writes the trained copy as a model folder: `sourceDir`'s config.json and tokenizer files,
-// the trained weights.
+// Writes the trained copy as a model folder: `sourceDir`'s config.json, the tokenizer files
+// of `tokenizerDir` (default: sourceDir), the trained weights.
 Result<void> saveLmFolder(const TrainableLm& lm, const std::string& sourceDir,
-                          const std::string& outDir, const std::string& producedBy);
+                          const std::string& outDir, const std::string& producedBy,
+                          const std::string& tokenizerDir = "");
 
 } // namespace esper

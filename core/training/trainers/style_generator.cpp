@@ -70,7 +70,8 @@ Result<StyleGeneratorReport> trainStyleGenerator(const StyleGeneratorOptions& o)
 
         auto config = readModelConfig(o.lmDir);
         if (!config) return fail(config.error());
-        auto tokenizer = loadLmTokenizer(config.value(), o.lmDir);
+        const std::string tokenizerDir = o.tokenizerDir.empty() ? o.lmDir : o.tokenizerDir;
+        auto tokenizer = loadLmTokenizer(config.value(), tokenizerDir);
         if (!tokenizer) return fail(tokenizer.error());
         auto compute = parseComputeOptions(o.device, "fp32");
         if (!compute) return fail(compute.error());
@@ -80,6 +81,9 @@ Result<StyleGeneratorReport> trainStyleGenerator(const StyleGeneratorOptions& o)
         if (const auto* g = std::get_if<Gpt2Config>(&config.value())) bos = g->bosTokenId;
         if (const auto* l = std::get_if<LlamaConfig>(&config.value())) bos = l->bosTokenId;
         const auto eos = lm->lm->eosTokenIds().front();
+        if (o.withEos && eos >= lm->lm->vocabSize())
+            return fail(o.lmDir + ": its end-of-text id " + std::to_string(eos) +
+                        " lies outside its vocabulary of " + std::to_string(lm->lm->vocabSize()));
         std::vector<std::vector<int>> encoded;
         for (const auto& l : used) {
             std::vector<int> ids;
@@ -97,16 +101,17 @@ Result<StyleGeneratorReport> trainStyleGenerator(const StyleGeneratorOptions& o)
                 std::vector<std::vector<int>> rows;
                 for (int b = 0; b < o.train.batchSize; ++b)
                     rows.push_back(encoded[rng() % encoded.size()]);
-                const auto batch =
-                    prefixedRows(rows, std::vector<size_t>(rows.size(), 0), 0, int(eos));
+                // Padding is never scored; id 0 exists in every vocabulary.
+                const auto batch = prefixedRows(rows, std::vector<size_t>(rows.size(), 0), 0, 0);
                 return nextTokenLoss(model.forward({model.embed(batch.ids)}, nullptr),
                                      batch.labels);
             });
         if (!trained) return fail(trained.error());
         if (trained->losses.empty()) return fail("cancelled before the first step");
         static_cast<TrainSummary&>(report) = trained->summary();
-        if (auto ok = saveLmFolder(lm.value(), o.lmDir, o.outDir,
-                                   "fine-tuned as a style generator on " + o.textsPath);
+        if (auto ok =
+                saveLmFolder(lm.value(), o.lmDir, o.outDir,
+                             "fine-tuned as a style generator on " + o.textsPath, tokenizerDir);
             !ok)
             return fail(ok.error());
         return report;

@@ -13,11 +13,12 @@
 namespace esper {
 
 struct StyleGeneratorOptions {
-    std::string lmDir;     // config.json, model.safetensors and the tokenizer files
-    std::string textsPath; // one "label: text" line each; blank lines are skipped
-    std::string outDir;    // the fine-tuned model folder
-    int maxLength = 50;    // tokens per line, the rest cut
-    bool balance = true;   // as many lines of each label as the rarest label has
+    std::string lmDir;        // config.json and model.safetensors
+    std::string tokenizerDir; // the tokenizer files (default: lmDir)
+    std::string textsPath;    // one "label: text" line each; blank lines are skipped
+    std::string outDir;       // the fine-tuned model folder
+    int maxLength = 50;       // tokens per line, the rest cut
+    bool balance = true;      // as many lines of each label as the rarest label has
     // Framing each line as the model's documents were: its begin-of-text token first, its
     // end-of-text token last (the world LM's documents are [bos] text [eos]). GPT-2's official
     // generator used neither.
