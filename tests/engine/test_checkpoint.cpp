@@ -16,9 +16,12 @@
 #include "training/framework/train_runner.h"
 #include "util/file_util.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <sys/resource.h>
 
@@ -180,6 +183,17 @@ private slots:
         first.stopAfter = 3;
         QVERIFY(train(resumed, first, resumedState).ok());
         QCOMPARE(resumedState, 1.75);
+        // A run killed two iterations after its last checkpoint: its log has lines the resumed
+        // run will write again.
+        const QString checkpointPath = QString::fromStdString(first.checkpointPath);
+        QVERIFY(QFile::copy(checkpointPath, checkpointPath + ".at3"));
+        auto killed = first;
+        killed.stopAfter = 5;
+        killed.resume = true;
+        double killedState = 1.0;
+        QVERIFY(train(resumed, killed, killedState).ok());
+        QVERIFY(QFile::remove(checkpointPath) &&
+                QFile::rename(checkpointPath + ".at3", checkpointPath));
 
         Problem fresh;
         double freshState = 1.0; // a new process: the checkpoint restores it
@@ -193,11 +207,19 @@ private slots:
         QCOMPARE(freshState, straightState);
         QVERIFY(at::equal(fresh.w, straight.w));
         QVERIFY(at::equal(fresh.b, straight.b));
-        // The log has one line per iteration with the iteration's metrics.
+        // The log has one line per iteration with the iteration's metrics, none twice.
         auto log = readTextFile(first.logPath);
         QVERIFY(log.ok());
         QCOMPARE(int(std::count(log->begin(), log->end(), '\n')), 8);
         QVERIFY(log->find("\"steps\":3.0") != std::string::npos);
+        // Its times go on from the interrupted run's: never backwards across the resume.
+        double lastSeconds = -1;
+        std::istringstream lines(log.value());
+        for (std::string line; std::getline(lines, line);) {
+            const double seconds = nlohmann::json::parse(line)["seconds"].get<double>();
+            QVERIFY(seconds >= lastSeconds);
+            lastSeconds = seconds;
+        }
         // The groups' rates: the bias group learnt at a tenth of the weights' rate.
         Problem groups;
         double one = 1.0;

@@ -41,6 +41,7 @@ Result<void> saveCheckpoint(const std::string& path, const AdamW& optimizer,
         {"step", std::to_string(progress.step)},
         {"total_steps", std::to_string(progress.totalSteps)},
         {"adam_steps", std::to_string(optimizer.steps())},
+        {"seconds", std::to_string(progress.seconds)},
         {"parameters", std::to_string(optimizer.params().size())},
         {"rng", rng.str()}};
     for (const auto& [k, v] : progress.metadata)
@@ -66,6 +67,8 @@ Result<TrainProgress> loadCheckpoint(const std::string& path, AdamW& optimizer) 
         p.step = std::stoi(field("step"));
         p.totalSteps = std::stoi(field("total_steps"));
         optimizer.setSteps(std::stoll(field("adam_steps")));
+        // Checkpoints written before the field existed count their time as 0.
+        if (const auto s = field("seconds"); !s.empty()) p.seconds = std::stod(s);
     } catch (const std::exception&) {
         return fail("checkpoint '" + path + "' has a malformed step count");
     }

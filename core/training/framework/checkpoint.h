@@ -19,6 +19,7 @@ struct TrainProgress {
     int totalSteps = 0; // what the run was asked for (its learning-rate schedule depends on it)
     std::mt19937_64 rng;
     std::vector<double> losses;
+    double seconds = 0; // training time of the steps finished, summed over resumed runs
     std::map<std::string, std::string> metadata; // the trainer's state, saved as is
 };
 

@@ -2,6 +2,7 @@
 
 #include "models/device.h"
 #include "training/framework/checkpoint.h"
+#include "util/file_util.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace esper {
 
@@ -47,6 +49,27 @@ double OptimizerSteps::step() {
     return norm;
 }
 
+namespace {
+
+// Keeps the log lines of the steps before `step`.
+Result<void> keepLogBefore(const std::string& path, int step) {
+    if (!std::filesystem::exists(path)) return {};
+    auto text = readTextFile(path);
+    if (!text) return fail(text.error());
+    std::istringstream lines(text.value());
+    std::string kept;
+    for (std::string line; std::getline(lines, line);) {
+        const auto json = nlohmann::json::parse(line, nullptr, false);
+        if (json.is_object() && json.contains("step") && json["step"].is_number_integer() &&
+            json["step"].get<int>() >= step)
+            continue;
+        kept += line + "\n";
+    }
+    return writeFileAtomic(path, kept);
+}
+
+} // namespace
+
 Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const TrainSettings& o,
                                const IterationFn& iteration, const TrainHooks& hooks) {
     using Clock = std::chrono::steady_clock;
@@ -70,12 +93,17 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
         progress = std::move(restored.value());
         run.resumedFrom = progress.step;
     }
+    // The log's "seconds" count the whole run's training time, resumed parts included.
+    const double secondsBefore = progress.seconds;
     auto checkpoint = [&]() -> Result<void> {
         if (o.checkpointPath.empty()) return {};
         if (hooks.saveState) progress.metadata = hooks.saveState();
         return saveCheckpoint(o.checkpointPath, optimizer, progress);
     };
-    // A resumed run appends to the log the interrupted run wrote.
+    // A resumed run appends to the log the interrupted run wrote, less the lines of the steps
+    // after its last checkpoint, which are done again.
+    if (run.resumedFrom && !o.logPath.empty())
+        if (auto ok = keepLogBefore(o.logPath, run.resumedFrom); !ok) return fail(ok.error());
     std::FILE* log =
         o.logPath.empty() ? nullptr : std::fopen(o.logPath.c_str(), run.resumedFrom ? "a" : "w");
     const int stop = o.stopAfter > 0 ? std::min(o.stopAfter, o.steps) : o.steps;
@@ -103,6 +131,7 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
         progress.losses.push_back(value);
         ++progress.step;
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        progress.seconds = secondsBefore + elapsed;
         const int done = progress.step - run.resumedFrom;
         if (o.onProgress) {
             double left = elapsed / done * (stop - progress.step);
@@ -114,7 +143,7 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
                                         {"loss", value},
                                         {"lr", rate},
                                         {"grad_norm", steps.meanGradientNorm()},
-                                        {"seconds", elapsed}};
+                                        {"seconds", progress.seconds}};
             for (const auto& [name, v] : result->metrics)
                 line[name] = std::isfinite(v) ? nlohmann::ordered_json(v) : nullptr;
             std::fprintf(log, "%s\n", line.dump().c_str());
