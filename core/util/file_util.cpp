@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -17,6 +18,15 @@ Result<std::string> readTextFile(const std::string& path) {
     ss << in.rdbuf();
     if (in.bad()) return fail("cannot read '" + path + "'");
     return ss.str();
+}
+
+Result<void> copyFileOver(const std::string& from, const std::string& to, const std::string& what) {
+    namespace fs = std::filesystem;
+    if (fs::absolute(from) == fs::absolute(to)) return {};
+    std::error_code ec;
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+    if (ec) return fail("cannot copy " + what + " " + from + ": " + ec.message());
+    return {};
 }
 
 Result<void> writeFileAtomic(const std::string& path, std::string_view bytes) {

@@ -10,5 +10,7 @@ namespace esper {
 Result<std::string> readTextFile(const std::string& path);
 // Writes to a temporary sibling and renames it over `path`, so a crash never leaves half a file.
 Result<void> writeFileAtomic(const std::string& path, std::string_view bytes);
+// Copies `from` over `to`; nothing to do when both name the same file. The error names `what`.
+Result<void> copyFileOver(const std::string& from, const std::string& to, const std::string& what);
 
 } // namespace esper

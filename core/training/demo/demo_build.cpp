@@ -183,10 +183,10 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     const fs::path chosenDir = work / lmStage(report.lmChosen);
     for (const char* file :
          {"config.json", "model.safetensors", "tokenizer.model", "train.jsonl"}) {
-        fs::copy_file(chosenDir / file, lmDir / file, fs::copy_options::overwrite_existing, ec);
-        if (ec)
-            return fail("cannot copy " + (chosenDir / file).string() +
-                        " into the bundle: " + ec.message());
+        if (auto ok = copyFileOver((chosenDir / file).string(), (lmDir / file).string(),
+                                   "the chosen language model's file");
+            !ok)
+            return fail(ok.error());
     }
 
     DecodeOptions decoding;

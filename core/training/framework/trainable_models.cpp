@@ -75,8 +75,10 @@ Result<void> saveLmFolder(const TrainableLm& lm, const std::string& sourceDir,
                              "vocab.json", "merges.txt", "special_tokens_map.json"}) {
         const fs::path from = fs::path(tokenizerDir.empty() ? sourceDir : tokenizerDir) / name;
         if (!fs::exists(from)) continue;
-        fs::copy_file(from, fs::path(outDir) / name, fs::copy_options::overwrite_existing, ec);
-        if (ec) return fail("cannot copy " + from.string() + ": " + ec.message());
+        if (auto ok = copyFileOver(from.string(), (fs::path(outDir) / name).string(),
+                                   "the tokenizer file");
+            !ok)
+            return ok;
     }
     return {};
 }

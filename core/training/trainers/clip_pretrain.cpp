@@ -129,10 +129,8 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                     trainWorldTokenizer(o.outDir, o.worldSeed, o.trainScenes, o.tokenizerVocab);
                 !ok)
                 return fail(ok.error());
-        } else if (fs::absolute(o.tokenizerPath) != fs::absolute(tokPath)) {
-            fs::copy_file(o.tokenizerPath, tokPath, fs::copy_options::overwrite_existing, ec);
-            if (ec)
-                return fail("cannot copy the tokenizer " + o.tokenizerPath + ": " + ec.message());
+        } else if (auto ok = copyFileOver(o.tokenizerPath, tokPath, "the tokenizer"); !ok) {
+            return fail(ok.error());
         }
         auto tok = SentencePieceTokenizer::load(tokPath);
         if (!tok) return fail(tok.error());

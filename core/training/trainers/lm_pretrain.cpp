@@ -120,11 +120,8 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         const std::string tokPath = (fs::path(o.outDir) / "tokenizer.model").string();
         if (o.tokenizerPath.empty())
             return fail("a sentencepiece tokenizer is needed (--tokenizer)");
-        if (fs::absolute(o.tokenizerPath) != fs::absolute(tokPath)) {
-            fs::copy_file(o.tokenizerPath, tokPath, fs::copy_options::overwrite_existing, ec);
-            if (ec)
-                return fail("cannot copy the tokenizer " + o.tokenizerPath + ": " + ec.message());
-        }
+        if (auto ok = copyFileOver(o.tokenizerPath, tokPath, "the tokenizer"); !ok)
+            return fail(ok.error());
         auto tok = SentencePieceTokenizer::load(tokPath);
         if (!tok) return fail(tok.error());
         const auto& t = *tok.value();
