@@ -21,6 +21,7 @@
 #include <QImage>
 #include <QInputDialog>
 #include <QLabel>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -80,7 +81,9 @@ MainWindow::MainWindow(QWidget* parent)
     connect(engine_, &EngineClient::bundleLoaded, this, [this](const BundleInfo& info) {
         if (info.ok) {
             bundleName_ = info.name;
+            bundleDir_ = info.dir;
             settings_.setLastBundle(info.dir);
+            settings_.addRecentBundle(info.dir);
             statusBar()->showMessage(tr("Loaded %1 on %2").arg(info.name, info.device), 5000);
         } else {
             bundleName_ = tr("no model");
@@ -148,6 +151,8 @@ void MainWindow::buildMenus() {
             this, tr("Open an ESPER bundle (a folder with esper.json)"), settings_.modelsDir());
         if (!dir.isEmpty()) openBundle(dir);
     });
+    switchModel_ = file->addMenu(tr("Switch model"));
+    connect(switchModel_, &QMenu::aboutToShow, this, &MainWindow::fillSwitchModelMenu);
     file->addAction(tr("Models directory…"), this, [this] {
         const QString dir =
             QFileDialog::getExistingDirectory(this, tr("Where models live"), settings_.modelsDir());
@@ -225,6 +230,31 @@ void MainWindow::openBundle(const QString& dir) {
     bundleName_ = tr("loading…");
     updateStatus();
     engine_->loadBundle(dir, settings_.modelsDir(), device_->currentText());
+}
+
+// The shipped bundles, then the recently opened ones; the loaded one is checked. Folder names
+// only: nothing is read from disk on the UI thread.
+void MainWindow::fillSwitchModelMenu() {
+    switchModel_->clear();
+    QStringList recent = settings_.recentBundles();
+    for (const QString& dir : shippedBundles_)
+        recent.removeAll(dir);
+    auto add = [this](const QString& dir) {
+        QString label = QDir(dir).dirName();
+        QAction* a = switchModel_->addAction(label.replace('&', "&&"));
+        a->setToolTip(dir);
+        a->setStatusTip(dir);
+        a->setCheckable(true);
+        a->setChecked(QDir(dir) == QDir(bundleDir_));
+        connect(a, &QAction::triggered, this, [this, dir] { openBundle(dir); });
+    };
+    for (const QString& dir : shippedBundles_)
+        add(dir);
+    if (!shippedBundles_.isEmpty() && !recent.isEmpty()) switchModel_->addSeparator();
+    for (const QString& dir : recent)
+        add(dir);
+    if (switchModel_->isEmpty())
+        switchModel_->addAction(tr("No model opened yet: File > Open bundle…"))->setEnabled(false);
 }
 
 void MainWindow::showWorkspace() {

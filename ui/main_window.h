@@ -9,6 +9,7 @@
 
 class QComboBox;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
@@ -27,6 +28,9 @@ public:
     ~MainWindow() override;
 
     void openBundle(const QString& dir);
+    // Bundles offered in File > Switch model before the recently opened ones.
+    void setShippedBundles(const QStringList& dirs) { shippedBundles_ = dirs; }
+    QMenu* switchModelMenu() const { return switchModel_; }
     void showWorkspace();
     void showReview();
     WorkspaceWidget* workspace() const { return workspace_; }
@@ -44,6 +48,7 @@ private:
     void pasteImage();
     void exportReview();
     void updateStatus();
+    void fillSwitchModelMenu();
 
     StudioSettings settings_;
     EngineClient* engine_;
@@ -56,6 +61,9 @@ private:
     QProgressBar* progress_;
     QPushButton* cancelAll_;
     QString bundleName_ = tr("no model");
+    QString bundleDir_;
+    QStringList shippedBundles_;
+    QMenu* switchModel_ = nullptr;
 };
 
 } // namespace esper::ui

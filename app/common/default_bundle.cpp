@@ -1,5 +1,6 @@
 #include "default_bundle.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -21,6 +22,21 @@ std::string defaultBundleDir() {
     for (const auto& c : candidates)
         if (fs::exists(c / "esper.json")) return fs::weakly_canonical(c).string();
     return "";
+}
+
+std::vector<std::string> shippedBundleDirs() {
+    namespace fs = std::filesystem;
+    const std::string first = defaultBundleDir();
+    if (first.empty()) return {};
+    std::vector<std::string> out{first}, others;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(fs::path(first).parent_path(), ec))
+        if (entry.is_directory() && fs::exists(entry.path() / "esper.json") &&
+            entry.path().string() != first)
+            others.push_back(entry.path().string());
+    std::sort(others.begin(), others.end());
+    out.insert(out.end(), others.begin(), others.end());
+    return out;
 }
 
 } // namespace esper

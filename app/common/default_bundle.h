@@ -3,10 +3,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace esper {
 
 // Empty when there is none.
 std::string defaultBundleDir();
+// The bundles shipped beside the default one (the demo and the demo with the supervised
+// mapper), the default first; empty when there is no default.
+std::vector<std::string> shippedBundleDirs();
 
 } // namespace esper

@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
     cli.process(app);
 
     esper::ui::MainWindow window;
+    QStringList shipped;
+    for (const auto& dir : esper::shippedBundleDirs())
+        shipped << QString::fromStdString(dir);
+    window.setShippedBundles(shipped);
     const QString last =
         QSettings("ESPER Studio", "esper-studio").value("models/bundle").toString();
     QString bundle = cli.value(bundleOpt);

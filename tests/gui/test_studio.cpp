@@ -21,6 +21,7 @@
 #include <QJsonObject>
 #include <QLineEdit>
 #include <QListView>
+#include <QMenu>
 #include <QMimeData>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -353,6 +354,35 @@ private slots:
         }
         QVERIFY(!review->openDataset("/nonexistent.json", &error));
         QVERIFY(error.contains("does not exist"));
+    }
+
+    // File > Switch model: the shipped bundles first, then the recently opened ones, the loaded
+    // one checked; choosing one loads it.
+    void switchModelMenuOffersShippedAndRecentBundles() {
+        const QString other = makeBundle(tmp_.path() + "/bundle-b");
+        window_->setShippedBundles({bundle_});
+        QSignalSpy loaded(window_->engine(), &EngineClient::bundleLoaded);
+        window_->openBundle(other);
+        QVERIFY(loaded.wait(30000));
+        QMenu* menu = window_->switchModelMenu();
+        emit menu->aboutToShow();
+        QStringList names;
+        QString checked;
+        for (QAction* a : menu->actions()) {
+            if (a->isSeparator()) {
+                names << "|";
+                continue;
+            }
+            names << a->text();
+            if (a->isChecked()) checked = a->text();
+        }
+        QCOMPARE(names, QStringList({"bundle", "|", "bundle-b"}));
+        QCOMPARE(checked, QString("bundle-b"));
+        menu->actions().first()->trigger();
+        QVERIFY(loaded.wait(30000));
+        emit menu->aboutToShow();
+        QVERIFY(menu->actions().first()->isChecked());
+        QVERIFY(!menu->actions().last()->isChecked());
     }
 
     void cleanupTestCase() { window_.reset(); }

@@ -25,6 +25,18 @@ QString StudioSettings::lastBundle() const {
 void StudioSettings::setLastBundle(const QString& dir) {
     settings_.setValue("models/bundle", dir);
 }
+QStringList StudioSettings::recentBundles() const {
+    return settings_.value("models/recent").toStringList();
+}
+void StudioSettings::addRecentBundle(const QString& dir) {
+    QStringList recent = recentBundles();
+    recent.removeAll(dir);
+    recent.prepend(dir);
+    constexpr int kKept = 8;
+    while (recent.size() > kKept)
+        recent.removeLast();
+    settings_.setValue("models/recent", recent);
+}
 QString StudioSettings::device() const {
     return settings_.value("models/device", "cpu").toString();
 }

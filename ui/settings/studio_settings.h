@@ -7,6 +7,7 @@
 #include <QByteArray>
 #include <QSettings>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 namespace esper::ui {
@@ -19,6 +20,8 @@ public:
     void setModelsDir(const QString& dir);
     QString lastBundle() const;
     void setLastBundle(const QString& dir);
+    QStringList recentBundles() const; // most recent first
+    void addRecentBundle(const QString& dir);
     QString device() const;
     void setDevice(const QString& device);
     QVector<StyleSpec> styles() const; // empty: none saved yet
