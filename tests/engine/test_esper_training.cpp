@@ -1,4 +1,4 @@
-// ESPER's reinforcement learning on the synthetic world with the shipped demo bundle's CLIP and
+// ESPER's reinforcement learning on the synthetic world with the shipped demo bundles' CLIP and
 // language model: the update's bookkeeping (the first minibatch's ratio is exactly 1, a resumed
 // run ends bit-identical to a straight one) and that it learns: with a perfect reward (the
 // world's ground truth) and with CLIP's, from a random mapper, without a single paired caption.
@@ -24,8 +24,8 @@ QString demoBundle() {
     return QStringLiteral(ESPER_DEMO_BUNDLE_DIR);
 }
 
-// The world's deviations from the official config (models/demo/esper-config.json holds the
-// shipped run's), on a smaller batch for a test's budget.
+// What the world needs of the official config (models/demo/esper-config.json holds the shipped
+// run's whole config).
 EsperConfig worldConfig() {
     EsperConfig c;
     c.mode = "style";
@@ -65,15 +65,24 @@ QJsonObject withoutTimes(QJsonObject line) {
     return line;
 }
 
-// The learning tests' budget and thresholds: each threshold is about half the worst of five
-// seeds' results (docs/training.md gives them).
+// The learning tests' budget and thresholds: half the worst of seeds 1-5 (for the shares, half
+// the worst margin over chance); docs/training.md lists the seeds' results, and
+// ESPER_TEST_SEED=n reruns the tests with seed n.
 constexpr int kIterations = 150;
-constexpr double kPerfectRewardF1 = 0.25;
-constexpr double kCosineRise = 0.2;
-constexpr double kNearerOwnImage = 0.7;
-constexpr double kTop1 = 0.1;
+constexpr double kPerfectRewardF1 = 0.18; // worst 0.365, from 0.05-0.07
+constexpr double kCosineRise = 0.24;      // worst 0.474
+constexpr double kNearerOwnImage = 0.74;  // worst 0.98, chance 0.5
+constexpr double kTop1 = 0.19;            // worst 0.35, chance 1/40
 
-// A smaller batch, no warm-up phases: what a test's few minutes can show.
+uint64_t learningSeed() {
+    bool ok = false;
+    const auto seed = qEnvironmentVariable("ESPER_TEST_SEED").toULongLong(&ok);
+    return ok ? seed : 1;
+}
+
+// A smaller batch, no warm-up phases: what a test's few minutes can show. The perfect-reward
+// test keeps the official GAE advantage (it exercises the value model); the CLIP runs use the
+// shipped world run's group advantage over 8 samples of each image.
 EsperConfig learningConfig() {
     EsperConfig c = worldConfig();
     c.batchSize = 64;
@@ -105,9 +114,12 @@ class TestEsperTraining : public QObject {
 
     Alignment clipRun(const QString& name, bool control) {
         EsperConfig c = learningConfig();
+        c.advantage = "group";
+        c.samplesPerImage = 8;
         c.controlOtherImage = control;
         auto o = options(tmp_.path() + "/" + name, c);
         o.iterations = kIterations;
+        o.seed = learningSeed();
         auto r = trainEsper(o);
         if (!r) qFatal("%s", r.error().c_str());
         Alignment a;
@@ -219,8 +231,8 @@ private slots:
         QVERIFY((*captioner)->bundle().trainingJson.find("esper-ppo") != std::string::npos);
     }
 
-    // The reward reads each sampled text against its own image: starting from the demo's
-    // supervised mapper, whose samples name their scenes' objects, CLIP's cosine must be high,
+    // The reward reads each sampled text against its own image: starting from the supervised
+    // demo mapper, whose samples name their scenes' objects, CLIP's cosine must be high,
     // and in the control (each text against another image) it must not be.
     void rewardReadsEachTextAgainstItsOwnImage() {
         for (bool control : {false, true}) {
@@ -233,6 +245,7 @@ private slots:
             c.controlOtherImage = control;
             const QString dir = tmp_.path() + (control ? "/good-control" : "/good");
             auto o = options(dir, c);
+            o.bundleDir = ESPER_SUPERVISED_BUNDLE_DIR;
             o.randomMapper = false;
             o.iterations = 1;
             QVERIFY(trainEsper(o).ok());
@@ -256,6 +269,7 @@ private slots:
         c.goal = "world_object_f1";
         auto o = options(tmp_.path() + "/perfect", c);
         o.iterations = kIterations;
+        o.seed = learningSeed();
         auto r = trainEsper(o);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
         const double before = *r->evalF1Start;
@@ -280,7 +294,9 @@ private slots:
                  qPrintable(QString::number(aligned.cosineAfter - aligned.cosineBefore)));
         QVERIFY2(aligned.nearer > kNearerOwnImage, qPrintable(QString::number(aligned.nearer)));
         QVERIFY2(aligned.top1 > kTop1, qPrintable(QString::number(aligned.top1)));
-        QVERIFY2(control.nearer < 0.65, qPrintable(QString::number(control.nearer)));
+        // The control sits at chance (its worst of five seeds: 0.55 nearer, top-1 0.08).
+        QVERIFY2(control.nearer < kNearerOwnImage, qPrintable(QString::number(control.nearer)));
+        QVERIFY2(control.top1 < kTop1, qPrintable(QString::number(control.top1)));
         QVERIFY2(control.f1 < aligned.f1 / 2, qPrintable(QString::number(control.f1)));
     }
 };
