@@ -22,8 +22,8 @@ const char* kHelp =
     "and 16, ms per image), and BLEU/ROUGE-L/CIDEr-D over a synthetic 5,000-image x 5-reference\n"
     "set (ms), and end to end one image x 7 styles (CLIP encode, 20 decoded tokens per style\n"
     "as one batch, CLIP scores). Medians over --repeats runs (after one warm-up for models).\n"
-    "On CUDA the batches also include the peer's large ones (GPT-2 64, CLIP 256) that\n"
-    ".devkit/bench_hf.py measures; --gpt2-batches and --clip-batches choose others.\n";
+    "On CUDA the batches also include the large ones the Hugging Face peer measures (GPT-2 64,\n"
+    "CLIP 256); --gpt2-batches and --clip-batches choose others.\n";
 
 // {"1", "8", "64"} -> {1, 8, 64}; empty when any item is not a positive whole number.
 std::vector<int64_t> batchList(const std::vector<std::string>& items) {

@@ -18,19 +18,16 @@ struct DemoBuildOptions {
     std::string outDir; // becomes a bundle: esper.json, clip/, lm/, mapper.safetensors
     uint64_t worldSeed = 1;
     // CLIP is the long pole, and what it learns per second follows its batch, whose other
-    // scenes are each text's negatives. On the same 384,000 examples, so at the same cost,
-    // 1,500 steps of 256 score F1 0.925 on 1,000 held-out scenes against 0.875 for 3,000 of
-    // 128 (the recipe until session 15), while 6,000 of 64 leave CLIP at 78.7 % top-1 and
-    // shapes barely told apart. The mapper cannot give up steps (4,000: 0.859 against 0.875
-    // for 6,000, on 200 scenes) and gains little from more (10,000: +0.004 +- 0.005).
+    // scenes are each text's negatives; the mapper neither gives up steps nor gains from more
+    // (docs/world.md, "What we tried").
     int clipSteps = 1500, clipBatch = 256, lmSteps = 8000, mapperSteps = 6000;
     int lmWidth = 64, lmLayers = 2; // the LM trains beside CLIP: its size sets its steps per second
-    // Whether a small LM learns to copy from its context varies from seed to seed (copy F1 0.52
-    // for one seed, 0.04 for the next): when an LM copies less than lmCopies on validation
+    // Whether a small LM learns to copy from its context varies from seed to seed: when an LM
+    // copies less than lmCopies on validation
     // scenes (which neither training nor the evaluation uses), the next seed trains on the core
     // CLIP leaves free, up to lmCandidates LMs, and the one that copies best is kept.
     int lmCandidates = 2;
-    double lmCopies = 0.4; // seen: 0.52 and 0.58 for LMs that copy, 0.04 and 0.23 for others
+    double lmCopies = 0.4; // between the copy F1 of LMs that copy and of those that do not
     int evalScenes = 200;
     uint64_t seed = 1;
     // Continue an interrupted build from its checkpoints (OUT/.work) instead of starting over.

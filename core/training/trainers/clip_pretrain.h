@@ -21,21 +21,14 @@ struct ClipPretrainOptions {
     int imageSize = 64, patchSize = 8;
     int hidden = 128, layers = 4, heads = 4, projection = 64, contextLength = 48;
     int tokenizerVocab = 400;
-    // Weights start N(0, initStd) (config.json's initializer_range). At 0.02, meant for widths
-    // near 768, the demo's recipe (width 96) learnt late, and how late depended on the
-    // machine's rounding: loss 0.91 at step 1,000 on the Xeon that built the shipped CLIP,
-    // 1.06 on an EPYC. At 0.06 two seeds reached 0.91 and 0.94 by step 500 on the EPYC, and
-    // the demo's CLIP went from 90.8 % top-1 to 95.2 % (binding pairs 72 % to 98 %).
+    // Weights start N(0, initStd) (config.json's initializer_range): GPT-2's 0.02 suits widths
+    // near 768, and a CLIP this narrow then learns late (docs/world.md, "What we tried").
     double initStd = 0.06;
     // From step twinsFrom on, `twins` scenes of each batch come with their twin (see
     // drawSceneTexts): the batch itself then asks which colour goes with which shape.
-    // Late in training: from the first step, twins with one shape changed kept CLIP from
-    // learning at all (24.8 % top-1 at 1,000 steps against 74.6 %). On the demo's recipe, 32
-    // from step 2,000 of 3,000 took the binding pairs from 72 % to 88 %. ChangedAttribute twins
-    // (32 from step 1,000 of the demo's 3,000) took the size pairs from 82 % to 93 % and the
-    // mapper's stated sizes from 74 % to 82 % right, but its object F1 (colour and shape) fell
-    // from 0.875 to 0.837 on 1,000 held-out scenes, mispairing more (6.8 % against 4.2 %).
-    // The demo's recipe uses no twins.
+    // Late in training, because twins from the first step keep CLIP from learning shapes at
+    // all. They raise the binding or size probes but not a mapper's F1, so the demo's recipe
+    // uses none (docs/world.md, "What we tried").
     int twins = 0, twinsFrom = 0;
     world::TwinKind twinKind = world::TwinKind::SwappedShapes;
     // Asked before each step: whether a second core is free for it (empty: whether the machine

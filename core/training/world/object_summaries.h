@@ -5,7 +5,7 @@
 // a model this small learns from texts alone to copy bags of words, not which colour goes with
 // which shape (that sits in word order, two attention steps away), so no prefix could steer it
 // to bind them. With each object also given at one position it learns the one-step lookup a
-// prefix needs, and reads texts better for it (README, session 9).
+// prefix needs, and reads texts better for it (docs/world.md, "What we tried").
 #pragma once
 
 #include "world/scene.h"
