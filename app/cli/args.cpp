@@ -1,6 +1,8 @@
 #include "args.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -82,13 +84,63 @@ std::vector<std::string> Args::items(const std::string& name) const {
     return out;
 }
 
-std::optional<double> Args::number(const std::string& name) const {
-    if (!has(name)) return std::nullopt;
-    const std::string v = get(name);
+std::optional<int64_t> parseWhole(const std::string& text) {
+    int64_t v = 0;
+    const char* end = text.data() + text.size();
+    const auto [at, ec] = std::from_chars(text.data(), end, v);
+    if (text.empty() || ec != std::errc() || at != end) return std::nullopt;
+    return v;
+}
+
+namespace {
+
+std::string range(const std::string& least, const std::string& most, bool unbounded) {
+    return unbounded ? ">= " + least : "from " + least + " to " + most;
+}
+
+std::string shown(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v);
+    return text;
+}
+
+} // namespace
+
+int64_t Args::integer(const std::string& name, int64_t fallback, int64_t least,
+                      int64_t most) const {
+    if (!has(name)) return fallback;
+    const std::string text = get(name);
+    const auto v = parseWhole(text);
+    if (v && *v >= least && *v <= most) return *v;
+    if (problem_.empty())
+        problem_ = "--" + name + " takes a whole number " +
+                   range(std::to_string(least), std::to_string(most),
+                         most == std::numeric_limits<int64_t>::max()) +
+                   ", not '" + text + "'";
+    return fallback;
+}
+
+double Args::real(const std::string& name, double fallback, double least, double most) const {
+    if (!has(name)) return fallback;
+    const std::string text = get(name);
     char* end = nullptr;
-    const double d = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end) return std::nullopt;
-    return d;
+    const double v = std::strtod(text.c_str(), &end);
+    if (!text.empty() && !*end && std::isfinite(v) && v >= least && v <= most) return v;
+    if (problem_.empty())
+        problem_ = "--" + name + " takes a number " +
+                   range(shown(least), shown(most), std::isinf(most)) + ", not '" + text + "'";
+    return fallback;
+}
+
+double Args::positive(const std::string& name, double fallback, double above) const {
+    if (!has(name)) return fallback;
+    const std::string text = get(name);
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (!text.empty() && !*end && std::isfinite(v) && v > above) return v;
+    if (problem_.empty())
+        problem_ = "--" + name + " takes a number above " + shown(above) + ", not '" + text + "'";
+    return fallback;
 }
 
 } // namespace esper::cli

@@ -33,35 +33,19 @@ std::string applyDecodeFlags(const Args& args, DecodeOptions& o) {
         if (!s) return s.error();
         o.strategy = s.value();
     }
-    struct Number {
-        const char* flag;
-        double* real;
-        int* integer;
-    };
-    double temperature = o.temperature, topP = o.topP, lengthPenalty = o.lengthPenalty;
-    for (const Number& n :
-         {Number{"max-tokens", nullptr, &o.maxNewTokens},
-          Number{"min-tokens", nullptr, &o.minNewTokens}, Number{"top-k", nullptr, &o.topK},
-          Number{"no-repeat", nullptr, &o.noRepeatNgram},
-          Number{"beam-width", nullptr, &o.beamWidth}, Number{"best-of", nullptr, &o.bestOf},
-          Number{"temperature", &temperature, nullptr}, Number{"top-p", &topP, nullptr},
-          Number{"length-penalty", &lengthPenalty, nullptr}}) {
-        if (!args.has(n.flag)) continue;
-        const auto v = args.number(n.flag);
-        if (!v) return std::string("--") + n.flag + " needs a number";
-        if (n.real)
-            *n.real = *v;
-        else
-            *n.integer = static_cast<int>(*v);
-    }
-    o.temperature = temperature;
-    o.topP = topP;
-    o.lengthPenalty = lengthPenalty;
-    if (args.has("seed")) {
-        const auto v = args.number("seed");
-        if (!v || *v < 0) return "--seed needs a non-negative number";
-        o.seed = static_cast<uint64_t>(*v);
-    }
+    // Ranges that keep a typo from meaning something else; DecodeOptions::validate checks how
+    // the values fit together.
+    readWhole(args, "max-tokens", o.maxNewTokens, 1, 4096);
+    readWhole(args, "min-tokens", o.minNewTokens, 0, 4096);
+    readWhole(args, "top-k", o.topK, 0, 1000000);
+    readWhole(args, "no-repeat", o.noRepeatNgram, 0, 64);
+    readWhole(args, "beam-width", o.beamWidth, 1, 256);
+    readWhole(args, "best-of", o.bestOf, 1, 256);
+    readWhole(args, "seed", o.seed, 0);
+    o.temperature = args.positive("temperature", o.temperature);
+    o.topP = args.positive("top-p", o.topP);
+    o.lengthPenalty = args.real("length-penalty", o.lengthPenalty, -100, 100);
+    if (!args.problem().empty()) return args.problem();
     if (args.has("allow-eos")) o.banEos = false;
     if (args.has("no-stop")) o.stopStrings.clear();
     if (args.has("stop")) o.stopStrings = args.all("stop");

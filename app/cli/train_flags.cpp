@@ -32,28 +32,14 @@ std::vector<OptionSpec> trainFlagSpecs() {
 }
 
 std::string applyTrainFlags(const Args& args, const std::string& dir, TrainSettings& t) {
-    auto integer = [&](const char* name, int& into, int least) -> std::string {
-        if (!args.has(name)) return {};
-        const auto v = args.number(name);
-        if (!v || *v < least || *v != static_cast<int>(*v))
-            return "--" + std::string(name) + " must be a whole number >= " + std::to_string(least);
-        into = static_cast<int>(*v);
-        return {};
-    };
-    for (auto problem :
-         {integer("steps", t.steps, 1), integer("batch", t.batchSize, 2),
-          integer("warmup", t.warmupSteps, 0), integer("checkpoint-every", t.checkpointEvery, 0)})
-        if (!problem.empty()) return problem;
-    if (args.has("lr")) {
-        const auto v = args.number("lr");
-        if (!v || *v <= 0) return "--lr must be a positive number";
-        t.learningRate = *v;
-    }
-    if (args.has("seed")) {
-        const auto v = args.number("seed");
-        if (!v || *v < 0) return "--seed must be a whole number >= 0";
-        t.seed = static_cast<uint64_t>(*v);
-    }
+    constexpr int64_t kMost = std::numeric_limits<int>::max();
+    readWhole(args, "steps", t.steps, 1, kMost);
+    readWhole(args, "batch", t.batchSize, 2, 1000000);
+    readWhole(args, "warmup", t.warmupSteps, 0, kMost);
+    readWhole(args, "checkpoint-every", t.checkpointEvery, 0, kMost);
+    readWhole(args, "seed", t.seed, 0);
+    t.learningRate = args.positive("lr", t.learningRate);
+    if (!args.problem().empty()) return args.problem();
     t.logPath = args.get("log", dir + "/train.jsonl");
     t.checkpointPath = args.get("checkpoint", dir + "/checkpoint.safetensors");
     t.resume = args.has("resume");

@@ -29,10 +29,9 @@ const char* kHelp =
 std::vector<int64_t> batchList(const std::vector<std::string>& items) {
     std::vector<int64_t> out;
     for (const auto& item : items) {
-        if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos ||
-            item.size() > 6 || std::stoll(item) < 1)
-            return {};
-        out.push_back(std::stoll(item));
+        const auto batch = parseWhole(item);
+        if (!batch || *batch < 1 || *batch > 100000) return {};
+        out.push_back(*batch);
     }
     return out;
 }
@@ -61,8 +60,9 @@ int runBench(int argc, char** argv) {
     options.clip = only.empty() || only == "clip";
     options.metrics = only.empty() || only == "metrics";
     options.endToEnd = only.empty() || only == "caption";
-    if (auto n = args.number("repeats")) options.repeats = std::max(1, int(*n));
-    if (auto n = args.number("steps")) options.decodeSteps = std::max(1, int(*n));
+    options.repeats = static_cast<int>(args.integer("repeats", options.repeats, 1, 1000));
+    options.decodeSteps = static_cast<int>(args.integer("steps", options.decodeSteps, 1, 1000));
+    if (!args.problem().empty()) return report("bench", args.problem(), 2, kHelp);
     for (auto [flag, into] : {std::pair{"gpt2-batches", &options.gpt2Batches},
                               std::pair{"clip-batches", &options.clipBatches}}) {
         if (!args.has(flag)) continue;

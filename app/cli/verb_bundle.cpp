@@ -69,13 +69,9 @@ int runBundle(int argc, char** argv) {
     spec.clipTokenizer = args.get("clip-tokenizer");
     spec.lmTokenizer = args.get("lm-tokenizer");
     spec.modelsDir = args.get("models-dir");
-    if (args.has("prefix-length")) {
-        auto k = args.number("prefix-length");
-        if (!k || *k < 1)
-            return report("bundle create", "--prefix-length needs a positive number", 2);
-        spec.prefixLength = static_cast<int64_t>(*k);
-    }
-    if (args.has("seed")) spec.seed = static_cast<uint64_t>(args.number("seed").value_or(0));
+    spec.prefixLength = args.integer("prefix-length", spec.prefixLength, 1, 1024);
+    spec.seed = static_cast<uint64_t>(args.integer("seed", int64_t(spec.seed), 0));
+    if (!args.problem().empty()) return report("bundle create", args.problem(), 2);
     if (args.has("style")) spec.styles = args.all("style");
     auto made = createBundle(spec);
     if (!made) return report("bundle create", made.error(), 1);

@@ -84,14 +84,14 @@ int runEval(int argc, char** argv) {
     options.styles = args.all("style");
     std::unique_ptr<Gpt2Tokenizer> gpt2;
     if (args.has("truncate-refs")) {
-        const auto n = args.number("truncate-refs");
-        if (!n || *n < 1) return report("eval", "--truncate-refs needs a positive number", 2);
+        const auto n = args.integer("truncate-refs", 20, 1, 100000);
+        if (!args.problem().empty()) return report("eval", args.problem(), 2);
         if (!args.has("gpt2-vocab"))
             return report("eval", "--truncate-refs needs --gpt2-vocab DIR (GPT-2's tokenizer)", 2);
         auto t = Gpt2Tokenizer::fromDirectory(args.get("gpt2-vocab"));
         if (!t) return report("eval", t.error(), 2);
         gpt2 = std::move(t.value());
-        const size_t keep = static_cast<size_t>(*n);
+        const size_t keep = static_cast<size_t>(n);
         options.truncateReference = [&gpt2, keep](const std::string& ref) {
             auto ids = gpt2->encode(ref);
             if (ids.size() > keep) ids.resize(keep);

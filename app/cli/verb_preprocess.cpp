@@ -24,9 +24,8 @@ int runPreprocess(int argc, char** argv) {
                                    "give exactly one IMAGE"))
         return *stop;
     ClipPreprocessConfig config;
-    if (auto n = args.number("size")) config.size = static_cast<int>(*n);
-    if (config.size < 1 || config.size > 4096)
-        return report("preprocess", "--size must be between 1 and 4096", 2);
+    config.size = static_cast<int>(args.integer("size", config.size, 1, 4096));
+    if (!args.problem().empty()) return report("preprocess", args.problem(), 2);
     const std::string path = args.positional()[0];
     auto image = media::decodeImageFile(path);
     if (!image) return report("preprocess", image.error(), 1);

@@ -67,13 +67,6 @@ std::string helpText() {
     return std::string(kHelp) + kTrainFlagsHelp;
 }
 
-template <class T> int integerFlag(const Args& args, const char* name, T& into) {
-    if (!args.has(name)) return 0;
-    const auto v = args.number(name);
-    if (!v || *v < 1 || *v != static_cast<int>(*v)) return 1;
-    into = static_cast<T>(*v);
-    return 0;
-}
 } // namespace
 
 int runPretrain(int argc, char** argv) {
@@ -100,14 +93,10 @@ int runPretrain(int argc, char** argv) {
     if (auto problem = applyTrainFlags(args, args.get("out"), train); !problem.empty())
         return report(verb, problem, 2);
     uint64_t worldSeed = 1;
-    if (integerFlag(args, "world-seed", worldSeed))
-        return report(verb, "--world-seed must be a whole number >= 1", 2);
+    readWhole(args, "world-seed", worldSeed, 1, std::numeric_limits<int64_t>::max());
     std::optional<double> initStd; // both models' initial spread
-    if (args.has("init-std")) {
-        initStd = args.number("init-std");
-        if (!initStd || *initStd <= 0)
-            return report(verb, "--init-std must be a positive number", 2);
-    }
+    if (args.has("init-std")) initStd = args.positive("init-std", 0);
+    constexpr int64_t kScenes = 100000000, kWidth = 8192;
     nlohmann::ordered_json out;
     auto finish = [&](int steps) {
         if (!trainingInterrupted()) return 0;
@@ -122,18 +111,13 @@ int runPretrain(int argc, char** argv) {
         o.outDir = args.get("out");
         o.tokenizerPath = args.get("tokenizer");
         o.worldSeed = worldSeed;
-        if (integerFlag(args, "scenes", o.trainScenes) || integerFlag(args, "width", o.embd) ||
-            integerFlag(args, "layers", o.layers) || integerFlag(args, "positions", o.positions))
-            return report(verb, "--scenes, --width, --layers and --positions take whole numbers",
-                          2);
-        if (integerFlag(args, "summaries", o.summaryPositions) || o.summaryPositions < 0 ||
-            o.summaryPositions >= o.positions)
-            return report(verb, "--summaries takes a whole number under --positions", 2);
-        if (args.has("summary-share")) {
-            const auto v = args.number("summary-share");
-            if (!v || *v < 0 || *v > 1) return report(verb, "--summary-share is from 0 to 1", 2);
-            o.summaryShare = *v;
-        }
+        readWhole(args, "scenes", o.trainScenes, 1, kScenes);
+        readWhole(args, "width", o.embd, 1, kWidth);
+        readWhole(args, "layers", o.layers, 1, 256);
+        readWhole(args, "positions", o.positions, 2, 65536);
+        readWhole(args, "summaries", o.summaryPositions, 0, o.positions - 1);
+        o.summaryShare = args.real("summary-share", o.summaryShare, 0, 1);
+        if (!args.problem().empty()) return report(verb, args.problem(), 2);
         if (initStd) o.initStd = *initStd;
         o.device = args.get("device", "cpu");
         o.train = train;
@@ -160,16 +144,15 @@ int runPretrain(int argc, char** argv) {
     o.outDir = args.get("out");
     o.tokenizerPath = args.get("tokenizer");
     o.worldSeed = worldSeed;
-    if (integerFlag(args, "scenes", o.trainScenes) ||
-        integerFlag(args, "image-size", o.imageSize) || integerFlag(args, "patch", o.patchSize) ||
-        integerFlag(args, "width", o.hidden) || integerFlag(args, "layers", o.layers) ||
-        integerFlag(args, "projection", o.projection) || integerFlag(args, "twins", o.twins) ||
-        integerFlag(args, "twins-from", o.twinsFrom))
-        return report(
-            verb,
-            "--scenes, --image-size, --patch, --width, --layers, --projection, --twins and "
-            "--twins-from take whole numbers",
-            2);
+    readWhole(args, "scenes", o.trainScenes, 1, kScenes);
+    readWhole(args, "image-size", o.imageSize, 1, 4096);
+    readWhole(args, "patch", o.patchSize, 1, 4096);
+    readWhole(args, "width", o.hidden, 1, kWidth);
+    readWhole(args, "layers", o.layers, 1, 256);
+    readWhole(args, "projection", o.projection, 1, kWidth);
+    readWhole(args, "twins", o.twins, 0, 100000);
+    readWhole(args, "twins-from", o.twinsFrom, 0, std::numeric_limits<int>::max());
+    if (!args.problem().empty()) return report(verb, args.problem(), 2);
     if (args.has("twin-kind")) {
         const std::string kind = args.get("twin-kind");
         if (kind != "swap" && kind != "attribute")

@@ -70,16 +70,10 @@ int runTrainSupervised(int argc, char** argv) {
         return report(verb, problem, 2);
     o.train.logPath = args.get("log", stem + "-train.jsonl");
     o.train.checkpointPath = args.get("checkpoint", stem + "-checkpoint.safetensors");
-    auto positive = [&](const char* name, auto& into) {
-        if (!args.has(name)) return true;
-        const auto v = args.number(name);
-        if (!v || *v < 1 || *v != static_cast<int64_t>(*v)) return false;
-        into = static_cast<std::decay_t<decltype(into)>>(*v);
-        return true;
-    };
-    if (!positive("prefix", o.prefixLength) || !positive("world-seed", o.worldSeed) ||
-        !positive("scenes", o.trainScenes))
-        return report(verb, "--prefix, --world-seed and --scenes take whole numbers >= 1", 2);
+    readWhole(args, "prefix", o.prefixLength, 1, 1024);
+    readWhole(args, "world-seed", o.worldSeed, 1);
+    readWhole(args, "scenes", o.trainScenes, 1, 100000000);
+    if (!args.problem().empty()) return report(verb, args.problem(), 2);
     if (args.has("styles")) {
         for (const auto& s : args.items("styles"))
             if (!s.empty()) o.styles.push_back(s);

@@ -145,25 +145,13 @@ int runTrainEsper(int argc, char** argv) {
     if (auto ok = applyEsperConfigJson(overrides.dump(), o.config, "the command line"); !ok)
         return report(verb, ok.error(), 2);
     if (auto ok = o.config.validate(); !ok) return report(verb, ok.error(), 2);
-    auto whole = [&](const char* name, auto& into, double least) -> bool {
-        if (!args.has(name)) return true;
-        const auto v = args.number(name);
-        if (!v || *v < least || *v != std::floor(*v)) return false;
-        into = static_cast<std::decay_t<decltype(into)>>(*v);
-        return true;
-    };
-    if (!whole("iterations", o.iterations, 1) || !whole("checkpoint-every", o.checkpointEvery, 0) ||
-        !whole("seed", o.seed, 0) || !whole("world-seed", o.worldSeed, 0) ||
-        !whole("scenes", o.worldScenes, 1))
-        return report(verb,
-                      "--iterations and --scenes take whole numbers >= 1; --checkpoint-every, "
-                      "--seed and --world-seed whole numbers >= 0",
-                      2);
-    if (args.has("minutes")) {
-        const auto m = args.number("minutes");
-        if (!m || *m <= 0) return report(verb, "--minutes must be a positive number", 2);
-        o.minutes = *m;
-    }
+    readWhole(args, "iterations", o.iterations, 1, std::numeric_limits<int>::max());
+    readWhole(args, "checkpoint-every", o.checkpointEvery, 0, std::numeric_limits<int>::max());
+    readWhole(args, "seed", o.seed, 0);
+    readWhole(args, "world-seed", o.worldSeed, 0);
+    readWhole(args, "scenes", o.worldScenes, 1, 100000000);
+    o.minutes = args.positive("minutes", o.minutes);
+    if (!args.problem().empty()) return report(verb, args.problem(), 2);
     o.randomMapper = args.has("random-mapper");
     o.logPath = args.get("log");
     o.resume = args.has("resume");

@@ -63,12 +63,8 @@ int runTrainStyleGenerator(int argc, char** argv) {
     o.balance = !args.has("no-balance");
     o.withBos = args.has("with-bos");
     o.withEos = args.has("with-eos");
-    if (args.has("max-length")) {
-        const auto n = args.number("max-length");
-        if (!n || *n < 2 || *n != static_cast<int>(*n))
-            return report(verb, "--max-length must be a whole number >= 2", 2);
-        o.maxLength = static_cast<int>(*n);
-    }
+    readWhole(args, "max-length", o.maxLength, 2, 1000000);
+    if (!args.problem().empty()) return report(verb, args.problem(), 2);
     if (auto problem = applyTrainFlags(args, o.outDir, o.train); !problem.empty())
         return report(verb, problem, 2);
     if (!args.has("log")) o.train.logPath = o.outDir + "/style-generator-train.jsonl";
@@ -104,12 +100,8 @@ int runTrainSentInit(int argc, char** argv) {
     if (!args.has("corpus") || !args.has("out"))
         return report(verb, "--corpus and --out are required", 2, kSentInitHelp);
     size_t top = 300;
-    if (args.has("top")) {
-        const auto n = args.number("top");
-        if (!n || *n < 1 || *n != static_cast<int>(*n))
-            return report(verb, "--top must be a whole number >= 1", 2);
-        top = static_cast<size_t>(*n);
-    }
+    readWhole(args, "top", top, 1, 1000000);
+    if (!args.problem().empty()) return report(verb, args.problem(), 2);
     auto text = readTextFile(args.get("corpus"));
     if (!text) return report(verb, text.error(), 2);
     const auto counts = countSentenceInitials(text.value());

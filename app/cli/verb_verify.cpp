@@ -30,12 +30,8 @@ int runVerifyReference(int argc, char** argv) {
     options.ioPath = args.get("io");
     options.device = args.get("device", "cpu");
     options.dtype = args.get("dtype", "fp32");
-    if (args.has("tolerance")) {
-        auto tol = args.number("tolerance");
-        if (!tol || *tol < 0)
-            return report("verify-reference", "--tolerance needs a number >= 0", 2);
-        options.tolerance = *tol;
-    }
+    options.tolerance = args.real("tolerance", options.tolerance, 0);
+    if (!args.problem().empty()) return report("verify-reference", args.problem(), 2);
     auto result = verifyReference(args.positional()[0], options);
     if (!result) return report("verify-reference", result.error(), 2);
     if (args.has("json")) {

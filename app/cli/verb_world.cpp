@@ -60,11 +60,11 @@ const char* kHelp =
 int render(const Args& args) {
     const std::string out = args.get("out");
     if (out.empty()) return report("world render", "--out DIR is required", 2, kHelp);
-    const uint64_t count = static_cast<uint64_t>(args.number("count").value_or(100));
-    const uint64_t first = static_cast<uint64_t>(args.number("first").value_or(0));
-    const uint64_t seed = static_cast<uint64_t>(args.number("seed").value_or(1));
-    const int size = static_cast<int>(args.number("size").value_or(64));
-    if (size < 8 || size > 1024) return report("world render", "--size must be 8..1024", 2);
+    const auto count = static_cast<uint64_t>(args.integer("count", 100, 1, 10000000));
+    const auto first = static_cast<uint64_t>(args.integer("first", 0, 0));
+    const auto seed = static_cast<uint64_t>(args.integer("seed", 1, 0));
+    const int size = static_cast<int>(args.integer("size", 64, 8, 1024));
+    if (!args.problem().empty()) return report("world render", args.problem(), 2);
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec) return report("world render", "cannot create " + out + ": " + ec.message(), 1);
@@ -101,21 +101,19 @@ int buildDemoCommand(const Args& args, char** argv) {
     ensureBlasCoreType(argv);
     DemoBuildOptions o;
     o.outDir = out;
-    o.clipSteps = static_cast<int>(args.number("clip-steps").value_or(o.clipSteps));
-    o.clipBatch = static_cast<int>(args.number("clip-batch").value_or(o.clipBatch));
-    o.lmSteps = static_cast<int>(args.number("lm-steps").value_or(o.lmSteps));
-    o.mapperSteps = static_cast<int>(args.number("mapper-steps").value_or(o.mapperSteps));
-    o.lmWidth = static_cast<int>(args.number("lm-width").value_or(o.lmWidth));
-    o.lmLayers = static_cast<int>(args.number("lm-layers").value_or(o.lmLayers));
+    constexpr int64_t kMost = 1000000;
+    o.clipSteps = static_cast<int>(args.integer("clip-steps", o.clipSteps, 1, kMost));
     // InfoNCE needs other scenes in the batch to tell each image's text from.
-    if (o.clipBatch < 2) return report("world build-demo", "--clip-batch must be at least 2", 2);
+    o.clipBatch = static_cast<int>(args.integer("clip-batch", o.clipBatch, 2, 4096));
+    o.lmSteps = static_cast<int>(args.integer("lm-steps", o.lmSteps, 1, kMost));
+    o.mapperSteps = static_cast<int>(args.integer("mapper-steps", o.mapperSteps, 1, kMost));
+    o.lmWidth = static_cast<int>(args.integer("lm-width", o.lmWidth, 8, 4096));
+    o.lmLayers = static_cast<int>(args.integer("lm-layers", o.lmLayers, 1, 64));
+    o.evalScenes = static_cast<int>(args.integer("eval-scenes", o.evalScenes, 1, 100000));
+    o.seed = static_cast<uint64_t>(args.integer("seed", 1, 0));
+    if (!args.problem().empty()) return report("world build-demo", args.problem(), 2);
     // The LM has 4 attention heads, which share its width.
-    if (o.lmWidth < 8 || o.lmWidth % 4 || o.lmLayers < 1)
-        return report("world build-demo",
-                      "--lm-width must be a multiple of 4 (at least 8) and --lm-layers at least 1",
-                      2);
-    o.evalScenes = static_cast<int>(args.number("eval-scenes").value_or(o.evalScenes));
-    o.seed = static_cast<uint64_t>(args.number("seed").value_or(1));
+    if (o.lmWidth % 4) return report("world build-demo", "--lm-width must be a multiple of 4", 2);
     o.resume = args.has("resume");
     o.cancel = interruptFlag();
     o.onStage = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
@@ -132,12 +130,11 @@ int evaluate(const Args& args, char** argv) {
     o.bundleDir = args.get("bundle");
     o.device = args.get("device", o.device);
     o.dtype = args.get("dtype", o.dtype);
-    o.scenes = static_cast<int>(args.number("scenes").value_or(o.scenes));
-    o.firstScene = static_cast<uint64_t>(args.number("first").value_or(double(o.firstScene)));
-    o.worldSeed = static_cast<uint64_t>(args.number("seed").value_or(1));
+    o.scenes = static_cast<int>(args.integer("scenes", o.scenes, 1, 100000));
+    o.firstScene = static_cast<uint64_t>(args.integer("first", int64_t(o.firstScene), 0));
+    o.worldSeed = static_cast<uint64_t>(args.integer("seed", 1, 0));
     o.styles = args.all("style");
-    if (o.scenes < 1 || o.scenes > 100000)
-        return report("world eval", "--scenes must be 1..100000", 2);
+    if (!args.problem().empty()) return report("world eval", args.problem(), 2);
     // The bundle's CLIP sees the world at its own resolution.
     if (auto manifest = readBundleManifest(o.bundleDir); manifest) {
         if (auto config = readModelConfig(manifest->clip.path); config)
@@ -184,11 +181,12 @@ int evaluate(const Args& args, char** argv) {
 int text(const Args& args) {
     const std::string out = args.get("out");
     if (out.empty()) return report("world text", "--out FILE is required", 2, kHelp);
-    const auto lines =
-        world::corpusLines(static_cast<uint64_t>(args.number("seed").value_or(1)),
-                           static_cast<uint64_t>(args.number("first").value_or(0)),
-                           static_cast<uint64_t>(args.number("scenes").value_or(1000)),
-                           static_cast<int>(args.number("per-scene").value_or(1)));
+    const auto seed = static_cast<uint64_t>(args.integer("seed", 1, 0));
+    const auto first = static_cast<uint64_t>(args.integer("first", 0, 0));
+    const auto scenes = static_cast<uint64_t>(args.integer("scenes", 1000, 1, 10000000));
+    const int perScene = static_cast<int>(args.integer("per-scene", 1, 1, 100));
+    if (!args.problem().empty()) return report("world text", args.problem(), 2);
+    const auto lines = world::corpusLines(seed, first, scenes, perScene);
     std::string all;
     for (const auto& l : lines)
         all += l + "\n";

@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -251,6 +252,39 @@ private slots:
                                   tmp_.path() + "/never-style"});
         QCOMPARE(bad.code, 1);
         QVERIFY2(bad.err.contains("label: text"), bad.err.constData());
+    }
+
+    // Every numeric flag is read by one parser: letters, trailing junk, fractions where a whole
+    // number is wanted, signs and values out of range stop the verb with a message that names
+    // the flag, before any work (these once rendered 100 scenes, or wrapped -5 around).
+    void numericFlagsRefuseWhatIsNotANumberInRange() {
+        const QString out = tmp_.path() + "/never-numbers";
+        const QList<QPair<QStringList, QString>> cases{
+            {{"world", "render", "--out", out, "--count", "abc"}, "--count"},
+            {{"world", "render", "--out", out, "--count", "-5"}, "--count"},
+            {{"world", "render", "--out", out, "--first", "3x"}, "--first"},
+            {{"world", "text", "--out", out + ".txt", "--per-scene", "2.5"}, "--per-scene"},
+            {{"world", "eval", "--bundle", bundle_, "--scenes", "0"}, "--scenes"},
+            {{"caption", images_ + "/chelsea.png", "--bundle", bundle_, "--max-tokens", "1e3"},
+             "--max-tokens"},
+            {{"caption", images_ + "/chelsea.png", "--bundle", bundle_, "--top-p", "x"}, "--top-p"},
+            {{"bundle", "create", out, "--prefix-length", "ten"}, "--prefix-length"},
+            {{"train", "esper", "--bundle", bundle_, "--world", "--out", out, "--minutes", "-1"},
+             "--minutes"},
+            {{"pretrain", "clip", "--out", out, "--steps", "12 "}, "--steps"},
+            {{"bench", "--repeats", "0"}, "--repeats"},
+            {{"preprocess", images_ + "/chelsea.png", "--size", "big"}, "--size"}};
+        for (const auto& [args, flag] : cases) {
+            const Run r = runEsper(args);
+            QVERIFY2(r.code == 2,
+                     qPrintable(args.join(' ') + " exited " + QString::number(r.code)));
+            QVERIFY2(r.err.contains(flag.toUtf8()), r.err.constData());
+        }
+        QVERIFY(!QFileInfo::exists(out));
+        // Zero passes where it is a value (the first scene, seed 0).
+        const Run zero = runEsper({"world", "text", "--out", out + ".txt", "--scenes", "1",
+                                   "--first", "0", "--seed", "0"});
+        QVERIFY2(zero.code == 0, zero.err.constData());
     }
 
     void trainEsperRefusesBadInputs() {
