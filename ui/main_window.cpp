@@ -8,7 +8,6 @@
 #include "workspace/style_panel.h"
 #include "workspace/workspace_widget.h"
 
-#include "models/device_list.h"
 #include "styles/style_presets.h"
 
 #include <QApplication>
@@ -27,6 +26,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -62,10 +62,28 @@ MainWindow::MainWindow(QWidget* parent)
     const auto saved = settings_.styles();
     workspace_->styles()->setStyles(saved.isEmpty() ? presetStyles().mid(0, 4) : saved);
     workspace_->decoding()->setSettings(settings_.decoding());
-    for (const auto& d : availableDevices())
-        device_->addItem(QString::fromStdString(d));
-    device_->setCurrentText(settings_.device());
+    // The remembered device until the worker has asked LibTorch which ones exist: the UI thread
+    // never touches it.
+    device_->addItem(settings_.device());
     device_->setToolTip(tr("Where the models run"));
+    connect(engine_, &EngineClient::devicesFound, this, [this](const QStringList& devices) {
+        const QString current = device_->currentText();
+        const QSignalBlocker quiet(device_);
+        device_->clear();
+        device_->addItems(devices);
+        if (devices.contains(current)) {
+            device_->setCurrentText(current);
+        } else {
+            // The remembered GPU is gone: say so, and reload on the CPU.
+            device_->setCurrentText("cpu");
+            statusBar()->showMessage(tr("%1 is not available here; using the CPU").arg(current),
+                                     8000);
+            settings_.setDevice("cpu");
+            if (!settings_.lastBundle().isEmpty()) openBundle(settings_.lastBundle());
+        }
+        updateStatus();
+    });
+    engine_->probeDevices();
 
     progress_->setMaximumWidth(220);
     progress_->setVisible(false);

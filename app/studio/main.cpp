@@ -7,11 +7,11 @@
 #include "default_bundle.h"
 #include "main_window.h"
 #include "review/review_view.h"
+#include "settings/studio_settings.h"
 #include "workspace/workspace_widget.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QSettings>
 #include <QTimer>
 
 int main(int argc, char** argv) {
@@ -37,8 +37,7 @@ int main(int argc, char** argv) {
     for (const auto& dir : esper::shippedBundleDirs())
         shipped << QString::fromStdString(dir);
     window.setShippedBundles(shipped);
-    const QString last =
-        QSettings("ESPER Studio", "esper-studio").value("models/bundle").toString();
+    const QString last = esper::ui::StudioSettings().lastBundle();
     QString bundle = cli.value(bundleOpt);
     if (bundle.isEmpty())
         bundle = !last.isEmpty() ? last : QString::fromStdString(esper::defaultBundleDir());

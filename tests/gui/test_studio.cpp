@@ -13,6 +13,7 @@
 #include "workspace/workspace_widget.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -383,6 +384,22 @@ private slots:
         emit menu->aboutToShow();
         QVERIFY(menu->actions().first()->isChecked());
         QVERIFY(!menu->actions().last()->isChecked());
+    }
+
+    // The device box is filled from the worker's probe (LibTorch never runs on the UI thread);
+    // the CPU is always there.
+    void deviceBoxListsWhatTheWorkerFound() {
+        QSignalSpy found(window_->engine(), &EngineClient::devicesFound);
+        window_->engine()->probeDevices();
+        QVERIFY(found.wait(10000));
+        const QStringList devices = found.first().first().toStringList();
+        QVERIFY(devices.contains("cpu"));
+        QComboBox* box = nullptr;
+        for (auto* c : window_->findChildren<QComboBox*>())
+            if (c->toolTip() == "Where the models run") box = c;
+        QVERIFY(box);
+        QCOMPARE(box->count(), devices.size());
+        QCOMPARE(box->currentText(), QString("cpu"));
     }
 
     void cleanupTestCase() { window_.reset(); }

@@ -13,6 +13,7 @@ EngineClient::EngineClient(QObject* parent) : QObject(parent) {
     worker_ = new EngineWorker();
     worker_->moveToThread(&thread_);
     connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(worker_, &EngineWorker::devicesFound, this, &EngineClient::devicesFound);
     connect(worker_, &EngineWorker::bundleLoaded, this, [this](quint64 id, const BundleInfo& info) {
         if (id != bundleRequest_) return; // a newer load was asked for
         bundleReady_ = info.ok;
@@ -50,6 +51,10 @@ EngineClient::~EngineClient() {
         *f = true;
     thread_.quit();
     thread_.wait();
+}
+
+void EngineClient::probeDevices() {
+    QMetaObject::invokeMethod(worker_, "probeDevices", Qt::QueuedConnection);
 }
 
 quint64 EngineClient::loadBundle(const QString& dir, const QString& modelsDir,

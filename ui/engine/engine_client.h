@@ -32,6 +32,7 @@ public:
     int queueLength() const { return int(background_.size()) + (current_ ? 1 : 0); }
     bool bundleReady() const { return bundleReady_; }
     void setStepDelay(int milliseconds); // see EngineWorker::setStepDelay
+    void probeDevices();                 // answered by devicesFound
 
 signals:
     void bundleLoaded(const esper::ui::BundleInfo& info);
@@ -40,6 +41,7 @@ signals:
     void backgroundFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
     void scoreFinished(quint64 id, const esper::ui::ScoreOutcome& outcome);
     void queueChanged(int length);
+    void devicesFound(const QStringList& devices);
 
 private:
     quint64 submit(const QString& imagePath, const QVector<StyleSpec>& styles,

@@ -2,6 +2,7 @@
 
 #include "captioning/captioner.h"
 #include "image_decoder.h"
+#include "models/device_list.h"
 #include "styles/style_presets.h"
 
 #include <QElapsedTimer>
@@ -13,6 +14,18 @@ namespace esper::ui {
 
 EngineWorker::EngineWorker() = default;
 EngineWorker::~EngineWorker() = default;
+
+void EngineWorker::probeDevices() {
+    QStringList devices;
+    try {
+        for (const auto& d : availableDevices())
+            devices << QString::fromStdString(d);
+    } catch (const std::exception&) {
+        // A broken CUDA setup still leaves the CPU.
+    }
+    if (devices.isEmpty()) devices << "cpu";
+    emit devicesFound(devices);
+}
 
 void EngineWorker::loadBundle(quint64 id, const QString& dir, const QString& modelsDir,
                               const QString& device) {

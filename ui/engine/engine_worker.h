@@ -31,11 +31,14 @@ public slots:
                  const esper::ui::DecodingSettings& settings, esper::ui::CancelFlag cancel);
     void score(quint64 id, const QString& imagePath, const QStringList& captions,
                const QStringList& references, esper::ui::CancelFlag cancel);
+    // Asks LibTorch which devices this build can use (CUDA's probe can take a moment).
+    void probeDevices();
     // Slows every decoding step down, to see (and test) how the UI behaves on a slow device.
     void setStepDelay(int milliseconds) { stepDelayMs_ = milliseconds; }
 
 signals:
     void bundleLoaded(quint64 id, const esper::ui::BundleInfo& info);
+    void devicesFound(const QStringList& devices);
     void captionToken(quint64 id, int style, const QString& text);
     void captionFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
     void scoreFinished(quint64 id, const esper::ui::ScoreOutcome& outcome);
