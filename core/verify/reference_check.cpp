@@ -95,12 +95,15 @@ Outputs languageModelOutputs(const CausalLm& lm, const SafetensorsFile& io) {
         return t && t->shape.size() == 2 ? t->shape[1] : 0;
     };
     Outputs out;
-    if (ids.defined()) out["logits"] = [&lm, ids] { return lm.forward({lm.embed(ids)}, nullptr); };
+    if (ids.defined())
+        out["logits"] = [&lm, ids] { return lm.forward({lm.embed(ids), {}, {}, false}, nullptr); };
     if (ids.defined() && prefix.defined()) {
-        out["logits_prefix"] = [&lm, withPrefix] { return lm.forward({withPrefix()}, nullptr); };
+        out["logits_prefix"] = [&lm, withPrefix] {
+            return lm.forward({withPrefix(), {}, {}, false}, nullptr);
+        };
         const int64_t n = steps("greedy_prefix");
         out["greedy_prefix"] = [&lm, withPrefix, ids, n] {
-            return greedy(lm, {withPrefix()}, ids, n);
+            return greedy(lm, {withPrefix(), {}, {}, false}, ids, n);
         };
         if (mask.defined() && positions.defined()) {
             out["logits_masked"] = [&lm, masked] { return lm.forward(masked(), nullptr); };

@@ -141,7 +141,7 @@ class TestEsperTraining : public QObject {
             images.push_back(world::renderScene(scene, 32, 32));
             auto out = (*captioner)
                            ->caption(images.back(), "", {styleFromName("caption")},
-                                     CaptionOptions{(*captioner)->bundle().decoding});
+                                     CaptionOptions{(*captioner)->bundle().decoding, false, {}});
             if (!out) qFatal("%s", out.error().c_str());
             captions.push_back(out->captions[0].text);
         }

@@ -64,7 +64,7 @@ std::pair<at::Tensor, at::Tensor> batchOf(const SentencePieceTokenizer& tok,
 }
 
 at::Tensor lossOf(const Gpt2Model& lm, const at::Tensor& input, const at::Tensor& labels) {
-    return nextTokenLoss(lm.forward({lm.embed(input)}, nullptr), labels);
+    return nextTokenLoss(lm.forward({lm.embed(input), {}, {}, false}, nullptr), labels);
 }
 
 // Documents that open with their scene's object summaries, then one or two texts about it,
@@ -88,7 +88,7 @@ at::Tensor summaryLoss(const Gpt2Model& lm, const SentencePieceTokenizer& tok,
         prefixedRows(rows, std::vector<size_t>(rows.size(), 0), summaries, tok.eosId());
     const at::Tensor embeds =
         at::cat({objectSummaries(lm, tok, scenes, summaries, rng), lm.embed(batch.ids)}, 1);
-    return nextTokenLoss(lm.forward({embeds}, nullptr), batch.labels);
+    return nextTokenLoss(lm.forward({embeds, {}, {}, false}, nullptr), batch.labels);
 }
 
 // Per-token loss of held-out documents in chunks of 50 (scoring from line `scoredFrom`).

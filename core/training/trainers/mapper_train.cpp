@@ -85,7 +85,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             const auto a = static_cast<int64_t>(from), b = static_cast<int64_t>(to);
             const at::Tensor prefixes = mapper->forward(features.slice(0, a, b));
             const at::Tensor embeds = at::cat({prefixes, model.embed(batch.ids.slice(0, a, b))}, 1);
-            return model.forward({embeds}, nullptr);
+            return model.forward({embeds, {}, {}, false}, nullptr);
         };
         // Teacher-forced loss of `scenes`; `mismatch` pairs every text with the next scene's
         // image, to measure how much the image tells the model.

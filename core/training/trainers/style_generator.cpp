@@ -103,8 +103,8 @@ Result<StyleGeneratorReport> trainStyleGenerator(const StyleGeneratorOptions& o)
                     rows.push_back(encoded[rng() % encoded.size()]);
                 // Padding is never scored; id 0 exists in every vocabulary.
                 const auto batch = prefixedRows(rows, std::vector<size_t>(rows.size(), 0), 0, 0);
-                return nextTokenLoss(model.forward({model.embed(batch.ids)}, nullptr),
-                                     batch.labels);
+                return nextTokenLoss(
+                    model.forward({model.embed(batch.ids), {}, {}, false}, nullptr), batch.labels);
             });
         if (!trained) return fail(trained.error());
         if (trained->losses.empty()) return fail("cancelled before the first step");
