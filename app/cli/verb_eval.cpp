@@ -4,7 +4,7 @@
 #include "blas_tuning.h"
 
 #include "datasets/caption_dataset.h"
-#include "metrics/dataset_eval.h"
+#include "evaluation/dataset_eval.h"
 #include "text/gpt2_tokenizer.h"
 #include "util/file_util.h"
 #ifdef ESPER_WITH_MEDIA

@@ -2,7 +2,7 @@
 // cache, batching that does not change results, and dataset-level scoring.
 #include "test_support.h"
 
-#include "metrics/dataset_eval.h"
+#include "evaluation/dataset_eval.h"
 #include "scoring/clip_scorer.h"
 #include "scoring/dataset_clip_score.h"
 

@@ -2,7 +2,7 @@
 // truncation, split filtering, and the METEOR/SPICE hooks (present or plainly absent).
 #include "test_support.h"
 
-#include "metrics/dataset_eval.h"
+#include "evaluation/dataset_eval.h"
 #include "metrics/eval_set_json.h"
 #include "util/file_util.h"
 

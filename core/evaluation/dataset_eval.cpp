@@ -1,4 +1,4 @@
-#include "metrics/dataset_eval.h"
+#include "evaluation/dataset_eval.h"
 
 #include "metrics/eval_set_json.h"
 
