@@ -1,5 +1,7 @@
 #include "verbs.h"
 
+#include "models/runtime.h"
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& v : kVerbs) {
         if (std::string(argv[1]) != v.name) continue;
+        esper::configureRuntime();
         return v.run(argc, argv);
     }
     std::fprintf(stderr, "esper: unknown verb '%s'\n\n", argv[1]);

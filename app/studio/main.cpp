@@ -6,6 +6,7 @@
 #include "blas_tuning.h"
 #include "default_bundle.h"
 #include "main_window.h"
+#include "models/runtime.h"
 #include "review/review_view.h"
 #include "settings/studio_settings.h"
 #include "workspace/workspace_widget.h"
@@ -16,6 +17,7 @@
 
 int main(int argc, char** argv) {
     esper::ensureBlasCoreType(argv);
+    esper::configureRuntime();
     QApplication app(argc, argv);
     QApplication::setApplicationName("ESPER Studio");
     QApplication::setOrganizationName("ESPER Studio");

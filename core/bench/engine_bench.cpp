@@ -164,7 +164,6 @@ nlohmann::ordered_json benchEndToEnd(const ComputeOptions& o, const BenchOptions
 Result<std::string> runEngineBench(const BenchOptions& options) {
     try {
         c10::InferenceMode guard;
-        configureCpuRuntime();
         auto compute = parseComputeOptions(options.device, options.dtype);
         if (!compute) return fail(compute.error());
         nlohmann::ordered_json j;

@@ -55,7 +55,6 @@ Result<std::unique_ptr<Captioner>>
 Captioner::load(const BundleManifest& bundle, const std::string& device, const std::string& dtype) {
     try {
         c10::InferenceMode guard;
-        configureCpuRuntime();
         auto compute = parseComputeOptions(device, dtype);
         if (!compute) return fail(compute.error());
         auto impl = std::make_unique<Impl>();

@@ -1,12 +1,6 @@
 #include "models/device.h"
 
 #include <ATen/Context.h>
-#include <ATen/Parallel.h>
-#include <dlfcn.h>
-#include <mutex>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <torch/cuda.h>
 
 namespace esper {
@@ -51,48 +45,11 @@ Result<ComputeOptions> parseComputeOptions(const std::string& device, const std:
     if (!t) return fail(t.error());
     if (d->is_cpu() && t.value() == c10::kHalf)
         return fail("fp16 is for CUDA devices; on the CPU use fp32 or bf16");
-    if (d->is_cuda()) {
-        // cuDNN convolutions (CLIP's patch embedding) default to TF32 on Ampere and later, which
-        // keeps 10 mantissa bits: fp32 must mean fp32, as the reference computes it. fp16 and
-        // bf16 are the fast choices.
-        at::globalContext().setAllowTF32CuDNN(false);
-        at::globalContext().setAllowTF32CuBLAS(false);
-    }
     return ComputeOptions{d.value(), t.value()};
 }
 
 std::string describe(const ComputeOptions& options) {
     return options.device.str() + "/" + std::string(c10::toString(options.dtype));
-}
-
-void configureCpuRuntime() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        // Measured on 2 cores: one intra-op thread while OpenBLAS threads the GEMMs; two torch
-        // threads oversubscribe and slow decoding 4-5x.
-        at::set_num_threads(1);
-#if defined(__GLIBC__)
-        // A training step frees and allocates the same few-MB activations hundreds of times.
-        // glibc hands such blocks back to the kernel (munmap, or trimming the heap top) and maps
-        // them again zero-filled, page by page: the kernel's share of a CLIP step was 7 %, most
-        // of it page faults. Keeping freed blocks for reuse made the step 10 % cheaper with
-        // bit-identical results, at the price of holding the peak in memory. 32 MiB is the
-        // largest threshold mallopt takes.
-        mallopt(M_MMAP_THRESHOLD, 32 << 20);
-        mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-    });
-}
-
-int setBlasThreads(int threads) {
-    using Get = int (*)();
-    using Set = void (*)(int);
-    const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    const auto set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-    if (!get || !set) return 0;
-    const int previous = get();
-    set(threads);
-    return previous;
 }
 
 } // namespace esper

@@ -67,7 +67,6 @@ Result<std::unique_ptr<ClipScorer>> ClipScorer::load(const std::string& modelDir
                                                      const std::string& device,
                                                      const std::string& dtype) {
     try {
-        configureCpuRuntime();
         auto options = parseComputeOptions(device, dtype);
         if (!options) return fail(options.error());
         auto impl = std::make_unique<Impl>();

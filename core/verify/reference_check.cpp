@@ -176,7 +176,6 @@ Result<ReferenceReport> verifyReference(const std::string& modelDir,
                                         const ReferenceOptions& options) {
     try {
         c10::InferenceMode guard;
-        configureCpuRuntime();
         auto compute = parseComputeOptions(options.device, options.dtype);
         if (!compute) return fail(compute.error());
         auto config = readModelConfig(modelDir);

@@ -9,6 +9,7 @@
 
 #include "io/safetensors.h"
 #include "models/device.h"
+#include "models/runtime.h"
 #include "training/framework/adamw.h"
 #include "training/framework/checkpoint.h"
 #include "training/framework/sharded_gradients.h"
@@ -307,7 +308,7 @@ private slots:
     // Every step allocates and frees the same activations. Handed back to the kernel, they came
     // back as fresh zero-filled pages each step: 35.8 million page faults in one demo build.
     void trainingStepsReuseFreedMemory() {
-        configureCpuRuntime(); // as every trainer, captioner and scorer calls it
+        configureRuntime(); // as every test program does at start-up (runtime_setup.cpp)
         at::manual_seed(5);
         const at::Tensor x = at::randn({4096, 96});
         std::vector<at::Tensor> params{(at::randn({96, 384}) * 0.1).requires_grad_(true),
@@ -338,7 +339,7 @@ private slots:
         const auto before = faults();
         steps(10);
         const double perStep = double(faults() - before) / 10;
-        // Measured: 1,900 faults a step with glibc's defaults, 160 with configureCpuRuntime's.
+        // Measured: 1,900 faults a step with glibc's defaults, 160 with configureRuntime's.
         QVERIFY2(perStep < 600, qPrintable(QString("%1 page faults a step").arg(perStep)));
     }
 

@@ -10,6 +10,7 @@
 #include "models/causal_lm.h"
 #include "models/clip.h"
 #include "models/device.h"
+#include "models/runtime.h"
 #include "scoring/clip_scorer.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/demo/demo_build.h"

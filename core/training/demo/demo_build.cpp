@@ -3,6 +3,7 @@
 #include "bundle/bundle_builder.h"
 #include "bundle/bundle_manifest.h"
 #include "models/device.h"
+#include "models/runtime.h"
 #include "training/trainers/clip_pretrain.h"
 #include "training/trainers/lm_pretrain.h"
 #include "training/trainers/mapper_train.h"

@@ -2,6 +2,7 @@
 
 #include "bundle/bundle_manifest.h"
 #include "models/device.h"
+#include "models/runtime.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/esper/episode_images.h"
 #include "training/esper/esper_models.h"
@@ -110,7 +111,6 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         return fail("the goal \"world_object_f1\" reads the synthetic world's ground truth: "
                     "train on --world");
     try {
-        configureCpuRuntime();
         std::error_code ec;
         fs::create_directories(o.outDir, ec);
         if (ec) return fail("cannot create " + o.outDir + ": " + ec.message());

@@ -74,7 +74,6 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
                                const IterationFn& iteration, const TrainHooks& hooks) {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
-    configureCpuRuntime(); // one torch thread trains these small models fastest here, as it decodes
     AdamW optimizer(groups, {0.9, 0.999, 1e-8, o.weightDecay});
     TrainProgress progress;
     progress.totalSteps = o.steps;

@@ -2,6 +2,7 @@
 
 #include "models/clip.h"
 #include "models/device.h"
+#include "models/runtime.h"
 #include "text/clip_tokenizer.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/framework/sharded_gradients.h"

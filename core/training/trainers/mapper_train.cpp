@@ -4,6 +4,7 @@
 #include "models/clip.h"
 #include "models/device.h"
 #include "models/mapper.h"
+#include "models/runtime.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/framework/sharded_gradients.h"
 #include "training/framework/teacher_forcing.h"
