@@ -1,7 +1,8 @@
-// The optimizer every trainer uses, its checkpoints and its sharded step: AdamW must compute
-// what LibTorch's AdamW computes, a run stopped and resumed from its checkpoint must end exactly
-// where an uninterrupted run ends, and a step in shards must not depend on its threads, nor
-// fault in fresh pages for activations it freed a step ago.
+// core/training/framework: the optimizer every trainer uses, its checkpoints, the runner, teacher
+// forcing and the sharded step. AdamW must compute what LibTorch's AdamW computes, a run stopped
+// and resumed from its checkpoint must end exactly where an uninterrupted run ends, and a step
+// in shards must not depend on its threads, nor fault in fresh pages for activations it freed a
+// step ago.
 #include <ATen/ATen.h>
 #include <torch/optim/adamw.h>
 
@@ -53,7 +54,7 @@ TrainSettings settings(int steps) {
 }
 } // namespace
 
-class TestCheckpoint : public QObject {
+class TestTrainingFramework : public QObject {
     Q_OBJECT
 
     QTemporaryDir tmp_;
@@ -375,5 +376,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCheckpoint)
-#include "test_checkpoint.moc"
+QTEST_GUILESS_MAIN(TestTrainingFramework)
+#include "test_training_framework.moc"
