@@ -61,7 +61,7 @@ private slots:
     void initTestCase() {
         const auto dir = makeGpt2Bundle("gpt2-bundle");
         auto c = Captioner::loadBundle(dir);
-        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        ESPER_VERIFY_OK(c);
         gpt2_ = std::move(c.value());
         styles_ = gpt2_->bundleStyles();
         QCOMPARE(styles_.size(), size_t(4));
@@ -81,7 +81,7 @@ private slots:
         CaptionOptions o; // ESPER's defaults: greedy, 20 tokens, EOS banned, no-repeat 2, '.'
         auto a = gpt2_->caption(img, "img1", styles_, o);
         auto b = gpt2_->caption(img, "img1", styles_, o);
-        QVERIFY2(a.ok(), a.ok() ? "" : a.error().c_str());
+        ESPER_VERIFY_OK(a);
         QVERIFY(b.ok());
         QCOMPARE(a->captions.size(), styles_.size());
         for (size_t i = 0; i < styles_.size(); ++i) {
@@ -134,7 +134,7 @@ private slots:
         o.decode.bestOf = 6;
         o.decode.seed = 11;
         auto r = gpt2_->caption(pattern(44, 36, 4), "img4", {styles_[0], styles_[1]}, o);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         for (const auto& c : r->captions) {
             QCOMPARE(c.alternatives.size(), size_t(6));
             double best = -1;
@@ -206,7 +206,7 @@ private slots:
         const std::string tokDir = (tmp_.path() + "/llama-tok").toStdString();
         QDir().mkpath(QString::fromStdString(tokDir));
         auto trained = SentencePieceTokenizer::train(corpus, tokDir + "/tokenizer", 70);
-        QVERIFY2(trained.ok(), trained.ok() ? "" : trained.error().c_str());
+        ESPER_VERIFY_OK(trained);
         QVERIFY(QFile::exists(QString::fromStdString(tokDir + "/tokenizer.model")));
         NewBundle b;
         b.dir = (tmp_.path() + "/llama-bundle").toStdString();
@@ -217,11 +217,11 @@ private slots:
         b.prefixLength = 3;
         b.styles = {"caption", "news"};
         auto m = createBundle(b);
-        QVERIFY2(m.ok(), m.ok() ? "" : m.error().c_str());
+        ESPER_VERIFY_OK(m);
         auto c = Captioner::load(m.value());
-        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        ESPER_VERIFY_OK(c);
         auto r = c.value()->caption(pattern(40, 30, 1), "l1", c.value()->bundleStyles(), {});
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         QCOMPARE(r->captions.size(), size_t(2));
         for (const auto& cap : r->captions) {
             QVERIFY(!cap.tokens.empty());
@@ -251,7 +251,7 @@ private slots:
         auto want = before.value()->caption(pattern(30, 30, 2), "k", {styles_[0]}, {});
         QVERIFY(writeSafetensors(mapper, bare).ok());
         auto after = Captioner::loadBundle(dir);
-        QVERIFY2(after.ok(), after.ok() ? "" : after.error().c_str());
+        ESPER_VERIFY_OK(after);
         auto got = after.value()->caption(pattern(30, 30, 2), "k", {styles_[0]}, {});
         QVERIFY(want.ok() && got.ok());
         QCOMPARE(got->captions[0].tokens, want->captions[0].tokens);

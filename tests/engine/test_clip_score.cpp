@@ -30,7 +30,7 @@ private slots:
     void initTestCase() {
         auto s = ClipScorer::load((esper::test::referenceDir() + "/models/clip-tiny").toStdString(),
                                   (esper::test::dataDir() + "/tokenizers/clip-tiny").toStdString());
-        QVERIFY2(s.ok(), s.ok() ? "" : s.error().c_str());
+        ESPER_VERIFY_OK(s);
         scorer_ = std::move(s.value());
         QCOMPARE(scorer_->embeddingSize(), int64_t(32));
     }
@@ -95,7 +95,7 @@ private slots:
             return pattern(30 + int(p.size()), 28, int(p.size()));
         };
         auto r = scoreDataset(*scorer_, set, paths, load, false, 2);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         QCOMPARE(r->failedImages, size_t(1));
         QVERIFY(r->firstError.find("missing") != std::string::npos);
         QCOMPARE(r->clipS.perImage.size(), size_t(3));
@@ -132,7 +132,7 @@ private slots:
             return pattern(30, 30, 9);
         };
         auto e = evaluateDatasets(refs, cands, options);
-        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        ESPER_VERIFY_OK(e);
         std::vector<std::string> names;
         for (const auto& m : e->styles[0].metrics)
             names.push_back(m.name);

@@ -31,7 +31,7 @@ private slots:
         auto d = readDataset(write(
             "coco.json",
             R"({"images": [{"id": 42, "file_name": "a.jpg"}, {"id": 7, "file_name": "b.jpg"}], "annotations": [ {"id": 1, "image_id": 42, "caption": "A dog."}, {"id": 2, "image_id": 42, "caption": "A brown dog."}, {"id": 3, "image_id": 7, "caption": "A cat."}]})"));
-        QVERIFY2(d.ok(), d.ok() ? "" : d.error().c_str());
+        ESPER_VERIFY_OK(d);
         QCOMPARE(d->format, DatasetFormat::Coco);
         QCOMPARE(d->records.size(), size_t(2));
         QCOMPARE(d->records[0].imagePath, std::string("a.jpg"));
@@ -43,7 +43,7 @@ private slots:
         auto d = readDataset(write(
             "dataset_coco.json",
             R"({"dataset": "coco", "images": [ {"filepath": "val2014", "filename": "x.jpg", "imgid": 0, "cocoid": 391895, "split": "test", "sentences": [{"raw": "A man rides.", "tokens": ["a"]}, {"raw": "Someone rides.", "tokens": ["s"]}]}]})"));
-        QVERIFY2(d.ok(), d.ok() ? "" : d.error().c_str());
+        ESPER_VERIFY_OK(d);
         QCOMPARE(d->format, DatasetFormat::Karpathy);
         const auto* r = d->find("391895");
         QVERIFY(r);
@@ -56,7 +56,7 @@ private slots:
         auto d = readDataset(write(
             "esp.json",
             R"({"info": {}, "licenses": {}, "images": [{"id": 5, "file_name": "COCO_val2014_5.jpg"}], "annotations": [{"image_id": 5, "id": 1, "caption_sns": "so cute dog", "caption_news": "Dog found in park."}]})"));
-        QVERIFY2(d.ok(), d.ok() ? "" : d.error().c_str());
+        ESPER_VERIFY_OK(d);
         QCOMPARE(d->format, DatasetFormat::Esp);
         QCOMPARE(refs(*d, "5", "sns"), (std::vector<std::string>{"so cute dog"}));
         QCOMPARE(refs(*d, "5", "news"), (std::vector<std::string>{"Dog found in park."}));
@@ -71,7 +71,7 @@ private slots:
                                "{\"path\": \"a.jpg\", \"style\": \"news\", \"caption\": \"Dog\"}\n"
                                "{\"image\": \"b.jpg\", \"references\": {\"sns\": [\"hi\"]},"
                                " \"candidates\": {\"sns\": \"hey\"}}\n"));
-        QVERIFY2(d.ok(), d.ok() ? "" : d.error().c_str());
+        ESPER_VERIFY_OK(d);
         QCOMPARE(d->records.size(), size_t(2));
         QCOMPARE(d->find("a.jpg")->candidates.at("sns"), std::string("woof"));
         QCOMPARE(d->find("a.jpg")->candidates.at("news"), std::string("Dog"));
@@ -95,7 +95,7 @@ private slots:
         write("folder/sub/two.caption", "a blue square");
         write("folder/notes.md", "ignored");
         auto d = readDataset((tmp_.path() + "/folder").toStdString());
-        QVERIFY2(d.ok(), d.ok() ? "" : d.error().c_str());
+        ESPER_VERIFY_OK(d);
         QCOMPARE(d->format, DatasetFormat::Folder);
         QCOMPARE(d->records.size(), size_t(2));
         QCOMPARE(refs(*d, "one.jpg"), (std::vector<std::string>{"a red circle", "a circle"}));
@@ -111,7 +111,7 @@ private slots:
         const auto jsonl = (tmp_.path() + "/rt.jsonl").toStdString();
         QVERIFY(writeJsonl(d, jsonl).ok());
         auto back = readDataset(jsonl);
-        QVERIFY2(back.ok(), back.ok() ? "" : back.error().c_str());
+        ESPER_VERIFY_OK(back);
         QCOMPARE(back->records.size(), d.records.size());
         for (size_t i = 0; i < d.records.size(); ++i) {
             QCOMPARE(back->records[i].imageId, d.records[i].imageId);
@@ -123,7 +123,7 @@ private slots:
         const auto coco = (tmp_.path() + "/rt.json").toStdString();
         QVERIFY(writeCocoCaptions(d, coco).ok());
         auto c = readDataset(coco);
-        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        ESPER_VERIFY_OK(c);
         QCOMPARE(refs(*c, "12"), (std::vector<std::string>{"a", "b"}));
     }
 

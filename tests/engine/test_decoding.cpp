@@ -65,7 +65,7 @@ private slots:
     void initTestCase() {
         auto lm =
             loadCausalLm((esper::test::referenceDir() + "/models/gpt2-tiny").toStdString(), {});
-        QVERIFY2(lm.ok(), lm.ok() ? "" : lm.error().c_str());
+        ESPER_VERIFY_OK(lm);
         lm_ = std::move(lm.value());
         auto tok = Gpt2Tokenizer::fromDirectory(
             (esper::test::dataDir() + "/tokenizers/gpt2-tiny").toStdString());

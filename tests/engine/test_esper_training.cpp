@@ -190,7 +190,7 @@ private slots:
         a.iterations = 4;
         a.seed = 3;
         auto full = trainEsper(a);
-        QVERIFY2(full.ok(), full.ok() ? "" : full.error().c_str());
+        ESPER_VERIFY_OK(full);
         QCOMPARE(full->iterations, 4);
         const auto straightLog = logLines(straight + "/esper-train.jsonl");
         QCOMPARE(straightLog.size(), 4);
@@ -205,7 +205,7 @@ private slots:
         b.iterations = 4;
         b.resume = true;
         auto rest = trainEsper(b);
-        QVERIFY2(rest.ok(), rest.ok() ? "" : rest.error().c_str());
+        ESPER_VERIFY_OK(rest);
         QCOMPARE(rest->resumedFrom, 2);
         QCOMPARE(rest->iterations, 4);
         auto mapperA = readTextFile((straight + "/mapper.safetensors").toStdString());
@@ -227,7 +227,7 @@ private slots:
                  other.error().c_str());
         // The bundle it wrote loads and captions.
         auto captioner = Captioner::loadBundle(straight.toStdString());
-        QVERIFY2(captioner.ok(), captioner.ok() ? "" : captioner.error().c_str());
+        ESPER_VERIFY_OK(captioner);
         QVERIFY((*captioner)->bundle().trainingJson.find("esper-ppo") != std::string::npos);
     }
 
@@ -271,7 +271,7 @@ private slots:
         o.iterations = kIterations;
         o.seed = learningSeed();
         auto r = trainEsper(o);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         const double before = *r->evalF1Start;
         qInfo("perfect reward: eval F1 %.3f -> %.3f after %d iterations", before, *r->evalF1,
               kIterations);

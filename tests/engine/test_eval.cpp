@@ -44,7 +44,7 @@ private slots:
             {"/photos/9.jpg", "/photos/9.jpg", "", {}, {{"sns", "nothing to match"}}},
         });
         auto e = evaluateDatasets(refs, cands, {});
-        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        ESPER_VERIFY_OK(e);
         QCOMPARE(e->unmatchedCandidates, size_t(1));
         QCOMPARE(e->styles.size(), size_t(2));
         const auto& news = e->styles[0];
@@ -111,7 +111,7 @@ private slots:
                     {"2", {"a dog"}, "a  dog ||| barks"}};
         JavaTools tools{esper::test::dataDir().toStdString() + "/fake_java/java", jar, ""};
         auto r = meteor(set, tools);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         QCOMPARE(r->perImage.size(), size_t(2));
         QCOMPARE(r->perImage[0], 0.2); // two references reached the tool for image 1
         QCOMPARE(r->perImage[1], 0.1);

@@ -36,7 +36,7 @@ private slots:
         auto text = readTextFile(path.toStdString());
         QVERIFY(text.ok());
         auto set = parseEvalSetJson(text.value(), path.toStdString());
-        QVERIFY2(set.ok(), set.ok() ? "" : set.error().c_str());
+        ESPER_VERIFY_OK(set);
         const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(text.value())).object();
         const auto order = doc["order"].toArray();
         QCOMPARE(size_t(order.size()), set->size());

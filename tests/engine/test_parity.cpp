@@ -22,7 +22,7 @@ class TestParity : public QObject {
         ReferenceOptions options;
         options.ioPath = io.toStdString();
         auto report = verifyReference(dir.toStdString(), options);
-        QVERIFY2(report.ok(), report.ok() ? "" : report.error().c_str());
+        ESPER_VERIFY_OK(report);
         std::set<std::string> seen;
         for (const auto& c : report->checks) {
             seen.insert(c.name);

@@ -59,7 +59,7 @@ private slots:
                                  {{"format", "pt"}})
                     .ok());
         auto file = SafetensorsFile::open(p);
-        QVERIFY2(file.ok(), file.ok() ? "" : file.error().c_str());
+        ESPER_VERIFY_OK(file);
         QCOMPARE(file->tensors().size(), size_t(7));
         QCOMPARE(file->metadata().at("format"), std::string("pt"));
         const auto* a = file->find("a.f32");
@@ -85,7 +85,7 @@ private slots:
         auto file = SafetensorsFile::open(
             (esper::test::referenceDir() + "/models/gpt2-tiny-hub-layout/model.safetensors")
                 .toStdString());
-        QVERIFY2(file.ok(), file.ok() ? "" : file.error().c_str());
+        ESPER_VERIFY_OK(file);
         QVERIFY(file->find("h.0.attn.c_attn.weight"));
         QCOMPARE(file->metadata().at("format"), std::string("pt"));
     }
@@ -210,7 +210,7 @@ private slots:
     void rejectsMismatchedModelFolders() {
         const QString fixture = esper::test::referenceDir() + "/models/gpt2-tiny";
         auto good = inspectModel(fixture.toStdString());
-        QVERIFY2(good.ok(), good.ok() ? "" : good.error().c_str());
+        ESPER_VERIFY_OK(good);
         QCOMPARE(good->family, std::string("gpt2"));
 
         // A missing tensor: the file without h.1.mlp.c_fc.weight (the rest kept contiguous).

@@ -37,11 +37,11 @@ class TestTokenizers : public QObject {
         if (!gpt2_) {
             auto g = Gpt2Tokenizer::load((vocab + "/gpt2/encoder.json").toStdString(),
                                          (vocab + "/gpt2/vocab.bpe").toStdString());
-            QVERIFY2(g.ok(), g.ok() ? "" : g.error().c_str());
+            ESPER_VERIFY_OK(g);
             gpt2_ = std::move(g.value());
             auto c = ClipTokenizer::loadOpenAi(
                 (vocab + "/clip/bpe_simple_vocab_16e6.txt.gz").toStdString());
-            QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+            ESPER_VERIFY_OK(c);
             clip_ = std::move(c.value());
         }
     }
@@ -123,9 +123,9 @@ private slots:
         QVERIFY(writeFileAtomic(input, corpus).ok());
         const std::string prefix = (dir.path() + "/spm").toStdString();
         auto trained = SentencePieceTokenizer::train(input, prefix, 60, "--model_type=bpe");
-        QVERIFY2(trained.ok(), trained.ok() ? "" : trained.error().c_str());
+        ESPER_VERIFY_OK(trained);
         auto spm = SentencePieceTokenizer::load(prefix + ".model");
-        QVERIFY2(spm.ok(), spm.ok() ? "" : spm.error().c_str());
+        ESPER_VERIFY_OK(spm);
         QCOMPARE((*spm)->vocabSize(), size_t(60));
         for (const char* text : {"caption: a red circle", "the large blue square is left",
                                  "the small red shape is left of a circle"}) {

@@ -91,7 +91,7 @@ class TestTraining : public QObject {
 private slots:
     void clipLearnsTheWorld() {
         auto report = pretrainClip(small(tmp_.path() + "/clip", 400));
-        QVERIFY2(report.ok(), report.ok() ? "" : report.error().c_str());
+        ESPER_VERIFY_OK(report);
         qInfo("CLIP (CI size): loss %.3f -> %.3f, held-out top-1 %.0f %% of %d in %.0f s",
               report->firstLoss, report->lastLoss, 100 * report->retrievalTop1, report->candidates,
               report->seconds);
@@ -116,7 +116,7 @@ private slots:
         QVERIFY(report->attributes.binding >= 0 && report->attributes.binding <= 1);
         // The folder is a CLIP like any other.
         auto scorer = ClipScorer::load((tmp_.path() + "/clip").toStdString());
-        QVERIFY2(scorer.ok(), scorer.ok() ? "" : scorer.error().c_str());
+        ESPER_VERIFY_OK(scorer);
         QCOMPARE(scorer.value()->embeddingSize(), int64_t(32));
     }
 
@@ -128,7 +128,7 @@ private slots:
             o.train.learningRate = 1e-12;
             QVERIFY(pretrainClip(o).ok());
             auto file = SafetensorsFile::open(o.outDir + "/model.safetensors");
-            QVERIFY2(file.ok(), file.ok() ? "" : file.error().c_str());
+            ESPER_VERIFY_OK(file);
             const TensorInfo* w = file->find("vision_model.encoder.layers.0.mlp.fc1.weight");
             QVERIFY(w && w->dtype == DType::F32);
             const auto* values = reinterpret_cast<const float*>(file->bytes(*w));
@@ -215,7 +215,7 @@ private slots:
         o.train.warmupSteps = 10;
         o.train.seed = 3;
         auto r = pretrainLm(o);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         qInfo("GPT-2 (CI size): loss %.3f -> %.3f, held-out perplexity %.2f, context loss %.3f "
               "(%.3f after another scene's text), copy F1 %.3f in %.0f s",
               r->firstLoss, r->lastLoss, r->heldOutPerplexity, r->contextLoss, r->otherContextLoss,
@@ -232,7 +232,7 @@ private slots:
         QVERIFY(r->contextLoss < r->otherContextLoss - 0.02);
         // The folder loads as a GPT-2 language model.
         auto check = inspectModel(o.outDir);
-        QVERIFY2(check.ok(), check.ok() ? "" : check.error().c_str());
+        ESPER_VERIFY_OK(check);
         QCOMPARE(check->family, std::string("gpt2"));
     }
 
@@ -241,7 +241,7 @@ private slots:
     void objectSummariesHoldEachObjectOfTheScene() {
         const std::string dir = (tmp_.path() + "/lm").toStdString();
         auto lm = loadCausalLm(dir, {});
-        QVERIFY2(lm.ok(), lm.ok() ? "" : lm.error().c_str());
+        ESPER_VERIFY_OK(lm);
         auto tok = SentencePieceTokenizer::load(dir + "/tokenizer.model");
         QVERIFY(tok.ok());
         // One scene of each size, then the next one.
@@ -288,7 +288,7 @@ private slots:
     void supervisedMapperTrainsBetweenFrozenModels() {
         const auto o = ciMapper("mapper.safetensors");
         auto r = trainSupervisedMapper(o);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         qInfo("supervised mapper (CI size): loss %.3f -> %.3f, held out %.3f (%.3f with another "
               "scene's image) in %.0f s",
               r->firstLoss, r->lastLoss, r->heldOutLoss, r->heldOutMismatchedLoss, r->seconds);
@@ -302,7 +302,7 @@ private slots:
 
     void sceneFeaturesAreEncodedOnceEach() {
         auto clip = ClipModel::load((tmp_.path() + "/clip").toStdString(), {});
-        QVERIFY2(clip.ok(), clip.ok() ? "" : clip.error().c_str());
+        ESPER_VERIFY_OK(clip);
         const auto scene = [](uint64_t i) { return world::generateScene(1, i); };
         SceneFeatureCache cache(*clip.value(), 32);
         const at::Tensor first = cache.features({scene(3), scene(5), scene(3)});
@@ -325,7 +325,7 @@ private slots:
         auto o = ciMapper("ground-truth-mapper.safetensors");
         o.groundTruth = true;
         auto r = trainSupervisedMapper(o);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         qInfo("ground-truth mapper (CI size): held out %.3f (%.3f with another scene's), "
               "caption F1 %.3f",
               r->heldOutLoss, r->heldOutMismatchedLoss,
@@ -386,7 +386,7 @@ private slots:
         spec.decoding.maxNewTokens = 4;
         spec.decoding.noRepeatNgram = 0;
         auto made = createBundle(spec);
-        QVERIFY2(made.ok(), made.ok() ? "" : made.error().c_str());
+        ESPER_VERIFY_OK(made);
         std::filesystem::copy_file((tmp_.path() + "/mapper.safetensors").toStdString(),
                                    made->mapperPath,
                                    std::filesystem::copy_options::overwrite_existing);
@@ -395,7 +395,7 @@ private slots:
         o.scenes = 4;
         o.imageSize = 32;
         auto r = world::evaluateOnWorld(o);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         QCOMPARE(r->styles.size(), size_t(2));
         QCOMPARE(r->styles[1].style, std::string("news"));
         QCOMPARE(r->perScene.size(), size_t(4));
@@ -416,7 +416,7 @@ private slots:
         QCOMPARE(r->styles[0].f1, f1);
         // The captions are the ones `esper caption` and the studio show: the bundle's decoding.
         auto captioner = Captioner::loadBundle(spec.dir);
-        QVERIFY2(captioner.ok(), captioner.ok() ? "" : captioner.error().c_str());
+        ESPER_VERIFY_OK(captioner);
         const auto image = world::renderScene(world::generateScene(o.worldSeed, o.firstScene),
                                               o.imageSize, o.imageSize);
         const auto styles = captioner.value()->bundleStyles();
@@ -454,7 +454,7 @@ private slots:
         o.lmDir = spec.lm;
         o.scenes = 1;
         auto withLm = world::evaluateOnWorld(o);
-        QVERIFY2(withLm.ok(), withLm.ok() ? "" : withLm.error().c_str());
+        ESPER_VERIFY_OK(withLm);
         QVERIFY(withLm->lmCopy.has_value());
         QCOMPARE(withLm->lmCopy->scenes, world::kCopyScenes);
         QCOMPARE(withLm->lmCopy->samples.size(), size_t(world::kCopyScenes));
@@ -491,7 +491,7 @@ private slots:
         o.mapperSteps = 10;
         o.evalScenes = 4;
         auto r = buildDemo(o);
-        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        ESPER_VERIFY_OK(r);
         // After 20 steps no LM copies, so every candidate trains and the best is kept.
         QVERIFY(r->lmCandidateCopyF1.front() < o.lmCopies);
         QCOMPARE(r->lmCandidateCopyF1.size(), size_t(o.lmCandidates));

@@ -134,7 +134,7 @@ private slots:
         second.resume = true;
         auto rest = runTraining(fresh.params(), second,
                                 [&](int, std::mt19937_64& rng) { return fresh.loss(rng); });
-        QVERIFY2(rest.ok(), rest.ok() ? "" : rest.error().c_str());
+        ESPER_VERIFY_OK(rest);
         QCOMPARE(rest->resumedFrom, 5);
         QCOMPARE(rest->losses, full->losses);
         QVERIFY(at::equal(fresh.w, straight.w));
@@ -203,7 +203,7 @@ private slots:
         second.stopAfter = 0;
         second.resume = true;
         auto rest = train(fresh, second, freshState);
-        QVERIFY2(rest.ok(), rest.ok() ? "" : rest.error().c_str());
+        ESPER_VERIFY_OK(rest);
         QCOMPARE(rest->resumedFrom, 3);
         QCOMPARE(rest->losses, full->losses);
         QCOMPARE(freshState, straightState);

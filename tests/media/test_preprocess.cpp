@@ -44,7 +44,7 @@ private slots:
             (ref + "/preprocess/clip_preprocess_pil.safetensors").toStdString());
         QVERIFY(expected.ok());
         auto image = media::decodeImageFile((ref + "/images/" + name + ".png").toStdString());
-        QVERIFY2(image.ok(), image.ok() ? "" : image.error().c_str());
+        ESPER_VERIFY_OK(image);
 
         const RgbImage cropped = clipResizeAndCrop(image.value(), 224);
         const auto* u8 = expected->find(name.toStdString() + ".resized_cropped_u8");
@@ -132,7 +132,7 @@ private slots:
         const auto path = (tmp_.path() + "/rotated.jpg").toStdString();
         QVERIFY(writeFileAtomic(path, bytes).ok());
         auto img = media::decodeImageFile(path);
-        QVERIFY2(img.ok(), img.ok() ? "" : img.error().c_str());
+        ESPER_VERIFY_OK(img);
         QCOMPARE(img->width, 4);
         QCOMPARE(img->height, 8);
     }

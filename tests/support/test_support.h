@@ -32,3 +32,10 @@ inline bool underCi() {
             QSKIP(qPrintable("needs " + esperPath_ + " from ../shared (SHARED-DATA-MISSING)"));    \
         }                                                                                          \
     } while (0)
+
+// Passes when a Result holds a value; otherwise fails the test with the Result's own message.
+#define ESPER_VERIFY_OK(result)                                                                    \
+    do {                                                                                           \
+        const auto& esperResult_ = (result);                                                       \
+        QVERIFY2(esperResult_.ok(), esperResult_.ok() ? "" : esperResult_.error().c_str());        \
+    } while (0)
