@@ -92,6 +92,13 @@ std::optional<int64_t> parseWhole(const std::string& text) {
     return v;
 }
 
+std::optional<double> parseReal(const std::string& text) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end || !std::isfinite(v)) return std::nullopt;
+    return v;
+}
+
 namespace {
 
 std::string range(const std::string& least, const std::string& most, bool unbounded) {
@@ -123,9 +130,8 @@ int64_t Args::integer(const std::string& name, int64_t fallback, int64_t least,
 double Args::real(const std::string& name, double fallback, double least, double most) const {
     if (!has(name)) return fallback;
     const std::string text = get(name);
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    if (!text.empty() && !*end && std::isfinite(v) && v >= least && v <= most) return v;
+    const auto v = parseReal(text);
+    if (v && *v >= least && *v <= most) return *v;
     if (problem_.empty())
         problem_ = "--" + name + " takes a number " +
                    range(shown(least), shown(most), std::isinf(most)) + ", not '" + text + "'";
@@ -135,9 +141,8 @@ double Args::real(const std::string& name, double fallback, double least, double
 double Args::positive(const std::string& name, double fallback, double above) const {
     if (!has(name)) return fallback;
     const std::string text = get(name);
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    if (!text.empty() && !*end && std::isfinite(v) && v > above) return v;
+    const auto v = parseReal(text);
+    if (v && *v > above) return *v;
     if (problem_.empty())
         problem_ = "--" + name + " takes a number above " + shown(above) + ", not '" + text + "'";
     return fallback;

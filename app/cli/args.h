@@ -63,6 +63,8 @@ void readWhole(const Args& args, const char* name, T& into, int64_t least,
 
 // A whole number written in full ("64", "-3"); nothing for "", "6x", "1e3" or "2.5".
 std::optional<int64_t> parseWhole(const std::string& text);
+// A finite number written in full ("0.5", "1e-5"); nothing for "", "x", "2s" or "inf".
+std::optional<double> parseReal(const std::string& text);
 
 // Prints "esper VERB: message" (and the help, when given) to stderr; returns `code`.
 int report(const char* verb, const std::string& message, int code, const char* help = nullptr);

@@ -243,6 +243,7 @@ private slots:
         const auto summary = QJsonDocument::fromJson(r.out).object();
         QCOMPARE(summary["lines_per_label"]["news"].toInt(), 30);
         QCOMPARE(summary["lines_used"].toInt(), 20); // 10 of each label
+        // The lines of each label differ in one number, so the loss must fall by over half a nat.
         QVERIFY(summary["last_loss"].toDouble() < summary["first_loss"].toDouble() - 0.5);
         QVERIFY(QFile::exists(out + "/config.json") && QFile::exists(out + "/model.safetensors"));
         QVERIFY(QFile::exists(out + "/vocab.json") && QFile::exists(out + "/merges.txt"));

@@ -73,6 +73,7 @@ constexpr double kPerfectRewardF1 = 0.18; // worst 0.365, from 0.05-0.07
 constexpr double kCosineRise = 0.24;      // worst 0.474
 constexpr double kNearerOwnImage = 0.74;  // worst 0.98, chance 0.5
 constexpr double kTop1 = 0.19;            // worst 0.35, chance 1/40
+constexpr int kCosineWindow = 10;         // iterations averaged at each end of a run
 
 uint64_t learningSeed() {
     bool ok = false;
@@ -99,7 +100,8 @@ EsperConfig learningConfig() {
 }
 
 struct Alignment {
-    double cosineBefore = 0, cosineAfter = 0; // samples' mean CLIP cosine, first / last 10
+    // The samples' mean CLIP cosine over the first and the last kCosineWindow iterations.
+    double cosineBefore = 0, cosineAfter = 0;
     double nearer = 0; // greedy captions nearer their own image than the others' mean
     double top1 = 0;   // ... nearest their own image of all 40
     double f1 = 0;
@@ -125,9 +127,9 @@ class TestEsperTraining : public QObject {
         Alignment a;
         a.f1 = *r->evalF1;
         const auto log = logLines(tmp_.path() + "/" + name + "/esper-train.jsonl");
-        for (int i = 0; i < 10; ++i) {
-            a.cosineBefore += log[i]["clip_cosine"].toDouble() / 10;
-            a.cosineAfter += log[log.size() - 1 - i]["clip_cosine"].toDouble() / 10;
+        for (int i = 0; i < kCosineWindow; ++i) {
+            a.cosineBefore += log[i]["clip_cosine"].toDouble() / kCosineWindow;
+            a.cosineAfter += log[log.size() - 1 - i]["clip_cosine"].toDouble() / kCosineWindow;
         }
         // Greedy `caption:` of 40 held-out scenes through the bundle the run wrote, and CLIP's
         // similarity of every caption to every scene.
