@@ -10,7 +10,7 @@ namespace esper::media {
 
 Result<RgbImage> decodeImageFile(const std::string& path) {
     auto bytes = readTextFile(path);
-    if (!bytes) return fail(bytes.error());
+    ESPER_TRY(bytes);
     return decodeImageBytes(bytes.value(), path);
 }
 

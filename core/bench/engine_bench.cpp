@@ -6,6 +6,7 @@
 #include "models/clip.h"
 #include "models/gpt2.h"
 #include "models/mapper.h"
+#include "models/torch_guard.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -162,10 +163,10 @@ nlohmann::ordered_json benchEndToEnd(const ComputeOptions& o, const BenchOptions
 } // namespace
 
 Result<std::string> runEngineBench(const BenchOptions& options) {
-    try {
+    return guardTorch("benchmark failed", [&]() -> Result<std::string> {
         c10::InferenceMode guard;
         auto compute = parseComputeOptions(options.device, options.dtype);
-        if (!compute) return fail(compute.error());
+        ESPER_TRY(compute);
         nlohmann::ordered_json j;
         j["device"] = describe(compute.value());
         j["torch_threads"] = at::get_num_threads();
@@ -179,9 +180,7 @@ Result<std::string> runEngineBench(const BenchOptions& options) {
                             {"cider_d_ms", m.ciderMs}, {"total_ms", m.totalMs()}};
         }
         return j.dump(2);
-    } catch (const c10::Error& e) {
-        return fail("benchmark failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 } // namespace esper

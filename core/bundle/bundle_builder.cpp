@@ -5,6 +5,7 @@
 #include "io/safetensors.h"
 #include "models/causal_lm.h"
 #include "models/mapper.h"
+#include "models/torch_guard.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -15,7 +16,7 @@ namespace esper {
 namespace fs = std::filesystem;
 
 Result<BundleManifest> createBundle(const NewBundle& spec) {
-    try {
+    return guardTorch("the bundle could not be created", [&]() -> Result<BundleManifest> {
         std::error_code ec;
         fs::create_directories(spec.dir, ec);
         if (ec) return fail("cannot create '" + spec.dir + "': " + ec.message());
@@ -32,11 +33,11 @@ Result<BundleManifest> createBundle(const NewBundle& spec) {
             return fs::path(spec.modelsDir.empty() ? defaultModelsDir() : spec.modelsDir) / p;
         };
         auto clipConfig = readModelConfig(locate(spec.clip).string());
-        if (!clipConfig) return fail(clipConfig.error());
+        ESPER_TRY(clipConfig);
         if (!std::holds_alternative<ClipConfig>(clipConfig.value()))
             return fail("'" + spec.clip + "' is not a CLIP model");
         auto lmConfig = readModelConfig(locate(spec.lm).string());
-        if (!lmConfig) return fail(lmConfig.error());
+        ESPER_TRY(lmConfig);
         if (std::holds_alternative<ClipConfig>(lmConfig.value()))
             return fail("'" + spec.lm + "' is not a language model");
         const int64_t lmDim = std::holds_alternative<Gpt2Config>(lmConfig.value())
@@ -56,7 +57,7 @@ Result<BundleManifest> createBundle(const NewBundle& spec) {
         if (auto ok = writeSafetensors(mapperPath, tensors,
                                        {{"format", "pt"}, {"esper", "random-init mapper"}});
             !ok)
-            return fail(ok.error());
+            return ok.failure();
         BundleManifest m;
         m.name = spec.name.empty() ? bundleDir.filename().string() : spec.name;
         // esper.json keeps registry ids as ids and paths relative to the bundle, so a bundle
@@ -79,11 +80,9 @@ Result<BundleManifest> createBundle(const NewBundle& spec) {
         m.prefixLength = spec.prefixLength;
         m.styles = spec.styles;
         m.decoding = spec.decoding;
-        if (auto ok = writeBundleManifest(m, bundleDir.string()); !ok) return fail(ok.error());
+        ESPER_TRY(writeBundleManifest(m, bundleDir.string()));
         return readBundleManifest(bundleDir.string(), spec.modelsDir);
-    } catch (const c10::Error& e) {
-        return fail("the bundle could not be created: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 } // namespace esper

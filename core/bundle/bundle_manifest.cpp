@@ -54,9 +54,9 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
     if (!fs::exists(base / "esper.json"))
         return fail("'" + dir + "' is not an ESPER bundle: it has no esper.json");
     auto text = readTextFile(origin);
-    if (!text) return fail(text.error());
+    ESPER_TRY(text);
     auto parsed = parseJsonText(text.value(), origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     nlohmann::json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + " must hold a JSON object");
     BundleManifest m;
@@ -68,10 +68,10 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
         for (const char* key : {"clip", "lm", "mapper"})
             if (!j.contains(key)) return fail(origin + " lacks \"" + std::string(key) + "\"");
         auto clip = resolve(j["clip"], "clip", base, models, origin);
-        if (!clip) return fail(clip.error());
+        ESPER_TRY(clip);
         m.clip = clip.value();
         auto lm = resolve(j["lm"], "lm", base, models, origin);
-        if (!lm) return fail(lm.error());
+        ESPER_TRY(lm);
         m.lm = lm.value();
         const fs::path mapper = base / j["mapper"].get<std::string>();
         if (!fs::exists(mapper))
@@ -91,7 +91,7 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
         if (j.contains("decoding")) {
             if (auto ok = applyDecodeJson(j["decoding"].dump(), m.decoding, origin + " decoding");
                 !ok)
-                return fail(ok.error());
+                return ok.failure();
         }
     } catch (const nlohmann::json::exception& e) {
         return fail(origin + ": a field has the wrong type: " + e.what());

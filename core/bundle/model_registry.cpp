@@ -12,7 +12,7 @@ namespace esper {
 Result<std::vector<RegistryModel>> parseModelRegistry(const std::string& text,
                                                       const std::string& origin) {
     auto parsed = parseJsonText(text, origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     nlohmann::json j = std::move(parsed.value());
     if (!j.is_object() || !j.contains("models") || !j["models"].is_array())
         return fail(origin + ": expected {\"models\": [...]}");

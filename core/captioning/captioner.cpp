@@ -3,6 +3,7 @@
 #include "decode/prefix_decoder.h"
 #include "models/causal_lm.h"
 #include "models/mapper.h"
+#include "models/torch_guard.h"
 #include "styles/style_presets.h"
 #include "text/lm_tokenizer.h"
 
@@ -47,58 +48,59 @@ Result<std::unique_ptr<Captioner>> Captioner::loadBundle(const std::string& dir,
                                                          const std::string& device,
                                                          const std::string& dtype) {
     auto manifest = readBundleManifest(dir, modelsDir);
-    if (!manifest) return fail(manifest.error());
+    ESPER_TRY(manifest);
     return load(manifest.value(), device, dtype);
 }
 
 Result<std::unique_ptr<Captioner>>
 Captioner::load(const BundleManifest& bundle, const std::string& device, const std::string& dtype) {
-    try {
-        c10::InferenceMode guard;
-        auto compute = parseComputeOptions(device, dtype);
-        if (!compute) return fail(compute.error());
-        auto impl = std::make_unique<Impl>();
-        impl->bundle = bundle;
-        impl->compute = compute.value();
-        auto scorer = ClipScorer::load(bundle.clip.path, bundle.clip.tokenizer, device, dtype);
-        if (!scorer) return fail(scorer.error());
-        impl->scorer = std::move(scorer.value());
+    return guardTorch(
+        "the bundle could not be loaded", [&]() -> Result<std::unique_ptr<Captioner>> {
+            c10::InferenceMode guard;
+            auto compute = parseComputeOptions(device, dtype);
+            ESPER_TRY(compute);
+            auto impl = std::make_unique<Impl>();
+            impl->bundle = bundle;
+            impl->compute = compute.value();
+            auto scorer = ClipScorer::load(bundle.clip.path, bundle.clip.tokenizer, device, dtype);
+            ESPER_TRY(scorer);
+            impl->scorer = std::move(scorer.value());
 
-        auto config = readModelConfig(bundle.lm.path);
-        if (!config) return fail(config.error());
-        if (std::holds_alternative<ClipConfig>(config.value()))
-            return fail("the bundle's language model at " + bundle.lm.path + " is a CLIP model");
-        impl->family = familyName(config.value());
-        auto weights = FileWeights::open(bundle.lm.path + "/model.safetensors", impl->compute);
-        if (!weights) return fail(weights.error());
-        for (const auto& t : weights.value()->file().tensors())
-            impl->lmParameters += t.numel();
-        auto lm = makeCausalLm(config.value(), *weights.value());
-        if (!lm) return fail(lm.error());
-        impl->lm = std::move(lm.value());
-        auto tok = loadLmTokenizer(config.value(), bundle.lm.tokenizer);
-        if (!tok) return fail(tok.error());
-        impl->tokenizer = std::move(tok.value());
-        if (static_cast<int64_t>(impl->tokenizer->vocabSize()) > impl->lm->vocabSize())
-            return fail("the language model's tokenizer in " + bundle.lm.tokenizer + " has " +
-                        std::to_string(impl->tokenizer->vocabSize()) +
-                        " tokens, more than the model's " + std::to_string(impl->lm->vocabSize()));
+            auto config = readModelConfig(bundle.lm.path);
+            ESPER_TRY(config);
+            if (std::holds_alternative<ClipConfig>(config.value()))
+                return fail("the bundle's language model at " + bundle.lm.path +
+                            " is a CLIP model");
+            impl->family = familyName(config.value());
+            auto weights = FileWeights::open(bundle.lm.path + "/model.safetensors", impl->compute);
+            ESPER_TRY(weights);
+            for (const auto& t : weights.value()->file().tensors())
+                impl->lmParameters += t.numel();
+            auto lm = makeCausalLm(config.value(), *weights.value());
+            ESPER_TRY(lm);
+            impl->lm = std::move(lm.value());
+            auto tok = loadLmTokenizer(config.value(), bundle.lm.tokenizer);
+            ESPER_TRY(tok);
+            impl->tokenizer = std::move(tok.value());
+            if (static_cast<int64_t>(impl->tokenizer->vocabSize()) > impl->lm->vocabSize())
+                return fail("the language model's tokenizer in " + bundle.lm.tokenizer + " has " +
+                            std::to_string(impl->tokenizer->vocabSize()) +
+                            " tokens, more than the model's " +
+                            std::to_string(impl->lm->vocabSize()));
 
-        const MapperShape shape{impl->scorer->embeddingSize(), impl->lm->hiddenSize(),
-                                bundle.prefixLength};
-        auto mapperWeights = FileWeights::open(bundle.mapperPath, impl->compute);
-        if (!mapperWeights) return fail(mapperWeights.error());
-        auto mapper = Mapper::create(shape, *mapperWeights.value());
-        if (!mapper)
-            return fail("the mapper " + bundle.mapperPath + " does not fit this bundle (CLIP " +
-                        std::to_string(shape.clipDim) + "-d, language model " +
-                        std::to_string(shape.lmDim) + "-d, prefix " +
-                        std::to_string(shape.prefixLength) + "): " + mapper.error());
-        impl->mapper = std::move(mapper.value());
-        return std::unique_ptr<Captioner>(new Captioner(std::move(impl)));
-    } catch (const c10::Error& e) {
-        return fail("the bundle could not be loaded: " + std::string(e.what_without_backtrace()));
-    }
+            const MapperShape shape{impl->scorer->embeddingSize(), impl->lm->hiddenSize(),
+                                    bundle.prefixLength};
+            auto mapperWeights = FileWeights::open(bundle.mapperPath, impl->compute);
+            ESPER_TRY(mapperWeights);
+            auto mapper = Mapper::create(shape, *mapperWeights.value());
+            if (!mapper)
+                return fail("the mapper " + bundle.mapperPath + " does not fit this bundle (CLIP " +
+                            std::to_string(shape.clipDim) + "-d, language model " +
+                            std::to_string(shape.lmDim) + "-d, prefix " +
+                            std::to_string(shape.prefixLength) + "): " + mapper.error());
+            impl->mapper = std::move(mapper.value());
+            return std::unique_ptr<Captioner>(new Captioner(std::move(impl)));
+        });
 }
 
 Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::string& cacheKey,
@@ -106,13 +108,13 @@ Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::strin
                                          const CaptionOptions& options, const CaptionStream& stream,
                                          const std::atomic<bool>* cancel) {
     if (styles.empty()) return fail("no style to caption with");
-    if (auto ok = options.decode.validate(); !ok) return fail(ok.error());
-    try {
+    ESPER_TRY(options.decode.validate());
+    return guardTorch("captioning failed", [&]() -> Result<CaptionResult> {
         c10::InferenceMode guard;
         CaptionResult result;
         auto t0 = Clock::now();
         auto features = impl_->scorer->imageFeatures({&image}, {cacheKey});
-        if (!features) return fail(features.error());
+        ESPER_TRY(features);
         const auto& f = features.value()[0];
         const at::Tensor prefix = impl_->mapper->forward(
             at::tensor(f, at::kFloat).view({1, -1}).to(impl_->compute.device));
@@ -137,7 +139,7 @@ Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::strin
             };
         auto decoded = decoder.run(prefix.expand({rows, prefix.size(1), prefix.size(2)}), prompts,
                                    options.decode, onToken, cancel);
-        if (!decoded) return fail(kCancelled);
+        ESPER_TRY(decoded);
         result.timing.decodeMs = msSince(t0);
 
         t0 = Clock::now();
@@ -145,7 +147,7 @@ Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::strin
         for (const auto& d : decoded.value())
             texts.push_back(d.text);
         auto scores = score(image, cacheKey, texts, options.references, options.photoPrefix);
-        if (!scores) return fail(scores.error());
+        ESPER_TRY(scores);
         for (size_t s = 0; s < styles.size(); ++s) {
             size_t best = s * samples;
             for (size_t k = 1; k < samples; ++k)
@@ -161,9 +163,7 @@ Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::strin
         }
         result.timing.scoreMs = msSince(t0);
         return result;
-    } catch (const c10::Error& e) {
-        return fail("captioning failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 Result<std::vector<ClipScore>> Captioner::score(const RgbImage& image, const std::string& cacheKey,
@@ -171,7 +171,7 @@ Result<std::vector<ClipScore>> Captioner::score(const RgbImage& image, const std
                                                 const std::vector<std::string>& references,
                                                 bool photoPrefix) {
     auto img = impl_->scorer->embedImages({&image}, {cacheKey});
-    if (!img) return fail(img.error());
+    ESPER_TRY(img);
     const std::string prefix = photoPrefix ? ClipScorer::kPhotoPrefix : "";
     std::vector<std::string> texts;
     for (const auto& c : captions)
@@ -179,7 +179,7 @@ Result<std::vector<ClipScore>> Captioner::score(const RgbImage& image, const std
     for (const auto& r : references)
         texts.push_back(prefix + r);
     auto emb = impl_->scorer->embedTexts(texts);
-    if (!emb) return fail(emb.error());
+    ESPER_TRY(emb);
     std::vector<ClipScore> out;
     for (size_t i = 0; i < captions.size(); ++i) {
         std::optional<double> best;

@@ -80,8 +80,6 @@ public:
     ClipScorer& scorer();
     std::string describe() const; // families, sizes, device; for `esper bundle check`
 
-    static constexpr const char* kCancelled = "cancelled";
-
 private:
     struct Impl;
     explicit Captioner(std::unique_ptr<Impl> impl);

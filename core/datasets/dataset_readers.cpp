@@ -74,9 +74,9 @@ Result<void> readCocoLike(const json& j, const std::string& where, bool esp, Cap
         if (!images[i].is_object()) return fail(field + " must be an object");
         if (!images[i].contains("id")) return fail(field + ".id is missing");
         auto id = idText(images[i]["id"], field + ".id");
-        if (!id) return fail(id.error());
+        ESPER_TRY(id);
         auto file = stringField(images[i], "file_name", field, false);
-        if (!file) return fail(file.error());
+        ESPER_TRY(file);
         b.record(id.value(), file.value());
     }
     const auto& anns = j["annotations"];
@@ -85,13 +85,13 @@ Result<void> readCocoLike(const json& j, const std::string& where, bool esp, Cap
         if (!anns[i].is_object()) return fail(field + " must be an object");
         if (!anns[i].contains("image_id")) return fail(field + ".image_id is missing");
         auto id = idText(anns[i]["image_id"], field + ".image_id");
-        if (!id) return fail(id.error());
+        ESPER_TRY(id);
         if (!b.has(id.value()))
             return fail(field + ".image_id " + id.value() + " names no entry of \"images\"");
         auto& rec = b.record(id.value());
         if (!esp) {
             auto caption = stringField(anns[i], "caption", field);
-            if (!caption) return fail(caption.error());
+            ESPER_TRY(caption);
             rec.references[""].push_back(caption.value());
             continue;
         }
@@ -114,20 +114,20 @@ Result<void> readKarpathy(const json& j, const std::string& where, CaptionDatase
         const auto& im = images[i];
         if (!im.is_object()) return fail(field + " must be an object");
         auto file = stringField(im, "filename", field);
-        if (!file) return fail(file.error());
+        ESPER_TRY(file);
         auto dir = stringField(im, "filepath", field, false);
-        if (!dir) return fail(dir.error());
+        ESPER_TRY(dir);
         std::string id = file.value();
         for (const char* key : {"cocoid", "imgid"}) {
             if (!im.contains(key)) continue;
             auto v = idText(im[key], field + "." + key);
-            if (!v) return fail(v.error());
+            ESPER_TRY(v);
             id = v.value();
             break;
         }
         auto& rec = b.record(id, dir->empty() ? file.value() : dir.value() + "/" + file.value());
         auto split = stringField(im, "split", field, false);
-        if (!split) return fail(split.error());
+        ESPER_TRY(split);
         rec.split = split.value();
         if (!im.contains("sentences") || !im["sentences"].is_array())
             return fail(field + ".sentences must be a list");
@@ -136,7 +136,7 @@ Result<void> readKarpathy(const json& j, const std::string& where, CaptionDatase
             const std::string sf = field + ".sentences[" + std::to_string(k) + "]";
             if (!sents[k].is_object()) return fail(sf + " must be an object");
             auto raw = stringField(sents[k], "raw", sf);
-            if (!raw) return fail(raw.error());
+            ESPER_TRY(raw);
             rec.references[""].push_back(raw.value());
         }
     }
@@ -173,11 +173,11 @@ Result<void> readCocoResults(const json& j, const std::string& where, CaptionDat
         if (!j[i].is_object() || !j[i].contains("image_id"))
             return fail(field + " must be an object with image_id and caption");
         auto id = idText(j[i]["image_id"], field + ".image_id");
-        if (!id) return fail(id.error());
+        ESPER_TRY(id);
         auto caption = stringField(j[i], "caption", field);
-        if (!caption) return fail(caption.error());
+        ESPER_TRY(caption);
         auto style = stringField(j[i], "style", field, false);
-        if (!style) return fail(style.error());
+        ESPER_TRY(style);
         b.record(id.value()).candidates[style.value()] = caption.value();
     }
     return {};
@@ -196,7 +196,7 @@ Result<void> readJsonlRecord(const json& r, const std::string& where, Builder& b
     std::string id = path;
     if (r.contains("image_id")) {
         auto v = idText(r["image_id"], where + ": \"image_id\"");
-        if (!v) return fail(v.error());
+        ESPER_TRY(v);
         id = v.value();
     }
     if (id.empty()) return fail(where + ": the record names no image (image, path or image_id)");
@@ -227,10 +227,10 @@ Result<void> readJsonlRecord(const json& r, const std::string& where, Builder& b
         }
     }
     auto split = stringField(r, "split", where, false);
-    if (!split) return fail(split.error());
+    ESPER_TRY(split);
     if (!split->empty()) rec.split = split.value();
     auto style = stringField(r, "style", where, false);
-    if (!style) return fail(style.error());
+    ESPER_TRY(style);
     for (const char* key : {"candidate", "caption"}) {
         if (!r.contains(key)) continue;
         if (!r[key].is_string()) return fail(where + ": \"" + key + "\" must be a string");
@@ -292,7 +292,7 @@ Result<void> readFolder(const std::string& dir, CaptionDataset& d) {
             sidecar.replace_extension(ext);
             if (!fs::exists(sidecar)) continue;
             auto text = readTextFile(sidecar.string());
-            if (!text) return fail(text.error());
+            ESPER_TRY(text);
             size_t pos = 0;
             const std::string& t = text.value();
             while (pos <= t.size()) {
@@ -372,20 +372,20 @@ Result<CaptionDataset> readDataset(const std::string& path, DatasetFormat format
     if (format == DatasetFormat::Folder) {
         if (!isDir) return fail("'" + path + "' is not a folder");
         d.format = format;
-        if (auto ok = readFolder(path, d); !ok) return fail(ok.error());
+        ESPER_TRY(readFolder(path, d));
         return d;
     }
     auto text = readTextFile(path);
-    if (!text) return fail(text.error());
+    ESPER_TRY(text);
     if (format == DatasetFormat::Auto && lower(fs::path(path).extension()) == ".jsonl")
         format = DatasetFormat::Jsonl;
     if (format == DatasetFormat::Jsonl) {
         d.format = format;
-        if (auto ok = readJsonl(text.value(), path, d); !ok) return fail(ok.error());
+        ESPER_TRY(readJsonl(text.value(), path, d));
         return d;
     }
     auto j = parseJsonText(text.value(), path);
-    if (!j) return fail(j.error());
+    ESPER_TRY(j);
     if (format == DatasetFormat::Auto) {
         if (j->is_array())
             format = DatasetFormat::CocoResults;
@@ -432,7 +432,7 @@ Result<CaptionDataset> readDataset(const std::string& path, DatasetFormat format
     default:
         return fail("unsupported format");
     }
-    if (!ok) return fail(ok.error());
+    ESPER_TRY(ok);
     return d;
 }
 

@@ -39,7 +39,7 @@ Result<DecodeStrategy> parseStrategy(const std::string& name) {
 
 Result<void> applyDecodeJson(const std::string& text, DecodeOptions& o, const std::string& origin) {
     auto parsed = parseJsonText(text, origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     nlohmann::json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + ": decoding settings must be an object");
     try {

@@ -117,10 +117,11 @@ std::pair<std::string, bool> PrefixDecoder::cutText(const std::vector<int>& toke
     return {trim(text), stopped};
 }
 
-std::optional<std::vector<DecodedText>>
-PrefixDecoder::run(const at::Tensor& prefixes, const std::vector<std::vector<int>>& prompts,
-                   const DecodeOptions& o, const TokenCallback& onToken,
-                   const std::atomic<bool>* cancel) const {
+Result<std::vector<DecodedText>> PrefixDecoder::run(const at::Tensor& prefixes,
+                                                    const std::vector<std::vector<int>>& prompts,
+                                                    const DecodeOptions& o,
+                                                    const TokenCallback& onToken,
+                                                    const std::atomic<bool>* cancel) const {
     if (o.strategy != DecodeStrategy::Beam || o.beamWidth == 1) {
         // Left padding: each row is [pad...][prefix][prompt], masked and positioned as if alone.
         const auto dev = lm_.options().device;
@@ -155,7 +156,7 @@ PrefixDecoder::run(const at::Tensor& prefixes, const std::vector<std::vector<int
     std::vector<DecodedText> out;
     for (size_t r = 0; r < prompts.size(); ++r) {
         auto best = runBeam(prefixes.narrow(0, static_cast<int64_t>(r), 1), prompts[r], o, cancel);
-        if (!best) return std::nullopt;
+        ESPER_TRY(best);
         if (onToken)
             for (size_t k = 0; k < best->tokens.size(); ++k) {
                 std::vector<int> partial(best->tokens.begin(), best->tokens.begin() + k + 1);
@@ -166,10 +167,11 @@ PrefixDecoder::run(const at::Tensor& prefixes, const std::vector<std::vector<int
     return out;
 }
 
-std::optional<std::vector<DecodedText>>
-PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
-                          const DecodeOptions& o, const TokenCallback& onToken,
-                          const std::atomic<bool>* cancel) const {
+Result<std::vector<DecodedText>> PrefixDecoder::decodeFrom(LmInput in,
+                                                           std::vector<std::vector<int>> sequences,
+                                                           const DecodeOptions& o,
+                                                           const TokenCallback& onToken,
+                                                           const std::atomic<bool>* cancel) const {
     const auto dev = lm_.options().device;
     const int64_t rows = in.embeds.size(0);
     in.lastLogitsOnly = true;
@@ -184,7 +186,7 @@ PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
     auto gen = at::detail::createCPUGenerator(o.seed);
     const auto eos = lm_.eosTokenIds();
     for (int step = 0; step < o.maxNewTokens; ++step) {
-        if (cancel && cancel->load()) return std::nullopt;
+        if (cancel && cancel->load()) return cancelledError();
         const at::Tensor logits =
             lm_.forward(in, &cache).select(1, 0).to(at::kCPU, at::kFloat).contiguous();
         const at::Tensor logprobs = at::log_softmax(logits, -1);
@@ -231,10 +233,9 @@ PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
     return out;
 }
 
-std::optional<DecodedText> PrefixDecoder::runBeam(const at::Tensor& prefix,
-                                                  const std::vector<int>& prompt,
-                                                  const DecodeOptions& o,
-                                                  const std::atomic<bool>* cancel) const {
+Result<DecodedText> PrefixDecoder::runBeam(const at::Tensor& prefix, const std::vector<int>& prompt,
+                                           const DecodeOptions& o,
+                                           const std::atomic<bool>* cancel) const {
     const auto dev = lm_.options().device;
     const int64_t width = o.beamWidth;
     const auto eos = lm_.eosTokenIds();
@@ -261,7 +262,7 @@ std::optional<DecodedText> PrefixDecoder::runBeam(const at::Tensor& prefix,
                std::pow(static_cast<double>(std::max<size_t>(length, 1)), o.lengthPenalty);
     };
     for (int step = 0; step < o.maxNewTokens; ++step) {
-        if (cancel && cancel->load()) return std::nullopt;
+        if (cancel && cancel->load()) return cancelledError();
         at::Tensor logits = lm_.forward(in, &cache).select(1, 0).to(at::kCPU, at::kFloat);
         for (int64_t b = 0; b < width; ++b) {
             at::Tensor row = logits[b];

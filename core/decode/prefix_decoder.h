@@ -6,6 +6,7 @@
 #include "decode/decode_options.h"
 #include "models/causal_lm.h"
 #include "text/tokenizer.h"
+#include "util/result.h"
 
 #include <ATen/core/Tensor.h>
 #include <atomic>
@@ -33,24 +34,24 @@ public:
 
     // prefixes: [R, P, E], one per row (rows may repeat an image); prompts: R token lists.
     // Greedy or sampling per `options.strategy` (beam falls back to beam search per row).
-    // Returns nothing when `cancel` was set; it is checked before every step.
-    std::optional<std::vector<DecodedText>> run(const at::Tensor& prefixes,
-                                                const std::vector<std::vector<int>>& prompts,
-                                                const DecodeOptions& options,
-                                                const TokenCallback& onToken = {},
-                                                const std::atomic<bool>* cancel = nullptr) const;
+    // A cancelled error when `cancel` was set; it is checked before every step.
+    Result<std::vector<DecodedText>> run(const at::Tensor& prefixes,
+                                         const std::vector<std::vector<int>>& prompts,
+                                         const DecodeOptions& options,
+                                         const TokenCallback& onToken = {},
+                                         const std::atomic<bool>* cancel = nullptr) const;
 
     // The greedy/sampling loop from any starting input (embeddings, and optionally the mask
     // and positions of a left-padded batch). `sequences` are the rows' token histories for the
     // n-gram rule; positions continue from each row's last one and the mask grows by ones.
-    std::optional<std::vector<DecodedText>>
+    Result<std::vector<DecodedText>>
     decodeFrom(LmInput start, std::vector<std::vector<int>> sequences, const DecodeOptions& options,
                const TokenCallback& onToken = {}, const std::atomic<bool>* cancel = nullptr) const;
 
 private:
-    std::optional<DecodedText> runBeam(const at::Tensor& prefix, const std::vector<int>& prompt,
-                                       const DecodeOptions& options,
-                                       const std::atomic<bool>* cancel) const;
+    Result<DecodedText> runBeam(const at::Tensor& prefix, const std::vector<int>& prompt,
+                                const DecodeOptions& options,
+                                const std::atomic<bool>* cancel) const;
     // Text of generated tokens cut before the first stop string; whether one was found.
     std::pair<std::string, bool> cutText(const std::vector<int>& tokens,
                                          const DecodeOptions& options) const;

@@ -11,7 +11,9 @@ namespace esper {
 
 Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail("cannot open '" + path + "': " + std::strerror(errno));
+    if (fd < 0)
+        return fail(errno == ENOENT ? ErrorCode::NotFound : ErrorCode::Failed,
+                    "cannot open '" + path + "': " + std::strerror(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);

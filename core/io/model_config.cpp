@@ -80,7 +80,7 @@ Result<ModelConfig> parseGpt2(const json& j, const std::string& where) {
     f.integer("bos_token_id", c.bosTokenId, 0);
     f.integer("eos_token_id", c.eosTokenId, 0);
     f.require(c.embd % c.heads == 0, "n_embd is not a multiple of n_head");
-    if (!f.error().empty()) return fail(f.error());
+    if (!f.error().empty()) return fail(ErrorCode::InvalidInput, f.error());
     return ModelConfig{c};
 }
 
@@ -172,7 +172,7 @@ Result<ModelConfig> parseLlama(const json& j, const std::string& where) {
     f.require(c.heads % c.kvHeads == 0, "num_attention_heads is not a multiple of "
                                         "num_key_value_heads");
     f.require(c.headDim % 2 == 0, "head_dim must be even for rotary embeddings");
-    if (!f.error().empty()) return fail(f.error());
+    if (!f.error().empty()) return fail(ErrorCode::InvalidInput, f.error());
     return ModelConfig{c};
 }
 
@@ -180,7 +180,7 @@ Result<ModelConfig> parseLlama(const json& j, const std::string& where) {
 
 Result<ModelConfig> parseModelConfig(const std::string& jsonText, const std::string& origin) {
     auto parsed = parseJsonText(jsonText, origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + " is not a JSON object");
     if (!j.contains("model_type") || !j["model_type"].is_string())
@@ -195,7 +195,7 @@ Result<ModelConfig> parseModelConfig(const std::string& jsonText, const std::str
 Result<ModelConfig> readModelConfig(const std::string& dir) {
     const std::string path = dir + "/config.json";
     auto text = readTextFile(path);
-    if (!text) return fail(text.error());
+    ESPER_TRY(text);
     return parseModelConfig(text.value(), path);
 }
 

@@ -65,7 +65,7 @@ int64_t TensorInfo::numel() const {
 
 Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
     auto mapped = MappedFile::open(path);
-    if (!mapped) return fail(mapped.error());
+    ESPER_TRY(mapped);
     return parse(std::move(mapped.value()));
 }
 

@@ -14,7 +14,7 @@ namespace esper {
 
 Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& origin) {
     auto parsed = parseOrderedJsonText(text, origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     nlohmann::ordered_json& j = parsed.value();
     if (!j.is_object() || !j.contains("refs") || !j["refs"].is_object())
         return fail(origin + ": expected an object with \"refs\" {image: [captions]}");

@@ -44,7 +44,7 @@ std::string replaceAll(std::string s, const std::string& from, const std::string
 
 Result<MetricResult> meteor(const EvalSet& set, const JavaTools& tools) {
     auto java = javaFor(tools, tools.meteorJar, "METEOR");
-    if (!java) return fail(java.error());
+    ESPER_TRY(java);
     const fs::path jar = fs::absolute(tools.meteorJar);
     auto proc = LineProcess::start(
         {java.value(), "-jar", "-Xmx2G", jar.string(), "-", "-", "-stdio", "-l", "en", "-norm"},
@@ -69,7 +69,7 @@ Result<MetricResult> meteor(const EvalSet& set, const JavaTools& tools) {
         auto line = proc.value()->readLine();
         if (!line) return fail("METEOR: " + line.error());
         auto v = number(line.value(), "METEOR");
-        if (!v) return fail(v.error());
+        ESPER_TRY(v);
         if (i < set.size())
             result.perImage.push_back(v.value());
         else
@@ -81,7 +81,7 @@ Result<MetricResult> meteor(const EvalSet& set, const JavaTools& tools) {
 
 Result<MetricResult> spice(const EvalSet& set, const JavaTools& tools) {
     auto java = javaFor(tools, tools.spiceJar, "SPICE");
-    if (!java) return fail(java.error());
+    ESPER_TRY(java);
     const fs::path jar = fs::absolute(tools.spiceJar);
     const fs::path work = fs::temp_directory_path() / ("esper-spice-" + std::to_string(::getpid()));
     std::error_code ec;

@@ -33,12 +33,12 @@ at::Tensor positionsOf(const LmInput& in, int64_t past, c10::Device device) {
 Result<std::unique_ptr<CausalLm>> makeCausalLm(const ModelConfig& config, WeightSource& w) {
     if (const auto* g = std::get_if<Gpt2Config>(&config)) {
         auto m = Gpt2Model::create(*g, w);
-        if (!m) return fail(m.error());
+        ESPER_TRY(m);
         return std::unique_ptr<CausalLm>(std::move(m.value()));
     }
     if (const auto* l = std::get_if<LlamaConfig>(&config)) {
         auto m = LlamaModel::create(*l, w);
-        if (!m) return fail(m.error());
+        ESPER_TRY(m);
         return std::unique_ptr<CausalLm>(std::move(m.value()));
     }
     return fail("a CLIP model is not a language model");
@@ -46,9 +46,9 @@ Result<std::unique_ptr<CausalLm>> makeCausalLm(const ModelConfig& config, Weight
 
 Result<std::unique_ptr<CausalLm>> loadCausalLm(const std::string& dir, ComputeOptions options) {
     auto config = readModelConfig(dir);
-    if (!config) return fail(config.error());
+    ESPER_TRY(config);
     auto weights = FileWeights::open(dir + "/model.safetensors", options);
-    if (!weights) return fail(weights.error());
+    ESPER_TRY(weights);
     return makeCausalLm(config.value(), *weights.value());
 }
 

@@ -62,18 +62,18 @@ Result<std::unique_ptr<ClipModel>> ClipModel::create(const ClipConfig& c, Weight
     m->logitScale_ = w.get("logit_scale", {});
     m->vision_ = loadTower(c.vision, "vision_model.", w);
     m->text_ = loadTower(c.text, "text_model.", w);
-    if (!w.ok()) return fail(w.error());
+    if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
     return m;
 }
 
 Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::string& dir, ComputeOptions options) {
     auto config = readModelConfig(dir);
-    if (!config) return fail(config.error());
+    ESPER_TRY(config);
     if (!std::holds_alternative<ClipConfig>(config.value()))
         return fail("'" + dir + "' holds a " + familyName(config.value()) +
                     " model, not a CLIP model");
     auto weights = FileWeights::open(dir + "/model.safetensors", options);
-    if (!weights) return fail(weights.error());
+    ESPER_TRY(weights);
     return create(std::get<ClipConfig>(config.value()), *weights.value());
 }
 

@@ -40,9 +40,9 @@ Result<c10::ScalarType> parseDType(const std::string& text) {
 
 Result<ComputeOptions> parseComputeOptions(const std::string& device, const std::string& dtype) {
     auto d = parseDevice(device);
-    if (!d) return fail(d.error());
+    ESPER_TRY(d);
     auto t = parseDType(dtype);
-    if (!t) return fail(t.error());
+    ESPER_TRY(t);
     if (d->is_cpu() && t.value() == c10::kHalf)
         return fail("fp16 is for CUDA devices; on the CPU use fp32 or bf16");
     return ComputeOptions{d.value(), t.value()};

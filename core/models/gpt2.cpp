@@ -45,7 +45,7 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::create(const Gpt2Config& c, Weight
         b.outB = w.get(p + "mlp.c_proj.bias", {e});
         m->blocks_.push_back(std::move(b));
     }
-    if (!w.ok()) return fail(w.error());
+    if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
     return m;
 }
 

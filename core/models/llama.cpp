@@ -52,7 +52,7 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::create(const LlamaConfig& c, Wei
         l.downB = bias(c.mlpBias, p + "mlp.down_proj.bias", h);
         m->layers_.push_back(std::move(l));
     }
-    if (!w.ok()) return fail(w.error());
+    if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
     // inv_freq = 1 / theta^(2i/d), in fp32 as Hugging Face computes it.
     auto f32 = at::TensorOptions().dtype(at::kFloat).device(m->options_.device);
     m->invFreq_ =

@@ -15,7 +15,7 @@ Result<std::unique_ptr<Mapper>> Mapper::create(const MapperShape& s, WeightSourc
     m->b0_ = w.get("model.0.bias", {s.hidden()});
     m->w2_ = w.get("model.2.weight", {out, s.hidden()});
     m->b2_ = w.get("model.2.bias", {out});
-    if (!w.ok()) return fail(w.error());
+    if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
     return m;
 }
 

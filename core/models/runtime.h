@@ -1,7 +1,7 @@
 // Process-wide runtime settings: torch's intra-op threads, OpenBLAS's threads, the allocator
-// and CUDA's TF32 (off: fp32 means fp32). Each executable chooses them once, at start-up (`esper`, `esper-studio`, the test
-// programs); library code never changes them behind its caller's back. No torch types here, so
-// a main() includes this cheaply.
+// and CUDA's TF32 (off: fp32 means fp32). Each executable chooses them once, at start-up (`esper`,
+// `esper-studio`, the test programs); library code never changes them behind its caller's back. No
+// torch types here, so a main() includes this cheaply.
 #pragma once
 
 namespace esper {

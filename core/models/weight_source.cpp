@@ -85,7 +85,7 @@ at::Tensor WeightSource::getOptional(const std::string& name, const std::vector<
 Result<std::unique_ptr<FileWeights>> FileWeights::open(const std::string& path,
                                                        ComputeOptions options) {
     auto file = SafetensorsFile::open(path);
-    if (!file) return fail(file.error());
+    ESPER_TRY(file);
     return std::unique_ptr<FileWeights>(new FileWeights(std::move(file.value()), options));
 }
 

@@ -2,6 +2,7 @@
 
 #include "image/clip_preprocess.h"
 #include "models/clip.h"
+#include "models/torch_guard.h"
 #include "text/clip_tokenizer.h"
 #include "text/sentencepiece_tokenizer.h"
 
@@ -66,23 +67,23 @@ Result<std::unique_ptr<ClipScorer>> ClipScorer::load(const std::string& modelDir
                                                      const std::string& tokenizerDir,
                                                      const std::string& device,
                                                      const std::string& dtype) {
-    try {
+    return guardTorch("CLIP could not be loaded", [&]() -> Result<std::unique_ptr<ClipScorer>> {
         auto options = parseComputeOptions(device, dtype);
-        if (!options) return fail(options.error());
+        ESPER_TRY(options);
         auto impl = std::make_unique<Impl>();
         auto model = ClipModel::load(modelDir, options.value());
-        if (!model) return fail(model.error());
+        ESPER_TRY(model);
         impl->model = std::move(model.value());
         const std::string tokDir = tokenizerDir.empty() ? modelDir : tokenizerDir;
         if (std::filesystem::exists(tokDir + "/tokenizer.model")) {
             auto tok = SentencePieceTokenizer::load(tokDir + "/tokenizer.model");
-            if (!tok) return fail(tok.error());
+            ESPER_TRY(tok);
             impl->spm = std::move(tok.value());
             impl->endId = impl->spm->eosId();
             impl->vocab = impl->spm->vocabSize();
         } else {
             auto tok = ClipTokenizer::fromDirectory(tokDir);
-            if (!tok) return fail(tok.error());
+            ESPER_TRY(tok);
             impl->bpe = std::move(tok.value());
             impl->endId = impl->bpe->endOfTextId();
             impl->vocab = impl->bpe->vocabSize();
@@ -93,9 +94,7 @@ Result<std::unique_ptr<ClipScorer>> ClipScorer::load(const std::string& modelDir
                         std::to_string(impl->model->config().vocabSize));
         impl->preprocess.size = static_cast<int>(impl->model->config().imageSize);
         return std::unique_ptr<ClipScorer>(new ClipScorer(std::move(impl)));
-    } catch (const c10::Error& e) {
-        return fail("CLIP could not be loaded: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 bool ClipScorer::hasCachedImage(const std::string& key) const {
@@ -114,41 +113,40 @@ std::optional<std::vector<float>> ClipScorer::Impl::lookup(const std::string& ke
 Result<std::vector<std::vector<float>>>
 ClipScorer::imageFeatures(const std::vector<const RgbImage*>& images,
                           const std::vector<std::string>& keys) {
-    try {
-        c10::InferenceMode guard;
-        std::vector<std::vector<float>> out(images.size());
-        std::vector<size_t> pending;
-        for (size_t i = 0; i < images.size(); ++i) {
-            if (i < keys.size() && !keys[i].empty())
-                if (auto hit = impl_->lookup(keys[i])) {
-                    out[i] = std::move(*hit);
-                    continue;
-                }
-            pending.push_back(i);
-        }
-        if (pending.empty()) return out;
-        const int64_t s = impl_->preprocess.size;
-        at::Tensor pixels = at::empty({static_cast<int64_t>(pending.size()), 3, s, s});
-        for (size_t n = 0; n < pending.size(); ++n) {
-            const auto values = clipPreprocess(*images[pending[n]], impl_->preprocess);
-            std::copy(values.begin(), values.end(), pixels[n].data_ptr<float>());
-        }
-        const at::Tensor features = impl_->model->encodeImage(pixels).features;
-        for (size_t n = 0; n < pending.size(); ++n) {
-            out[pending[n]] = toEmbedding(features[n]);
-            if (pending[n] < keys.size() && !keys[pending[n]].empty())
-                impl_->remember(keys[pending[n]], out[pending[n]]);
-        }
-        return out;
-    } catch (const c10::Error& e) {
-        return fail("CLIP image encoding failed: " + std::string(e.what_without_backtrace()));
-    }
+    return guardTorch(
+        "CLIP image encoding failed", [&]() -> Result<std::vector<std::vector<float>>> {
+            c10::InferenceMode guard;
+            std::vector<std::vector<float>> out(images.size());
+            std::vector<size_t> pending;
+            for (size_t i = 0; i < images.size(); ++i) {
+                if (i < keys.size() && !keys[i].empty())
+                    if (auto hit = impl_->lookup(keys[i])) {
+                        out[i] = std::move(*hit);
+                        continue;
+                    }
+                pending.push_back(i);
+            }
+            if (pending.empty()) return out;
+            const int64_t s = impl_->preprocess.size;
+            at::Tensor pixels = at::empty({static_cast<int64_t>(pending.size()), 3, s, s});
+            for (size_t n = 0; n < pending.size(); ++n) {
+                const auto values = clipPreprocess(*images[pending[n]], impl_->preprocess);
+                std::copy(values.begin(), values.end(), pixels[n].data_ptr<float>());
+            }
+            const at::Tensor features = impl_->model->encodeImage(pixels).features;
+            for (size_t n = 0; n < pending.size(); ++n) {
+                out[pending[n]] = toEmbedding(features[n]);
+                if (pending[n] < keys.size() && !keys[pending[n]].empty())
+                    impl_->remember(keys[pending[n]], out[pending[n]]);
+            }
+            return out;
+        });
 }
 
 Result<std::vector<Embedding>> ClipScorer::embedImages(const std::vector<const RgbImage*>& images,
                                                        const std::vector<std::string>& keys) {
     auto features = imageFeatures(images, keys);
-    if (!features) return fail(features.error());
+    ESPER_TRY(features);
     for (auto& f : features.value()) {
         double norm = 0;
         for (float v : f)
@@ -161,7 +159,7 @@ Result<std::vector<Embedding>> ClipScorer::embedImages(const std::vector<const R
 }
 
 Result<std::vector<Embedding>> ClipScorer::embedTexts(const std::vector<std::string>& texts) {
-    try {
+    return guardTorch("CLIP text encoding failed", [&]() -> Result<std::vector<Embedding>> {
         c10::InferenceMode guard;
         if (texts.empty()) return std::vector<Embedding>{};
         const int context = static_cast<int>(impl_->model->config().maxPositions);
@@ -185,9 +183,7 @@ Result<std::vector<Embedding>> ClipScorer::embedTexts(const std::vector<std::str
         for (int64_t i = 0; i < features.size(0); ++i)
             out.push_back(toEmbedding(features[i]));
         return out;
-    } catch (const c10::Error& e) {
-        return fail("CLIP text encoding failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 double ClipScorer::cosine(const Embedding& a, const Embedding& b) {

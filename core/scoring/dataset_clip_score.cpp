@@ -37,7 +37,7 @@ Result<DatasetClipScores> scoreDataset(ClipScorer& scorer, const EvalSet& set,
             keys.push_back(imagePaths[which[n]]);
         }
         auto imageEmb = scorer.embedImages(ptrs, keys);
-        if (!imageEmb) return fail(imageEmb.error());
+        ESPER_TRY(imageEmb);
         // Every caption and reference of the batch in one text batch.
         std::vector<std::string> texts;
         std::vector<size_t> firstRef;
@@ -48,7 +48,7 @@ Result<DatasetClipScores> scoreDataset(ClipScorer& scorer, const EvalSet& set,
                 texts.push_back(prefix + r);
         }
         auto textEmb = scorer.embedTexts(texts);
-        if (!textEmb) return fail(textEmb.error());
+        ESPER_TRY(textEmb);
         size_t n = 0;
         std::vector<double> batchS(end - start, NAN), batchRef(end - start, NAN);
         for (size_t i : which) {

@@ -11,7 +11,7 @@ namespace esper {
 Result<std::vector<StylePreset>> parseStylePresets(const std::string& text,
                                                    const std::string& origin) {
     auto parsed = parseJsonText(text, origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     nlohmann::json j = std::move(parsed.value());
     if (!j.is_object() || !j.contains("styles") || !j["styles"].is_array())
         return fail(origin + ": expected {\"styles\": [...]}");

@@ -183,7 +183,7 @@ int ByteLevelBpe::tokenId(const std::string& token) const {
 Result<std::unordered_map<std::string, int>> parseVocabJson(const std::string& text,
                                                             const std::string& origin) {
     auto parsed = parseJsonText(text, origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     nlohmann::json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + " is not a JSON object of token -> id");
     std::unordered_map<std::string, int> vocab;

@@ -152,7 +152,7 @@ ClipTokenizer::ClipTokenizer(ByteLevelBpe bpe) : bpe_(std::move(bpe)) {
 
 Result<std::unique_ptr<ClipTokenizer>> ClipTokenizer::loadOpenAi(const std::string& bpePath) {
     auto text = readMaybeGzip(bpePath);
-    if (!text) return fail(text.error());
+    ESPER_TRY(text);
     auto merges = ByteLevelBpe::parseMerges(text.value(), kClipMerges);
     if (merges.size() != kClipMerges)
         return fail("'" + bpePath + "' holds " + std::to_string(merges.size()) +
@@ -175,11 +175,11 @@ Result<std::unique_ptr<ClipTokenizer>> ClipTokenizer::loadOpenAi(const std::stri
 Result<std::unique_ptr<ClipTokenizer>> ClipTokenizer::loadHf(const std::string& vocabPath,
                                                              const std::string& mergesPath) {
     auto vocabText = readTextFile(vocabPath);
-    if (!vocabText) return fail(vocabText.error());
+    ESPER_TRY(vocabText);
     auto vocab = parseVocabJson(vocabText.value(), vocabPath);
-    if (!vocab) return fail(vocab.error());
+    ESPER_TRY(vocab);
     auto mergesText = readTextFile(mergesPath);
-    if (!mergesText) return fail(mergesText.error());
+    ESPER_TRY(mergesText);
     auto merges = ByteLevelBpe::parseMerges(mergesText.value(), kClipMerges);
     if (!vocab->count(kSot) || !vocab->count(kEot))
         return fail(vocabPath + " lacks <|startoftext|> or <|endoftext|>");

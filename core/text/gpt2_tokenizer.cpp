@@ -67,11 +67,11 @@ std::vector<std::string> gpt2PreTokenize(std::string_view text) {
 Result<std::unique_ptr<Gpt2Tokenizer>> Gpt2Tokenizer::load(const std::string& vocabPath,
                                                            const std::string& mergesPath) {
     auto vocabText = readTextFile(vocabPath);
-    if (!vocabText) return fail(vocabText.error());
+    ESPER_TRY(vocabText);
     auto vocab = parseVocabJson(vocabText.value(), vocabPath);
-    if (!vocab) return fail(vocab.error());
+    ESPER_TRY(vocab);
     auto mergesText = readTextFile(mergesPath);
-    if (!mergesText) return fail(mergesText.error());
+    ESPER_TRY(mergesText);
     auto merges = ByteLevelBpe::parseMerges(mergesText.value());
     if (merges.empty()) return fail(mergesPath + " holds no merges");
     return std::unique_ptr<Gpt2Tokenizer>(

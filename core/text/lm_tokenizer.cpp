@@ -12,11 +12,11 @@ Result<std::unique_ptr<Tokenizer>> loadLmTokenizer(const ModelConfig& config,
     if (std::holds_alternative<LlamaConfig>(config) ||
         std::filesystem::exists(dir + "/tokenizer.model")) {
         auto t = SentencePieceTokenizer::load(dir + "/tokenizer.model");
-        if (!t) return fail(t.error());
+        ESPER_TRY(t);
         return std::unique_ptr<Tokenizer>(std::move(t.value()));
     }
     auto t = Gpt2Tokenizer::fromDirectory(dir);
-    if (!t) return fail(t.error());
+    ESPER_TRY(t);
     return std::unique_ptr<Tokenizer>(std::move(t.value()));
 }
 

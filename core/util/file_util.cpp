@@ -13,7 +13,9 @@ namespace esper {
 
 Result<std::string> readTextFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return fail("cannot open '" + path + "': " + std::strerror(errno));
+    if (!in)
+        return fail(errno == ENOENT ? ErrorCode::NotFound : ErrorCode::Failed,
+                    "cannot open '" + path + "': " + std::strerror(errno));
     std::ostringstream ss;
     ss << in.rdbuf();
     if (in.bad()) return fail("cannot read '" + path + "'");

@@ -2,6 +2,7 @@
 
 #include "models/causal_lm.h"
 #include "models/clip.h"
+#include "models/torch_guard.h"
 #include "models/weight_source.h"
 
 #include <c10/core/InferenceMode.h>
@@ -11,20 +12,20 @@ namespace esper {
 
 Result<ModelSummary> inspectModel(const std::string& dir, const std::string& device,
                                   const std::string& dtype) {
-    try {
+    return guardTorch("'" + dir + "' could not be loaded", [&]() -> Result<ModelSummary> {
         c10::InferenceMode guard;
         auto compute = parseComputeOptions(device, dtype);
-        if (!compute) return fail(compute.error());
+        ESPER_TRY(compute);
         auto config = readModelConfig(dir);
-        if (!config) return fail(config.error());
+        ESPER_TRY(config);
         auto weights = FileWeights::open(dir + "/model.safetensors", compute.value());
-        if (!weights) return fail(weights.error());
+        ESPER_TRY(weights);
         if (const auto* c = std::get_if<ClipConfig>(&config.value())) {
             auto clip = ClipModel::create(*c, *weights.value());
-            if (!clip) return fail(clip.error());
+            ESPER_TRY(clip);
         } else {
             auto lm = makeCausalLm(config.value(), *weights.value());
-            if (!lm) return fail(lm.error());
+            ESPER_TRY(lm);
         }
         ModelSummary s;
         s.family = familyName(config.value());
@@ -34,9 +35,7 @@ Result<ModelSummary> inspectModel(const std::string& dir, const std::string& dev
             s.parameters += t.numel();
         }
         return s;
-    } catch (const c10::Error& e) {
-        return fail("'" + dir + "' could not be loaded: " + e.what_without_backtrace());
-    }
+    });
 }
 
 } // namespace esper

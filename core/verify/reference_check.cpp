@@ -1,4 +1,5 @@
 #include "verify/reference_check.h"
+#include "models/torch_guard.h"
 
 #include "decode/prefix_decoder.h"
 #include "io/model_config.h"
@@ -174,41 +175,37 @@ std::string ReferenceReport::toJson() const {
 
 Result<ReferenceReport> verifyReference(const std::string& modelDir,
                                         const ReferenceOptions& options) {
-    try {
+    return guardTorch("model computation failed", [&]() -> Result<ReferenceReport> {
         c10::InferenceMode guard;
         auto compute = parseComputeOptions(options.device, options.dtype);
-        if (!compute) return fail(compute.error());
+        ESPER_TRY(compute);
         auto config = readModelConfig(modelDir);
-        if (!config) return fail(config.error());
+        ESPER_TRY(config);
         const std::string ioPath =
             options.ioPath.empty() ? modelDir + "/io.safetensors" : options.ioPath;
         auto io = SafetensorsFile::open(ioPath);
-        if (!io) return fail(io.error());
+        ESPER_TRY(io);
         auto weights = FileWeights::open(modelDir + "/model.safetensors", compute.value());
-        if (!weights) return fail(weights.error());
+        ESPER_TRY(weights);
 
         ReferenceReport report;
         report.family = familyName(config.value());
         report.device = describe(compute.value());
         if (const auto* clipConfig = std::get_if<ClipConfig>(&config.value())) {
             auto clip = ClipModel::create(*clipConfig, *weights.value());
-            if (!clip) return fail(clip.error());
+            ESPER_TRY(clip);
             compareAll(io.value(), clipOutputs(*clip.value(), io.value()), options.tolerance,
                        report);
         } else {
             auto lm = makeCausalLm(config.value(), *weights.value());
-            if (!lm) return fail(lm.error());
+            ESPER_TRY(lm);
             compareAll(io.value(), languageModelOutputs(*lm.value(), io.value()), options.tolerance,
                        report);
         }
         if (report.checks.empty())
             return fail("'" + ioPath + "' records no output this model family produces");
         return report;
-    } catch (const c10::Error& e) {
-        return fail("model computation failed: " + std::string(e.what_without_backtrace()));
-    } catch (const std::exception& e) {
-        return fail(std::string("model computation failed: ") + e.what());
-    }
+    });
 }
 
 } // namespace esper

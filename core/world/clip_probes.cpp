@@ -24,9 +24,9 @@ Result<Embedded> embed(ClipScorer& scorer, const std::vector<RgbImage>& images,
     for (const auto& im : images)
         ptrs.push_back(&im);
     auto img = scorer.embedImages(ptrs);
-    if (!img) return fail(img.error());
+    ESPER_TRY(img);
     auto txt = scorer.embedTexts(texts);
-    if (!txt) return fail(txt.error());
+    ESPER_TRY(txt);
     return Embedded{std::move(img.value()), std::move(txt.value())};
 }
 
@@ -44,7 +44,7 @@ Result<double> retrievalTop1(ClipScorer& scorer, uint64_t worldSeed, uint64_t fi
             images.push_back(renderScene(scene, imageSize, imageSize));
         }
         auto e = embed(scorer, images, texts);
-        if (!e) return fail(e.error());
+        ESPER_TRY(e);
         for (int i = 0; i < candidates; ++i) {
             int best = 0;
             double bestScore = -2;
@@ -95,7 +95,7 @@ Result<ClipAttributeProbe> attributeProbe(ClipScorer& scorer, uint64_t worldSeed
         }
         firstText.push_back(texts.size());
         auto e = embed(scorer, images, texts);
-        if (!e) return fail(e.error());
+        ESPER_TRY(e);
         for (size_t i = 0; i < images.size(); ++i) {
             const auto& image = e->images[i];
             const size_t t = firstText[i];
@@ -135,13 +135,13 @@ void addAttributeFields(nlohmann::ordered_json& out, const ClipAttributeProbe& p
 Result<ClipProbes> probeClip(const std::string& clipDir, uint64_t worldSeed, uint64_t firstScene,
                              int imageSize) {
     auto scorer = ClipScorer::load(clipDir);
-    if (!scorer) return fail(scorer.error());
+    ESPER_TRY(scorer);
     auto top1 = retrievalTop1(*scorer.value(), worldSeed, firstScene, kRetrievalCandidates,
                               imageSize, kRetrievalGroups);
-    if (!top1) return fail(top1.error());
+    ESPER_TRY(top1);
     auto attributes =
         attributeProbe(*scorer.value(), worldSeed, firstScene, kProbeScenes, imageSize);
-    if (!attributes) return fail(attributes.error());
+    ESPER_TRY(attributes);
     return ClipProbes{top1.value(), attributes.value()};
 }
 

@@ -2,6 +2,7 @@
 
 #include "decode/prefix_decoder.h"
 #include "models/causal_lm.h"
+#include "models/torch_guard.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "world/captions.h"
 
@@ -35,14 +36,14 @@ Result<LmCopyProbe> captionProbe(const CausalLm& lm, const SentencePieceTokenize
                                  const std::vector<std::vector<int>>& prompts,
                                  const std::vector<std::string>& contexts, uint64_t worldSeed,
                                  uint64_t firstScene) {
-    try {
+    return guardTorch("the caption probe failed", [&]() -> Result<LmCopyProbe> {
         const c10::NoGradGuard noGrad;
         DecodeOptions greedy;
         greedy.maxNewTokens = 40;
         greedy.noRepeatNgram = 3; // as the demo bundle decodes
         greedy.banEos = false;
         const auto out = PrefixDecoder(lm, &tok).run(prefixes, prompts, greedy);
-        if (!out) return fail("the caption probe was cancelled");
+        ESPER_TRY(out);
         LmCopyProbe probe;
         probe.scenes = static_cast<int>(out->size());
         int sizes = 0, sizesRight = 0, named = 0, mispaired = 0;
@@ -67,15 +68,13 @@ Result<LmCopyProbe> captionProbe(const CausalLm& lm, const SentencePieceTokenize
         probe.sizeAccuracy = sizes ? double(sizesRight) / sizes : 0.0;
         probe.mispaired = named ? double(mispaired) / named : 0.0;
         return probe;
-    } catch (const c10::Error& e) {
-        return fail("the caption probe failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 Result<BindingProbe> bindingProbe(const CausalLm& lm, const SentencePieceTokenizer& tok,
                                   const at::Tensor& prefixes, uint64_t worldSeed,
                                   uint64_t firstScene) {
-    try {
+    return guardTorch("the binding probe failed", [&]() -> Result<BindingProbe> {
         const c10::NoGradGuard noGrad;
         std::vector<std::vector<int>> prompts;
         std::vector<int64_t> rows;
@@ -112,7 +111,7 @@ Result<BindingProbe> bindingProbe(const CausalLm& lm, const SentencePieceTokeniz
         const auto out = PrefixDecoder(lm, &tok).run(
             prefixes.index_select(0, at::tensor(rows, at::kLong).to(prefixes.device())), prompts,
             greedy);
-        if (!out) return fail("the binding probe was cancelled");
+        ESPER_TRY(out);
         for (size_t i = 0; i < probed.size(); ++i) {
             Scene alone;
             alone.objects = {probed[i]};
@@ -123,9 +122,7 @@ Result<BindingProbe> bindingProbe(const CausalLm& lm, const SentencePieceTokeniz
         probe.accuracy /= double(probed.size());
         probe.chance /= double(probed.size());
         return probe;
-    } catch (const c10::Error& e) {
-        return fail("the binding probe failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 Result<LmCopyProbe> lmCopyProbe(const CausalLm& lm, const SentencePieceTokenizer& tok,
@@ -155,11 +152,11 @@ Result<LmCopyProbe> lmCopyProbe(const std::string& lmDir, uint64_t worldSeed, ui
         return fail("the copy probe needs a world LM with its sentencepiece tokenizer; '" +
                     tokPath + "' does not exist");
     auto tok = SentencePieceTokenizer::load(tokPath);
-    if (!tok) return fail(tok.error());
+    ESPER_TRY(tok);
     auto compute = parseComputeOptions(device, "fp32");
-    if (!compute) return fail(compute.error());
+    ESPER_TRY(compute);
     auto lm = loadCausalLm(lmDir, compute.value());
-    if (!lm) return fail(lm.error());
+    ESPER_TRY(lm);
     const auto documents = contextDocuments(worldSeed, firstScene, scenes);
     return lmCopyProbe(*lm.value(), *tok.value(), documents.sameScene, worldSeed, firstScene);
 }

@@ -130,7 +130,7 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
     const auto start = std::chrono::steady_clock::now();
     if (o.scenes < 1) return fail("evaluate at least one scene");
     auto loaded = Captioner::loadBundle(o.bundleDir, "", o.device, o.dtype);
-    if (!loaded) return fail(loaded.error());
+    ESPER_TRY(loaded);
     Captioner& captioner = *loaded.value();
     // Decode as `esper caption` and the studio do, so the figures describe what users see.
     CaptionOptions decoding;
@@ -151,13 +151,13 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
     std::vector<EvalSet> sets(styles.size());
     std::mt19937_64 rng(o.worldSeed * 31 + 5); // the reference texts
     for (int i = 0; i < o.scenes; ++i) {
-        if (o.cancel && o.cancel->load()) return fail(Captioner::kCancelled);
+        if (o.cancel && o.cancel->load()) return cancelledError();
         const uint64_t index = o.firstScene + static_cast<uint64_t>(i);
         const Scene scene = generateScene(o.worldSeed, index);
         auto r =
             captioner.caption(renderScene(scene, o.imageSize, o.imageSize),
                               "world-" + std::to_string(index), styles, decoding, {}, o.cancel);
-        if (!r) return fail(r.error());
+        ESPER_TRY(r);
         WorldSceneCaptions row{index, {}, {}};
         const size_t objects = std::clamp<size_t>(scene.objects.size(), 1, 3) - 1;
         ++report.scenesByObjects[objects];
@@ -211,12 +211,12 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
     }
     if (!o.clipDir.empty()) {
         auto probes = probeClip(o.clipDir, o.worldSeed, o.firstScene, o.imageSize);
-        if (!probes) return fail(probes.error());
+        ESPER_TRY(probes);
         report.clip = probes.value();
     }
     if (!o.lmDir.empty()) {
         auto copy = lmCopyProbe(o.lmDir, o.worldSeed, o.firstScene, kCopyScenes, o.device);
-        if (!copy) return fail(copy.error());
+        ESPER_TRY(copy);
         report.lmCopy = std::move(copy.value());
     }
     report.seconds =

@@ -274,7 +274,7 @@ private slots:
             const int64_t rows = static_cast<int64_t>(queries.size());
             at::Tensor prefixes = withPrefix ? at::randn({rows, 4, 64}) : at::zeros({rows, 0, 64});
             auto decoded = PrefixDecoder(*lm_, nullptr).run(prefixes, queries, o);
-            QVERIFY(decoded.has_value());
+            ESPER_VERIFY_OK(decoded);
             std::vector<std::vector<int>> responses;
             for (const auto& d : *decoded)
                 responses.push_back(d.tokens);
@@ -309,7 +309,7 @@ private slots:
                                cancel = true;
                            },
                            &cancel);
-        QVERIFY(!out.has_value());
+        QVERIFY(out.cancelled());
         QCOMPARE(calls, 2); // the step in flight finished its rows; no further step ran
     }
 };

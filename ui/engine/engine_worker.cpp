@@ -108,7 +108,7 @@ void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<S
             },
             cancel.get());
         if (!result) {
-            out.cancelled = result.error() == Captioner::kCancelled;
+            out.cancelled = result.cancelled();
             if (!out.cancelled) out.error = QString::fromStdString(result.error());
             return finish();
         }

@@ -71,7 +71,7 @@ Result<QVector<ReviewItem>> loadProject(const QString& path) {
 
 Result<QVector<ReviewItem>> importDataset(const QString& path) {
     auto data = readDataset(path.toStdString());
-    if (!data) return fail(data.error());
+    ESPER_TRY(data);
     QVector<ReviewItem> items;
     const QDir base(QString::fromStdString(data->baseDir));
     for (const auto& r : data->records) {

@@ -90,7 +90,9 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
         return t;
     };
     auto cancelled = [&] { return o.cancel && o.cancel->load(); };
-    const char* kStopped = "cancelled; `--resume` continues from the checkpoints";
+    const auto stopped = [] {
+        return cancelledError("cancelled; `--resume` continues from the checkpoints");
+    };
     DemoBuildReport report;
 
     ClipPretrainOptions clip;
@@ -112,7 +114,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
         if (auto ok = trainWorldTokenizer(clip.outDir, clip.worldSeed, clip.trainScenes,
                                           clip.tokenizerVocab);
             !ok)
-            return fail(ok.error());
+            return ok.failure();
 
     // The LM candidates train in .work/lm-K; the chosen one becomes the bundle's lm/.
     const fs::path lmDir = dir / "lm";
@@ -151,7 +153,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
             auto lm = lmCandidate(k);
             lm.train.cancel = &stopLm;
             auto r = pretrainLm(lm);
-            if (!r) return fail(r.error());
+            ESPER_TRY(r);
             reports.push_back(r.value());
             if (r->copyF1 >= o.lmCopies) break; // it copies: no need for another seed
         }
@@ -163,9 +165,9 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
         if (cancelled()) stopLm = true;
     auto l = lmRun.get();
     oneEach.reset(); // the mapper and the evaluations have both cores to themselves
-    if (!c) return fail(c.error());
-    if (!l) return fail(l.error());
-    if (cancelled() || l->empty()) return fail(kStopped);
+    ESPER_TRY(c);
+    ESPER_TRY(l);
+    if (cancelled() || l->empty()) return stopped();
     report.clipRetrievalTop1 = c->retrievalTop1;
     report.clipAttributes = c->attributes;
     for (const auto& r : l.value())
@@ -187,7 +189,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
         if (auto ok = copyFileOver((chosenDir / file).string(), (lmDir / file).string(),
                                    "the chosen language model's file");
             !ok)
-            return fail(ok.error());
+            return ok.failure();
     }
 
     DecodeOptions decoding;
@@ -216,10 +218,10 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     floor.styles = {"caption"};
     floor.decoding = decoding;
     floor.seed = o.seed;
-    if (auto made = createBundle(floor); !made) return fail(made.error());
+    ESPER_TRY(createBundle(floor));
     eval.bundleDir = floor.dir;
     auto random = world::evaluateOnWorld(eval);
-    if (!random) return fail(random.error());
+    ESPER_TRY(random);
     report.randomMapperF1 = random->styles.front().f1;
 
     MapperTrainOptions mapper;
@@ -230,8 +232,8 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     mapper.worldSeed = o.worldSeed;
     mapper.train = settings("mapper", o.mapperSteps, 32, 3e-2, 30, dir / "mapper-train.jsonl");
     auto trained = trainSupervisedMapper(mapper);
-    if (!trained) return fail(trained.error());
-    if (cancelled()) return fail(kStopped);
+    ESPER_TRY(trained);
+    if (cancelled()) return stopped();
     report.mapperFirstLoss = trained->firstLoss;
     report.mapperLastLoss = trained->lastLoss;
     report.mapperHeldOutLoss = trained->heldOutLoss;
@@ -248,11 +250,11 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     m.prefixLength = kPrefix;
     m.styles = world::worldStyles();
     m.decoding = decoding;
-    if (auto ok = writeBundleManifest(m, dir.string()); !ok) return fail(ok.error());
+    ESPER_TRY(writeBundleManifest(m, dir.string()));
     eval.bundleDir = dir.string();
     eval.lmDir = lmDir.string(); // the chosen LM's copy F1, now on the held-out scenes
     auto result = world::evaluateOnWorld(eval);
-    if (!result) return fail(result.error());
+    ESPER_TRY(result);
     report.lmCopyF1 = result->lmCopy->f1;
     report.lmCopySizeAccuracy = result->lmCopy->sizeAccuracy;
     report.captionF1 = result->styles.front().f1;
@@ -260,7 +262,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     report.evaluation = result->json();
     if (auto ok = writeFileAtomic((dir / "evaluation.json").string(), report.evaluation + "\n");
         !ok)
-        return fail(ok.error());
+        return ok.failure();
     fs::remove_all(work, ec);
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -75,7 +75,7 @@ public:
                 encode(1);
             }
             for (int h = 0; h < 2; ++h) {
-                if (!parts[h]) return fail(parts[h].error());
+                ESPER_TRY(parts[h]);
                 for (size_t k = 0; k < parts[h]->size(); ++k)
                     features_[from + (h == 0 ? 0 : half) + k] = std::move(parts[h].value()[k]);
             }
@@ -140,7 +140,7 @@ encodedImages(ClipScorer& clip, const std::vector<std::string>& paths,
             pointers.push_back(&image);
         if (!pointers.empty()) {
             auto encoded = clip.imageFeatures(pointers);
-            if (!encoded) return fail(encoded.error());
+            ESPER_TRY(encoded);
             for (size_t k = 0; k < names.size(); ++k) {
                 out->rows_.push_back(std::move(encoded.value()[k]));
                 out->names_.push_back(names[k]);

@@ -212,7 +212,7 @@ std::string EsperConfig::json() const {
 Result<void> applyEsperConfigJson(const std::string& text, EsperConfig& config,
                                   const std::string& origin) {
     auto parsed = parseOrderedJsonText(text, origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     const Json& j = parsed.value();
     if (!j.is_object()) return fail(origin + " must hold a JSON object of ESPER settings");
     EsperConfig next = config;
@@ -232,9 +232,9 @@ Result<void> applyEsperConfigJson(const std::string& text, EsperConfig& config,
 
 Result<EsperConfig> readEsperConfig(const std::string& path) {
     auto text = readTextFile(path);
-    if (!text) return fail(text.error());
+    ESPER_TRY(text);
     EsperConfig config;
-    if (auto ok = applyEsperConfigJson(text.value(), config, path); !ok) return fail(ok.error());
+    ESPER_TRY(applyEsperConfigJson(text.value(), config, path));
     return config;
 }
 

@@ -1,4 +1,5 @@
 #include "training/esper/esper_models.h"
+#include "models/torch_guard.h"
 
 #include "text/lm_tokenizer.h"
 
@@ -12,32 +13,32 @@ namespace esper {
 Result<EsperModels> EsperModels::load(const std::string& bundleDir, const std::string& modelsDir,
                                       const EsperConfig& config, bool randomMapper,
                                       const std::string& device, uint64_t seed) {
-    try {
+    return guardTorch("the bundle's models could not be loaded", [&]() -> Result<EsperModels> {
         auto manifest = readBundleManifest(bundleDir, modelsDir);
-        if (!manifest) return fail(manifest.error());
+        ESPER_TRY(manifest);
         EsperModels m;
         m.bundle = manifest.value();
         auto compute = parseComputeOptions(device, "fp32");
-        if (!compute) return fail(compute.error());
+        ESPER_TRY(compute);
         m.compute = compute.value();
         auto clip = ClipScorer::load(m.bundle.clip.path, m.bundle.clip.tokenizer, device, "fp32");
-        if (!clip) return fail(clip.error());
+        ESPER_TRY(clip);
         m.clip = std::move(clip.value());
         auto lmConfig = readModelConfig(m.bundle.lm.path);
-        if (!lmConfig) return fail(lmConfig.error());
+        ESPER_TRY(lmConfig);
         if (std::holds_alternative<ClipConfig>(lmConfig.value()))
             return fail("the bundle's language model at " + m.bundle.lm.path + " is a CLIP model");
         auto lm = loadCausalLm(m.bundle.lm.path, m.compute);
-        if (!lm) return fail(lm.error());
+        ESPER_TRY(lm);
         m.lm = std::move(lm.value());
         auto tokenizer = loadLmTokenizer(lmConfig.value(), m.bundle.lm.tokenizer);
-        if (!tokenizer) return fail(tokenizer.error());
+        ESPER_TRY(tokenizer);
         m.tokenizer = std::move(tokenizer.value());
 
         const MapperShape shape{m.clip->embeddingSize(), m.lm->hiddenSize(), m.bundle.prefixLength};
         auto policy =
             trainableMapper(shape, m.compute, seed, randomMapper ? "" : m.bundle.mapperPath);
-        if (!policy) return fail(policy.error());
+        ESPER_TRY(policy);
         m.policy = std::move(policy.value());
         if (!config.usesValueModel()) {
             m.finish(config);
@@ -45,11 +46,11 @@ Result<EsperModels> EsperModels::load(const std::string& bundleDir, const std::s
         }
         // The official value model starts with a fresh mapper of its own.
         auto valueMapper = trainableMapper(shape, m.compute, seed + 1);
-        if (!valueMapper) return fail(valueMapper.error());
+        ESPER_TRY(valueMapper);
         m.valueMapper = std::move(valueMapper.value());
         if (config.trainValueLm) {
             auto copy = trainableLmCopy(m.bundle.lm.path, m.compute, seed + 2);
-            if (!copy) return fail(copy.error());
+            ESPER_TRY(copy);
             m.valueLm = std::move(copy.value());
         }
         // PyTorch's Linear(E, 1) initialisation: uniform within ±1/sqrt(E).
@@ -70,10 +71,7 @@ Result<EsperModels> EsperModels::load(const std::string& bundleDir, const std::s
         if (!eos.empty()) m.padId = static_cast<int>(eos.front());
         if (m.banEos) m.banned = eos;
         return m;
-    } catch (const c10::Error& e) {
-        return fail("the bundle's models could not be loaded: " +
-                    std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 void EsperModels::finish(const EsperConfig& config) {

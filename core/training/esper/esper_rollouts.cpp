@@ -61,7 +61,7 @@ Result<EpisodeSampler::Drawn> EpisodeSampler::draw(bool fromReference, std::mt19
     for (int r = 0; r < b; ++r)
         d.queries.push_back(queries_.draw(rng));
     auto features = images_.features(d.images);
-    if (!features) return fail(features.error());
+    ESPER_TRY(features);
     d.features = features.value();
     for (const auto& q : d.queries)
         if (q.ids.empty()) return fail("a query encoded to no token");
@@ -128,7 +128,7 @@ EpisodeSampler::clipScores(const at::Tensor& features, const std::vector<size_t>
     const int64_t rows = static_cast<int64_t>(texts.size());
     at::Tensor text = at::empty({rows, models_.clip->embeddingSize()});
     for (int h = 0, r = 0; h < 2; ++h) {
-        if (!parts[h]) return fail(parts[h].error());
+        ESPER_TRY(parts[h]);
         for (const auto& e : parts[h].value())
             std::copy(e.begin(), e.end(), text[r++].data_ptr<float>());
     }
@@ -174,7 +174,7 @@ std::vector<double> EpisodeSampler::goals(const std::vector<size_t>& images,
 
 Result<std::vector<double>> EpisodeSampler::sampleGoals(std::mt19937_64& rng) {
     auto drawn = draw(false, rng);
-    if (!drawn) return fail(drawn.error());
+    ESPER_TRY(drawn);
     std::vector<std::string> texts;
     for (size_t r = 0; r < drawn->responses.size(); ++r) {
         std::vector<int> tokens = drawn->queries[r].initIds;
@@ -183,14 +183,14 @@ Result<std::vector<double>> EpisodeSampler::sampleGoals(std::mt19937_64& rng) {
         texts.push_back(trimmed(models_.tokenizer->decode(tokens)));
     }
     auto clip = clipScores(drawn->features, drawn->images, texts);
-    if (!clip) return fail(clip.error());
+    ESPER_TRY(clip);
     return goals(drawn->images, texts, clip.value());
 }
 
 Result<EpisodeBatch> EpisodeSampler::sample(const RolloutPlan& plan, const RewardScale& scale,
                                             std::mt19937_64& rng) {
     auto drawn = draw(plan.fromReference, rng);
-    if (!drawn) return fail(drawn.error());
+    ESPER_TRY(drawn);
     EpisodeBatch e;
     e.images = std::move(drawn->images);
     e.queries = std::move(drawn->queries);
@@ -250,7 +250,7 @@ Result<EpisodeBatch> EpisodeSampler::sample(const RolloutPlan& plan, const Rewar
         e.texts.push_back(trimmed(models_.tokenizer->decode(tokens)));
     }
     auto clip = clipScores(e.features, e.images, e.texts);
-    if (!clip) return fail(clip.error());
+    ESPER_TRY(clip);
     e.cosines = clip->cosines;
     e.goals = goals(e.images, e.texts, clip.value());
     const double contrastive = mean(clip->contrastive);

@@ -3,6 +3,7 @@
 #include "bundle/bundle_manifest.h"
 #include "models/device.h"
 #include "models/runtime.h"
+#include "models/torch_guard.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/esper/episode_images.h"
 #include "training/esper/esper_models.h"
@@ -83,7 +84,7 @@ Result<Calibration> calibrate(EpisodeSampler& sampler, int batches, uint64_t see
     std::vector<double> all;
     for (int k = 0; k < batches; ++k) {
         auto goals = sampler.sampleGoals(rng);
-        if (!goals) return fail(goals.error());
+        ESPER_TRY(goals);
         all.insert(all.end(), goals->begin(), goals->end());
     }
     Calibration out;
@@ -110,24 +111,24 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
     if (o.config.goal == "world_object_f1" && !o.world)
         return fail("the goal \"world_object_f1\" reads the synthetic world's ground truth: "
                     "train on --world");
-    try {
+    return guardTorch("ESPER training failed", [&]() -> Result<EsperTrainReport> {
         std::error_code ec;
         fs::create_directories(o.outDir, ec);
         if (ec) return fail("cannot create " + o.outDir + ": " + ec.message());
         const EsperConfig& c = o.config;
         auto loaded =
             EsperModels::load(o.bundleDir, o.modelsDir, c, o.randomMapper, o.device, o.seed);
-        if (!loaded) return fail(loaded.error());
+        ESPER_TRY(loaded);
         EsperModels& models = loaded.value();
         auto queries = QuerySampler::create(c, *models.tokenizer);
-        if (!queries) return fail(queries.error());
+        ESPER_TRY(queries);
 
         EsperTrainReport report;
         HelperThread helper;
         std::unique_ptr<EpisodeImages> images;
         if (o.world) {
             auto config = readModelConfig(models.bundle.clip.path);
-            if (!config) return fail(config.error());
+            ESPER_TRY(config);
             const auto* clip = std::get_if<ClipConfig>(&config.value());
             if (!clip) return fail(models.bundle.clip.path + " is not a CLIP model");
             images = worldImages(*models.clip, o.worldSeed, o.worldFirst, o.worldScenes,
@@ -138,7 +139,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             auto encoded = encodedImages(*models.clip, o.imagePaths, o.decodeImage, problems);
             for (const auto& p : problems)
                 report.skippedImages.push_back(p.path + ": " + p.why);
-            if (!encoded) return fail(encoded.error());
+            ESPER_TRY(encoded);
             images = std::move(encoded.value());
             if (!problems.empty())
                 say("left out " + std::to_string(problems.size()) +
@@ -194,7 +195,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             say("calibrating the reward on " + std::to_string(c.calibrationBatches) +
                 " batches of the starting policy's samples");
             auto calibrated = calibrate(sampler, c.calibrationBatches, o.seed);
-            if (!calibrated) return fail(calibrated.error());
+            ESPER_TRY(calibrated);
             calMean = calibrated->mean;
             calStd = calibrated->spread;
             scale = calibrated->scale;
@@ -224,12 +225,12 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             std::vector<size_t> rows(static_cast<size_t>(c.evalScenes));
             std::iota(rows.begin(), rows.end(), size_t{0});
             auto features = heldOut->features(rows);
-            if (!features) return fail(features.error());
+            ESPER_TRY(features);
             auto probe = world::captionProbe(
                 *models.lm, *spTokenizer, models.policyPrefixes(features.value()),
                 std::vector<std::vector<int>>(rows.size(), spTokenizer->encode("caption:")), {},
                 o.worldSeed, o.heldOutFirst);
-            if (!probe) return fail(probe.error());
+            ESPER_TRY(probe);
             return probe->f1;
         };
 
@@ -262,7 +263,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             if (!firstIteration) firstIteration = it;
             RolloutPlan plan{it, it < c.referenceUntil(), it >= c.goalFrom};
             auto sampled = sampler.sample(plan, scale, rng);
-            if (!sampled) return fail(sampled.error());
+            ESPER_TRY(sampled);
             const double rolloutSeconds =
                 std::chrono::duration<double>(Clock::now() - began).count();
             const EpisodeBatch& e = sampled.value();
@@ -281,7 +282,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             result.metrics["episodes"] = double(int64_t(it + 1) * c.batchSize);
             if (canEvaluate && c.evalEvery > 0 && (it + 1) % c.evalEvery == 0) {
                 auto f1 = evaluate();
-                if (!f1) return fail(f1.error());
+                ESPER_TRY(f1);
                 result.metrics["eval_f1"] = f1.value();
             }
             if (o.onIteration) {
@@ -297,13 +298,13 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         };
         if (canEvaluate && c.evalEvery > 0 && !resuming) {
             auto f1 = evaluate();
-            if (!f1) return fail(f1.error());
+            ESPER_TRY(f1);
             report.evalF1Start = f1.value();
             say("greedy 'caption:' object F1 on " + std::to_string(c.evalScenes) +
                 " held-out scenes before training: " + std::to_string(f1.value()));
         }
         auto run = runIterations(models.parameterGroups(c), settings, iteration, hooks);
-        if (!run) return fail(run.error());
+        ESPER_TRY(run);
         static_cast<TrainSummary&>(report) = run->summary();
         report.iterations = run->summary().steps;
         report.episodes = int64_t(report.iterations) * c.batchSize;
@@ -317,7 +318,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         if (report.iterations == 0) return fail("stopped before the first iteration");
         if (canEvaluate) {
             auto f1 = evaluate();
-            if (!f1) return fail(f1.error());
+            ESPER_TRY(f1);
             report.evalF1 = f1.value();
         }
         nlohmann::ordered_json training{
@@ -336,11 +337,9 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         if (calMean) training["reward_calibration"] = {{"mean", *calMean}, {"std", *calStd}};
         if (report.evalF1Start) training["world_caption_f1_start"] = *report.evalF1Start;
         if (report.evalF1) training["world_caption_f1"] = *report.evalF1;
-        if (auto ok = writeBundle(o, models, training.dump()); !ok) return fail(ok.error());
+        ESPER_TRY(writeBundle(o, models, training.dump()));
         return report;
-    } catch (const c10::Error& e) {
-        return fail("ESPER training failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 } // namespace esper

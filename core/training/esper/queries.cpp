@@ -21,7 +21,7 @@ bool acceptable(const std::string& word) {
 Result<std::map<std::string, double>> frequenciesFromJson(const std::string& text,
                                                           const std::string& origin) {
     auto parsed = parseJsonText(text, origin);
-    if (!parsed) return fail(parsed.error());
+    ESPER_TRY(parsed);
     if (!parsed->is_object())
         return fail(origin + " must map sentence-initial words to their frequencies");
     std::map<std::string, double> out;
@@ -65,7 +65,7 @@ Result<SentenceInitials> loadSentenceInitials(const EsperConfig& c) {
     std::map<std::string, double> frequencies;
     if (c.sentInit == "english") {
         auto f = frequenciesFromJson(embedded::sentInitEnglishJson, "the built-in English list");
-        if (!f) return fail(f.error());
+        ESPER_TRY(f);
         frequencies = std::move(f.value());
     } else {
         auto text = readTextFile(c.sentInit);
@@ -74,7 +74,7 @@ Result<SentenceInitials> loadSentenceInitials(const EsperConfig& c) {
                         " (give \"english\", \"none\", a .json word list or a text corpus)");
         if (std::filesystem::path(c.sentInit).extension() == ".json") {
             auto f = frequenciesFromJson(text.value(), c.sentInit);
-            if (!f) return fail(f.error());
+            ESPER_TRY(f);
             frequencies = std::move(f.value());
         } else {
             frequencies = countSentenceInitials(text.value());
@@ -105,7 +105,7 @@ Result<SentenceInitials> loadSentenceInitials(const EsperConfig& c) {
 
 Result<QuerySampler> QuerySampler::create(const EsperConfig& config, const Tokenizer& tokenizer) {
     auto initials = loadSentenceInitials(config);
-    if (!initials) return fail(initials.error());
+    ESPER_TRY(initials);
     QuerySampler s;
     s.tokenizer_ = &tokenizer;
     s.config_ = config;

@@ -51,7 +51,7 @@ Result<void> saveCheckpoint(const std::string& path, const AdamW& optimizer,
 
 Result<TrainProgress> loadCheckpoint(const std::string& path, AdamW& optimizer) {
     auto file = SafetensorsFile::open(path);
-    if (!file) return fail(file.error());
+    ESPER_TRY(file);
     const auto& meta = file->metadata();
     auto field = [&](const char* name) -> std::string {
         auto it = meta.find(name);
@@ -91,11 +91,9 @@ Result<TrainProgress> loadCheckpoint(const std::string& path, AdamW& optimizer) 
         return {};
     };
     for (size_t i = 0; i < optimizer.params().size(); ++i) {
-        if (auto r = stage(key("param", i), optimizer.params()[i]); !r) return fail(r.error());
-        if (auto r = stage(key("adam_m", i), optimizer.firstMoments()[i]); !r)
-            return fail(r.error());
-        if (auto r = stage(key("adam_v", i), optimizer.secondMoments()[i]); !r)
-            return fail(r.error());
+        ESPER_TRY(stage(key("param", i), optimizer.params()[i]));
+        ESPER_TRY(stage(key("adam_m", i), optimizer.firstMoments()[i]));
+        ESPER_TRY(stage(key("adam_v", i), optimizer.secondMoments()[i]));
     }
     if (const TensorInfo* info = file->find("losses")) {
         const at::Tensor l = tensorFromFile(file.value(), *info).to(at::kDouble).contiguous();

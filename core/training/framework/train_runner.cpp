@@ -55,7 +55,7 @@ namespace {
 Result<void> keepLogBefore(const std::string& path, int step) {
     if (!std::filesystem::exists(path)) return {};
     auto text = readTextFile(path);
-    if (!text) return fail(text.error());
+    ESPER_TRY(text);
     std::istringstream lines(text.value());
     std::string kept;
     for (std::string line; std::getline(lines, line);) {
@@ -81,7 +81,7 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
     TrainRun run;
     if (o.resume && !o.checkpointPath.empty() && std::filesystem::exists(o.checkpointPath)) {
         auto restored = loadCheckpoint(o.checkpointPath, optimizer);
-        if (!restored) return fail(restored.error());
+        ESPER_TRY(restored);
         if (restored->totalSteps != o.steps)
             return fail("checkpoint '" + o.checkpointPath + "' belongs to a run of " +
                         std::to_string(restored->totalSteps) + " steps, not " +
@@ -101,14 +101,13 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
     };
     // A resumed run appends to the log the interrupted run wrote, less the lines of the steps
     // after its last checkpoint, which are done again.
-    if (run.resumedFrom && !o.logPath.empty())
-        if (auto ok = keepLogBefore(o.logPath, run.resumedFrom); !ok) return fail(ok.error());
+    if (run.resumedFrom && !o.logPath.empty()) ESPER_TRY(keepLogBefore(o.logPath, run.resumedFrom));
     std::FILE* log =
         o.logPath.empty() ? nullptr : std::fopen(o.logPath.c_str(), run.resumedFrom ? "a" : "w");
     const int stop = o.stopAfter > 0 ? std::min(o.stopAfter, o.steps) : o.steps;
     auto finish = [&](Result<void> ok) -> Result<TrainRun> {
         if (log) std::fclose(log);
-        if (!ok) return fail(ok.error());
+        ESPER_TRY(ok);
         run.losses = progress.losses;
         run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         return run;
@@ -121,7 +120,7 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
         const double rate = scheduledRate(o, step);
         OptimizerSteps steps(optimizer, rate, o.clipNorm);
         auto result = iteration(step, progress.rng, steps);
-        if (!result) return finish(fail(result.error()));
+        if (!result) return finish(result.failure());
         if (hooks.afterIteration) {
             c10::NoGradGuard noGrad;
             hooks.afterIteration();

@@ -15,7 +15,7 @@ Result<TrainableMapper> trainableMapper(const MapperShape& shape, ComputeOptions
         initial = Mapper::randomInit(shape, {}, seed);
     } else {
         auto file = FileWeights::open(from, {});
-        if (!file) return fail(file.error());
+        ESPER_TRY(file);
         auto loaded = Mapper::create(shape, *file.value());
         if (!loaded)
             return fail("the mapper " + from + " does not fit (CLIP " +
@@ -27,7 +27,7 @@ Result<TrainableMapper> trainableMapper(const MapperShape& shape, ComputeOptions
     TrainableMapper out;
     out.weights = std::make_unique<TrainableWeights>(options, seed, 0.0);
     auto mapper = Mapper::create(shape, *out.weights);
-    if (!mapper) return fail(mapper.error());
+    ESPER_TRY(mapper);
     out.mapper = std::move(mapper.value());
     c10::NoGradGuard noGrad;
     for (const auto& [name, value] : initial->namedTensors())
@@ -39,18 +39,17 @@ Result<TrainableMapper> trainableMapper(const MapperShape& shape, ComputeOptions
 
 Result<TrainableLm> trainableLmCopy(const std::string& dir, ComputeOptions options, uint64_t seed) {
     auto config = readModelConfig(dir);
-    if (!config) return fail(config.error());
+    ESPER_TRY(config);
     TrainableLm out;
     out.weights = std::make_unique<TrainableWeights>(options, seed);
     auto made = makeCausalLm(config.value(), *out.weights);
-    if (!made) return fail(made.error());
+    ESPER_TRY(made);
     out.lm = std::move(made.value());
     // The values through the loader's own reading of the file (key prefixes such as the hub's
     // "transformer.", stored dtypes), then copied into the parameters.
     auto file = FileWeights::open(dir + "/model.safetensors", options);
-    if (!file) return fail(file.error());
-    if (auto frozen = makeCausalLm(config.value(), *file.value()); !frozen)
-        return fail(frozen.error());
+    ESPER_TRY(file);
+    ESPER_TRY(makeCausalLm(config.value(), *file.value()));
     c10::NoGradGuard noGrad;
     for (auto& [name, param] : out.weights->named()) {
         const at::Tensor value = file.value()->get(name, param.sizes().vec());
@@ -65,7 +64,7 @@ Result<void> saveLmFolder(const TrainableLm& lm, const std::string& sourceDir,
                           const std::string& tokenizerDir) {
     namespace fs = std::filesystem;
     auto configText = readTextFile(sourceDir + "/config.json");
-    if (!configText) return fail(configText.error());
+    ESPER_TRY(configText);
     std::error_code ec;
     fs::create_directories(outDir, ec);
     if (ec) return fail("cannot create " + outDir + ": " + ec.message());

@@ -62,7 +62,7 @@ Result<void> TrainableWeights::saveModelFolder(const std::string& dir,
 
 Result<void> TrainableWeights::loadValues(const std::string& path) {
     auto file = SafetensorsFile::open(path);
-    if (!file) return fail(file.error());
+    ESPER_TRY(file);
     c10::NoGradGuard noGrad;
     for (auto& [name, t] : params_) {
         const TensorInfo* info = file->find(name);

@@ -3,6 +3,7 @@
 #include "models/clip.h"
 #include "models/device.h"
 #include "models/runtime.h"
+#include "models/torch_guard.h"
 #include "text/clip_tokenizer.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/framework/sharded_gradients.h"
@@ -99,7 +100,7 @@ Result<void> trainWorldTokenizer(const std::string& dir, uint64_t worldSeed, uin
     for (const auto& l : world::corpusLines(worldSeed, 0, std::min(scenes, kEnoughScenes), 1))
         corpus += l.substr(l.find(": ") + 2) + "\n"; // no style labels
     const std::string corpusPath = (fs::path(dir) / "tokenizer-corpus.txt").string();
-    if (auto ok = writeFileAtomic(corpusPath, corpus); !ok) return fail(ok.error());
+    ESPER_TRY(writeFileAtomic(corpusPath, corpus));
     auto trained = SentencePieceTokenizer::train(
         corpusPath, (fs::path(dir) / "tokenizer").string(), vocab,
         // eos 3, not sentencepiece's default 2: Hugging Face's CLIP treats an eos id of 2
@@ -107,12 +108,12 @@ Result<void> trainWorldTokenizer(const std::string& dir, uint64_t worldSeed, uin
         "--model_type=bpe --character_coverage=1.0 --unk_id=0 --bos_id=1 --eos_id=3 "
         "--pad_id=2");
     fs::remove(corpusPath, ec);
-    if (!trained) return fail(trained.error());
+    ESPER_TRY(trained);
     return {};
 }
 
 Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
-    try {
+    return guardTorch("CLIP training failed", [&]() -> Result<ClipPretrainReport> {
         const auto start = Clock::now();
         if (o.imageSize < 8 || o.patchSize < 1 || o.imageSize % o.patchSize)
             return fail("the image size (" + std::to_string(o.imageSize) +
@@ -129,21 +130,21 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
             if (auto ok =
                     trainWorldTokenizer(o.outDir, o.worldSeed, o.trainScenes, o.tokenizerVocab);
                 !ok)
-                return fail(ok.error());
+                return ok.failure();
         } else if (auto ok = copyFileOver(o.tokenizerPath, tokPath, "the tokenizer"); !ok) {
-            return fail(ok.error());
+            return ok.failure();
         }
         auto tok = SentencePieceTokenizer::load(tokPath);
-        if (!tok) return fail(tok.error());
+        ESPER_TRY(tok);
         const auto& t = *tok.value();
         const auto configJson =
             clipConfigJson(o, static_cast<int>(t.vocabSize()), t.bosId(), t.eosId());
         auto config = parseModelConfig(configJson.dump(), "generated config");
-        if (!config) return fail(config.error());
+        ESPER_TRY(config);
 
         TrainableWeights weights({}, o.train.seed, o.initStd);
         auto clip = ClipModel::create(std::get<ClipConfig>(config.value()), weights);
-        if (!clip) return fail(clip.error());
+        ESPER_TRY(clip);
         const at::Tensor logitScale = weights.named().at("logit_scale");
         // Each step's batch is two fixed halves (images and texts), their features and
         // gradients computed apart: on two cores at once when a second is free, and to the
@@ -188,22 +189,19 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                 },
                 [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100
         }();
-        if (!trained) return fail(trained.error());
+        ESPER_TRY(trained);
         const TrainRun& run = trained.value();
-        if (run.losses.empty()) return fail("cancelled before the first step");
-        if (auto ok = weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain clip"); !ok)
-            return fail(ok.error());
+        if (run.losses.empty()) return cancelledError("cancelled before the first step");
+        ESPER_TRY(weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain clip"));
         ClipPretrainReport r;
         static_cast<TrainSummary&>(r) = run.summary();
         auto probes = world::probeClip(o.outDir, o.worldSeed, o.heldOutFirst, o.imageSize);
-        if (!probes) return fail(probes.error());
+        ESPER_TRY(probes);
         r.retrievalTop1 = probes->retrievalTop1;
         r.attributes = probes->attributes;
         r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         return r;
-    } catch (const c10::Error& e) {
-        return fail("CLIP training failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 } // namespace esper

@@ -2,6 +2,7 @@
 
 #include "models/device.h"
 #include "models/gpt2.h"
+#include "models/torch_guard.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/framework/teacher_forcing.h"
 #include "training/framework/train_runner.h"
@@ -113,17 +114,16 @@ double meanLoss(const Gpt2Model& lm, const SentencePieceTokenizer& tok,
 } // namespace
 
 Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
-    try {
+    return guardTorch("language-model training failed", [&]() -> Result<LmPretrainReport> {
         std::error_code ec;
         fs::create_directories(o.outDir, ec);
         if (ec) return fail("cannot create '" + o.outDir + "': " + ec.message());
         const std::string tokPath = (fs::path(o.outDir) / "tokenizer.model").string();
         if (o.tokenizerPath.empty())
             return fail("a sentencepiece tokenizer is needed (--tokenizer)");
-        if (auto ok = copyFileOver(o.tokenizerPath, tokPath, "the tokenizer"); !ok)
-            return fail(ok.error());
+        ESPER_TRY(copyFileOver(o.tokenizerPath, tokPath, "the tokenizer"));
         auto tok = SentencePieceTokenizer::load(tokPath);
-        if (!tok) return fail(tok.error());
+        ESPER_TRY(tok);
         const auto& t = *tok.value();
         const nlohmann::ordered_json configJson{
             {"architectures", {"GPT2LMHeadModel"}},
@@ -140,12 +140,12 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             {"eos_token_id", t.eosId()},
             {"esper_note", "trained by `esper pretrain lm` on the synthetic world's text"}};
         auto config = parseModelConfig(configJson.dump(), "generated config");
-        if (!config) return fail(config.error());
+        ESPER_TRY(config);
         auto compute = parseComputeOptions(o.device, "fp32");
-        if (!compute) return fail(compute.error());
+        ESPER_TRY(compute);
         TrainableWeights weights(compute.value(), o.train.seed, o.initStd);
         auto lm = Gpt2Model::create(std::get<Gpt2Config>(config.value()), weights);
-        if (!lm) return fail(lm.error());
+        ESPER_TRY(lm);
         const auto& styles = world::worldStyles();
         const auto trained =
             runTraining(weights.parameters(), o.train, [&](int, std::mt19937_64& rng) {
@@ -191,11 +191,10 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
                 }
                 return loss / double(o.train.batchSize);
             });
-        if (!trained) return fail(trained.error());
+        ESPER_TRY(trained);
         const TrainRun& run = trained.value();
-        if (run.losses.empty()) return fail("cancelled before the first step");
-        if (auto ok = weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain lm"); !ok)
-            return fail(ok.error());
+        if (run.losses.empty()) return cancelledError("cancelled before the first step");
+        ESPER_TRY(weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain lm"));
         LmPretrainReport r;
         static_cast<TrainSummary&>(r) = run.summary();
         std::vector<std::vector<std::string>> lines;
@@ -210,7 +209,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
         r.otherContextLoss = meanLoss(*lm.value(), t, documents.otherScene, o.positions, 1);
         auto copy =
             world::lmCopyProbe(*lm.value(), t, documents.sameScene, o.worldSeed, o.heldOutFirst);
-        if (!copy) return fail(copy.error());
+        ESPER_TRY(copy);
         r.copyF1 = copy->f1;
         r.copySizeAccuracy = copy->sizeAccuracy;
         r.copyMispaired = copy->mispaired;
@@ -227,14 +226,12 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
                 *lm.value(), t, summaries,
                 std::vector<std::vector<int>>(held.size(), t.encode("caption:")), {}, o.worldSeed,
                 o.heldOutFirst);
-            if (!read) return fail(read.error());
+            ESPER_TRY(read);
             r.summaryF1 = read->f1;
             r.summaryMispaired = read->mispaired;
         }
         return r;
-    } catch (const c10::Error& e) {
-        return fail("language-model training failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 } // namespace esper

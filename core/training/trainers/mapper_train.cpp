@@ -5,6 +5,7 @@
 #include "models/device.h"
 #include "models/mapper.h"
 #include "models/runtime.h"
+#include "models/torch_guard.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "training/framework/sharded_gradients.h"
 #include "training/framework/teacher_forcing.h"
@@ -23,13 +24,13 @@
 namespace esper {
 
 Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
-    try {
+    return guardTorch("mapper training failed", [&]() -> Result<MapperTrainReport> {
         auto clip = ClipModel::load(o.clipDir, {});
-        if (!clip) return fail(clip.error());
+        ESPER_TRY(clip);
         auto lm = loadCausalLm(o.lmDir, {});
-        if (!lm) return fail(lm.error());
+        ESPER_TRY(lm);
         auto tok = SentencePieceTokenizer::load(o.lmDir + "/tokenizer.model");
-        if (!tok) return fail(tok.error());
+        ESPER_TRY(tok);
         const auto& t = *tok.value();
         // The ground truth takes CLIP's width when it fits there, so either mapper has one shape.
         const int64_t inputs = o.groundTruth ? std::max(clip.value()->config().projectionDim,
@@ -38,7 +39,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         const MapperShape shape{inputs, lm.value()->hiddenSize(), o.prefixLength};
         // PyTorch's Linear initialisation, as ESPER's mapper starts, then trained from there.
         auto trainable = trainableMapper(shape, {}, o.train.seed);
-        if (!trainable) return fail(trainable.error());
+        ESPER_TRY(trainable);
         TrainableWeights& weights = *trainable->weights;
         const Mapper* mapper = trainable->mapper.get();
         // Optionally a trainable copy of the language model, started from its weights.
@@ -46,7 +47,7 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
         auto params = weights.parameters();
         if (!o.fineTunedLmDir.empty()) {
             auto copy = trainableLmCopy(o.lmDir, {}, o.train.seed);
-            if (!copy) return fail(copy.error());
+            ESPER_TRY(copy);
             tuned = std::move(copy.value());
             for (const auto& p : tuned->weights->parameters())
                 params.push_back(p);
@@ -121,17 +122,17 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                 return gradients.step(sharded);
             });
         }();
-        if (!trained) return fail(trained.error());
+        ESPER_TRY(trained);
         const TrainRun& run = trained.value();
-        if (run.losses.empty()) return fail("cancelled before the first step");
+        if (run.losses.empty()) return cancelledError("cancelled before the first step");
         if (tuned)
             if (auto ok = saveLmFolder(*tuned, o.lmDir, o.fineTunedLmDir,
                                        "fine-tuned with the supervised mapper");
                 !ok)
-                return fail(ok.error());
+                return ok.failure();
         if (auto ok = weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}});
             !ok)
-            return fail(ok.error());
+            return ok.failure();
         MapperTrainReport report;
         static_cast<TrainSummary&>(report) = run.summary();
         {
@@ -150,16 +151,14 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
             auto probe = world::captionProbe(
                 model, t, prefixes, std::vector<std::vector<int>>(kScenes, t.encode("caption:")),
                 {}, o.worldSeed, o.heldOutFirst);
-            if (!probe) return fail(probe.error());
+            ESPER_TRY(probe);
             report.groundTruthCaptions = std::move(probe.value());
             auto binding = world::bindingProbe(model, t, prefixes, o.worldSeed, o.heldOutFirst);
-            if (!binding) return fail(binding.error());
+            ESPER_TRY(binding);
             report.groundTruthBinding = binding.value();
         }
         return report;
-    } catch (const c10::Error& e) {
-        return fail("mapper training failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 } // namespace esper

@@ -1,5 +1,6 @@
 #include "training/trainers/style_generator.h"
 
+#include "models/torch_guard.h"
 #include "text/lm_tokenizer.h"
 #include "training/framework/teacher_forcing.h"
 #include "training/framework/train_runner.h"
@@ -25,9 +26,9 @@ TrainSettings StyleGeneratorOptions::defaults() {
 }
 
 Result<StyleGeneratorReport> trainStyleGenerator(const StyleGeneratorOptions& o) {
-    try {
+    return guardTorch("style-generator training failed", [&]() -> Result<StyleGeneratorReport> {
         auto text = readTextFile(o.textsPath);
-        if (!text) return fail(text.error());
+        ESPER_TRY(text);
         // Lines by label, in file order.
         std::map<std::string, std::vector<std::string>> byLabel;
         std::istringstream lines(text.value());
@@ -69,14 +70,14 @@ Result<StyleGeneratorReport> trainStyleGenerator(const StyleGeneratorOptions& o)
         report.linesUsed = static_cast<int>(used.size());
 
         auto config = readModelConfig(o.lmDir);
-        if (!config) return fail(config.error());
+        ESPER_TRY(config);
         const std::string tokenizerDir = o.tokenizerDir.empty() ? o.lmDir : o.tokenizerDir;
         auto tokenizer = loadLmTokenizer(config.value(), tokenizerDir);
-        if (!tokenizer) return fail(tokenizer.error());
+        ESPER_TRY(tokenizer);
         auto compute = parseComputeOptions(o.device, "fp32");
-        if (!compute) return fail(compute.error());
+        ESPER_TRY(compute);
         auto lm = trainableLmCopy(o.lmDir, compute.value(), o.train.seed);
-        if (!lm) return fail(lm.error());
+        ESPER_TRY(lm);
         int64_t bos = -1;
         if (const auto* g = std::get_if<Gpt2Config>(&config.value())) bos = g->bosTokenId;
         if (const auto* l = std::get_if<LlamaConfig>(&config.value())) bos = l->bosTokenId;
@@ -106,18 +107,16 @@ Result<StyleGeneratorReport> trainStyleGenerator(const StyleGeneratorOptions& o)
                 return nextTokenLoss(
                     model.forward({model.embed(batch.ids), {}, {}, false}, nullptr), batch.labels);
             });
-        if (!trained) return fail(trained.error());
-        if (trained->losses.empty()) return fail("cancelled before the first step");
+        ESPER_TRY(trained);
+        if (trained->losses.empty()) return cancelledError("cancelled before the first step");
         static_cast<TrainSummary&>(report) = trained->summary();
         if (auto ok =
                 saveLmFolder(lm.value(), o.lmDir, o.outDir,
                              "fine-tuned as a style generator on " + o.textsPath, tokenizerDir);
             !ok)
-            return fail(ok.error());
+            return ok.failure();
         return report;
-    } catch (const c10::Error& e) {
-        return fail("style-generator training failed: " + std::string(e.what_without_backtrace()));
-    }
+    });
 }
 
 } // namespace esper
