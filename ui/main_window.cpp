@@ -17,6 +17,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QImage>
 #include <QInputDialog>
 #include <QLabel>
@@ -114,6 +115,18 @@ MainWindow::MainWindow(QWidget* parent)
             [this](double ms) { latencyLabel_->setText(tr("last %1 ms").arg(ms, 0, 'f', 0)); });
     connect(workspace_, &WorkspaceWidget::message, this,
             [this](const QString& m) { statusBar()->showMessage(m, 4000); });
+    connect(review_, &ReviewView::openFailed, this, [this](const QString& path, const QString& e) {
+        statusBar()->clearMessage();
+        // Window-modal but not blocking: the file thread's answer arrives in an event handler.
+        auto* box = new QMessageBox(QMessageBox::Warning,
+                                    tr("Cannot open %1").arg(QFileInfo(path).fileName()), e,
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    });
+    connect(review_, &ReviewView::opened, this, [this](const QString& path) {
+        statusBar()->showMessage(tr("Opened %1").arg(path), 4000);
+    });
     connect(review_, &ReviewView::message, this,
             [this](const QString& m) { statusBar()->showMessage(m, 6000); });
     connect(
@@ -180,17 +193,13 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open dataset for review…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a dataset"), {},
                                                           tr("Datasets (*.json *.jsonl)"));
-        QString error;
-        if (!path.isEmpty() && !review_->openDataset(path, &error))
-            QMessageBox::warning(this, tr("Cannot open the dataset"), error);
+        if (!path.isEmpty()) review_->openDataset(path);
         showReview();
     });
     file->addAction(tr("Open review project…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a review project"), {},
                                                           tr("Review projects (*.esper-review)"));
-        QString error;
-        if (!path.isEmpty() && !review_->openProject(path, &error))
-            QMessageBox::warning(this, tr("Cannot open the project"), error);
+        if (!path.isEmpty()) review_->openProject(path);
         showReview();
     });
     file->addAction(tr("Save review project as…"), QKeySequence::SaveAs, this, [this] {
@@ -198,8 +207,7 @@ void MainWindow::buildMenus() {
                                                           tr("Review projects (*.esper-review)"));
         if (path.isEmpty()) return;
         review_->setProjectPath(path);
-        QString error;
-        if (!review_->saveNow(&error)) QMessageBox::warning(this, tr("Cannot save"), error);
+        review_->saveNow();
     });
     file->addAction(tr("Export reviewed captions…"), QKeySequence(tr("Ctrl+E")), this,
                     &MainWindow::exportReview);
@@ -331,32 +339,46 @@ void MainWindow::exportReview() {
     const bool onlyReviewed =
         QMessageBox::question(this, tr("Export"), tr("Export only accepted and edited items?")) ==
         QMessageBox::Yes;
-    const auto& items = review_->model()->items();
+    const auto items = review_->model()->items(); // a snapshot; editing goes on meanwhile
     if (kind == kinds[0] || kind == kinds[1]) {
         const QStringList policies = {tr("Skip existing files"), tr("Overwrite"), tr("Append"),
                                       tr("Prepend")};
         const QString policy = QInputDialog::getItem(
             this, tr("Existing sidecars"), tr("When a sidecar exists"), policies, 0, false, &ok);
         if (!ok) return;
-        const auto report = exportSidecars(items, kind == kinds[0] ? ".txt" : ".caption",
-                                           SidecarPolicy(policies.indexOf(policy)), onlyReviewed);
-        statusBar()->showMessage(tr("Wrote %1 sidecars, skipped %2, %3 errors")
-                                     .arg(report.written)
-                                     .arg(report.skipped)
-                                     .arg(report.errors.size()),
-                                 8000);
-        if (!report.errors.isEmpty())
-            QMessageBox::warning(this, tr("Export"), report.errors.join("\n"));
+        const QString extension = kind == kinds[0] ? ".txt" : ".caption";
+        const auto how = SidecarPolicy(policies.indexOf(policy));
+        statusBar()->showMessage(tr("Writing sidecars…"));
+        review_->files()->run<ExportReport>(
+            [items, extension, how, onlyReviewed] {
+                return exportSidecars(items, extension, how, onlyReviewed);
+            },
+            [this](ExportReport report) {
+                statusBar()->showMessage(tr("Wrote %1 sidecars, skipped %2, %3 errors")
+                                             .arg(report.written)
+                                             .arg(report.skipped)
+                                             .arg(report.errors.size()),
+                                         8000);
+                if (!report.errors.isEmpty())
+                    QMessageBox::warning(this, tr("Export"), report.errors.join("\n"));
+            });
         return;
     }
     const QString path = QFileDialog::getSaveFileName(this, tr("Export to"));
     if (path.isEmpty()) return;
-    auto result = kind == kinds[2] ? exportJsonl(items, path, onlyReviewed)
-                                   : exportCoco(items, path, onlyReviewed);
-    if (!result)
-        QMessageBox::warning(this, tr("Export failed"), QString::fromStdString(result.error()));
-    else
-        statusBar()->showMessage(tr("Exported to %1").arg(path), 6000);
+    const bool jsonl = kind == kinds[2];
+    review_->files()->run<Result<void>>(
+        [items, path, jsonl, onlyReviewed] {
+            return jsonl ? exportJsonl(items, path, onlyReviewed)
+                         : exportCoco(items, path, onlyReviewed);
+        },
+        [this, path](Result<void> result) {
+            if (!result)
+                QMessageBox::warning(this, tr("Export failed"),
+                                     QString::fromStdString(result.error()));
+            else
+                statusBar()->showMessage(tr("Exported to %1").arg(path), 6000);
+        });
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
@@ -364,6 +386,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings_.setStyles(workspace_->styles()->styles());
     settings_.setDecoding(workspace_->decoding()->settings());
     review_->saveNow();
+    review_->finishFileWork(); // the one wait on files the UI thread makes: nothing is lost at exit
     QMainWindow::closeEvent(event);
 }
 

@@ -47,9 +47,7 @@ int main(int argc, char** argv) {
     if (!cli.positionalArguments().isEmpty())
         window.workspace()->addPaths(cli.positionalArguments());
     if (cli.isSet(datasetOpt)) {
-        QString error;
-        if (!window.review()->openDataset(cli.value(datasetOpt), &error))
-            qWarning("%s", qPrintable(error));
+        window.review()->openDataset(cli.value(datasetOpt));
         window.showReview();
     }
     if (cli.isSet(reviewOpt)) window.showReview();

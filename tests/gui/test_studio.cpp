@@ -321,12 +321,16 @@ private slots:
         QVERIFY(read(coco).contains("a small red square"));
 
         // Save and reopen: everything comes back.
-        QVERIFY(review->saveNow());
+        QSignalSpy saveFailed(review, &ReviewView::saveFailed);
+        review->saveNow();
+        review->finishFileWork();
+        QCOMPARE(saveFailed.count(), 0);
         const auto before = model->items();
         QUndoStack reopenedUndo;
         ReviewView reopened(&reopenedUndo);
-        QString error;
-        QVERIFY2(reopened.openProject(project, &error), qPrintable(error));
+        QSignalSpy reopenedSpy(&reopened, &ReviewView::opened);
+        reopened.openProject(project);
+        QVERIFY(waitFor([&] { return reopenedSpy.count() == 1; }));
         QCOMPARE(reopened.model()->items().size(), before.size());
         for (int i = 0; i < before.size(); ++i)
             QCOMPARE(reopened.model()->item(i).toJson(), before[i].toJson());
@@ -334,9 +338,12 @@ private slots:
 
     void reviewOpensDatasetsAndFilters() {
         auto* review = window_->review();
-        QString error;
-        QVERIFY2(review->openDataset(esper::test::dataDir() + "/eval/photos_coco.json", &error),
-                 qPrintable(error));
+        QSignalSpy opened(review, &ReviewView::opened);
+        QSignalSpy failed(review, &ReviewView::openFailed);
+        review->openDataset(esper::test::dataDir() + "/eval/photos_coco.json");
+        // Read on the file thread: the UI thread is free until the items arrive.
+        QCOMPARE(opened.count(), 0);
+        QVERIFY(waitFor([&] { return opened.count() == 1; }));
         QCOMPARE(review->model()->rowCount(), 3);
         QVERIFY(review->model()->item(0).references.first().contains("astronaut"));
         review->setFilter({}, "rocket");
@@ -353,8 +360,10 @@ private slots:
             // The caption is the first reference here, so RefCLIP-S = 2ab / (a + b) with b = 1.
             QVERIFY(std::abs(it.refClipS - 2 * it.clipS / (it.clipS + 1)) < 1e-4);
         }
-        QVERIFY(!review->openDataset("/nonexistent.json", &error));
-        QVERIFY(error.contains("does not exist"));
+        review->openDataset("/nonexistent.json");
+        QVERIFY(waitFor([&] { return failed.count() == 1; }));
+        QVERIFY(failed[0][1].toString().contains("does not exist"));
+        QCOMPARE(review->model()->rowCount(), 3); // a failed open keeps what was there
     }
 
     // File > Switch model: the shipped bundles first, then the recently opened ones, the loaded

@@ -42,6 +42,7 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     : QWidget(parent), model_(new ReviewModel(this)), proxy_(new ReviewFilter),
       table_(new QTableView), statusFilter_(new QComboBox), search_(new QLineEdit),
       empty_(new QLabel), undo_(undo), score_(new QPushButton(tr("Score with CLIP"))) {
+    files_ = new FileTasks(this);
     proxy_->setParent(this);
     proxy_->setSourceModel(model_);
     proxy_->setSortRole(ReviewModel::SortRole);
@@ -105,9 +106,9 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     connect(model_, &ReviewModel::modified, this, [this] {
         if (!projectPath_.isEmpty()) autosave_.start();
     });
-    connect(&autosave_, &QTimer::timeout, this, [this] {
-        QString error;
-        if (!saveNow(&error)) emit message(tr("Autosave failed: %1").arg(error));
+    connect(&autosave_, &QTimer::timeout, this, &ReviewView::saveNow);
+    connect(this, &ReviewView::saveFailed, this, [this](const QString& path, const QString& error) {
+        emit message(tr("Saving %1 failed: %2").arg(path, error));
     });
 }
 
@@ -193,35 +194,41 @@ void ReviewView::setProjectPath(const QString& path) {
     projectPath_ = path;
 }
 
-bool ReviewView::saveNow(QString* error) {
-    if (projectPath_.isEmpty()) return false;
-    auto ok = saveProject(projectPath_, model_->items());
-    if (!ok && error) *error = QString::fromStdString(ok.error());
-    return ok.ok();
+void ReviewView::saveNow() {
+    if (projectPath_.isEmpty()) return;
+    autosave_.stop();
+    const QString path = projectPath_;
+    // The items are implicitly shared: the copy is cheap, and later edits do not touch it.
+    files_->run<Result<void>>([path, items = model_->items()] { return saveProject(path, items); },
+                              [this, path](Result<void> ok) {
+                                  if (!ok)
+                                      emit saveFailed(path, QString::fromStdString(ok.error()));
+                              });
 }
 
-bool ReviewView::openProject(const QString& path, QString* error) {
-    auto items = loadProject(path);
-    if (!items) {
-        if (error) *error = QString::fromStdString(items.error());
-        return false;
-    }
-    undo_->clear();
-    projectPath_ = path;
-    model_->setItems(items.value());
-    autosave_.stop(); // just loaded: nothing new to save
-    return true;
+void ReviewView::openProject(const QString& path) {
+    openWith(path, true);
 }
 
-bool ReviewView::openDataset(const QString& path, QString* error) {
-    auto items = importDataset(path);
-    if (!items) {
-        if (error) *error = QString::fromStdString(items.error());
-        return false;
-    }
-    undo_->clear();
-    model_->setItems(items.value());
-    return true;
+void ReviewView::openDataset(const QString& path) {
+    openWith(path, false);
+}
+
+void ReviewView::openWith(const QString& path, bool isProject) {
+    emit message(tr("Opening %1…").arg(path));
+    files_->run<Result<QVector<ReviewItem>>>(
+        [path, isProject] { return isProject ? loadProject(path) : importDataset(path); },
+        [this, path, isProject](Result<QVector<ReviewItem>> items) {
+            if (!items) {
+                emit openFailed(path, QString::fromStdString(items.error()));
+                return;
+            }
+            undo_->clear();
+            if (isProject) projectPath_ = path;
+            model_->setItems(items.value());
+            autosave_.stop(); // just loaded: nothing new to save
+            emit opened(path);
+        });
 }
 
 } // namespace esper::ui

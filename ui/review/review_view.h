@@ -1,8 +1,9 @@
 // Review mode: the items as a sortable, filterable table, reviewed from the keyboard (arrows
 // move, A accept, R reject, E or Enter edit) with every edit undoable, saved to a project file
-// atomically and automatically.
+// atomically and automatically. Files are read and written on a background thread (FileTasks).
 #pragma once
 
+#include "file_tasks.h"
 #include "review_model.h"
 
 #include <QTimer>
@@ -28,10 +29,15 @@ public:
     ReviewModel* model() const { return model_; }
     QTableView* table() const { return table_; }
     QString projectPath() const { return projectPath_; }
-    bool openProject(const QString& path, QString* error = nullptr);
-    bool openDataset(const QString& path, QString* error = nullptr);
+    // Read in the background; `opened` or `openFailed` says how it went.
+    void openProject(const QString& path);
+    void openDataset(const QString& path);
     void setProjectPath(const QString& path); // where autosave writes
-    bool saveNow(QString* error = nullptr);
+    // Queues a save of the current items; `saveFailed` reports a failure.
+    void saveNow();
+    // Waits until every queued read and write is done; at shutdown and in tests.
+    void finishFileWork() { files_->waitForIdle(); }
+    FileTasks* files() const { return files_; }
     void selectImage(const QString& imagePath);
     void setStatusOfCurrent(ReviewStatus status);
     void editCurrent();
@@ -42,12 +48,17 @@ public:
 
 signals:
     void message(const QString& text);
+    void opened(const QString& path);
+    void openFailed(const QString& path, const QString& error);
+    void saveFailed(const QString& path, const QString& error);
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     int currentRow() const;
+    void openWith(const QString& path, bool isProject);
+    FileTasks* files_;
     ReviewModel* model_;
     QSortFilterProxyModel* proxy_;
     QTableView* table_;
