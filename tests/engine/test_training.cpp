@@ -1,5 +1,8 @@
 // Training on the synthetic world, shortened for CI: the project's CLIP must learn (loss falls,
 // held-out retrieval well above chance), be deterministic for a seed, and load like any CLIP.
+// The small CLIP, GPT-2 and mapper several functions share are trained once per run, by
+// whichever function needs them first, so any function also runs alone
+// (`test_training languageModelLearnsTheWorldsText`).
 #include <ATen/ATen.h>
 
 #include "test_support.h"
@@ -30,6 +33,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -71,13 +75,61 @@ class TestTraining : public QObject {
     Q_OBJECT
 
     QTemporaryDir tmp_;
-    double lmCopyF1_ = -1; // what pretrain lm measured, for world eval's probe of the same LM
+    std::optional<ClipPretrainReport> clip_;
+    std::optional<LmPretrainReport> lm_;
+    std::optional<MapperTrainReport> mapper_;
+
+    QString clipDir() const { return tmp_.path() + "/clip"; }
+    QString lmDir() const { return tmp_.path() + "/lm"; }
+    QString mapperPath() const { return tmp_.path() + "/mapper.safetensors"; }
+
+    // The shared models, trained on first use; null (with the reason logged) if training failed.
+    const ClipPretrainReport* sharedClip() {
+        if (!clip_) {
+            auto r = pretrainClip(small(clipDir(), 400));
+            if (!r) return qWarning("CLIP training failed: %s", r.error().c_str()), nullptr;
+            clip_ = r.value();
+        }
+        return &*clip_;
+    }
+    const LmPretrainReport* sharedLm() {
+        if (!lm_) {
+            if (!sharedClip()) return nullptr; // its tokenizer is CLIP's
+            LmPretrainOptions o;
+            o.outDir = lmDir().toStdString();
+            o.tokenizerPath = (clipDir() + "/tokenizer.model").toStdString();
+            o.embd = 64;
+            o.layers = 2;
+            o.heads = 4;
+            o.positions = 96;
+            // Enough steps for it to learn to carry content over from what came before, which
+            // is what lets a frozen LM follow a mapper's prefix.
+            o.train.steps = 500;
+            o.train.batchSize = 32;
+            o.train.learningRate = 2e-3;
+            o.train.warmupSteps = 10;
+            o.train.seed = 3;
+            auto r = pretrainLm(o);
+            if (!r) return qWarning("GPT-2 training failed: %s", r.error().c_str()), nullptr;
+            lm_ = r.value();
+        }
+        return &*lm_;
+    }
+    const MapperTrainReport* sharedMapper() {
+        if (!mapper_) {
+            if (!sharedLm()) return nullptr;
+            auto r = trainSupervisedMapper(ciMapper("mapper.safetensors"));
+            if (!r) return qWarning("mapper training failed: %s", r.error().c_str()), nullptr;
+            mapper_ = r.value();
+        }
+        return &*mapper_;
+    }
 
     // The CLIP and GPT-2 trained by the tests above, a CI-size mapper between them.
     MapperTrainOptions ciMapper(const QString& file) const {
         MapperTrainOptions o;
-        o.clipDir = (tmp_.path() + "/clip").toStdString();
-        o.lmDir = (tmp_.path() + "/lm").toStdString();
+        o.clipDir = clipDir().toStdString();
+        o.lmDir = lmDir().toStdString();
         o.outPath = (tmp_.path() + "/" + file).toStdString();
         o.prefixLength = 4;
         o.styles = {"caption"}; // the style whose text depends on the image the most
@@ -90,8 +142,8 @@ class TestTraining : public QObject {
 
 private slots:
     void clipLearnsTheWorld() {
-        auto report = pretrainClip(small(tmp_.path() + "/clip", 400));
-        ESPER_VERIFY_OK(report);
+        const auto* report = sharedClip();
+        QVERIFY(report);
         qInfo("CLIP (CI size): loss %.3f -> %.3f, held-out top-1 %.0f %% of %d in %.0f s",
               report->firstLoss, report->lastLoss, 100 * report->retrievalTop1, report->candidates,
               report->seconds);
@@ -105,7 +157,7 @@ private slots:
         QCOMPARE(report->attributes.scenes, report->probeScenes);
         QVERIFY2(report->attributes.colour >= 0.7, "CLIP does not tell colours apart");
         // The binding pairs cover exactly the probe scenes that have two objects to swap.
-        const auto o = small(tmp_.path() + "/clip", 400);
+        const auto o = small(clipDir(), 400);
         int swappable = 0;
         std::mt19937_64 any(1);
         for (int i = 0; i < report->probeScenes; ++i)
@@ -115,7 +167,7 @@ private slots:
         QCOMPARE(report->attributes.bindingScenes, swappable);
         QVERIFY(report->attributes.binding >= 0 && report->attributes.binding <= 1);
         // The folder is a CLIP like any other.
-        auto scorer = ClipScorer::load((tmp_.path() + "/clip").toStdString());
+        auto scorer = ClipScorer::load(clipDir().toStdString());
         ESPER_VERIFY_OK(scorer);
         QCOMPARE(scorer.value()->embeddingSize(), int64_t(32));
     }
@@ -200,27 +252,12 @@ private slots:
     }
 
     void languageModelLearnsTheWorldsText() {
-        LmPretrainOptions o;
-        o.outDir = (tmp_.path() + "/lm").toStdString();
-        o.tokenizerPath = (tmp_.path() + "/clip/tokenizer.model").toStdString(); // from above
-        o.embd = 64;
-        o.layers = 2;
-        o.heads = 4;
-        o.positions = 96;
-        // Enough steps for it to learn to carry content over from what came before, which is
-        // what lets a frozen LM follow a mapper's prefix.
-        o.train.steps = 500;
-        o.train.batchSize = 32;
-        o.train.learningRate = 2e-3;
-        o.train.warmupSteps = 10;
-        o.train.seed = 3;
-        auto r = pretrainLm(o);
-        ESPER_VERIFY_OK(r);
+        const auto* r = sharedLm();
+        QVERIFY(r);
         qInfo("GPT-2 (CI size): loss %.3f -> %.3f, held-out perplexity %.2f, context loss %.3f "
               "(%.3f after another scene's text), copy F1 %.3f in %.0f s",
               r->firstLoss, r->lastLoss, r->heldOutPerplexity, r->contextLoss, r->otherContextLoss,
               r->copyF1, r->seconds);
-        lmCopyF1_ = r->copyF1;
         qInfo("  its caption after object summaries: F1 %.3f, %.3f mispaired", r->summaryF1,
               r->summaryMispaired);
         // It learnt to read them (0.60 at CI size; an LM never shown them scores near 0).
@@ -231,15 +268,16 @@ private slots:
         // size; the demo's steps reach ~1, when copying takes hold).
         QVERIFY(r->contextLoss < r->otherContextLoss - 0.02);
         // The folder loads as a GPT-2 language model.
-        auto check = inspectModel(o.outDir);
+        auto check = inspectModel(lmDir().toStdString());
         ESPER_VERIFY_OK(check);
         QCOMPARE(check->family, std::string("gpt2"));
     }
 
     // Each summary position is one of the scene's objects, the sum of its words' embeddings in
-    // the LM the test above trained; every object has one, nothing else does.
+    // the shared LM; every object has one, nothing else does.
     void objectSummariesHoldEachObjectOfTheScene() {
-        const std::string dir = (tmp_.path() + "/lm").toStdString();
+        QVERIFY(sharedLm());
+        const std::string dir = lmDir().toStdString();
         auto lm = loadCausalLm(dir, {});
         ESPER_VERIFY_OK(lm);
         auto tok = SentencePieceTokenizer::load(dir + "/tokenizer.model");
@@ -286,9 +324,8 @@ private slots:
     }
 
     void supervisedMapperTrainsBetweenFrozenModels() {
-        const auto o = ciMapper("mapper.safetensors");
-        auto r = trainSupervisedMapper(o);
-        ESPER_VERIFY_OK(r);
+        const auto* r = sharedMapper();
+        QVERIFY(r);
         qInfo("supervised mapper (CI size): loss %.3f -> %.3f, held out %.3f (%.3f with another "
               "scene's image) in %.0f s",
               r->firstLoss, r->lastLoss, r->heldOutLoss, r->heldOutMismatchedLoss, r->seconds);
@@ -297,11 +334,12 @@ private slots:
         // texts both times, so a mapper that ignored its input would score exactly the same).
         // At CI size the gap is ~0.01; the demo's full-size models reach ~0.1.
         QVERIFY(r->heldOutLoss < r->heldOutMismatchedLoss - 0.005);
-        QVERIFY(QFile::exists(QString::fromStdString(o.outPath)));
+        QVERIFY(QFile::exists(mapperPath()));
     }
 
     void sceneFeaturesAreEncodedOnceEach() {
-        auto clip = ClipModel::load((tmp_.path() + "/clip").toStdString(), {});
+        QVERIFY(sharedClip());
+        auto clip = ClipModel::load(clipDir().toStdString(), {});
         ESPER_VERIFY_OK(clip);
         const auto scene = [](uint64_t i) { return world::generateScene(1, i); };
         SceneFeatureCache cache(*clip.value(), 32);
@@ -321,7 +359,8 @@ private slots:
     }
 
     void groundTruthMapperMeasuresTheLanguageModelAlone() {
-        // The mapper above, given each scene's ground truth instead of CLIP's embedding.
+        // The shared mapper's recipe, given each scene's ground truth instead of CLIP's embedding.
+        QVERIFY(sharedLm());
         auto o = ciMapper("ground-truth-mapper.safetensors");
         o.groundTruth = true;
         auto r = trainSupervisedMapper(o);
@@ -375,11 +414,12 @@ private slots:
     }
 
     void worldEvaluationReadsTheCaptionsBack() {
-        // The models above with the mapper above, as a bundle of two styles.
+        // The shared models and mapper, as a bundle of two styles.
+        QVERIFY(sharedMapper());
         NewBundle spec;
         spec.dir = (tmp_.path() + "/bundle").toStdString();
-        spec.clip = (tmp_.path() + "/clip").toStdString();
-        spec.lm = (tmp_.path() + "/lm").toStdString();
+        spec.clip = clipDir().toStdString();
+        spec.lm = lmDir().toStdString();
         spec.prefixLength = 4;
         spec.styles = {"caption", "news"};
         // Not the default decoding, so an evaluation that ignored the bundle's would show.
@@ -387,8 +427,7 @@ private slots:
         spec.decoding.noRepeatNgram = 0;
         auto made = createBundle(spec);
         ESPER_VERIFY_OK(made);
-        std::filesystem::copy_file((tmp_.path() + "/mapper.safetensors").toStdString(),
-                                   made->mapperPath,
+        std::filesystem::copy_file(mapperPath().toStdString(), made->mapperPath,
                                    std::filesystem::copy_options::overwrite_existing);
         world::WorldEvalOptions o;
         o.bundleDir = spec.dir;
@@ -458,7 +497,7 @@ private slots:
         QVERIFY(withLm->lmCopy.has_value());
         QCOMPARE(withLm->lmCopy->scenes, world::kCopyScenes);
         QCOMPARE(withLm->lmCopy->samples.size(), size_t(world::kCopyScenes));
-        QCOMPARE(withLm->lmCopy->f1, lmCopyF1_);
+        QCOMPARE(withLm->lmCopy->f1, sharedLm()->copyF1);
         const auto& first = withLm->lmCopy->samples.front();
         QCOMPARE(first.f1,
                  world::checkCaption(first.caption, world::generateScene(o.worldSeed, first.scene))
