@@ -113,39 +113,35 @@ std::string shown(double v) {
 
 } // namespace
 
-int64_t Args::integer(const std::string& name, int64_t fallback, int64_t least,
-                      int64_t most) const {
+template <class T, class Parse, class Fits>
+T Args::checked(const std::string& name, T fallback, Parse parse, Fits fits,
+                const std::string& what) const {
     if (!has(name)) return fallback;
     const std::string text = get(name);
-    const auto v = parseWhole(text);
-    if (v && *v >= least && *v <= most) return *v;
-    if (problem_.empty())
-        problem_ = "--" + name + " takes a whole number " +
-                   range(std::to_string(least), std::to_string(most),
-                         most == std::numeric_limits<int64_t>::max()) +
-                   ", not '" + text + "'";
+    const std::optional<T> v = parse(text);
+    if (v && fits(*v)) return *v;
+    if (problem_.empty()) problem_ = "--" + name + " takes " + what + ", not '" + text + "'";
     return fallback;
+}
+
+int64_t Args::integer(const std::string& name, int64_t fallback, int64_t least,
+                      int64_t most) const {
+    return checked(
+        name, fallback, parseWhole, [&](int64_t v) { return v >= least && v <= most; },
+        "a whole number " + range(std::to_string(least), std::to_string(most),
+                                  most == std::numeric_limits<int64_t>::max()));
 }
 
 double Args::real(const std::string& name, double fallback, double least, double most) const {
-    if (!has(name)) return fallback;
-    const std::string text = get(name);
-    const auto v = parseReal(text);
-    if (v && *v >= least && *v <= most) return *v;
-    if (problem_.empty())
-        problem_ = "--" + name + " takes a number " +
-                   range(shown(least), shown(most), std::isinf(most)) + ", not '" + text + "'";
-    return fallback;
+    return checked(
+        name, fallback, parseReal, [&](double v) { return v >= least && v <= most; },
+        "a number " + range(shown(least), shown(most), std::isinf(most)));
 }
 
 double Args::positive(const std::string& name, double fallback, double above) const {
-    if (!has(name)) return fallback;
-    const std::string text = get(name);
-    const auto v = parseReal(text);
-    if (v && *v > above) return *v;
-    if (problem_.empty())
-        problem_ = "--" + name + " takes a number above " + shown(above) + ", not '" + text + "'";
-    return fallback;
+    return checked(
+        name, fallback, parseReal, [&](double v) { return v > above; },
+        "a number above " + shown(above));
 }
 
 } // namespace esper::cli

@@ -48,6 +48,12 @@ public:
     const std::vector<std::string>& positional() const { return positional_; }
 
 private:
+    // The value of --name when `parse` reads it and `fits` accepts it; otherwise `fallback`,
+    // and the first problem is kept as "--NAME takes WHAT, not 'TEXT'".
+    template <class T, class Parse, class Fits>
+    T checked(const std::string& name, T fallback, Parse parse, Fits fits,
+              const std::string& what) const;
+
     std::map<std::string, std::vector<std::string>> values_;
     std::vector<std::string> positional_;
     mutable std::string problem_;

@@ -74,4 +74,14 @@ bool trainingInterrupted() {
     return interrupted.load();
 }
 
+int finishTraining(const char* verb, nlohmann::ordered_json& out, double seconds,
+                   const std::string& stoppedAt, const std::string& resume) {
+    out["seconds"] = seconds;
+    std::printf("%s\n", out.dump(2).c_str());
+    if (!trainingInterrupted()) return 0;
+    std::fprintf(stderr, "esper %s: interrupted after %s; %s\n", verb, stoppedAt.c_str(),
+                 resume.c_str());
+    return 130;
+}
+
 } // namespace esper::cli

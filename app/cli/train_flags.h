@@ -24,5 +24,10 @@ nlohmann::ordered_json summaryJson(const TrainSummary& summary);
 const std::atomic<bool>* interruptFlag();
 // Whether Ctrl+C stopped the training (its checkpoint is then written for --resume).
 bool trainingInterrupted();
+// Adds `seconds` to `out` and prints it as the verb's result. After Ctrl+C it also says where
+// the run stopped and how to go on ("esper VERB: interrupted after STOPPED_AT; RESUME") and
+// returns 130; otherwise 0.
+int finishTraining(const char* verb, nlohmann::ordered_json& out, double seconds,
+                   const std::string& stoppedAt, const std::string& resume);
 
 } // namespace esper::cli

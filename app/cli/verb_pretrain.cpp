@@ -97,14 +97,14 @@ int runPretrain(int argc, char** argv) {
     std::optional<double> initStd; // both models' initial spread
     if (args.has("init-std")) initStd = args.positive("init-std", 0);
     constexpr int64_t kScenes = 100000000, kWidth = 8192;
-    nlohmann::ordered_json out;
-    auto finish = [&](int steps) {
-        if (!trainingInterrupted()) return 0;
-        std::fprintf(stderr,
-                     "esper %s: interrupted after step %d; the checkpoint is in %s, and the same "
-                     "command with --resume continues from it\n",
-                     verb, steps, train.checkpointPath.c_str());
-        return 130;
+    // Prints a finished run: the summary, then what `fields` adds from its report.
+    auto finish = [&](const auto& trained, auto fields) {
+        if (!trained) return report(verb, trained.error(), 1);
+        nlohmann::ordered_json out = summaryJson(trained.value());
+        fields(out, trained.value());
+        return finishTraining(verb, out, trained->seconds, "step " + std::to_string(trained->steps),
+                              "the checkpoint is in " + train.checkpointPath +
+                                  ", and the same command with --resume continues from it");
     };
     if (lm) {
         LmPretrainOptions o;
@@ -121,22 +121,18 @@ int runPretrain(int argc, char** argv) {
         if (initStd) o.initStd = *initStd;
         o.device = args.get("device", "cpu");
         o.train = train;
-        auto r = pretrainLm(o);
-        if (!r) return report(verb, r.error(), 1);
-        out = summaryJson(r.value());
-        out["held_out_perplexity"] = r->heldOutPerplexity;
-        out["context_loss"] = r->contextLoss;
-        out["other_context_loss"] = r->otherContextLoss;
-        out["copy_f1"] = r->copyF1;
-        out["copy_size_accuracy"] = r->copySizeAccuracy;
-        out["copy_mispaired"] = r->copyMispaired;
-        if (o.summaryPositions > 0) {
-            out["summary_f1"] = r->summaryF1;
-            out["summary_mispaired"] = r->summaryMispaired;
-        }
-        out["seconds"] = r->seconds;
-        std::printf("%s\n", out.dump(2).c_str());
-        return finish(r->steps);
+        return finish(pretrainLm(o), [&](auto& out, const LmPretrainReport& r) {
+            out.update(nlohmann::ordered_json{{"held_out_perplexity", r.heldOutPerplexity},
+                                              {"context_loss", r.contextLoss},
+                                              {"other_context_loss", r.otherContextLoss},
+                                              {"copy_f1", r.copyF1},
+                                              {"copy_size_accuracy", r.copySizeAccuracy},
+                                              {"copy_mispaired", r.copyMispaired}});
+            if (o.summaryPositions > 0) {
+                out["summary_f1"] = r.summaryF1;
+                out["summary_mispaired"] = r.summaryMispaired;
+            }
+        });
     }
     if (args.has("device") && args.get("device") != "cpu")
         return report(verb, "--device is for `pretrain lm`; CLIP trains on the CPU", 2);
@@ -162,16 +158,12 @@ int runPretrain(int argc, char** argv) {
     }
     if (initStd) o.initStd = *initStd;
     o.train = train;
-    auto r = pretrainClip(o);
-    if (!r) return report(verb, r.error(), 1);
-    out = summaryJson(r.value());
-    out["retrieval_top1"] = r->retrievalTop1;
-    out["candidates"] = r->candidates;
-    out["groups"] = r->groups;
-    world::addAttributeFields(out, r->attributes);
-    out["seconds"] = r->seconds;
-    std::printf("%s\n", out.dump(2).c_str());
-    return finish(r->steps);
+    return finish(pretrainClip(o), [](auto& out, const ClipPretrainReport& r) {
+        out["retrieval_top1"] = r.retrievalTop1;
+        out["candidates"] = r.candidates;
+        out["groups"] = r.groups;
+        world::addAttributeFields(out, r.attributes);
+    });
 }
 
 } // namespace esper::cli

@@ -95,16 +95,9 @@ int runTrainSupervised(int argc, char** argv) {
         out["ground_truth_caption"]["shape_after_colour_chance"] = b->chance;
         out["ground_truth_caption"]["shape_after_colour_objects"] = b->objects;
     }
-    out["seconds"] = r->seconds;
-    std::printf("%s\n", out.dump(2).c_str());
-    if (trainingInterrupted()) {
-        std::fprintf(stderr,
-                     "esper train supervised: interrupted after step %d; the same command with "
-                     "--resume continues from %s\n",
-                     r->steps, o.train.checkpointPath.c_str());
-        return 130;
-    }
-    return 0;
+    return finishTraining("train supervised", out, r->seconds, "step " + std::to_string(r->steps),
+                          "the same command with --resume continues from " +
+                              o.train.checkpointPath);
 }
 
 int runTrain(int argc, char** argv) {

@@ -221,16 +221,9 @@ int runTrainEsper(int argc, char** argv) {
     if (r->evalF1) out["eval_f1"] = *r->evalF1;
     if (!r->skippedImages.empty()) out["skipped_images"] = r->skippedImages;
     out["bundle"] = o.outDir;
-    out["seconds"] = r->seconds;
-    std::printf("%s\n", out.dump(2).c_str());
-    if (trainingInterrupted()) {
-        std::fprintf(stderr,
-                     "esper %s: interrupted after iteration %d; the bundle holds that mapper, and "
-                     "the same command with --resume continues\n",
-                     verb, r->iterations);
-        return 130;
-    }
-    return 0;
+    return finishTraining(verb, out, r->seconds, "iteration " + std::to_string(r->iterations),
+                          "the bundle holds that mapper, and the same command with --resume "
+                          "continues");
 }
 
 } // namespace esper::cli

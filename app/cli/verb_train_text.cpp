@@ -79,16 +79,9 @@ int runTrainStyleGenerator(int argc, char** argv) {
     auto out = summaryJson(r.value());
     out["lines_per_label"] = r->linesPerLabel;
     out["lines_used"] = r->linesUsed;
-    out["seconds"] = r->seconds;
-    std::printf("%s\n", out.dump(2).c_str());
-    if (trainingInterrupted()) {
-        std::fprintf(stderr,
-                     "esper %s: interrupted after step %d; the same command with --resume "
-                     "continues from %s\n",
-                     verb, r->steps, o.train.checkpointPath.c_str());
-        return 130;
-    }
-    return 0;
+    return finishTraining(verb, out, r->seconds, "step " + std::to_string(r->steps),
+                          "the same command with --resume continues from " +
+                              o.train.checkpointPath);
 }
 
 int runTrainSentInit(int argc, char** argv) {

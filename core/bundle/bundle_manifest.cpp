@@ -89,9 +89,7 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
             m.trainingJson = j["training"].dump();
         }
         if (j.contains("decoding")) {
-            if (auto ok = applyDecodeJson(j["decoding"].dump(), m.decoding, origin + " decoding");
-                !ok)
-                return ok.failure();
+            ESPER_TRY(applyDecodeJson(j["decoding"].dump(), m.decoding, origin + " decoding"));
         }
     } catch (const nlohmann::json::exception& e) {
         return fail(origin + ": a field has the wrong type: " + e.what());

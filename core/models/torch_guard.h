@@ -16,8 +16,8 @@ template <class Body> auto guardTorch(const std::string& what, Body&& body) -> d
     try {
         return body();
     } catch (const c10::OutOfMemoryError& e) {
-        return fail(ErrorCode::OutOfMemory, what + ": out of memory (" +
-                                                std::string(e.what_without_backtrace()) + ")");
+        return fail(ErrorCode::OutOfMemory,
+                    what + ": out of memory (" + std::string(e.what_without_backtrace()) + ")");
     } catch (const c10::Error& e) {
         return fail(what + ": " + std::string(e.what_without_backtrace()));
     } catch (const std::bad_alloc&) {

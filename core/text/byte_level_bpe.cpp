@@ -2,6 +2,7 @@
 
 #include "text/unicode.h"
 
+#include "util/file_util.h"
 #include "util/json_text.h"
 #include <climits>
 
@@ -180,6 +181,7 @@ int ByteLevelBpe::tokenId(const std::string& token) const {
     return it == vocab_.end() ? -1 : it->second;
 }
 
+namespace {
 Result<std::unordered_map<std::string, int>> parseVocabJson(const std::string& text,
                                                             const std::string& origin) {
     auto parsed = parseJsonText(text, origin);
@@ -193,6 +195,21 @@ Result<std::unordered_map<std::string, int>> parseVocabJson(const std::string& t
         vocab.emplace(it.key(), it.value().get<int>());
     }
     return vocab;
+}
+} // namespace
+
+Result<BpeFiles> readBpeFiles(const std::string& vocabPath, const std::string& mergesPath,
+                              size_t maxMerges) {
+    auto vocabText = readTextFile(vocabPath);
+    ESPER_TRY(vocabText);
+    auto vocab = parseVocabJson(vocabText.value(), vocabPath);
+    ESPER_TRY(vocab);
+    auto mergesText = readTextFile(mergesPath);
+    ESPER_TRY(mergesText);
+    BpeFiles files{std::move(vocab.value()),
+                   ByteLevelBpe::parseMerges(mergesText.value(), maxMerges)};
+    if (files.merges.empty()) return fail(ErrorCode::InvalidInput, mergesPath + " holds no merges");
+    return files;
 }
 
 } // namespace esper

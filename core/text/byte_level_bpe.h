@@ -52,7 +52,13 @@ private:
     std::unique_ptr<Cache> cache_ = std::make_unique<Cache>(); // a pointer keeps the class movable
 };
 
-Result<std::unordered_map<std::string, int>> parseVocabJson(const std::string& text,
-                                                            const std::string& origin);
+// A Hugging Face tokenizer's vocab.json (token -> id) and merges.txt, read and parsed;
+// `maxMerges` as parseMerges. Fails when either file is unreadable or holds nothing usable.
+struct BpeFiles {
+    std::unordered_map<std::string, int> vocab;
+    std::vector<ByteLevelBpe::Merge> merges;
+};
+Result<BpeFiles> readBpeFiles(const std::string& vocabPath, const std::string& mergesPath,
+                              size_t maxMerges = SIZE_MAX);
 
 } // namespace esper

@@ -174,17 +174,12 @@ Result<std::unique_ptr<ClipTokenizer>> ClipTokenizer::loadOpenAi(const std::stri
 
 Result<std::unique_ptr<ClipTokenizer>> ClipTokenizer::loadHf(const std::string& vocabPath,
                                                              const std::string& mergesPath) {
-    auto vocabText = readTextFile(vocabPath);
-    ESPER_TRY(vocabText);
-    auto vocab = parseVocabJson(vocabText.value(), vocabPath);
-    ESPER_TRY(vocab);
-    auto mergesText = readTextFile(mergesPath);
-    ESPER_TRY(mergesText);
-    auto merges = ByteLevelBpe::parseMerges(mergesText.value(), kClipMerges);
-    if (!vocab->count(kSot) || !vocab->count(kEot))
+    auto files = readBpeFiles(vocabPath, mergesPath, kClipMerges);
+    ESPER_TRY(files);
+    if (!files->vocab.count(kSot) || !files->vocab.count(kEot))
         return fail(vocabPath + " lacks <|startoftext|> or <|endoftext|>");
     return std::unique_ptr<ClipTokenizer>(
-        new ClipTokenizer(ByteLevelBpe(std::move(merges), std::move(vocab.value()), "</w>")));
+        new ClipTokenizer(ByteLevelBpe(std::move(files->merges), std::move(files->vocab), "</w>")));
 }
 
 Result<std::unique_ptr<ClipTokenizer>> ClipTokenizer::fromDirectory(const std::string& dir) {

@@ -1,7 +1,6 @@
 #include "text/gpt2_tokenizer.h"
 
 #include "text/unicode.h"
-#include "util/file_util.h"
 
 #include <filesystem>
 
@@ -66,16 +65,10 @@ std::vector<std::string> gpt2PreTokenize(std::string_view text) {
 
 Result<std::unique_ptr<Gpt2Tokenizer>> Gpt2Tokenizer::load(const std::string& vocabPath,
                                                            const std::string& mergesPath) {
-    auto vocabText = readTextFile(vocabPath);
-    ESPER_TRY(vocabText);
-    auto vocab = parseVocabJson(vocabText.value(), vocabPath);
-    ESPER_TRY(vocab);
-    auto mergesText = readTextFile(mergesPath);
-    ESPER_TRY(mergesText);
-    auto merges = ByteLevelBpe::parseMerges(mergesText.value());
-    if (merges.empty()) return fail(mergesPath + " holds no merges");
+    auto files = readBpeFiles(vocabPath, mergesPath);
+    ESPER_TRY(files);
     return std::unique_ptr<Gpt2Tokenizer>(
-        new Gpt2Tokenizer(ByteLevelBpe(std::move(merges), std::move(vocab.value()), "")));
+        new Gpt2Tokenizer(ByteLevelBpe(std::move(files->merges), std::move(files->vocab), "")));
 }
 
 Result<std::unique_ptr<Gpt2Tokenizer>> Gpt2Tokenizer::fromDirectory(const std::string& dir) {

@@ -1,5 +1,6 @@
 // The `esper` command line as people use it for dataset work: bundle create/check, caption over
 // a folder with bad files in it, score, and the documented JSON fields.
+#include "test_images.h"
 #include "test_support.h"
 
 #include <QDir>
@@ -68,10 +69,8 @@ private slots:
         QDir().mkpath(images_ + "/sub");
         QVERIFY(QFile::copy(ref + "/images/chelsea.png", images_ + "/chelsea.png"));
         QVERIFY(QFile::copy(ref + "/images/synthetic_97x61.png", images_ + "/sub/synth.png"));
-        QFile corrupt(images_ + "/corrupt.png");
-        QVERIFY(corrupt.open(QIODevice::WriteOnly));
-        corrupt.write("\x89PNG\r\n\x1a\n this is not really a png");
-        corrupt.close();
+        QVERIFY(esper::test::writeTestFile(images_ + "/corrupt.png",
+                                           "\x89PNG\r\n\x1a\n this is not really a png"));
         QFile notes(tmp_.path() + "/notes.txt");
         QVERIFY(notes.open(QIODevice::WriteOnly));
         notes.write("plain text, not an image");

@@ -1,6 +1,7 @@
 // ESPER captioning through the engine's public API, with bundles assembled from the tiny
 // reference models (GPT-2 and LLaMA): loading and its errors, determinism, batched styles,
 // best-of-N, streaming, CLIP scores.
+#include "test_images.h"
 #include "test_support.h"
 
 #include "bundle/bundle_builder.h"
@@ -20,12 +21,7 @@ using namespace esper;
 
 namespace {
 
-RgbImage pattern(int w, int h, int seed) {
-    RgbImage img{w, h, std::vector<uint8_t>(size_t(w) * h * 3)};
-    for (size_t i = 0; i < img.pixels.size(); ++i)
-        img.pixels[i] = static_cast<uint8_t>((i * (5 + seed) + seed * 17) % 253);
-    return img;
-}
+using esper::test::patternImage;
 
 std::string models() {
     return (esper::test::referenceDir() + "/models").toStdString();
@@ -77,7 +73,7 @@ private slots:
     }
 
     void captionsAreDeterministicAndScored() {
-        const RgbImage img = pattern(48, 40, 1);
+        const RgbImage img = patternImage(48, 40, 1);
         CaptionOptions o; // ESPER's defaults: greedy, 20 tokens, EOS banned, no-repeat 2, '.'
         auto a = gpt2_->caption(img, "img1", styles_, o);
         auto b = gpt2_->caption(img, "img1", styles_, o);
@@ -103,7 +99,7 @@ private slots:
     }
 
     void batchedStylesEqualOneAtATime() {
-        const RgbImage img = pattern(30, 50, 2);
+        const RgbImage img = patternImage(30, 50, 2);
         CaptionOptions o;
         auto together = gpt2_->caption(img, "img2", styles_, o);
         QVERIFY(together.ok());
@@ -119,8 +115,8 @@ private slots:
     void differentImagesGiveDifferentPrefixes() {
         CaptionOptions o;
         o.decode.stopStrings.clear();
-        auto a = gpt2_->caption(pattern(40, 40, 3), "a", {styles_[0]}, o);
-        auto b = gpt2_->caption(pattern(40, 40, 9), "b", {styles_[0]}, o);
+        auto a = gpt2_->caption(patternImage(40, 40, 3), "a", {styles_[0]}, o);
+        auto b = gpt2_->caption(patternImage(40, 40, 9), "b", {styles_[0]}, o);
         QVERIFY(a.ok() && b.ok());
         // The random mapper moves the tiny model's distribution, if not always its argmax.
         QVERIFY(a->captions[0].logprob != b->captions[0].logprob);
@@ -133,7 +129,7 @@ private slots:
         o.decode.topK = 50;
         o.decode.bestOf = 6;
         o.decode.seed = 11;
-        auto r = gpt2_->caption(pattern(44, 36, 4), "img4", {styles_[0], styles_[1]}, o);
+        auto r = gpt2_->caption(patternImage(44, 36, 4), "img4", {styles_[0], styles_[1]}, o);
         ESPER_VERIFY_OK(r);
         for (const auto& c : r->captions) {
             QCOMPARE(c.alternatives.size(), size_t(6));
@@ -152,7 +148,7 @@ private slots:
         CaptionOptions o;
         std::map<size_t, std::string> last;
         int events = 0;
-        auto r = gpt2_->caption(pattern(32, 32, 5), "img5", styles_, o,
+        auto r = gpt2_->caption(patternImage(32, 32, 5), "img5", styles_, o,
                                 [&](size_t style, int, const std::string& text) {
                                     ++events;
                                     last[style] = text;
@@ -165,7 +161,7 @@ private slots:
         std::atomic<bool> cancel{false};
         int afterCancel = 0;
         auto c = gpt2_->caption(
-            pattern(32, 32, 6), "img6", styles_, o,
+            patternImage(32, 32, 6), "img6", styles_, o,
             [&](size_t, int, const std::string&) {
                 if (cancel) ++afterCancel;
                 cancel = true;
@@ -179,7 +175,7 @@ private slots:
     void referencesGiveRefClipS() {
         CaptionOptions o;
         o.references = {"a red circle", "a small square"};
-        auto r = gpt2_->caption(pattern(32, 32, 7), "img7", {styles_[0]}, o);
+        auto r = gpt2_->caption(patternImage(32, 32, 7), "img7", {styles_[0]}, o);
         QVERIFY(r.ok());
         QVERIFY(r->captions[0].score.refClipS.has_value());
         QVERIFY(r->captions[0].score.refCosine.has_value());
@@ -187,7 +183,7 @@ private slots:
 
     void reusesTheImageEmbedding() {
         const size_t before = gpt2_->scorer().cacheSize();
-        const RgbImage img = pattern(64, 20, 8);
+        const RgbImage img = patternImage(64, 20, 8);
         QVERIFY(gpt2_->caption(img, "img8", {styles_[0]}, {}).ok());
         QVERIFY(gpt2_->caption(img, "img8", {styles_[1]}, {}).ok());
         QCOMPARE(gpt2_->scorer().cacheSize(), before + 1);
@@ -220,7 +216,7 @@ private slots:
         ESPER_VERIFY_OK(m);
         auto c = Captioner::load(m.value());
         ESPER_VERIFY_OK(c);
-        auto r = c.value()->caption(pattern(40, 30, 1), "l1", c.value()->bundleStyles(), {});
+        auto r = c.value()->caption(patternImage(40, 30, 1), "l1", c.value()->bundleStyles(), {});
         ESPER_VERIFY_OK(r);
         QCOMPARE(r->captions.size(), size_t(2));
         for (const auto& cap : r->captions) {
@@ -228,7 +224,8 @@ private slots:
             for (int t : cap.tokens)
                 QVERIFY(t != 2); // end-of-text banned by default
         }
-        auto again = c.value()->caption(pattern(40, 30, 1), "l1", c.value()->bundleStyles(), {});
+        auto again =
+            c.value()->caption(patternImage(40, 30, 1), "l1", c.value()->bundleStyles(), {});
         QCOMPARE(again->captions[0].tokens, r->captions[0].tokens);
     }
 
@@ -248,11 +245,11 @@ private slots:
         }
         auto before = Captioner::loadBundle(dir);
         QVERIFY(before.ok());
-        auto want = before.value()->caption(pattern(30, 30, 2), "k", {styles_[0]}, {});
+        auto want = before.value()->caption(patternImage(30, 30, 2), "k", {styles_[0]}, {});
         QVERIFY(writeSafetensors(mapper, bare).ok());
         auto after = Captioner::loadBundle(dir);
         ESPER_VERIFY_OK(after);
-        auto got = after.value()->caption(pattern(30, 30, 2), "k", {styles_[0]}, {});
+        auto got = after.value()->caption(patternImage(30, 30, 2), "k", {styles_[0]}, {});
         QVERIFY(want.ok() && got.ok());
         QCOMPARE(got->captions[0].tokens, want->captions[0].tokens);
     }

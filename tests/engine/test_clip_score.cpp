@@ -1,5 +1,6 @@
 // CLIP-S / RefCLIP-S: the scorer on the tiny reference CLIP with its tokenizer, the embedding
 // cache, batching that does not change results, and dataset-level scoring.
+#include "test_images.h"
 #include "test_support.h"
 
 #include "evaluation/dataset_eval.h"
@@ -12,12 +13,7 @@ using namespace esper;
 
 namespace {
 
-RgbImage pattern(int w, int h, int seed) {
-    RgbImage img{w, h, std::vector<uint8_t>(size_t(w) * h * 3)};
-    for (size_t i = 0; i < img.pixels.size(); ++i)
-        img.pixels[i] = static_cast<uint8_t>((i * (7 + seed) + seed * 31) % 251);
-    return img;
-}
+using esper::test::patternImage;
 
 } // namespace
 
@@ -55,7 +51,7 @@ private slots:
             QVERIFY(std::abs(ClipScorer::cosine(together.value()[i], together.value()[i]) - 1) <
                     1e-5);
         }
-        const RgbImage a = pattern(40, 30, 1), b = pattern(25, 50, 2);
+        const RgbImage a = patternImage(40, 30, 1), b = patternImage(25, 50, 2);
         auto both = scorer_->embedImages({&a, &b});
         auto one = scorer_->embedImages({&b});
         QVERIFY(both.ok() && one.ok());
@@ -64,13 +60,13 @@ private slots:
     }
 
     void cachesImageEmbeddingsByKey() {
-        const RgbImage a = pattern(33, 33, 3);
+        const RgbImage a = patternImage(33, 33, 3);
         const size_t before = scorer_->cacheSize();
         auto first = scorer_->embedImages({&a}, {"a.png@1"});
         QCOMPARE(scorer_->cacheSize(), before + 1);
         QVERIFY(scorer_->hasCachedImage("a.png@1"));
         // A different image under the same key is served from the cache: the key is the identity.
-        const RgbImage other = pattern(33, 33, 4);
+        const RgbImage other = patternImage(33, 33, 4);
         auto second = scorer_->embedImages({&other}, {"a.png@1"});
         QVERIFY(first.ok() && second.ok());
         QCOMPARE(first.value()[0], second.value()[0]);
@@ -92,7 +88,7 @@ private slots:
         const std::vector<std::string> paths = {"one", "two", "missing"};
         ImageLoader load = [](const std::string& p) -> Result<RgbImage> {
             if (p == "missing") return fail("'missing' does not exist");
-            return pattern(30 + int(p.size()), 28, int(p.size()));
+            return patternImage(30 + int(p.size()), 28, int(p.size()));
         };
         auto r = scoreDataset(*scorer_, set, paths, load, false, 2);
         ESPER_VERIFY_OK(r);
@@ -129,7 +125,7 @@ private slots:
         EvalOptions options;
         options.clip = scorer_.get();
         options.loadImage = [](const std::string&) -> Result<RgbImage> {
-            return pattern(30, 30, 9);
+            return patternImage(30, 30, 9);
         };
         auto e = evaluateDatasets(refs, cands, options);
         ESPER_VERIFY_OK(e);

@@ -1,6 +1,7 @@
 // ESPER Studio end to end, offscreen, with a bundle built from the tiny reference models: drops,
 // live captions and scores, stale results, Caption all and its cancel, review round trips,
 // bad images, and responsiveness.
+#include "test_images.h"
 #include "test_support.h"
 
 #include "bundle/bundle_builder.h"
@@ -97,10 +98,7 @@ private slots:
         const QString ref = esper::test::referenceDir() + "/images";
         QVERIFY(QFile::copy(ref + "/chelsea.png", images_ + "/a_chelsea.png"));
         QVERIFY(QFile::copy(ref + "/synthetic_97x61.png", images_ + "/b_synthetic.png"));
-        QFile bad(images_ + "/c_corrupt.jpg");
-        QVERIFY(bad.open(QIODevice::WriteOnly));
-        bad.write("not a jpeg at all");
-        bad.close();
+        QVERIFY(esper::test::writeTestFile(images_ + "/c_corrupt.jpg", "not a jpeg at all"));
         window_ = std::make_unique<MainWindow>();
         window_->show();
         QSignalSpy loaded(window_->engine(), &EngineClient::bundleLoaded);

@@ -111,10 +111,8 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     clip.train = settings("clip", o.clipSteps, o.clipBatch, 2e-3, 50, dir / "clip" / "train.jsonl");
     // A resumed build keeps the tokenizer its checkpoints were trained with.
     if (!(o.resume && fs::exists(clip.tokenizerPath)))
-        if (auto ok = trainWorldTokenizer(clip.outDir, clip.worldSeed, clip.trainScenes,
-                                          clip.tokenizerVocab);
-            !ok)
-            return ok.failure();
+        ESPER_TRY(trainWorldTokenizer(clip.outDir, clip.worldSeed, clip.trainScenes,
+                                      clip.tokenizerVocab));
 
     // The LM candidates train in .work/lm-K; the chosen one becomes the bundle's lm/.
     const fs::path lmDir = dir / "lm";
@@ -186,10 +184,8 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     const fs::path chosenDir = work / lmStage(report.lmChosen);
     for (const char* file :
          {"config.json", "model.safetensors", "tokenizer.model", "train.jsonl"}) {
-        if (auto ok = copyFileOver((chosenDir / file).string(), (lmDir / file).string(),
-                                   "the chosen language model's file");
-            !ok)
-            return ok.failure();
+        ESPER_TRY(copyFileOver((chosenDir / file).string(), (lmDir / file).string(),
+                               "the chosen language model's file"));
     }
 
     DecodeOptions decoding;
@@ -260,9 +256,7 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     report.captionF1 = result->styles.front().f1;
     report.meanStyleF1 = result->mean().f1;
     report.evaluation = result->json();
-    if (auto ok = writeFileAtomic((dir / "evaluation.json").string(), report.evaluation + "\n");
-        !ok)
-        return ok.failure();
+    ESPER_TRY(writeFileAtomic((dir / "evaluation.json").string(), report.evaluation + "\n"));
     fs::remove_all(work, ec);
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -35,6 +35,12 @@ TrainSummary TrainRun::summary() const {
     return {static_cast<int>(losses.size()), resumedFrom, firstLoss(), lastLoss(), seconds};
 }
 
+Result<TrainSummary> summaryOfRun(const Result<TrainRun>& run) {
+    ESPER_TRY(run);
+    if (run->losses.empty()) return cancelledError("cancelled before the first step");
+    return run->summary();
+}
+
 double OptimizerSteps::step() {
     // Without clipping the norm is only logged: measured on an iteration's first step, it costs
     // a reduction per parameter once rather than at each of ESPER's 64 steps.

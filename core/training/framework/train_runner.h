@@ -26,6 +26,10 @@ struct TrainRun {
     TrainSummary summary() const;
 };
 
+// The summary of a run that made at least one step; the run's error, or a cancelled error when
+// it was stopped before its first step (there is then nothing to save).
+Result<TrainSummary> summaryOfRun(const Result<TrainRun>& run);
+
 // What an iteration may do with the optimizer: any number of steps at the iteration's rate.
 class OptimizerSteps {
 public:

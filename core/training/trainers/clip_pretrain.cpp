@@ -126,14 +126,10 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         fs::create_directories(o.outDir, ec);
         if (ec) return fail("cannot create '" + o.outDir + "': " + ec.message());
         const std::string tokPath = (fs::path(o.outDir) / "tokenizer.model").string();
-        if (o.tokenizerPath.empty()) {
-            if (auto ok =
-                    trainWorldTokenizer(o.outDir, o.worldSeed, o.trainScenes, o.tokenizerVocab);
-                !ok)
-                return ok.failure();
-        } else if (auto ok = copyFileOver(o.tokenizerPath, tokPath, "the tokenizer"); !ok) {
-            return ok.failure();
-        }
+        if (o.tokenizerPath.empty())
+            ESPER_TRY(trainWorldTokenizer(o.outDir, o.worldSeed, o.trainScenes, o.tokenizerVocab));
+        else
+            ESPER_TRY(copyFileOver(o.tokenizerPath, tokPath, "the tokenizer"));
         auto tok = SentencePieceTokenizer::load(tokPath);
         ESPER_TRY(tok);
         const auto& t = *tok.value();
@@ -189,12 +185,11 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
                 },
                 [&] { logitScale.clamp_(0, std::log(100.0)); }); // CLIP caps the temperature at 100
         }();
-        ESPER_TRY(trained);
-        const TrainRun& run = trained.value();
-        if (run.losses.empty()) return cancelledError("cancelled before the first step");
+        auto summary = summaryOfRun(trained);
+        ESPER_TRY(summary);
         ESPER_TRY(weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain clip"));
         ClipPretrainReport r;
-        static_cast<TrainSummary&>(r) = run.summary();
+        static_cast<TrainSummary&>(r) = summary.value();
         auto probes = world::probeClip(o.outDir, o.worldSeed, o.heldOutFirst, o.imageSize);
         ESPER_TRY(probes);
         r.retrievalTop1 = probes->retrievalTop1;

@@ -191,12 +191,11 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
                 }
                 return loss / double(o.train.batchSize);
             });
-        ESPER_TRY(trained);
-        const TrainRun& run = trained.value();
-        if (run.losses.empty()) return cancelledError("cancelled before the first step");
+        auto summary = summaryOfRun(trained);
+        ESPER_TRY(summary);
         ESPER_TRY(weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain lm"));
         LmPretrainReport r;
-        static_cast<TrainSummary&>(r) = run.summary();
+        static_cast<TrainSummary&>(r) = summary.value();
         std::vector<std::vector<std::string>> lines;
         for (const auto& line : world::corpusLines(o.worldSeed, o.heldOutFirst, 100, 1))
             lines.push_back({line});

@@ -122,19 +122,14 @@ Result<MapperTrainReport> trainSupervisedMapper(const MapperTrainOptions& o) {
                 return gradients.step(sharded);
             });
         }();
-        ESPER_TRY(trained);
-        const TrainRun& run = trained.value();
-        if (run.losses.empty()) return cancelledError("cancelled before the first step");
+        auto summary = summaryOfRun(trained);
+        ESPER_TRY(summary);
         if (tuned)
-            if (auto ok = saveLmFolder(*tuned, o.lmDir, o.fineTunedLmDir,
-                                       "fine-tuned with the supervised mapper");
-                !ok)
-                return ok.failure();
-        if (auto ok = weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}});
-            !ok)
-            return ok.failure();
+            ESPER_TRY(saveLmFolder(*tuned, o.lmDir, o.fineTunedLmDir,
+                                   "fine-tuned with the supervised mapper"));
+        ESPER_TRY(weights.save(o.outPath, {{"esper", "supervised mapper (ClipCap baseline)"}}));
         MapperTrainReport report;
-        static_cast<TrainSummary&>(report) = run.summary();
+        static_cast<TrainSummary&>(report) = summary.value();
         {
             c10::NoGradGuard noGrad;
             const auto held = world::generateScenes(o.worldSeed, o.heldOutFirst, 256);

@@ -107,14 +107,11 @@ Result<StyleGeneratorReport> trainStyleGenerator(const StyleGeneratorOptions& o)
                 return nextTokenLoss(
                     model.forward({model.embed(batch.ids), {}, {}, false}, nullptr), batch.labels);
             });
-        ESPER_TRY(trained);
-        if (trained->losses.empty()) return cancelledError("cancelled before the first step");
-        static_cast<TrainSummary&>(report) = trained->summary();
-        if (auto ok =
-                saveLmFolder(lm.value(), o.lmDir, o.outDir,
-                             "fine-tuned as a style generator on " + o.textsPath, tokenizerDir);
-            !ok)
-            return ok.failure();
+        auto summary = summaryOfRun(trained);
+        ESPER_TRY(summary);
+        static_cast<TrainSummary&>(report) = summary.value();
+        ESPER_TRY(saveLmFolder(lm.value(), o.lmDir, o.outDir,
+                               "fine-tuned as a style generator on " + o.textsPath, tokenizerDir));
         return report;
     });
 }
