@@ -17,13 +17,16 @@ namespace {
 const char* kOverview =
     "usage: esper train esper ...            ESPER: reinforcement learning with CLIP's reward,\n"
     "                                        no captions (the paper's method)\n"
-    "       esper train supervised ...       the supervised ClipCap baseline on the world\n"
+    "       esper train supervised ...       the supervised ClipCap baseline on the world, or\n"
+    "                                        fine-tuning a bundle on your captions (--pairs)\n"
     "       esper train style-generator ...  fine-tune a language model on 'style: text' lines\n"
     "       esper train sent-init ...        count a corpus's sentence-initial words\n\n"
     "'esper train KIND --help' describes each.\n";
 
 const char* kHelp =
-    "usage: esper train supervised --clip DIR --lm DIR --out MAPPER.safetensors\n"
+    "usage: esper train supervised --bundle START --pairs DATASET --out OUT_BUNDLE ...\n"
+    "       (fine-tunes a bundle on your captions; add --help to that line for more)\n"
+    "       esper train supervised --clip DIR --lm DIR --out MAPPER.safetensors\n"
     "                              [--prefix N] [--styles caption,news,...]\n"
     "                              [--fine-tune-lm DIR] [--ground-truth] [--world-seed S]\n"
     "                              [--scenes N]\n"
@@ -46,6 +49,13 @@ const char* kHelp =
 } // namespace
 
 int runTrainSupervised(int argc, char** argv) {
+#ifdef ESPER_WITH_MEDIA
+    // With a bundle and a dataset of pairs it fine-tunes on the user's captions instead.
+    for (int i = 3; i < argc; ++i)
+        if (!std::strcmp(argv[i], "--pairs") || !std::strncmp(argv[i], "--pairs=", 8) ||
+            !std::strcmp(argv[i], "--bundle") || !std::strncmp(argv[i], "--bundle=", 9))
+            return runTrainSupervisedPairs(argc, argv);
+#endif
     const std::string help = std::string(kHelp) + kTrainFlagsHelp;
     const char* verb = "train supervised";
     auto specs = trainFlagSpecs();

@@ -9,12 +9,12 @@
 #include "image_decoder.h"
 #include "image_inputs.h"
 #endif
+#include "progress_stream.h"
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 namespace esper::cli {
 
@@ -25,7 +25,8 @@ const char* kHelp =
     "                         [--iterations N | --minutes M] [--free | --styles a,b,...]\n"
     "                         [--random-mapper] [--log FILE.jsonl] [--checkpoint-every N]\n"
     "                         [--resume] [--device D] [--seed S]\n"
-    "                         [--world-seed S] [--scenes N]\n\n"
+    "                         [--world-seed S] [--scenes N]\n"
+    "                         [--preview-every N] [--preview-images N] [--progress json]\n\n"
     "ESPER: reinforcement learning (PPO) that teaches the mapper of START to caption images\n"
     "with CLIP's image-text similarity as the reward and no captions at all, the language\n"
     "model and CLIP frozen. START supplies CLIP, the language model and the starting mapper\n"
@@ -49,7 +50,11 @@ const char* kHelp =
     "  --checkpoint-every N  iterations between checkpoints (default 25; also written at the\n"
     "                      end and on the first Ctrl+C); --resume continues from the last one\n"
     "  --device D          cpu (default) or cuda[:N]\n"
-    "  --seed S            the run's random seed (default 1)\n\n"
+    "  --seed S            the run's random seed (default 1)\n"
+    "  --preview-every N   every N iterations (and before the first and at the end) print the\n"
+    "                      current mapper's greedy captions of the first --preview-images\n"
+    "                      images (default 4) in each style\n"
+    "  --progress json     progress as JSON lines on stderr, for programs (docs/cli.md)\n\n"
     "OUT_BUNDLE gets esper.json (with \"training\": {\"method\": \"esper-ppo\", ...}),\n"
     "mapper.safetensors, esper-config.json and the log; `esper bundle check` and the studio\n"
     "load it. Prints a JSON summary.\n";
@@ -100,7 +105,10 @@ int runTrainEsper(int argc, char** argv) {
                                     {"device"},
                                     {"seed"},
                                     {"world-seed"},
-                                    {"scenes"}},
+                                    {"scenes"},
+                                    {"preview-every"},
+                                    {"preview-images"},
+                                    {"progress"}},
                                    0))
         return *stop;
     for (const char* required : {"bundle", "out"})
@@ -151,7 +159,11 @@ int runTrainEsper(int argc, char** argv) {
     readWhole(args, "world-seed", o.worldSeed, 0);
     readWhole(args, "scenes", o.worldScenes, 1, 100000000);
     o.minutes = args.positive("minutes", o.minutes);
-    if (!args.problem().empty()) return report(verb, args.problem(), 2);
+    readWhole(args, "preview-every", o.previewEvery, 0, std::numeric_limits<int>::max());
+    readWhole(args, "preview-images", o.previewImages, 1, 64);
+    std::string problem = args.problem();
+    const ProgressStream progress(verb, progressIsJson(args.get("progress"), problem));
+    if (!problem.empty()) return report(verb, problem, 2);
     o.randomMapper = args.has("random-mapper");
     o.logPath = args.get("log");
     o.resume = args.has("resume");
@@ -181,12 +193,12 @@ int runTrainEsper(int argc, char** argv) {
     }
     ensureBlasCoreType(argv);
     o.cancel = interruptFlag();
-    o.onMessage = [verb](const std::string& line) {
-        std::fprintf(stderr, "esper %s: %s\n", verb, line.c_str());
+    o.onMessage = [&progress](const std::string& line) { progress.message(line); };
+    o.onPreview = [&progress](int iteration, const std::vector<PreviewCaption>& captions) {
+        progress.preview(iteration, captions);
     };
-    const bool tty = ::isatty(2);
-    o.onIteration = [tty](int done, int planned, double left,
-                          const std::map<std::string, double>& m) {
+    o.onIteration = [&progress](int done, int planned, double left,
+                                const std::map<std::string, double>& m) {
         auto get = [&](const char* k) { return m.count(k) ? m.at(k) : NAN; };
         std::string line = "iteration " + std::to_string(done) +
                            (planned > 0 ? "/" + std::to_string(planned) : "");
@@ -204,10 +216,10 @@ int runTrainEsper(int argc, char** argv) {
             line += part;
         }
         line += "  eta " + duration(left);
-        std::fprintf(stderr, "%s%s%s", tty ? "\r\033[K" : "", line.c_str(), tty ? "" : "\n");
+        progress.iteration(done, planned, left, m, line);
     };
     auto r = trainEsper(o);
-    if (tty) std::fprintf(stderr, "\n");
+    progress.finishLine();
     if (!r) return report(verb, r.error(), trainingInterrupted() ? 130 : 1);
     auto out = summaryJson(r.value());
     out["iterations"] = r->iterations;

@@ -21,6 +21,8 @@ int runPreprocess(int argc, char** argv);
 int runCaption(int argc, char** argv);
 int runWorld(int argc, char** argv);
 int runScore(int argc, char** argv);
+// `train supervised --bundle START --pairs DATASET`: fine-tuning on the user's captions.
+int runTrainSupervisedPairs(int argc, char** argv);
 #endif
 
 } // namespace esper::cli

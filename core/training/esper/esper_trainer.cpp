@@ -1,6 +1,7 @@
 #include "training/esper/esper_trainer.h"
 
 #include "bundle/bundle_manifest.h"
+#include "decode/prefix_decoder.h"
 #include "models/device.h"
 #include "models/runtime.h"
 #include "models/torch_guard.h"
@@ -12,6 +13,7 @@
 #include "training/esper/queries.h"
 #include "training/framework/helper_thread.h"
 #include "training/framework/train_runner.h"
+#include "training/framework/trained_bundle.h"
 #include "util/file_util.h"
 #include "world/lm_probes.h"
 
@@ -29,47 +31,21 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// A bundle reference to `ref` as seen from `outDir`: registry ids stay ids, paths become
-// relative to the new bundle.
-std::string referenceFrom(const ModelReference& ref, const std::string& startDir,
-                          const std::string& outDir) {
-    const fs::path spec(ref.spec);
-    const bool isPath = spec.is_absolute() || ref.spec.rfind("./", 0) == 0 ||
-                        ref.spec.rfind("../", 0) == 0 || fs::exists(fs::path(startDir) / spec);
-    if (!isPath || spec.is_absolute()) return ref.spec;
-    std::error_code ec;
-    const auto rel = fs::relative(ref.path, fs::absolute(outDir), ec);
-    // Beside each other (models/demo and models/demo-supervised): a relative path that moves
-    // with both; far apart: an absolute one.
-    int climbs = 0;
-    for (const auto& part : rel)
-        climbs += part == "..";
-    if (ec || rel.empty() || climbs > 1) return fs::absolute(ref.path).string();
-    const std::string text = rel.string();
-    return text.rfind("..", 0) == 0 ? text : "./" + text;
-}
-
 Result<void> writeBundle(const EsperTrainOptions& o, const EsperModels& models,
                          const std::string& trainingJson) {
-    const fs::path out(o.outDir);
-    if (auto ok = models.policy.weights->save(
-            (out / "mapper.safetensors").string(),
-            {{"esper", "mapper trained by ESPER (PPO, CLIP reward, no paired captions)"}});
-        !ok)
-        return ok;
-    if (auto ok = writeFileAtomic((out / "esper-config.json").string(), o.config.json()); !ok)
-        return ok;
-    BundleManifest m = models.bundle;
-    m.clip.spec = referenceFrom(m.clip, m.dir, o.outDir);
-    m.lm.spec = referenceFrom(m.lm, m.dir, o.outDir);
-    m.mapperPath = (out / "mapper.safetensors").string();
-    if (o.config.mode == "style") m.styles = o.config.styles;
-    m.description = "The mapper of '" + models.bundle.name +
+    TrainedBundle b;
+    b.start = &models.bundle;
+    b.outDir = o.outDir;
+    b.mapper = models.policy.weights.get();
+    b.mapperNote = "mapper trained by ESPER (PPO, CLIP reward, no paired captions)";
+    b.description = "The mapper of '" + models.bundle.name +
                     "' trained by ESPER: PPO with CLIP's image-text similarity as the reward, " +
                     "on " + (o.world ? "the synthetic world's scenes" : "the user's images") +
                     ", without paired captions (`esper train esper`).";
-    m.trainingJson = trainingJson;
-    return writeBundleManifest(m, o.outDir);
+    b.trainingJson = trainingJson;
+    if (o.config.mode == "style") b.styles = o.config.styles;
+    b.extraFiles["esper-config.json"] = o.config.json();
+    return writeTrainedBundle(b);
 }
 
 struct Calibration {
@@ -234,6 +210,41 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             return probe->f1;
         };
 
+        auto preview = [&](int done) -> Result<void> {
+            if (!o.onPreview || images->size() == 0) return {};
+            c10::NoGradGuard noGrad;
+            std::vector<size_t> shown(
+                std::min(images->size(), size_t(std::max(0, o.previewImages))));
+            std::iota(shown.begin(), shown.end(), size_t{0});
+            auto features = images->features(shown);
+            ESPER_TRY(features);
+            const at::Tensor prefixes = models.policyPrefixes(features.value());
+            const std::vector<std::string> labels =
+                c.mode == "style" ? c.styles : std::vector<std::string>{""};
+            std::vector<int64_t> rows;
+            std::vector<std::vector<int>> prompts;
+            for (size_t i = 0; i < shown.size(); ++i)
+                for (const auto& label : labels) {
+                    rows.push_back(int64_t(i));
+                    prompts.push_back(label.empty() ? std::vector<int>{}
+                                                    : models.tokenizer->encode(label + ":"));
+                }
+            DecodeOptions greedy = models.bundle.decoding;
+            greedy.strategy = DecodeStrategy::Greedy;
+            greedy.banEos = models.banEos;
+            auto decoded = PrefixDecoder(*models.lm, models.tokenizer.get())
+                               .run(prefixes.index_select(
+                                        0, at::tensor(rows, at::kLong).to(prefixes.device())),
+                                    prompts, greedy);
+            ESPER_TRY(decoded);
+            std::vector<PreviewCaption> captions;
+            for (size_t r = 0; r < rows.size(); ++r)
+                captions.push_back({images->name(shown[size_t(rows[r])]), labels[r % labels.size()],
+                                    decoded.value()[r].text});
+            o.onPreview(done, captions);
+            return {};
+        };
+
         TrainSettings settings;
         settings.steps = c.scheduleIterations();
         settings.stopAfter = o.iterations;
@@ -285,6 +296,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
                 ESPER_TRY(f1);
                 result.metrics["eval_f1"] = f1.value();
             }
+            if (o.previewEvery > 0 && (it + 1) % o.previewEvery == 0) ESPER_TRY(preview(it + 1));
             if (o.onIteration) {
                 const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
                 const int done = it + 1;
@@ -303,6 +315,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
             say("greedy 'caption:' object F1 on " + std::to_string(c.evalScenes) +
                 " held-out scenes before training: " + std::to_string(f1.value()));
         }
+        if (!resuming) ESPER_TRY(preview(0));
         auto run = runIterations(models.parameterGroups(c), settings, iteration, hooks);
         ESPER_TRY(run);
         static_cast<TrainSummary&>(report) = run->summary();
@@ -316,6 +329,8 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         report.calibrationMean = calMean;
         report.calibrationStd = calStd;
         if (report.iterations == 0) return fail("stopped before the first iteration");
+        if (o.previewEvery <= 0 || report.iterations % o.previewEvery != 0)
+            ESPER_TRY(preview(report.iterations));
         if (canEvaluate) {
             auto f1 = evaluate();
             ESPER_TRY(f1);

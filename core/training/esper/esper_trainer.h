@@ -18,6 +18,13 @@
 
 namespace esper {
 
+// One of the policy's greedy captions, shown while a run trains.
+struct PreviewCaption {
+    std::string image; // the file, or "scene N" of the world
+    std::string style; // the trained style; empty for ESPER-Free
+    std::string text;
+};
+
 struct EsperTrainOptions {
     std::string bundleDir; // START: CLIP, the LM and the starting mapper
     std::string outDir;    // OUT: the trained bundle
@@ -46,6 +53,12 @@ struct EsperTrainOptions {
     // After each iteration: (finished, the iteration the run ends at or 0 when a time budget
     // ends it, seconds left, that iteration's metrics).
     std::function<void(int, int, double, const std::map<std::string, double>&)> onIteration;
+    // Before the first iteration, every `previewEvery` iterations and at the end: the policy's
+    // greedy captions (the bundle's decoding) of the first `previewImages` images in each
+    // trained style, so progress shows in words.
+    int previewEvery = 0;
+    int previewImages = 4;
+    std::function<void(int iteration, const std::vector<PreviewCaption>&)> onPreview;
 };
 
 struct EsperTrainReport : TrainSummary {
