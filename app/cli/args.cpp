@@ -51,6 +51,9 @@ std::optional<int> Args::parseVerb(int argc, char** argv, const char* verb, cons
         return 0;
     }
     if (!err.empty()) return report(verb, err, 2, help);
+    for (const auto& spec : specs)
+        if (spec.required && !has(spec.name))
+            return report(verb, "--" + spec.name + " is required", 2, help);
     if (exactPositional >= 0 && positional_.size() != static_cast<size_t>(exactPositional))
         return report(verb, positionalProblem ? positionalProblem : "unexpected arguments", 2,
                       help);

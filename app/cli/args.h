@@ -14,6 +14,7 @@ struct OptionSpec {
     std::string name; // without the leading "--"
     bool takesValue = true;
     bool repeatable = false;
+    bool required = false; // parseVerb reports "--NAME is required" when it is absent
 };
 
 class Args {

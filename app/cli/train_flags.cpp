@@ -84,4 +84,14 @@ int finishTraining(const char* verb, nlohmann::ordered_json& out, double seconds
     return 130;
 }
 
+int finishBundleTraining(const char* verb, nlohmann::ordered_json& out, double seconds,
+                         const std::string& stoppedAt, const std::string& bundleDir,
+                         const std::vector<std::string>& skippedImages) {
+    if (!skippedImages.empty()) out["skipped_images"] = skippedImages;
+    out["bundle"] = bundleDir;
+    return finishTraining(verb, out, seconds, stoppedAt,
+                          "the bundle holds that mapper, and the same command with --resume "
+                          "continues");
+}
+
 } // namespace esper::cli

@@ -29,5 +29,9 @@ bool trainingInterrupted();
 // returns 130; otherwise 0.
 int finishTraining(const char* verb, nlohmann::ordered_json& out, double seconds,
                    const std::string& stoppedAt, const std::string& resume);
+// The same for a verb that writes a bundle: adds "bundle" and the images it could not read.
+int finishBundleTraining(const char* verb, nlohmann::ordered_json& out, double seconds,
+                         const std::string& stoppedAt, const std::string& bundleDir,
+                         const std::vector<std::string>& skippedImages);
 
 } // namespace esper::cli

@@ -59,15 +59,13 @@ int runTrainSupervised(int argc, char** argv) {
     const std::string help = std::string(kHelp) + kTrainFlagsHelp;
     const char* verb = "train supervised";
     auto specs = trainFlagSpecs();
-    for (const char* name :
-         {"clip", "lm", "out", "prefix", "styles", "fine-tune-lm", "world-seed", "scenes"})
+    for (const char* name : {"clip", "lm", "out"})
+        specs.push_back({.name = name, .required = true});
+    for (const char* name : {"prefix", "styles", "fine-tune-lm", "world-seed", "scenes"})
         specs.push_back({name});
     specs.push_back({"ground-truth", false});
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
-    for (const char* required : {"clip", "lm", "out"})
-        if (!args.has(required))
-            return report(verb, "--" + std::string(required) + " is required", 2, help.c_str());
     ensureBlasCoreType(argv);
     MapperTrainOptions o;
     o.clipDir = args.get("clip");

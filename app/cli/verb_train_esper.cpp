@@ -88,10 +88,10 @@ int runTrainEsper(int argc, char** argv) {
     const char* verb = "train esper";
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, kHelp,
-                                   {{"bundle"},
+                                   {{.name = "bundle", .required = true},
                                     {"world", false},
                                     {"images", true, true},
-                                    {"out"},
+                                    {.name = "out", .required = true},
                                     {"config"},
                                     {"set", true, true},
                                     {"iterations"},
@@ -111,9 +111,6 @@ int runTrainEsper(int argc, char** argv) {
                                     {"progress"}},
                                    0))
         return *stop;
-    for (const char* required : {"bundle", "out"})
-        if (!args.has(required))
-            return report(verb, "--" + std::string(required) + " is required", 2, kHelp);
     if (args.has("world") == args.has("images"))
         return report(verb, "say where the images come from: --world or --images DIR", 2, kHelp);
     if (args.has("free") && args.has("styles"))
@@ -231,11 +228,8 @@ int runTrainEsper(int argc, char** argv) {
     if (r->calibrationStd) out["calibration_std"] = *r->calibrationStd;
     if (r->evalF1Start) out["eval_f1_start"] = *r->evalF1Start;
     if (r->evalF1) out["eval_f1"] = *r->evalF1;
-    if (!r->skippedImages.empty()) out["skipped_images"] = r->skippedImages;
-    out["bundle"] = o.outDir;
-    return finishTraining(verb, out, r->seconds, "iteration " + std::to_string(r->iterations),
-                          "the bundle holds that mapper, and the same command with --resume "
-                          "continues");
+    return finishBundleTraining(verb, out, r->seconds, "iteration " + std::to_string(r->iterations),
+                                o.outDir, r->skippedImages);
 }
 
 } // namespace esper::cli

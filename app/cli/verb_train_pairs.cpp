@@ -38,14 +38,13 @@ int runTrainSupervisedPairs(int argc, char** argv) {
     const std::string help = std::string(kHelp) + kTrainFlagsHelp;
     const char* verb = "train supervised";
     auto specs = trainFlagSpecs();
-    for (const char* name : {"bundle", "pairs", "out", "style", "images", "device", "progress"})
+    for (const char* name : {"bundle", "pairs", "out"})
+        specs.push_back({.name = name, .required = true});
+    for (const char* name : {"style", "images", "device", "progress"})
         specs.push_back({name});
     specs.push_back({"random-mapper", false});
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
-    for (const char* required : {"bundle", "pairs", "out"})
-        if (!args.has(required))
-            return report(verb, "--" + std::string(required) + " is required", 2, help.c_str());
     namespace fs = std::filesystem;
     PairFinetuneOptions o;
     o.bundleDir = args.get("bundle");
@@ -95,11 +94,8 @@ int runTrainSupervisedPairs(int argc, char** argv) {
     out["images"] = r->images;
     out["pair_loss_before"] = r->pairLossBefore;
     out["pair_loss_after"] = r->pairLossAfter;
-    if (!r->skippedImages.empty()) out["skipped_images"] = r->skippedImages;
-    out["bundle"] = o.outDir;
-    return finishTraining(verb, out, r->seconds, "step " + std::to_string(r->steps),
-                          "the bundle holds that mapper, and the same command with --resume "
-                          "continues");
+    return finishBundleTraining(verb, out, r->seconds, "step " + std::to_string(r->steps), o.outDir,
+                                r->skippedImages);
 }
 
 } // namespace esper::cli

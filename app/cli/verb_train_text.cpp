@@ -45,15 +45,14 @@ int runTrainStyleGenerator(int argc, char** argv) {
     const char* verb = "train style-generator";
     const std::string help = std::string(kStyleHelp) + kTrainFlagsHelp;
     auto specs = trainFlagSpecs();
-    for (const char* name : {"lm", "texts", "out", "max-length", "device", "tokenizer"})
+    for (const char* name : {"lm", "texts", "out"})
+        specs.push_back({.name = name, .required = true});
+    for (const char* name : {"max-length", "device", "tokenizer"})
         specs.push_back({name});
     for (const char* name : {"no-balance", "with-bos", "with-eos"})
         specs.push_back({name, false});
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, verb, help.c_str(), specs, 0)) return *stop;
-    for (const char* required : {"lm", "texts", "out"})
-        if (!args.has(required))
-            return report(verb, "--" + std::string(required) + " is required", 2, help.c_str());
     StyleGeneratorOptions o;
     o.lmDir = args.get("lm");
     o.tokenizerDir = args.get("tokenizer");

@@ -26,17 +26,17 @@ struct TrainSettings {
     int warmupSteps = 50;
     double clipNorm = 1.0; // 0: no clipping
     uint64_t seed = 1;
-    std::string logPath; // JSONL metrics, one line per logged step (empty: none)
+    std::string logPath{}; // JSONL metrics, one line per logged step (empty: none)
     int logEvery = 10;
     const std::atomic<bool>* cancel = nullptr;
     // Checkpoints (parameters, optimizer moments, step, random state) are written here every
     // `checkpointEvery` steps, on cancel and at the end; empty: none. With `resume`, a run whose
     // checkpoint exists continues from it instead of starting over.
-    std::string checkpointPath;
+    std::string checkpointPath{};
     int checkpointEvery = 200;
     bool resume = false;
     // (step, steps, loss, seconds left): for progress bars.
-    std::function<void(int, int, double, double)> onProgress;
+    std::function<void(int, int, double, double)> onProgress{};
 };
 
 // What every trainer reports of its optimisation, whatever else it measures.

@@ -18,14 +18,12 @@ namespace esper {
 namespace fs = std::filesystem;
 
 TrainSettings pairFinetuneDefaults() {
-    TrainSettings t;
-    t.steps = 300;
-    t.batchSize = 16;
-    t.learningRate = 1e-3;
-    t.warmupSteps = 10;
-    t.logEvery = 1;
-    t.checkpointEvery = 50;
-    return t;
+    return {.steps = 300,
+            .batchSize = 16,
+            .learningRate = 1e-3,
+            .warmupSteps = 10,
+            .logEvery = 1,
+            .checkpointEvery = 50};
 }
 
 Result<PairFinetuneReport> finetuneOnPairs(const PairFinetuneOptions& o) {
