@@ -2,6 +2,8 @@
 
 #include "review/review_io.h"
 #include "review/review_view.h"
+#include "training/compare_view.h"
+#include "training/training_page.h"
 #include "workspace/decoding_panel.h"
 #include "workspace/gallery_model.h"
 #include "workspace/image_preview.h"
@@ -50,14 +52,17 @@ QVector<StyleSpec> presetStyles() {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), engine_(new EngineClient(this)), undo_(new QUndoStack(this)),
       pages_(new QStackedWidget), workspace_(new WorkspaceWidget(engine_)),
-      review_(new ReviewView(undo_)), device_(new QComboBox), bundleLabel_(new QLabel),
-      latencyLabel_(new QLabel), queueLabel_(new QLabel), progress_(new QProgressBar),
+      review_(new ReviewView(undo_)), training_(new TrainingPage(&settings_)),
+      device_(new QComboBox), bundleLabel_(new QLabel), latencyLabel_(new QLabel),
+      queueLabel_(new QLabel), progress_(new QProgressBar),
       cancelAll_(new QPushButton(tr("Cancel"))) {
     setWindowTitle(tr("ESPER Studio"));
     setAcceptDrops(true);
     pages_->addWidget(workspace_);
     pages_->addWidget(review_);
+    pages_->addWidget(training_);
     setCentralWidget(pages_);
+    connectTraining();
 
     workspace_->styles()->setPresets(presetStyles());
     const auto saved = settings_.styles();
@@ -72,6 +77,7 @@ MainWindow::MainWindow(QWidget* parent)
         const QSignalBlocker quiet(device_);
         device_->clear();
         device_->addItems(devices);
+        training_->setDevices(devices);
         if (devices.contains(current)) {
             device_->setCurrentText(current);
         } else {
@@ -101,6 +107,7 @@ MainWindow::MainWindow(QWidget* parent)
         if (info.ok) {
             bundleName_ = info.name;
             bundleDir_ = info.dir;
+            training_->setCurrentBundle(info.dir);
             settings_.setLastBundle(info.dir);
             settings_.addRecentBundle(info.dir);
             statusBar()->showMessage(tr("Loaded %1 on %2").arg(info.name, info.device), 5000);
@@ -226,6 +233,7 @@ void MainWindow::buildMenus() {
     view->addAction(tr("Captioning workspace"), QKeySequence(tr("Ctrl+1")), this,
                     &MainWindow::showWorkspace);
     view->addAction(tr("Review"), QKeySequence(tr("Ctrl+2")), this, &MainWindow::showReview);
+    view->addAction(tr("Training"), QKeySequence(tr("Ctrl+3")), this, &MainWindow::showTraining);
     view->addSeparator();
     view->addAction(tr("Fit image"), QKeySequence(tr("Ctrl+0")), this,
                     [this] { workspace_->preview()->setFit(true); });
@@ -241,10 +249,17 @@ void MainWindow::buildMenus() {
                        &WorkspaceWidget::captionAll);
     caption->addAction(tr("Cancel caption all"), workspace_, &WorkspaceWidget::cancelCaptionAll);
 
+    auto* train = menuBar()->addMenu(tr("&Train"));
+    train->addAction(tr("New fine-tune…"), QKeySequence(tr("Ctrl+Shift+T")), this,
+                     &MainWindow::showTraining);
+    train->addAction(tr("Resume the last fine-tune"), training_, &TrainingPage::resume);
+    train->addAction(tr("Stop training"), training_->run(), &TrainingRun::stop);
+
     auto* bar = addToolBar(tr("Main"));
     bar->setObjectName("mainToolbar");
     bar->addAction(tr("Workspace"), this, &MainWindow::showWorkspace);
     bar->addAction(tr("Review"), this, &MainWindow::showReview);
+    bar->addAction(tr("Training"), this, &MainWindow::showTraining);
     bar->addSeparator();
     bar->addAction(tr("Caption all"), workspace_, &WorkspaceWidget::captionAll);
     bar->addSeparator();
@@ -289,6 +304,52 @@ void MainWindow::showWorkspace() {
 void MainWindow::showReview() {
     pages_->setCurrentWidget(review_);
     review_->table()->setFocus();
+}
+
+void MainWindow::showTraining() {
+    pages_->setCurrentWidget(training_);
+}
+
+// The Training page's links to the rest of the studio: the workspace's images, the review's
+// accepted captions, loading a result and comparing it with the model it started from.
+void MainWindow::connectTraining() {
+    training_->setModelsDir(settings_.modelsDir());
+    training_->workspaceImages = [this] { return workspace_->gallery()->paths(); };
+    training_->writeReviewPairs = [this](const QString& path,
+                                         std::function<void(const QString&)> done) {
+        const auto items = review_->model()->items();
+        review_->files()->run<Result<void>>(
+            [items, path] { return exportJsonl(items, path, true); },
+            [done](Result<void> ok) { done(ok ? QString() : QString::fromStdString(ok.error())); });
+    };
+    connect(training_, &TrainingPage::message, this,
+            [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+    connect(training_, &TrainingPage::useBundle, this, [this](const QString& dir) {
+        openBundle(dir);
+        showWorkspace();
+    });
+    connect(training_, &TrainingPage::compareBundles, this,
+            [this](const QString& oldDir, const QString& newDir, const QString& preview) {
+                const QString image =
+                    !workspace_->currentImage().isEmpty() ? workspace_->currentImage() : preview;
+                if (image.isEmpty()) {
+                    statusBar()->showMessage(tr("Open an image in the workspace to compare on."),
+                                             6000);
+                    return;
+                }
+                QStringList styles;
+                for (const auto& s : workspace_->styles()->styles())
+                    styles << s.id;
+                auto* view = new CompareView(oldDir, newDir, image, styles, this);
+                view->setAttribute(Qt::WA_DeleteOnClose);
+                view->show();
+            });
+    // Training shares the cores with captioning: say so while it runs.
+    connect(training_->run(), &TrainingRun::stateChanged, this, [this](TrainingRun::State s) {
+        if (s == TrainingRun::State::Running)
+            statusBar()->showMessage(
+                tr("Training in the background: captioning may be slower until it ends"), 8000);
+    });
 }
 
 void MainWindow::updateStatus() {

@@ -18,6 +18,7 @@ class QUndoStack;
 namespace esper::ui {
 
 class ReviewView;
+class TrainingPage;
 class WorkspaceWidget;
 
 class MainWindow final : public QMainWindow {
@@ -33,8 +34,10 @@ public:
     QMenu* switchModelMenu() const { return switchModel_; }
     void showWorkspace();
     void showReview();
+    void showTraining();
     WorkspaceWidget* workspace() const { return workspace_; }
     ReviewView* review() const { return review_; }
+    TrainingPage* training() const { return training_; }
     EngineClient* engine() const { return engine_; }
     QUndoStack* undoStack() const { return undo_; }
 
@@ -49,6 +52,7 @@ private:
     void exportReview();
     void updateStatus();
     void fillSwitchModelMenu();
+    void connectTraining();
 
     StudioSettings settings_;
     EngineClient* engine_;
@@ -56,6 +60,7 @@ private:
     QStackedWidget* pages_;
     WorkspaceWidget* workspace_;
     ReviewView* review_;
+    TrainingPage* training_;
     QComboBox* device_;
     QLabel *bundleLabel_, *latencyLabel_, *queueLabel_;
     QProgressBar* progress_;

@@ -9,6 +9,11 @@
 #include "main_window.h"
 #include "review/review_io.h"
 #include "review/review_view.h"
+#include "settings/studio_settings.h"
+#include "training/compare_view.h"
+#include "training/metric_chart.h"
+#include "training/training_page.h"
+#include "workspace/decoding_panel.h"
 #include "workspace/gallery_model.h"
 #include "workspace/style_panel.h"
 #include "workspace/workspace_widget.h"
@@ -25,11 +30,14 @@
 #include <QListView>
 #include <QMenu>
 #include <QMimeData>
+#include <QProcess>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QTreeWidget>
 #include <QUndoStack>
 
 using namespace esper::ui;
@@ -75,10 +83,47 @@ void dropFiles(QWidget* target, const QStringList& files) {
 
 } // namespace
 
+// The longest time the event loop went without running a 5 ms timer: how long the UI thread
+// was blocked.
+class StallMeter {
+public:
+    StallMeter() {
+        clock_.start();
+        timer_.setInterval(5);
+        QObject::connect(&timer_, &QTimer::timeout,
+                         [this] { longest_ = std::max(longest_, clock_.restart() - 5); });
+        timer_.start();
+    }
+    qint64 longest() const { return longest_; }
+
+private:
+    QTimer timer_;
+    QElapsedTimer clock_;
+    qint64 longest_ = 0;
+};
+
+// With ESPER_SCREENSHOT_DIR set, saves a picture of `w` there (the README's screenshots).
+void shoot(QWidget* w, const QString& name) {
+    const QString dir = qEnvironmentVariable("ESPER_SCREENSHOT_DIR");
+    if (dir.isEmpty()) return;
+    QCoreApplication::processEvents();
+    w->grab().save(QDir(dir).filePath(name));
+}
+
 class TestStudio : public QObject {
     Q_OBJECT
 
     QTemporaryDir tmp_;
+
+    // Scenes of the synthetic world rendered by `esper world render`, with scenes.jsonl.
+    QString renderScenes(const QString& name, int count) {
+        const QString dir = tmp_.path() + "/" + name;
+        QProcess render;
+        render.start(ESPER_CLI_PATH,
+                     {"world", "render", "--out", dir, "--count", QString::number(count)});
+        if (!render.waitForFinished(60000) || render.exitCode() != 0) return {};
+        return dir;
+    }
     QString bundle_, images_;
     std::unique_ptr<MainWindow> window_;
 
@@ -92,6 +137,7 @@ class TestStudio : public QObject {
 private slots:
     void initTestCase() {
         qputenv("XDG_CONFIG_HOME", (tmp_.path() + "/config").toUtf8()); // fresh settings
+        qputenv("ESPER_CLI", ESPER_CLI_PATH); // the trainer the Training page starts
         bundle_ = makeBundle(tmp_.path() + "/bundle");
         images_ = tmp_.path() + "/images";
         QDir().mkpath(images_);
@@ -180,6 +226,26 @@ private slots:
         window_->engine()->setStepDelay(0);
         QVERIFY2(done.count() < 15, qPrintable(QString::number(done.count())));
         QVERIFY(!ws()->captioningAll());
+    }
+
+    // With a dozen background captions queued, the image the user looks at is captioned next,
+    // not after them.
+    void interactiveCaptionGoesBeforeQueuedBackgroundWork() {
+        auto* engine = window_->engine();
+        engine->setStepDelay(10);
+        QSignalSpy background(engine, &EngineClient::backgroundFinished);
+        QSignalSpy interactive(engine, &EngineClient::captionFinished);
+        for (int i = 0; i < 12; ++i)
+            engine->captionInBackground(images_ + "/b_synthetic.png", ws()->styles()->styles(),
+                                        ws()->decoding()->settings());
+        engine->captionNow(images_ + "/a_chelsea.png", ws()->styles()->styles(),
+                           ws()->decoding()->settings());
+        QVERIFY(interactive.wait(30000));
+        // At most the one background request already running finished first.
+        QVERIFY2(background.count() <= 1, qPrintable(QString::number(background.count())));
+        engine->cancelBackground();
+        QVERIFY(waitFor([&] { return engine->queueLength() == 0; }));
+        engine->setStepDelay(0);
     }
 
     void uiStaysResponsiveDuringCaptionAll() {
@@ -407,6 +473,123 @@ private slots:
         QVERIFY(box);
         QCOMPARE(box->count(), devices.size());
         QCOMPARE(box->currentText(), QString("cpu"));
+    }
+
+    // A fine-tune of the demo bundle on rendered world scenes, driven from the Training page as
+    // a user would: chart points and preview captions arrive, Stop leaves a checkpoint and a
+    // bundle, Resume carries on to the planned end, and Use this model loads the result. The
+    // UI thread's longest stall meanwhile is measured (target: 50 ms).
+    void trainingPageFineTunesStopsResumesAndLoads() {
+        const QString scenes = renderScenes("train-scenes", 8);
+        QVERIFY(!scenes.isEmpty());
+        auto* page = window_->training();
+        window_->showTraining();
+        TrainingRequest r;
+        r.startBundle = ESPER_DEMO_BUNDLE_DIR;
+        r.outDir = tmp_.path() + "/finetuned";
+        r.images = {scenes};
+        r.styles = {"caption", "news"};
+        r.iterations = 8;
+        r.previewEvery = 2;
+        r.previewImages = 2;
+        page->setRequest(r);
+        QCOMPARE(page->request().outDir, r.outDir);
+        StallMeter stalls;
+        QSignalSpy finished(page->run(), &TrainingRun::finished);
+        page->start();
+        QVERIFY(waitFor([&] { return page->rewardChart()->points() >= 2; }, 120000));
+        QVERIFY(page->previews()->topLevelItemCount() >= 4); // before training: 2 images x 2
+        page->run()->stop();
+        QVERIFY(waitFor([&] { return finished.count() == 1; }, 120000));
+        QVERIFY2(finished[0][0].toBool(), qPrintable(finished[0][3].toString()));
+        QVERIFY(finished[0][1].toBool()); // stopped, not finished
+        const int stoppedAt = finished[0][2].toJsonObject()["iterations"].toInt();
+        QVERIFY(stoppedAt >= 2 && stoppedAt < 8);
+        QVERIFY(QFile::exists(r.outDir + "/esper.json"));
+        QVERIFY(QFile::exists(r.outDir + "/esper-checkpoint.safetensors"));
+        QVERIFY(page->canResume());
+        {
+            // After a restart of the studio the stopped run is still there to resume.
+            StudioSettings settings;
+            TrainingPage again(&settings);
+            QCOMPARE(again.request().outDir, r.outDir);
+            QVERIFY(again.canResume());
+        }
+        const int pointsBefore = page->rewardChart()->points();
+        page->resume();
+        QVERIFY(waitFor([&] { return page->rewardChart()->points() >= pointsBefore + 3; }, 120000));
+        shoot(window_.get(), "training.png"); // mid-run
+        QVERIFY(waitFor([&] { return finished.count() == 2; }, 180000));
+        QVERIFY2(finished[1][0].toBool(), qPrintable(finished[1][3].toString()));
+        QVERIFY(!finished[1][1].toBool());
+        QCOMPARE(finished[1][2].toJsonObject()["iterations"].toInt(), 8);
+        QCOMPARE(finished[1][2].toJsonObject()["resumed_from"].toInt(), stoppedAt);
+        QVERIFY(page->rewardChart()->points() > pointsBefore);
+        qInfo("longest UI-thread stall while training: %lld ms", stalls.longest());
+        QVERIFY2(stalls.longest() < 250, qPrintable(QString::number(stalls.longest())));
+        // Use this model: the workspace now captions with the fine-tuned bundle.
+        QSignalSpy loaded(window_->engine(), &EngineClient::bundleLoaded);
+        emit page->useBundle(r.outDir);
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(loaded[0][0].value<BundleInfo>().ok);
+        QCOMPARE(QDir(loaded[0][0].value<BundleInfo>().dir), QDir(r.outDir));
+        // Compare: the old and the new bundle's captions of one image, side by side.
+        CompareView compare(ESPER_DEMO_BUNDLE_DIR, r.outDir, scenes + "/scene_0.png",
+                            {"caption", "news"});
+        compare.show();
+        QSignalSpy both(&compare, &CompareView::finishedBoth);
+        QVERIFY(both.wait(60000));
+        for (int row = 0; row < 2; ++row)
+            for (int column : {1, 3})
+                QVERIFY2(compare.table()->item(row, column) &&
+                             !compare.table()->item(row, column)->text().isEmpty(),
+                         qPrintable(QString("row %1 column %2").arg(row).arg(column)));
+        shoot(&compare, "compare.png");
+        // Back to the bundle the other tests use.
+        window_->openBundle(bundle_);
+        QVERIFY(loaded.wait(30000));
+    }
+
+    // Supervised fine-tuning on the captions a user accepted in review: they are written as a
+    // dataset, the trainer learns them, and their teacher-forced loss falls.
+    void trainingOnAcceptedReviewCaptionsLowersTheirLoss() {
+        const QString scenes = renderScenes("review-scenes", 6);
+        QVERIFY(!scenes.isEmpty());
+        QFile list(scenes + "/scenes.jsonl");
+        QVERIFY(list.open(QIODevice::ReadOnly));
+        auto* model = window_->review()->model();
+        model->setItems({});
+        for (const auto& line : list.readAll().split('\n')) {
+            const QJsonObject rec = QJsonDocument::fromJson(line).object();
+            if (rec.isEmpty()) continue;
+            const QString caption = rec["references"]["caption"].toArray().first().toString();
+            QVERIFY(!caption.isEmpty());
+            const int row = model->addGenerated(scenes + "/" + rec["image"].toString(), "caption",
+                                                "a picture", 0);
+            model->setCaption(row, caption);
+            model->setStatus(row, ReviewStatus::Accepted);
+        }
+        QCOMPARE(model->rowCount(), 6);
+        auto* page = window_->training();
+        TrainingRequest r;
+        r.method = TrainingRequest::Method::SupervisedPairs;
+        r.startBundle = ESPER_DEMO_BUNDLE_DIR;
+        r.outDir = tmp_.path() + "/from-review";
+        r.styles = {"caption"};
+        r.randomMapper = true;
+        r.iterations = 30;
+        page->setRequest(r);
+        QSignalSpy finished(page->run(), &TrainingRun::finished);
+        page->start();
+        QVERIFY(waitFor([&] { return finished.count() == 1; }, 120000));
+        QVERIFY2(finished[0][0].toBool(), qPrintable(finished[0][3].toString()));
+        const QJsonObject summary = finished[0][2].toJsonObject();
+        QCOMPARE(summary["pairs"].toInt(), 6);
+        QVERIFY2(summary["pair_loss_after"].toDouble() <
+                     summary["pair_loss_before"].toDouble() - 0.3,
+                 qPrintable(QJsonDocument(summary).toJson()));
+        QVERIFY(page->lossChart()->points() == 0); // supervised reports "loss", not the policy's
+        QVERIFY(QFile::exists(r.outDir + "/esper.json"));
     }
 
     void cleanupTestCase() { window_.reset(); }

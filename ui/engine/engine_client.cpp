@@ -67,13 +67,18 @@ quint64 EngineClient::loadBundle(const QString& dir, const QString& modelsDir,
     return bundleRequest_;
 }
 
-quint64 EngineClient::submit(const QString& imagePath, const QVector<StyleSpec>& styles,
-                             const DecodingSettings& settings, CancelFlag flag) {
+void EngineClient::enqueue(RequestQueue::Lane lane, std::function<void()> job) {
+    worker_->queue().push(lane, std::move(job));
+    QMetaObject::invokeMethod(worker_, "serveNext", Qt::QueuedConnection);
+}
+
+quint64 EngineClient::submit(RequestQueue::Lane lane, const QString& imagePath,
+                             const QVector<StyleSpec>& styles, const DecodingSettings& settings,
+                             CancelFlag flag) {
     const quint64 id = nextId_++;
-    QMetaObject::invokeMethod(
-        worker_, "caption", Qt::QueuedConnection, Q_ARG(quint64, id), Q_ARG(QString, imagePath),
-        Q_ARG(QVector<esper::ui::StyleSpec>, styles), Q_ARG(esper::ui::DecodingSettings, settings),
-        Q_ARG(esper::ui::CancelFlag, flag));
+    enqueue(lane, [w = worker_, id, imagePath, styles, settings, flag] {
+        w->caption(id, imagePath, styles, settings, flag);
+    });
     return id;
 }
 
@@ -81,7 +86,7 @@ quint64 EngineClient::captionNow(const QString& imagePath, const QVector<StyleSp
                                  const DecodingSettings& settings) {
     if (currentFlag_) *currentFlag_ = true; // the older request stops at its next step
     currentFlag_ = std::make_shared<std::atomic<bool>>(false);
-    current_ = submit(imagePath, styles, settings, currentFlag_);
+    current_ = submit(RequestQueue::Lane::Interactive, imagePath, styles, settings, currentFlag_);
     emit queueChanged(queueLength());
     return current_;
 }
@@ -90,7 +95,7 @@ quint64 EngineClient::captionInBackground(const QString& imagePath,
                                           const QVector<StyleSpec>& styles,
                                           const DecodingSettings& settings) {
     auto flag = std::make_shared<std::atomic<bool>>(false);
-    const quint64 id = submit(imagePath, styles, settings, flag);
+    const quint64 id = submit(RequestQueue::Lane::Background, imagePath, styles, settings, flag);
     background_.insert(id, flag);
     emit queueChanged(queueLength());
     return id;
@@ -100,9 +105,10 @@ quint64 EngineClient::scoreInBackground(const QString& imagePath, const QStringL
                                         const QStringList& references) {
     auto flag = std::make_shared<std::atomic<bool>>(false);
     const quint64 id = nextId_++;
-    QMetaObject::invokeMethod(worker_, "score", Qt::QueuedConnection, Q_ARG(quint64, id),
-                              Q_ARG(QString, imagePath), Q_ARG(QStringList, captions),
-                              Q_ARG(QStringList, references), Q_ARG(esper::ui::CancelFlag, flag));
+    enqueue(RequestQueue::Lane::Background,
+            [w = worker_, id, imagePath, captions, references, flag] {
+                w->score(id, imagePath, captions, references, flag);
+            });
     background_.insert(id, flag);
     emit queueChanged(queueLength());
     return id;

@@ -22,7 +22,8 @@ public:
     // reach the signals below.
     quint64 captionNow(const QString& imagePath, const QVector<StyleSpec>& styles,
                        const DecodingSettings& settings);
-    // Background requests ("Caption all"): queued behind each other, cancelled together.
+    // Background requests ("Caption all"): queued behind each other, cancelled together. An
+    // interactive request is served before every background request still waiting.
     quint64 captionInBackground(const QString& imagePath, const QVector<StyleSpec>& styles,
                                 const DecodingSettings& settings);
     // CLIP-S (and RefCLIP-S with references) for existing captions, in the background lane.
@@ -44,8 +45,11 @@ signals:
     void devicesFound(const QStringList& devices);
 
 private:
-    quint64 submit(const QString& imagePath, const QVector<StyleSpec>& styles,
-                   const DecodingSettings& settings, CancelFlag flag);
+    quint64 submit(RequestQueue::Lane lane, const QString& imagePath,
+                   const QVector<StyleSpec>& styles, const DecodingSettings& settings,
+                   CancelFlag flag);
+    // Queues `job` in `lane` for the worker's thread.
+    void enqueue(RequestQueue::Lane lane, std::function<void()> job);
 
     QThread thread_;
     EngineWorker* worker_ = nullptr;

@@ -15,6 +15,10 @@ namespace esper::ui {
 EngineWorker::EngineWorker() = default;
 EngineWorker::~EngineWorker() = default;
 
+void EngineWorker::serveNext() {
+    if (auto job = queue_.pop()) job();
+}
+
 void EngineWorker::probeDevices() {
     QStringList devices;
     try {

@@ -1,9 +1,11 @@
 // The one object that touches the engine. It lives on its own thread; requests arrive as queued
-// slot calls with an id and a cancel flag, results leave as signals. Exceptions never escape:
+// slot calls with an id and a cancel flag (captions and scores through a RequestQueue, so the
+// interactive one goes first), results leave as signals. Exceptions never escape:
 // every failure becomes a message in the result.
 #pragma once
 
 #include "engine_types.h"
+#include "request_queue.h"
 
 #include <QObject>
 #include <atomic>
@@ -23,8 +25,11 @@ class EngineWorker final : public QObject {
 public:
     EngineWorker();
     ~EngineWorker() override;
+    RequestQueue& queue() { return queue_; }
 
 public slots:
+    // Runs the queue's next job; posted once per job pushed.
+    void serveNext();
     void loadBundle(quint64 id, const QString& dir, const QString& modelsDir,
                     const QString& device);
     void caption(quint64 id, const QString& imagePath, const QVector<esper::ui::StyleSpec>& styles,
@@ -45,6 +50,7 @@ signals:
 
 private:
     std::unique_ptr<Captioner> captioner_;
+    RequestQueue queue_;
     int stepDelayMs_ = 0;
 };
 

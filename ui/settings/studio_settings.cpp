@@ -85,6 +85,16 @@ void StudioSettings::setDecoding(const DecodingSettings& d) {
     settings_.setValue("decoding/cutAtPeriod", d.cutAtPeriod);
 }
 
+QJsonObject StudioSettings::lastTraining() const {
+    return QJsonDocument::fromJson(settings_.value("training/last").toByteArray()).object();
+}
+bool StudioSettings::lastTrainingFinished() const {
+    return settings_.value("training/lastFinished", true).toBool();
+}
+void StudioSettings::setLastTraining(const QJsonObject& request, bool finished) {
+    settings_.setValue("training/last", QJsonDocument(request).toJson(QJsonDocument::Compact));
+    settings_.setValue("training/lastFinished", finished);
+}
 QByteArray StudioSettings::windowGeometry() const {
     return settings_.value("window/geometry").toByteArray();
 }

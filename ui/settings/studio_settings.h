@@ -5,6 +5,7 @@
 #include "engine/engine_types.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QSettings>
 #include <QString>
 #include <QStringList>
@@ -28,6 +29,10 @@ public:
     void setStyles(const QVector<StyleSpec>& styles);
     DecodingSettings decoding() const;
     void setDecoding(const DecodingSettings& d);
+    // The last fine-tune the Training page started, and whether it ran to its end.
+    QJsonObject lastTraining() const;
+    bool lastTrainingFinished() const;
+    void setLastTraining(const QJsonObject& request, bool finished);
     QByteArray windowGeometry() const;
     QByteArray windowState() const;
     void setWindow(const QByteArray& geometry, const QByteArray& state);

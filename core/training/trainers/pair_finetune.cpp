@@ -84,7 +84,9 @@ Result<PairFinetuneReport> finetuneOnPairs(const PairFinetuneOptions& o) {
             imageRow.push_back(static_cast<int64_t>(at->second));
         }
         if (rows.empty())
-            return fail(ErrorCode::InvalidInput, "none of the captions' images could be read");
+            return fail(ErrorCode::InvalidInput, images.size() == 0
+                                                     ? "none of the captions' images could be read"
+                                                     : "every caption is empty");
         report.pairs = static_cast<int>(rows.size());
         report.images = static_cast<int>(images.size());
         const Mapper& mapper = *m.policy.mapper;
