@@ -33,6 +33,8 @@ const Verb kVerbs[] = {
     {"train", esper::cli::runTrain,
      "train a mapper with ESPER (RL, no captions) or supervised; a style generator"},
     {"metrics", esper::cli::runMetrics, "BLEU, ROUGE-L and CIDEr-D of an evaluation set"},
+    {"quality", esper::cli::runQuality,
+     "flag captions that need review (loops, cut off, short, low CLIP-S, near duplicates)"},
     {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding"},
 };
 

@@ -8,6 +8,7 @@ int runTokenize(int argc, char** argv);
 int runVerifyReference(int argc, char** argv);
 int runBench(int argc, char** argv);
 int runMetrics(int argc, char** argv);
+int runQuality(int argc, char** argv);
 int runEval(int argc, char** argv);
 int runBundle(int argc, char** argv);
 int runPretrain(int argc, char** argv);

@@ -30,8 +30,9 @@ struct CaptionRecord {
     std::string split;     // Karpathy: train / restval / val / test
     // References by style: "" for plain captions, "sns", "news", ... for ESP.
     std::map<std::string, std::vector<std::string>> references;
-    // Candidates by style ("" when the file names none).
+    // Candidates by style ("" when the file names none), and their CLIP-S where the file has it.
     std::map<std::string, std::string> candidates;
+    std::map<std::string, double> candidateClipS;
 };
 
 struct CaptionDataset {

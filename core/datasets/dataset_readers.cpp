@@ -235,6 +235,9 @@ Result<void> readJsonlRecord(const json& r, const std::string& where, Builder& b
         if (!r.contains(key)) continue;
         if (!r[key].is_string()) return fail(where + ": \"" + key + "\" must be a string");
         rec.candidates[style.value()] = r[key].get<std::string>();
+        // esper caption's records carry the caption's CLIP-S.
+        if (r.contains("clip_s") && r["clip_s"].is_number())
+            rec.candidateClipS[style.value()] = r["clip_s"].get<double>();
     }
     if (r.contains("candidates")) {
         if (!r["candidates"].is_object())
