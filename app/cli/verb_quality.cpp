@@ -29,15 +29,12 @@ const char* kHelp =
 } // namespace
 
 int runQuality(int argc, char** argv) {
+    const std::vector<OptionSpec> options{{"json", false}, {"min-words"},
+                                          {"repeat"},      {"low-clip-sigmas"},
+                                          {"duplicate"},   {"prompt", true, true}};
     Args args;
-    if (auto stop = args.parseVerb(argc, argv, "quality", kHelp,
-                                   {{"json", false},
-                                    {"min-words"},
-                                    {"repeat"},
-                                    {"low-clip-sigmas"},
-                                    {"duplicate"},
-                                    {"prompt", true, true}},
-                                   1, "give exactly one DATASET"))
+    if (auto stop =
+            args.parseVerb(argc, argv, "quality", kHelp, options, 1, "give exactly one DATASET"))
         return *stop;
     QualityOptions o;
     readWhole(args, "min-words", o.minWords, 0, 1000);

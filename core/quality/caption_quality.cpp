@@ -101,21 +101,10 @@ std::string shown(double v) {
 } // namespace
 
 const char* qualityFlagName(QualityFlag f) {
-    switch (f) {
-    case QualityFlag::Repetition:
-        return "repetition";
-    case QualityFlag::Unfinished:
-        return "unfinished";
-    case QualityFlag::TooShort:
-        return "too_short";
-    case QualityFlag::LowClipS:
-        return "low_clip_s";
-    case QualityFlag::NearDuplicate:
-        return "near_duplicate";
-    case QualityFlag::LeakedPrompt:
-        return "leaked_prompt";
-    }
-    return "?";
+    // In the order of the enum.
+    static const char* const kNames[] = {"repetition", "unfinished",     "too_short",
+                                         "low_clip_s", "near_duplicate", "leaked_prompt"};
+    return kNames[static_cast<int>(f)];
 }
 
 CaptionQuality checkCaption(const CaptionToCheck& c, const QualityOptions& o) {
