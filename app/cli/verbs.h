@@ -4,26 +4,15 @@
 
 namespace esper::cli {
 
-int runTokenize(int argc, char** argv);
-int runVerifyReference(int argc, char** argv);
-int runBench(int argc, char** argv);
-int runMetrics(int argc, char** argv);
-int runQuality(int argc, char** argv);
-int runEval(int argc, char** argv);
-int runBundle(int argc, char** argv);
-int runPretrain(int argc, char** argv);
-int runTrain(int argc, char** argv);
-// The kinds of `esper train` (verb_train*.cpp), dispatched by runTrain.
-int runTrainEsper(int argc, char** argv);
-int runTrainStyleGenerator(int argc, char** argv);
-int runTrainSentInit(int argc, char** argv);
+using Verb = int(int argc, char** argv);
+
+// Models, text, metrics and datasets.
+Verb runTokenize, runVerifyReference, runBench, runMetrics, runQuality, runEval, runBundle;
+// Training; the kinds of `esper train` (verb_train*.cpp) are dispatched by runTrain.
+Verb runPretrain, runTrain, runTrainEsper, runTrainStyleGenerator, runTrainSentInit;
 #ifdef ESPER_WITH_MEDIA
-int runPreprocess(int argc, char** argv);
-int runCaption(int argc, char** argv);
-int runWorld(int argc, char** argv);
-int runScore(int argc, char** argv);
-// `train supervised --bundle START --pairs DATASET`: fine-tuning on the user's captions.
-int runTrainSupervisedPairs(int argc, char** argv);
+// The verbs that read image files, `train supervised --bundle START --pairs DATASET` among them.
+Verb runPreprocess, runCaption, runWorld, runScore, runTrainSupervisedPairs;
 #endif
 
 } // namespace esper::cli
