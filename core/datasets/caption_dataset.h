@@ -32,7 +32,7 @@ struct CaptionRecord {
     std::map<std::string, std::vector<std::string>> references;
     // Candidates by style ("" when the file names none), and their CLIP-S where the file has it.
     std::map<std::string, std::string> candidates;
-    std::map<std::string, double> candidateClipS;
+    std::map<std::string, double> candidateClipS{};
 };
 
 struct CaptionDataset {

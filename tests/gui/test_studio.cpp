@@ -204,6 +204,16 @@ private slots:
         const auto corrupt =
             ws()->gallery()->index(ws()->gallery()->indexOf(images_ + "/c_corrupt.jpg"));
         QVERIFY(!corrupt.data(GalleryModel::ErrorRole).toString().isEmpty());
+        // Every captioned image reached review as a generated item, saved with it.
+        for (const QString good : {"/a_chelsea.png", "/b_synthetic.png"}) {
+            const int row = window_->review()->model()->rowOf(images_ + good);
+            QVERIFY(row >= 0);
+            QCOMPARE(window_->review()->model()->item(row).generated.size(), 2); // two styles
+        }
+        QVERIFY(window_->review()->model()->rowOf(images_ + "/c_corrupt.jpg") < 0);
+        QVERIFY(!window_->review()->projectPath().isEmpty());
+        window_->review()->finishFileWork();
+        QVERIFY(QFile::exists(window_->review()->projectPath()));
         QVERIFY(corrupt.data(GalleryModel::ErrorRole).toString().contains("c_corrupt.jpg"));
         for (const QString good : {"/a_chelsea.png", "/b_synthetic.png"}) {
             const auto idx = ws()->gallery()->index(ws()->gallery()->indexOf(images_ + good));
@@ -432,6 +442,42 @@ private slots:
 
     // File > Switch model: the shipped bundles first, then the recently opened ones, the loaded
     // one checked; choosing one loads it.
+    // The quality checks flag what needs review, off the UI thread: a loop, a cut-off caption,
+    // a leaked prompt; "needs review" filters to them and N walks through them. An accepted
+    // caption is not flagged again.
+    void reviewFlagsCaptionsThatNeedReview() {
+        auto* review = window_->review();
+        auto* model = review->model();
+        QVector<ReviewItem> items;
+        for (const char* text : {"a red square above a blue circle", "a dog and a dog and a dog and a dog",
+                                 "a green triangle next to the", "news: a yellow star on grey",
+                                 "two purple discs and one white box"}) {
+            ReviewItem it;
+            it.imagePath = images_ + "/" + QString(text).left(6) + ".png";
+            it.caption = text;
+            items << it;
+        }
+        items[3].status = ReviewStatus::Accepted;
+        model->setItems(items);
+        QVERIFY(waitFor([&] { return model->flagged(1) && model->flagged(2); }));
+        QVERIFY(!model->flagged(0) && !model->flagged(3) && !model->flagged(4));
+        QVERIFY(model->index(1, ReviewModel::FlagsColumn).data().toString().contains("repetition"));
+        QVERIFY(model->index(2, ReviewModel::FlagsColumn)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains("ends on 'the'"));
+        review->setFilter("needs review", {});
+        QCOMPARE(review->table()->model()->rowCount(), 2);
+        review->setFilter({}, {});
+        review->table()->setCurrentIndex({});
+        QVERIFY(review->nextNeedingReview());
+        const auto first = review->table()->currentIndex().data(ReviewModel::PathRole).toString();
+        QVERIFY(review->nextNeedingReview());
+        QVERIFY(review->table()->currentIndex().data(ReviewModel::PathRole).toString() != first);
+        window_->showReview();
+        shoot(window_.get(), "review-flags.png");
+    }
+
     void switchModelMenuOffersShippedAndRecentBundles() {
         const QString other = makeBundle(tmp_.path() + "/bundle-b");
         window_->setShippedBundles({bundle_});

@@ -81,11 +81,16 @@ Result<QVector<ReviewItem>> importDataset(const QString& path) {
         for (const auto& [style, refs] : r.references)
             for (const auto& ref : refs)
                 it.references << QString::fromStdString(ref);
-        for (const auto& [style, text] : r.candidates)
-            it.generated[QString::fromStdString(style.empty() ? "caption" : style)] =
-                QString::fromStdString(text);
-        if (!it.generated.isEmpty())
+        for (const auto& [style, text] : r.candidates) {
+            const QString name = QString::fromStdString(style.empty() ? "caption" : style);
+            it.generated[name] = QString::fromStdString(text);
+            const auto score = r.candidateClipS.find(style);
+            if (score != r.candidateClipS.end()) it.scores[name] = score->second;
+        }
+        if (!it.generated.isEmpty()) {
             it.caption = it.generated.first();
+            it.clipS = it.scores.value(it.generated.firstKey(), -1);
+        }
         else if (!it.references.isEmpty())
             it.caption = it.references.first();
         items.push_back(std::move(it));

@@ -41,9 +41,10 @@ public:
         RefScoreColumn,
         GeneratedColumn,
         ReferenceColumn,
+        FlagsColumn,
         ColumnCount
     };
-    enum Roles { SortRole = Qt::UserRole + 1, StatusRole, PathRole };
+    enum Roles { SortRole = Qt::UserRole + 1, StatusRole, PathRole, FlaggedRole };
 
     explicit ReviewModel(QObject* parent = nullptr);
     void setItems(QVector<ReviewItem> items);
@@ -58,6 +59,10 @@ public:
     void setStatus(int row, ReviewStatus status);
     void setCaption(int row, const QString& caption);
     void setScores(int row, double clipS, double refClipS);
+    // The quality checks' flags and reasons per item (core/quality), computed off the UI
+    // thread by the view; ignored when the items changed in number meanwhile.
+    void setQuality(const QVector<QStringList>& flags, const QVector<QStringList>& reasons);
+    bool flagged(int row) const { return row < flags_.size() && !flags_[row].isEmpty(); }
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -73,6 +78,7 @@ signals:
 
 private:
     QVector<ReviewItem> items_;
+    QVector<QStringList> flags_, reasons_;
     class ThumbnailCache* thumbs_;
 };
 

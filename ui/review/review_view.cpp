@@ -3,6 +3,8 @@
 #include "review_commands.h"
 #include "review_io.h"
 
+#include "quality/caption_quality.h"
+
 #include "engine/engine_client.h"
 
 #include <QComboBox>
@@ -19,7 +21,36 @@
 namespace esper::ui {
 
 namespace {
-// Filters by status and by text in the caption or references.
+const QString kNeedsReview = QStringLiteral("needs review");
+
+// The quality checks of every item's caption, grouped by the style that made it.
+std::pair<QVector<QStringList>, QVector<QStringList>> qualityOf(const QVector<ReviewItem>& items) {
+    std::vector<CaptionToCheck> captions;
+    captions.reserve(size_t(items.size()));
+    for (const auto& it : items) {
+        CaptionToCheck c;
+        c.text = it.caption.toStdString();
+        if (it.clipS >= 0) c.clipS = it.clipS;
+        captions.push_back(std::move(c));
+    }
+    const auto results = checkCaptions(captions);
+    QVector<QStringList> flags(items.size()), reasons(items.size());
+    for (size_t i = 0; i < results.size(); ++i) {
+        // An item a person accepted or wrote is not flagged again.
+        if (items[int(i)].status != ReviewStatus::Unreviewed) continue;
+        for (size_t k = 0; k < results[i].flags.size(); ++k) {
+            // For people: "low CLIP-S", "near duplicate"...
+            flags[int(i)] << QString(qualityFlagName(results[i].flags[k]))
+                                 .replace("clip_s", "CLIP-S")
+                                 .replace('_', ' ');
+            reasons[int(i)] << QString::fromStdString(results[i].reasons[k]);
+        }
+    }
+    return {flags, reasons};
+}
+
+// Filters by status (or "needs review": flagged by the quality checks) and by text in the
+// caption or references.
 class ReviewFilter final : public QSortFilterProxyModel {
 public:
     QString status, text;
@@ -29,7 +60,11 @@ protected:
     bool filterAcceptsRow(int row, const QModelIndex&) const override {
         const auto* m = static_cast<ReviewModel*>(sourceModel());
         const ReviewItem& it = m->item(row);
-        if (!status.isEmpty() && statusName(it.status) != status) return false;
+        if (status == kNeedsReview) {
+            if (!m->flagged(row)) return false;
+        } else if (!status.isEmpty() && statusName(it.status) != status) {
+            return false;
+        }
         if (text.isEmpty()) return true;
         return it.caption.contains(text, Qt::CaseInsensitive) ||
                it.references.join(' ').contains(text, Qt::CaseInsensitive) ||
@@ -60,9 +95,16 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     table_->horizontalHeader()->setSectionResizeMode(ReviewModel::GeneratedColumn,
                                                      QHeaderView::Stretch);
     table_->verticalHeader()->setDefaultSectionSize(56); // room for the thumbnail
+    // The flags beside the status: what to look at first.
+    table_->horizontalHeader()->moveSection(ReviewModel::FlagsColumn,
+                                            ReviewModel::StatusColumn + 1);
     table_->setIconSize({48, 48});
     table_->installEventFilter(this);
-    statusFilter_->addItems({tr("All"), "unreviewed", "accepted", "edited", "rejected"});
+    statusFilter_->addItems(
+        {tr("All"), "unreviewed", "accepted", "edited", "rejected", kNeedsReview});
+    statusFilter_->setToolTip(
+        tr("\"needs review\": captions the quality checks flagged (N jumps to "
+           "the next one)"));
     search_->setPlaceholderText(tr("Search captions, references, file names"));
     search_->setClearButtonEnabled(true);
     empty_->setText(tr("<h3>Nothing to review yet</h3>Accept captions in the workspace, or open a "
@@ -78,7 +120,7 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     score_->setToolTip(tr("CLIP-S of each caption and, with references, RefCLIP-S"));
     score_->setEnabled(false);
     connect(score_, &QPushButton::clicked, this, &ReviewView::scoreAll);
-    bar->addWidget(new QLabel(tr("A accept · R reject · E edit · Ctrl+Z undo")));
+    bar->addWidget(new QLabel(tr("A accept · R reject · E edit · N next to review · Ctrl+Z undo")));
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(bar);
     layout->addWidget(empty_, 1);
@@ -107,6 +149,18 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
         if (!projectPath_.isEmpty()) autosave_.start();
     });
     connect(&autosave_, &QTimer::timeout, this, &ReviewView::saveNow);
+    // The quality checks run on the file thread, shortly after the items stop changing.
+    quality_.setSingleShot(true);
+    quality_.setInterval(300);
+    connect(model_, &ReviewModel::modified, &quality_, qOverload<>(&QTimer::start));
+    connect(&quality_, &QTimer::timeout, this, [this] {
+        files_->run<std::pair<QVector<QStringList>, QVector<QStringList>>>(
+            [items = model_->items()] { return qualityOf(items); },
+            [this](std::pair<QVector<QStringList>, QVector<QStringList>> q) {
+                model_->setQuality(q.first, q.second);
+                static_cast<ReviewFilter*>(proxy_)->refresh();
+            });
+    });
     connect(this, &ReviewView::saveFailed, this, [this](const QString& path, const QString& error) {
         emit message(tr("Saving %1 failed: %2").arg(path, error));
     });
@@ -147,6 +201,20 @@ void ReviewView::setFilter(const QString& status, const QString& text) {
     f->refresh();
 }
 
+bool ReviewView::nextNeedingReview() {
+    const int rows = proxy_->rowCount();
+    const int from = table_->currentIndex().isValid() ? table_->currentIndex().row() : -1;
+    for (int k = 1; k <= rows; ++k) {
+        const QModelIndex i = proxy_->index((from + k) % rows, ReviewModel::CaptionColumn);
+        if (model_->flagged(proxy_->mapToSource(i).row())) {
+            table_->setCurrentIndex(i);
+            return true;
+        }
+    }
+    emit message(tr("Nothing needs review"));
+    return false;
+}
+
 int ReviewView::currentRow() const {
     const QModelIndex i = table_->currentIndex();
     return i.isValid() ? proxy_->mapToSource(i).row() : -1;
@@ -177,6 +245,9 @@ bool ReviewView::eventFilter(QObject* watched, QEvent* event) {
             return true;
         case Qt::Key_R:
             setStatusOfCurrent(ReviewStatus::Rejected);
+            return true;
+        case Qt::Key_N:
+            nextNeedingReview();
             return true;
         case Qt::Key_E:
         case Qt::Key_Return:

@@ -41,6 +41,8 @@ public:
     void selectImage(const QString& imagePath);
     void setStatusOfCurrent(ReviewStatus status);
     void editCurrent();
+    // Selects the next item (in the table's order) the quality checks flagged; false if none.
+    bool nextNeedingReview();
     void setFilter(const QString& status, const QString& text);
     // CLIP-S and RefCLIP-S of every item's caption, computed in the background.
     void setEngine(EngineClient* engine);
@@ -68,6 +70,7 @@ private:
     QUndoStack* undo_;
     QString projectPath_;
     QTimer autosave_;
+    QTimer quality_;
     EngineClient* engine_ = nullptr;
     QPushButton* score_;
 };
