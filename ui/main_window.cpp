@@ -138,29 +138,28 @@ MainWindow::MainWindow(QWidget* parent)
             [this](const QString& m) { statusBar()->showMessage(m, 6000); });
     // Caption all's captions reach review as generated items as they arrive, and are saved
     // (atomically) with them: a crash loses at most the image in flight.
-    connect(engine_, &EngineClient::backgroundFinished, this,
-            [this](quint64, const CaptionOutcome& o) {
-                if (!o.error.isEmpty() || o.captions.isEmpty()) return; // marked in the gallery
-                if (review_->projectPath().isEmpty()) {
-                    const QString dir =
-                        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
-                        "/projects";
-                    QDir().mkpath(dir);
-                    review_->setProjectPath(
-                        dir + "/caption-all-" +
-                        QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + ".esper-review");
-                    statusBar()->showMessage(
-                        tr("Captions are saved to %1 as they arrive (File → Save review project "
-                           "as… to choose the place)")
-                            .arg(review_->projectPath()),
-                        10000);
-                }
-                for (const auto& c : o.captions)
-                    review_->model()->addGenerated(o.imagePath, c.styleId, c.text, c.clipS);
-                // Saved now unless a save is still being written (the autosave that the change
-                // started follows it): at most the images of one save's time are at risk.
-                if (!review_->files()->busy()) review_->saveNow();
-            });
+    connect(
+        engine_, &EngineClient::backgroundFinished, this, [this](quint64, const CaptionOutcome& o) {
+            if (!o.error.isEmpty() || o.captions.isEmpty()) return; // marked in the gallery
+            if (review_->projectPath().isEmpty()) {
+                const QString dir =
+                    QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/projects";
+                QDir().mkpath(dir);
+                review_->setProjectPath(dir + "/caption-all-" +
+                                        QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") +
+                                        ".esper-review");
+                statusBar()->showMessage(
+                    tr("Captions are saved to %1 as they arrive (File → Save review project "
+                       "as… to choose the place)")
+                        .arg(review_->projectPath()),
+                    10000);
+            }
+            for (const auto& c : o.captions)
+                review_->model()->addGenerated(o.imagePath, c.styleId, c.text, c.clipS);
+            // Saved now unless a save is still being written (the autosave that the change
+            // started follows it): at most the images of one save's time are at risk.
+            if (!review_->files()->busy()) review_->saveNow();
+        });
     connect(
         workspace_, &WorkspaceWidget::accepted, this,
         [this](const QString& path, const QString& style, const QString& caption, double clipS) {

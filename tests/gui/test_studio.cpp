@@ -449,9 +449,10 @@ private slots:
         auto* review = window_->review();
         auto* model = review->model();
         QVector<ReviewItem> items;
-        for (const char* text : {"a red square above a blue circle", "a dog and a dog and a dog and a dog",
-                                 "a green triangle next to the", "news: a yellow star on grey",
-                                 "two purple discs and one white box"}) {
+        for (const char* text :
+             {"a red square above a blue circle", "a dog and a dog and a dog and a dog",
+              "a green triangle next to the", "news: a yellow star on grey",
+              "two purple discs and one white box"}) {
             ReviewItem it;
             it.imagePath = images_ + "/" + QString(text).left(6) + ".png";
             it.caption = text;

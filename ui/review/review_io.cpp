@@ -90,8 +90,7 @@ Result<QVector<ReviewItem>> importDataset(const QString& path) {
         if (!it.generated.isEmpty()) {
             it.caption = it.generated.first();
             it.clipS = it.scores.value(it.generated.firstKey(), -1);
-        }
-        else if (!it.references.isEmpty())
+        } else if (!it.references.isEmpty())
             it.caption = it.references.first();
         items.push_back(std::move(it));
     }
