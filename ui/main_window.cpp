@@ -1,5 +1,6 @@
 #include "main_window.h"
 
+#include "review/replace_dialog.h"
 #include "review/review_io.h"
 #include "review/review_view.h"
 #include "training/compare_view.h"
@@ -252,6 +253,13 @@ void MainWindow::buildMenus() {
     redo->setShortcuts({QKeySequence(tr("Ctrl+Shift+Z")), QKeySequence::Redo});
     edit->addAction(undo);
     edit->addAction(redo);
+    edit->addSeparator();
+    edit->addAction(tr("Find and replace in captions…"), QKeySequence(tr("Ctrl+H")), this, [this] {
+        showReview();
+        auto* dialog = new ReplaceDialog(review_, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
 
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("Captioning workspace"), QKeySequence(tr("Ctrl+1")), this,

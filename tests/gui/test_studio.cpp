@@ -7,6 +7,7 @@
 #include "bundle/bundle_builder.h"
 #include "engine/engine_client.h"
 #include "main_window.h"
+#include "review/replace_dialog.h"
 #include "review/review_io.h"
 #include "review/review_view.h"
 #include "settings/studio_settings.h"
@@ -24,6 +25,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
+#include <QLabel>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
@@ -477,6 +479,55 @@ private slots:
         QVERIFY(review->table()->currentIndex().data(ReviewModel::PathRole).toString() != first);
         window_->showReview();
         shoot(window_.get(), "review-flags.png");
+    }
+
+    // Find and replace over the whole dataset is one undoable step, with a preview first; a
+    // regex may use back-references; accepting a selection is one step too.
+    void bulkReplaceIsOneUndoableStep() {
+        auto* review = window_->review();
+        auto* model = review->model();
+        QVector<ReviewItem> items;
+        for (int i = 0; i < 5; ++i) {
+            ReviewItem it;
+            it.imagePath = images_ + QString("/bulk%1.png").arg(i);
+            it.caption = i < 3 ? QString("a small red box number %1").arg(i) : "a blue disc";
+            items << it;
+        }
+        model->setItems(items);
+        window_->undoStack()->clear();
+        ReplaceDialog dialog(review);
+        dialog.findEdit()->setText("small red");
+        dialog.replaceEdit()->setText("tiny crimson");
+        QVERIFY(dialog.preview()->text().startsWith("3 caption(s) change"));
+        QCOMPARE(
+            review->replaceInCaptions("small red", "tiny crimson", false, ReviewView::Scope::All),
+            3);
+        QCOMPARE(window_->undoStack()->count(), 1);
+        QCOMPARE(model->item(0).caption, QString("a tiny crimson box number 0"));
+        QCOMPARE(model->item(0).status, ReviewStatus::Edited);
+        QCOMPARE(model->item(3).caption, QString("a blue disc"));
+        window_->undoStack()->undo();
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(model->item(i).caption, items[i].caption);
+            QCOMPARE(model->item(i).status, ReviewStatus::Unreviewed);
+        }
+        window_->undoStack()->redo();
+        QCOMPARE(model->item(2).caption, QString("a tiny crimson box number 2"));
+        QCOMPARE(review->replaceInCaptions("number (\\d)", "#\\1", true, ReviewView::Scope::All),
+                 3);
+        QCOMPARE(model->item(1).caption, QString("a tiny crimson box #1"));
+        // Plain text is taken literally.
+        QCOMPARE(review->replaceInCaptions("#1", "\\1", false, ReviewView::Scope::All), 1);
+        QCOMPARE(model->item(1).caption, QString("a tiny crimson box \\1"));
+        // Accepting a selection of three is one step.
+        window_->showReview();
+        review->table()->selectAll();
+        review->setStatusOfCurrent(ReviewStatus::Accepted);
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(model->item(i).status, ReviewStatus::Accepted);
+        window_->undoStack()->undo();
+        QCOMPARE(model->item(4).status, ReviewStatus::Unreviewed);
+        QCOMPARE(model->item(1).status, ReviewStatus::Edited);
     }
 
     void switchModelMenuOffersShippedAndRecentBundles() {

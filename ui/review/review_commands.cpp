@@ -35,4 +35,31 @@ void EditCaptionCommand::redo() {
     model_->setStatus(row, ReviewStatus::Edited);
 }
 
+BulkEditCommand::BulkEditCommand(ReviewModel* model, QVector<Change> changes, const QString& label)
+    : model_(model), after_(std::move(changes)) {
+    for (const auto& c : after_) {
+        const ReviewItem& it = model->item(model->rowOf(c.path));
+        before_.push_back({c.path, it.caption, it.status, c.setsCaption});
+    }
+    setText(label);
+}
+
+namespace {
+void apply(ReviewModel* model, const QVector<BulkEditCommand::Change>& changes) {
+    for (const auto& c : changes) {
+        const int row = model->rowOf(c.path);
+        if (row < 0) continue;
+        if (c.setsCaption) model->setCaption(row, c.caption);
+        model->setStatus(row, c.status);
+    }
+}
+} // namespace
+
+void BulkEditCommand::undo() {
+    apply(model_, before_);
+}
+void BulkEditCommand::redo() {
+    apply(model_, after_);
+}
+
 } // namespace esper::ui

@@ -32,4 +32,24 @@ private:
     ReviewStatus beforeStatus_;
 };
 
+// Many items changed as one step (find and replace, accept or reject a selection): one undo
+// restores them all.
+class BulkEditCommand final : public QUndoCommand {
+public:
+    struct Change {
+        QString path;
+        QString caption;     // the new caption (kept when `setsCaption` is false)
+        ReviewStatus status; // the new status
+        bool setsCaption = true;
+    };
+    BulkEditCommand(ReviewModel* model, QVector<Change> changes, const QString& label);
+    void undo() override;
+    void redo() override;
+    int size() const { return int(after_.size()); }
+
+private:
+    ReviewModel* model_;
+    QVector<Change> before_, after_;
+};
+
 } // namespace esper::ui

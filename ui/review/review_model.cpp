@@ -74,6 +74,9 @@ ReviewModel::ReviewModel(QObject* parent)
 void ReviewModel::setItems(QVector<ReviewItem> items) {
     beginResetModel();
     items_ = std::move(items);
+    rowOf_.clear();
+    for (int i = 0; i < items_.size(); ++i)
+        if (!rowOf_.contains(items_[i].imagePath)) rowOf_.insert(items_[i].imagePath, i);
     flags_.clear();
     reasons_.clear();
     endResetModel();
@@ -81,9 +84,7 @@ void ReviewModel::setItems(QVector<ReviewItem> items) {
 }
 
 int ReviewModel::rowOf(const QString& imagePath) const {
-    for (int i = 0; i < items_.size(); ++i)
-        if (items_[i].imagePath == imagePath) return i;
-    return -1;
+    return rowOf_.value(imagePath, -1);
 }
 
 int ReviewModel::addGenerated(const QString& imagePath, const QString& style,
@@ -95,6 +96,7 @@ int ReviewModel::addGenerated(const QString& imagePath, const QString& style,
         ReviewItem fresh;
         fresh.imagePath = imagePath;
         items_.push_back(fresh);
+        rowOf_.insert(imagePath, row);
         endInsertRows();
     }
     auto& it = items_[row];

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QAbstractTableModel>
+#include <QHash>
 #include <QJsonObject>
 #include <QMap>
 #include <QStringList>
@@ -79,6 +80,7 @@ signals:
 private:
     QVector<ReviewItem> items_;
     QVector<QStringList> flags_, reasons_;
+    QHash<QString, int> rowOf_; // image path -> row
     class ThumbnailCache* thumbs_;
 };
 

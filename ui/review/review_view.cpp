@@ -13,6 +13,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QUndoStack>
@@ -85,7 +86,7 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     table_->setSortingEnabled(true);
     table_->sortByColumn(ReviewModel::ImageColumn, Qt::AscendingOrder);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers); // E / Enter start editing
     table_->setWordWrap(true);
     table_->horizontalHeader()->setSectionResizeMode(ReviewModel::CaptionColumn,
@@ -221,9 +222,71 @@ int ReviewView::currentRow() const {
 }
 
 void ReviewView::setStatusOfCurrent(ReviewStatus status) {
+    // Several selected rows change as one undoable step.
+    const QVector<int> rows = rowsIn(Scope::Selected);
+    if (rows.size() > 1) {
+        QVector<BulkEditCommand::Change> changes;
+        for (int row : rows)
+            if (model_->item(row).status != status)
+                changes.push_back({model_->item(row).imagePath, {}, status, false});
+        if (!changes.isEmpty())
+            undo_->push(new BulkEditCommand(
+                model_, changes,
+                tr("%1 %n item(s)", nullptr, int(changes.size())).arg(statusName(status))));
+        return;
+    }
     const int row = currentRow();
     if (row < 0 || model_->item(row).status == status) return;
     undo_->push(new SetStatusCommand(model_, row, status));
+}
+
+QVector<int> ReviewView::rowsIn(Scope scope) const {
+    QVector<int> rows;
+    if (scope == Scope::All) {
+        for (int i = 0; i < model_->rowCount(); ++i)
+            rows << i;
+    } else if (scope == Scope::Shown) {
+        for (int i = 0; i < proxy_->rowCount(); ++i)
+            rows << proxy_->mapToSource(proxy_->index(i, 0)).row();
+    } else {
+        for (const QModelIndex& i : table_->selectionModel()->selectedRows())
+            rows << proxy_->mapToSource(i).row();
+    }
+    return rows;
+}
+
+QVector<ReviewView::Replacement> ReviewView::previewReplace(const QString& find,
+                                                            const QString& replace, bool regex,
+                                                            Scope scope) const {
+    QVector<Replacement> out;
+    if (find.isEmpty()) return out;
+    const QRegularExpression pattern(regex ? find : QString());
+    if (regex && !pattern.isValid()) return out;
+    for (int row : rowsIn(scope)) {
+        const ReviewItem& it = model_->item(row);
+        if (!it.error.isEmpty()) continue;
+        QString after = it.caption;
+        if (regex)
+            after.replace(pattern, replace);
+        else
+            after.replace(find, replace); // literally: no pattern, no back-references
+        if (after != it.caption) out.push_back({it.imagePath, it.caption, after});
+    }
+    return out;
+}
+
+int ReviewView::replaceInCaptions(const QString& find, const QString& replace, bool regex,
+                                  Scope scope) {
+    const auto planned = previewReplace(find, replace, regex, scope);
+    if (planned.isEmpty()) return 0;
+    QVector<BulkEditCommand::Change> changes;
+    for (const auto& r : planned)
+        changes.push_back({r.path, r.after, ReviewStatus::Edited, true});
+    undo_->push(new BulkEditCommand(
+        model_, changes,
+        tr("replace '%1' with '%2' in %n caption(s)", nullptr, int(changes.size()))
+            .arg(find, replace)));
+    return int(changes.size());
 }
 
 void ReviewView::editCurrent() {

@@ -43,6 +43,17 @@ public:
     void editCurrent();
     // Selects the next item (in the table's order) the quality checks flagged; false if none.
     bool nextNeedingReview();
+
+    // Find and replace over the captions of every item, the shown (filtered) ones or the
+    // selected ones; regex: `find` is a regular expression and `replace` may use \1.. The
+    // changes it would make, and making them as one undoable step (returns how many).
+    enum class Scope { All, Shown, Selected };
+    struct Replacement {
+        QString path, before, after;
+    };
+    QVector<Replacement> previewReplace(const QString& find, const QString& replace, bool regex,
+                                        Scope scope) const;
+    int replaceInCaptions(const QString& find, const QString& replace, bool regex, Scope scope);
     void setFilter(const QString& status, const QString& text);
     // CLIP-S and RefCLIP-S of every item's caption, computed in the background.
     void setEngine(EngineClient* engine);
@@ -59,6 +70,7 @@ protected:
 
 private:
     int currentRow() const;
+    QVector<int> rowsIn(Scope scope) const;
     void openWith(const QString& path, bool isProject);
     FileTasks* files_;
     ReviewModel* model_;

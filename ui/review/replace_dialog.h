@@ -1,0 +1,37 @@
+// Find and replace over review captions, with a live preview of how many change and a
+// before/after sample; applying it is one undoable step.
+#pragma once
+
+#include "review_view.h"
+
+#include <QDialog>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+
+namespace esper::ui {
+
+class ReplaceDialog final : public QDialog {
+    Q_OBJECT
+
+public:
+    explicit ReplaceDialog(ReviewView* review, QWidget* parent = nullptr);
+    QLineEdit* findEdit() const { return find_; }
+    QLineEdit* replaceEdit() const { return replace_; }
+    QLabel* preview() const { return preview_; }
+
+private:
+    void update();
+    ReviewView::Scope scope() const;
+
+    ReviewView* review_;
+    QLineEdit *find_, *replace_;
+    QCheckBox* regex_;
+    QComboBox* scope_;
+    QLabel* preview_;
+    QPushButton* apply_;
+};
+
+} // namespace esper::ui
