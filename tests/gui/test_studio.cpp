@@ -25,7 +25,6 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
-#include <QLabel>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
@@ -496,9 +495,8 @@ private slots:
         model->setItems(items);
         window_->undoStack()->clear();
         ReplaceDialog dialog(review);
-        dialog.findEdit()->setText("small red");
-        dialog.replaceEdit()->setText("tiny crimson");
-        QVERIFY(dialog.preview()->text().startsWith("3 caption(s) change"));
+        dialog.setQuery("small red", "tiny crimson");
+        QVERIFY(dialog.previewText().startsWith("3 caption(s) change"));
         QCOMPARE(
             review->replaceInCaptions("small red", "tiny crimson", false, ReviewView::Scope::All),
             3);

@@ -43,6 +43,16 @@ ReplaceDialog::ReplaceDialog(ReviewView* review, QWidget* parent)
     update();
 }
 
+void ReplaceDialog::setQuery(const QString& find, const QString& replace, bool regex) {
+    find_->setText(find);
+    replace_->setText(replace);
+    regex_->setChecked(regex);
+}
+
+QString ReplaceDialog::previewText() const {
+    return preview_->text();
+}
+
 ReviewView::Scope ReplaceDialog::scope() const {
     return static_cast<ReviewView::Scope>(scope_->currentIndex());
 }

@@ -18,9 +18,9 @@ class ReplaceDialog final : public QDialog {
 
 public:
     explicit ReplaceDialog(ReviewView* review, QWidget* parent = nullptr);
-    QLineEdit* findEdit() const { return find_; }
-    QLineEdit* replaceEdit() const { return replace_; }
-    QLabel* preview() const { return preview_; }
+    // Fills the form as a user would type it; the preview follows.
+    void setQuery(const QString& find, const QString& replace, bool regex = false);
+    QString previewText() const;
 
 private:
     void update();
