@@ -156,7 +156,8 @@ MainWindow::MainWindow(QWidget* parent)
                     10000);
             }
             for (const auto& c : o.captions)
-                review_->model()->addGenerated(o.imagePath, c.styleId, c.text, c.clipS);
+                review_->model()->addGenerated(o.imagePath, c.styleId, c.text, c.clipS,
+                                               bundleName_);
             // Saved now unless a save is still being written (the autosave that the change
             // started follows it): at most the images of one save's time are at risk.
             if (!review_->files()->busy()) review_->saveNow();
@@ -164,8 +165,9 @@ MainWindow::MainWindow(QWidget* parent)
     connect(
         workspace_, &WorkspaceWidget::accepted, this,
         [this](const QString& path, const QString& style, const QString& caption, double clipS) {
-            const int row = review_->model()->addGenerated(path, style, caption, clipS);
-            review_->model()->setCaption(row, caption);
+            const int row =
+                review_->model()->addGenerated(path, style, caption, clipS, bundleName_);
+            review_->model()->setCaption(row, caption, bundleName_ + " · " + style);
             review_->model()->setStatus(row, ReviewStatus::Accepted);
         });
     connect(workspace_, &WorkspaceWidget::progress, this, [this](int done, int total, double left) {

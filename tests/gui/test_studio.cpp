@@ -5,6 +5,7 @@
 #include "test_support.h"
 
 #include "bundle/bundle_builder.h"
+#include "datasets/caption_dataset.h"
 #include "engine/engine_client.h"
 #include "main_window.h"
 #include "review/replace_dialog.h"
@@ -330,6 +331,7 @@ private slots:
             it.references = {"a reference"};
             it.generated = {{"caption", "generated " + name}};
             it.caption = "generated " + name;
+            it.source = "tiny bundle · caption";
             it.clipS = 0.5;
             items.push_back(it);
         }
@@ -391,6 +393,16 @@ private slots:
                      .toArray()[0]
                      .toString(),
                  QString("a small red square"));
+        // Provenance: the edited caption is a person's, the accepted one the model's.
+        const QJsonObject edited = QJsonDocument::fromJson(lines[1].toUtf8()).object();
+        QCOMPARE(edited["source"].toString(), QString("human"));
+        QCOMPARE(edited["status"].toString(), QString("edited"));
+        QVERIFY(edited["flags"].isArray());
+        const QJsonObject accepted = QJsonDocument::fromJson(lines[0].toUtf8()).object();
+        QCOMPARE(accepted["source"].toString(), QString("tiny bundle · caption"));
+        // The export reads back as a dataset.
+        auto reread = esper::readDataset(jsonl.toStdString());
+        QVERIFY(reread.ok() && reread->records.size() == 2);
         const QString coco = tmp_.path() + "/export.json";
         QVERIFY(exportCoco(model->items(), coco, false).ok());
         QVERIFY(read(coco).contains("a small red square"));

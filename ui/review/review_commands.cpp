@@ -19,13 +19,14 @@ void SetStatusCommand::redo() {
 
 EditCaptionCommand::EditCaptionCommand(ReviewModel* model, int row, const QString& caption)
     : model_(model), path_(model->item(row).imagePath), beforeText_(model->item(row).caption),
-      afterText_(caption), beforeStatus_(model->item(row).status) {
+      afterText_(caption), beforeSource_(model->item(row).source),
+      beforeStatus_(model->item(row).status) {
     setText(QObject::tr("edit %1").arg(QFileInfo(path_).fileName()));
 }
 
 void EditCaptionCommand::undo() {
     const int row = model_->rowOf(path_);
-    model_->setCaption(row, beforeText_);
+    model_->setCaption(row, beforeText_, beforeSource_);
     model_->setStatus(row, beforeStatus_);
 }
 
@@ -39,7 +40,7 @@ BulkEditCommand::BulkEditCommand(ReviewModel* model, QVector<Change> changes, co
     : model_(model), after_(std::move(changes)) {
     for (const auto& c : after_) {
         const ReviewItem& it = model->item(model->rowOf(c.path));
-        before_.push_back({c.path, it.caption, it.status, c.setsCaption});
+        before_.push_back({c.path, it.caption, it.status, c.setsCaption, it.source});
     }
     setText(label);
 }
@@ -49,7 +50,7 @@ void apply(ReviewModel* model, const QVector<BulkEditCommand::Change>& changes) 
     for (const auto& c : changes) {
         const int row = model->rowOf(c.path);
         if (row < 0) continue;
-        if (c.setsCaption) model->setCaption(row, c.caption);
+        if (c.setsCaption) model->setCaption(row, c.caption, c.source);
         model->setStatus(row, c.status);
     }
 }

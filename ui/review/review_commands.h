@@ -28,7 +28,7 @@ public:
 private:
     ReviewModel* model_;
     QString path_;
-    QString beforeText_, afterText_;
+    QString beforeText_, afterText_, beforeSource_;
     ReviewStatus beforeStatus_;
 };
 
@@ -41,6 +41,7 @@ public:
         QString caption;     // the new caption (kept when `setsCaption` is false)
         ReviewStatus status; // the new status
         bool setsCaption = true;
+        QString source = "human"; // who wrote `caption`
     };
     BulkEditCommand(ReviewModel* model, QVector<Change> changes, const QString& label);
     void undo() override;

@@ -1,5 +1,7 @@
 #include "review_io.h"
 
+#include "review_quality.h"
+
 #include "datasets/caption_dataset.h"
 
 #include <QDir>
@@ -130,7 +132,23 @@ ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& ext
 }
 
 Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed) {
-    return writeJsonl(asDataset(items, onlyReviewed), path.toStdString());
+    // The dataset readers' JSONL (image, references), with the review's own fields: who wrote
+    // the caption, its status and CLIP-S, and the quality checks' flags.
+    const ReviewQuality quality = qualityOf(items);
+    QByteArray out;
+    for (int i = 0; i < items.size(); ++i) {
+        const ReviewItem& it = items[i];
+        if (!keep(it, onlyReviewed)) continue;
+        QJsonObject rec{{"image", it.imagePath},
+                        {"image_id", it.imagePath},
+                        {"references", QJsonArray{it.caption}},
+                        {"status", statusName(it.status)},
+                        {"source", it.source},
+                        {"flags", QJsonArray::fromStringList(quality.flags[i])}};
+        if (it.clipS >= 0) rec["clip_s"] = it.clipS;
+        out += QJsonDocument(rec).toJson(QJsonDocument::Compact) + '\n';
+    }
+    return writeAtomically(path, out);
 }
 
 Result<void> exportCoco(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed) {

@@ -39,7 +39,7 @@ QJsonObject ReviewItem::toJson() const {
             {"generated", gen},       {"scores", sc},
             {"caption", caption},     {"clip_s", clipS},
             {"ref_clip_s", refClipS}, {"status", statusName(status)},
-            {"error", error}};
+            {"error", error},         {"source", source}};
 }
 
 ReviewItem ReviewItem::fromJson(const QJsonObject& o) {
@@ -58,6 +58,7 @@ ReviewItem ReviewItem::fromJson(const QJsonObject& o) {
     r.refClipS = o["ref_clip_s"].toDouble(-1);
     r.status = statusFromName(o["status"].toString());
     r.error = o["error"].toString();
+    r.source = o["source"].toString();
     return r;
 }
 
@@ -88,7 +89,7 @@ int ReviewModel::rowOf(const QString& imagePath) const {
 }
 
 int ReviewModel::addGenerated(const QString& imagePath, const QString& style,
-                              const QString& caption, double clipS) {
+                              const QString& caption, double clipS, const QString& model) {
     int row = rowOf(imagePath);
     if (row < 0) {
         row = int(items_.size());
@@ -105,6 +106,7 @@ int ReviewModel::addGenerated(const QString& imagePath, const QString& style,
     if (it.status == ReviewStatus::Unreviewed) {
         it.caption = caption;
         it.clipS = clipS;
+        it.source = model.isEmpty() ? style : model + " · " + style;
     }
     emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
     emit modified();
@@ -124,8 +126,9 @@ void ReviewModel::setScores(int row, double clipS, double refClipS) {
     emit modified();
 }
 
-void ReviewModel::setCaption(int row, const QString& caption) {
+void ReviewModel::setCaption(int row, const QString& caption, const QString& source) {
     items_[row].caption = caption;
+    items_[row].source = source;
     emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
     emit modified();
 }
@@ -145,6 +148,8 @@ QVariant ReviewModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ToolTipRole && index.column() == FlagsColumn && flagged(index.row()))
         return reasons_[index.row()].join("\n");
     if (role == PathRole) return it.imagePath;
+    if (role == Qt::ToolTipRole && index.column() == CaptionColumn && !it.source.isEmpty())
+        return tr("written by %1").arg(it.source);
     if (role == Qt::ToolTipRole)
         return it.error.isEmpty() ? it.imagePath : it.imagePath + "\n" + it.error;
     if (role == Qt::ForegroundRole && !it.error.isEmpty()) return QBrush(QColor(192, 57, 43));

@@ -25,6 +25,9 @@ struct ReviewItem {
     double refClipS = -1;             // of `caption` against the references, when known
     ReviewStatus status = ReviewStatus::Unreviewed;
     QString error; // e.g. the image could not be read
+    // Who wrote `caption`: "human" once a person wrote or edited it, else the model and style
+    // that generated it ("ESPER Studio demo · caption"); empty when it came from a dataset.
+    QString source;
 
     QJsonObject toJson() const;
     static ReviewItem fromJson(const QJsonObject& o);
@@ -55,10 +58,11 @@ public:
     // Adds the image or updates its generated caption for `style` (and its caption when it has
     // not been reviewed yet). Returns the row.
     int addGenerated(const QString& imagePath, const QString& style, const QString& caption,
-                     double clipS);
+                     double clipS, const QString& model = {});
     // The raw setters the undo commands use.
     void setStatus(int row, ReviewStatus status);
-    void setCaption(int row, const QString& caption);
+    // A person's caption: its source becomes "human" (`source` restores another on undo).
+    void setCaption(int row, const QString& caption, const QString& source = "human");
     void setScores(int row, double clipS, double refClipS);
     // The quality checks' flags and reasons per item (core/quality), computed off the UI
     // thread by the view; ignored when the items changed in number meanwhile.

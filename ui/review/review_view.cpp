@@ -2,8 +2,7 @@
 
 #include "review_commands.h"
 #include "review_io.h"
-
-#include "quality/caption_quality.h"
+#include "review_quality.h"
 
 #include "engine/engine_client.h"
 
@@ -23,32 +22,6 @@ namespace esper::ui {
 
 namespace {
 const QString kNeedsReview = QStringLiteral("needs review");
-
-// The quality checks of every item's caption, grouped by the style that made it.
-std::pair<QVector<QStringList>, QVector<QStringList>> qualityOf(const QVector<ReviewItem>& items) {
-    std::vector<CaptionToCheck> captions;
-    captions.reserve(size_t(items.size()));
-    for (const auto& it : items) {
-        CaptionToCheck c;
-        c.text = it.caption.toStdString();
-        if (it.clipS >= 0) c.clipS = it.clipS;
-        captions.push_back(std::move(c));
-    }
-    const auto results = checkCaptions(captions);
-    QVector<QStringList> flags(items.size()), reasons(items.size());
-    for (size_t i = 0; i < results.size(); ++i) {
-        // An item a person accepted or wrote is not flagged again.
-        if (items[int(i)].status != ReviewStatus::Unreviewed) continue;
-        for (size_t k = 0; k < results[i].flags.size(); ++k) {
-            // For people: "low CLIP-S", "near duplicate"...
-            flags[int(i)] << QString(qualityFlagName(results[i].flags[k]))
-                                 .replace("clip_s", "CLIP-S")
-                                 .replace('_', ' ');
-            reasons[int(i)] << QString::fromStdString(results[i].reasons[k]);
-        }
-    }
-    return {flags, reasons};
-}
 
 // Filters by status (or "needs review": flagged by the quality checks) and by text in the
 // caption or references.
@@ -155,12 +128,11 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     quality_.setInterval(300);
     connect(model_, &ReviewModel::modified, &quality_, qOverload<>(&QTimer::start));
     connect(&quality_, &QTimer::timeout, this, [this] {
-        files_->run<std::pair<QVector<QStringList>, QVector<QStringList>>>(
-            [items = model_->items()] { return qualityOf(items); },
-            [this](std::pair<QVector<QStringList>, QVector<QStringList>> q) {
-                model_->setQuality(q.first, q.second);
-                static_cast<ReviewFilter*>(proxy_)->refresh();
-            });
+        files_->run<ReviewQuality>([items = model_->items()] { return qualityOf(items); },
+                                   [this](ReviewQuality q) {
+                                       model_->setQuality(q.flags, q.reasons);
+                                       static_cast<ReviewFilter*>(proxy_)->refresh();
+                                   });
     });
     connect(this, &ReviewView::saveFailed, this, [this](const QString& path, const QString& error) {
         emit message(tr("Saving %1 failed: %2").arg(path, error));
