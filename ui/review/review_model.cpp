@@ -172,6 +172,8 @@ QVariant ReviewModel::data(const QModelIndex& index, int role) const {
     if (role != Qt::DisplayRole && role != Qt::EditRole && role != SortRole) return {};
     switch (index.column()) {
     case ImageColumn:
+        // Sorted by the whole path (folder, then name): no file-name parsing per comparison.
+        if (role == SortRole) return it.imagePath;
         return QFileInfo(it.imagePath).fileName();
     case StatusColumn:
         return statusName(it.status);
