@@ -48,6 +48,26 @@ protected:
                std::any_of(it.references.begin(), it.references.end(), found) || found(it.source);
     }
     mutable QStringMatcher matcher;
+
+protected:
+    // The common columns compared on the items themselves: no QVariant per comparison, which
+    // is what sorting 100,000 rows spends its time on otherwise.
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override {
+        const auto* m = static_cast<ReviewModel*>(sourceModel());
+        const ReviewItem &a = m->item(left.row()), &b = m->item(right.row());
+        switch (left.column()) {
+        case ReviewModel::ImageColumn:
+            return a.imagePath < b.imagePath;
+        case ReviewModel::ScoreColumn:
+            return a.clipS < b.clipS;
+        case ReviewModel::RefScoreColumn:
+            return a.refClipS < b.refClipS;
+        case ReviewModel::StatusColumn:
+            return a.status < b.status;
+        default:
+            return QSortFilterProxyModel::lessThan(left, right);
+        }
+    }
 };
 } // namespace
 
