@@ -3,6 +3,7 @@
 #include "review/replace_dialog.h"
 #include "review/review_io.h"
 #include "review/review_view.h"
+#include "shortcuts_help.h"
 #include "training/compare_view.h"
 #include "training/training_page.h"
 #include "workspace/decoding_panel.h"
@@ -24,6 +25,7 @@
 #include <QImage>
 #include <QInputDialog>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -289,6 +291,18 @@ void MainWindow::buildMenus() {
     train->addAction(tr("Resume the last fine-tune"), training_, &TrainingPage::resume);
     train->addAction(tr("Stop training"), training_->run(), &TrainingRun::stop);
 
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("Keyboard shortcuts"), QKeySequence(Qt::Key_F1), this,
+                    &MainWindow::showShortcuts);
+    auto* question = new QAction(this);
+    question->setShortcut(QKeySequence(Qt::Key_Question));
+    question->setShortcutContext(Qt::ApplicationShortcut);
+    connect(question, &QAction::triggered, this, [this] {
+        // "?" types into text fields; it opens the help only elsewhere.
+        if (!qobject_cast<QLineEdit*>(QApplication::focusWidget())) showShortcuts();
+    });
+    addAction(question);
+
     auto* bar = addToolBar(tr("Main"));
     bar->setObjectName("mainToolbar");
     bar->addAction(tr("Workspace"), this, &MainWindow::showWorkspace);
@@ -338,6 +352,12 @@ void MainWindow::showWorkspace() {
 void MainWindow::showReview() {
     pages_->setCurrentWidget(review_);
     review_->table()->setFocus();
+}
+
+void MainWindow::showShortcuts() {
+    auto* dialog = new ShortcutsHelp(menuBar(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
 }
 
 void MainWindow::showTraining() {

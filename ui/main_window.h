@@ -35,6 +35,7 @@ public:
     void showWorkspace();
     void showReview();
     void showTraining();
+    void showShortcuts();
     WorkspaceWidget* workspace() const { return workspace_; }
     ReviewView* review() const { return review_; }
     TrainingPage* training() const { return training_; }

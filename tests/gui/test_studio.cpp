@@ -12,6 +12,7 @@
 #include "review/review_io.h"
 #include "review/review_view.h"
 #include "settings/studio_settings.h"
+#include "shortcuts_help.h"
 #include "training/compare_view.h"
 #include "training/metric_chart.h"
 #include "training/training_page.h"
@@ -31,6 +32,7 @@
 #include <QLineEdit>
 #include <QListView>
 #include <QMenu>
+#include <QMenuBar>
 #include <QMimeData>
 #include <QProcess>
 #include <QScrollBar>
@@ -538,6 +540,20 @@ private slots:
         window_->undoStack()->undo();
         QCOMPARE(model->item(4).status, ReviewStatus::Unreviewed);
         QCOMPARE(model->item(1).status, ReviewStatus::Edited);
+    }
+
+    // The keyboard help lists what the menus offer, read from them.
+    void shortcutsHelpListsTheMenusShortcuts() {
+        ShortcutsHelp help(window_->menuBar());
+        QVERIFY(help.rows() >= 15);
+        QStringList all;
+        for (auto* t : help.findChildren<QTableWidget*>())
+            for (int r = 0; r < t->rowCount(); ++r)
+                all << t->item(r, 1)->text() + " = " + t->item(r, 2)->text();
+        const QString text = all.join("\n");
+        QVERIFY2(text.contains("Find and replace in captions… = Ctrl+H"), qPrintable(text));
+        QVERIFY2(text.contains("Training = Ctrl+3"), qPrintable(text));
+        QVERIFY(text.contains("Next caption that needs review = N"));
     }
 
     void switchModelMenuOffersShippedAndRecentBundles() {
