@@ -542,6 +542,32 @@ private slots:
         QCOMPARE(model->item(1).status, ReviewStatus::Edited);
     }
 
+    // Each item keeps its candidates, one per style; choosing one makes it the caption, with
+    // its CLIP-S and where it came from, as one undoable step.
+    void choosingACandidateIsUndoable() {
+        auto* review = window_->review();
+        auto* model = review->model();
+        ReviewItem it;
+        it.imagePath = images_ + "/candidates.png";
+        it.generated = {{"caption", "a red box"}, {"news", "Breaking: a red box"}};
+        it.scores = {{"caption", 2.1}, {"news", 1.9}};
+        it.caption = "a red box";
+        it.clipS = 2.1;
+        it.source = "demo · caption";
+        model->setItems({it});
+        window_->undoStack()->clear();
+        review->useCandidate(0, "news");
+        QCOMPARE(model->item(0).caption, QString("Breaking: a red box"));
+        QCOMPARE(model->item(0).source, QString("demo · news"));
+        QCOMPARE(model->item(0).status, ReviewStatus::Accepted);
+        QCOMPARE(model->item(0).clipS, 1.9);
+        window_->undoStack()->undo();
+        QCOMPARE(model->item(0).caption, QString("a red box"));
+        QCOMPARE(model->item(0).source, QString("demo · caption"));
+        QCOMPARE(model->item(0).clipS, 2.1);
+        QCOMPARE(model->item(0).status, ReviewStatus::Unreviewed);
+    }
+
     // The keyboard help lists what the menus offer, read from them.
     void shortcutsHelpListsTheMenusShortcuts() {
         ShortcutsHelp help(window_->menuBar());

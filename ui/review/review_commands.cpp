@@ -40,7 +40,8 @@ BulkEditCommand::BulkEditCommand(ReviewModel* model, QVector<Change> changes, co
     : model_(model), after_(std::move(changes)) {
     for (const auto& c : after_) {
         const ReviewItem& it = model->item(model->rowOf(c.path));
-        before_.push_back({c.path, it.caption, it.status, c.setsCaption, it.source});
+        before_.push_back({c.path, it.caption, it.status, c.setsCaption, it.source,
+                           c.clipS > -2 ? it.clipS : -2});
     }
     setText(label);
 }
@@ -51,6 +52,7 @@ void apply(ReviewModel* model, const QVector<BulkEditCommand::Change>& changes) 
         const int row = model->rowOf(c.path);
         if (row < 0) continue;
         if (c.setsCaption) model->setCaption(row, c.caption, c.source);
+        if (c.clipS > -2) model->setScores(row, c.clipS, -1);
         model->setStatus(row, c.status);
     }
 }

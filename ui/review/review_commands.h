@@ -42,6 +42,7 @@ public:
         ReviewStatus status; // the new status
         bool setsCaption = true;
         QString source = "human"; // who wrote `caption`
+        double clipS = -2;        // the caption's CLIP-S when known (-1: unknown; -2: keep)
     };
     BulkEditCommand(ReviewModel* model, QVector<Change> changes, const QString& label);
     void undo() override;

@@ -7,10 +7,12 @@
 #include "engine/engine_client.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSortFilterProxyModel>
@@ -100,6 +102,30 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
                                             ReviewModel::StatusColumn + 1);
     table_->setIconSize({48, 48});
     table_->installEventFilter(this);
+    // Right-click: the item's candidates, one per style, and the review actions.
+    table_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(table_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        const QModelIndex i = table_->indexAt(at);
+        if (!i.isValid()) return;
+        const int row = proxy_->mapToSource(i).row();
+        const ReviewItem& it = model_->item(row);
+        QMenu menu(this);
+        for (auto g = it.generated.begin(); g != it.generated.end(); ++g) {
+            const double score = it.scores.value(g.key(), -1);
+            QString label =
+                score < 0 ? tr("Use %1: %2").arg(g.key(), g.value())
+                          : tr("Use %1 (%2): %3").arg(g.key()).arg(score, 0, 'f', 2).arg(g.value());
+            if (label.size() > 90) label = label.left(87) + "…";
+            menu.addAction(label, this, [this, row, style = g.key()] { useCandidate(row, style); });
+        }
+        if (!menu.isEmpty()) menu.addSeparator();
+        menu.addAction(tr("Accept\tA"), this,
+                       [this] { setStatusOfCurrent(ReviewStatus::Accepted); });
+        menu.addAction(tr("Reject\tR"), this,
+                       [this] { setStatusOfCurrent(ReviewStatus::Rejected); });
+        menu.addAction(tr("Edit\tE"), this, &ReviewView::editCurrent);
+        menu.exec(table_->viewport()->mapToGlobal(at));
+    });
     statusFilter_->addItems(
         {tr("All"), "unreviewed", "accepted", "edited", "rejected", kNeedsReview});
     statusFilter_->setToolTip(
@@ -236,6 +262,18 @@ void ReviewView::setStatusOfCurrent(ReviewStatus status) {
     const int row = currentRow();
     if (row < 0 || model_->item(row).status == status) return;
     undo_->push(new SetStatusCommand(model_, row, status));
+}
+
+void ReviewView::useCandidate(int row, const QString& style) {
+    const ReviewItem& it = model_->item(row);
+    if (!it.generated.contains(style)) return;
+    const QString source =
+        it.source.contains(" · ") ? it.source.section(" · ", 0, 0) + " · " + style : style;
+    undo_->push(new BulkEditCommand(
+        model_,
+        {{it.imagePath, it.generated[style], ReviewStatus::Accepted, true, source,
+          it.scores.value(style, -1)}},
+        tr("use the %1 caption of %2").arg(style, QFileInfo(it.imagePath).fileName())));
 }
 
 QVector<int> ReviewView::rowsIn(Scope scope) const {

@@ -41,6 +41,8 @@ public:
     void selectImage(const QString& imagePath);
     void setStatusOfCurrent(ReviewStatus status);
     void editCurrent();
+    // Makes the caption generated in `style` the item's caption (accepted, undoable).
+    void useCandidate(int row, const QString& style);
     // Selects the next item (in the table's order) the quality checks flagged; false if none.
     bool nextNeedingReview();
 
