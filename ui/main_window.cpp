@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "review/replace_dialog.h"
+#include "review/review_commands.h"
 #include "review/review_io.h"
 #include "review/review_view.h"
 #include "shortcuts_help.h"
@@ -160,6 +161,15 @@ MainWindow::MainWindow(QWidget* parent)
             for (const auto& c : o.captions)
                 review_->model()->addGenerated(o.imagePath, c.styleId, c.text, c.clipS,
                                                bundleName_);
+            // "Replace": the new caption becomes the one to review (undoable like an edit).
+            if (replaceOnArrival_.remove(o.imagePath)) {
+                const auto& first = o.captions.first();
+                undo_->push(new BulkEditCommand(
+                    review_->model(),
+                    {{o.imagePath, first.text, ReviewStatus::Unreviewed, true,
+                      bundleName_ + " · " + first.styleId, first.clipS}},
+                    tr("replace the caption of %1").arg(QFileInfo(o.imagePath).fileName())));
+            }
             // Saved now unless a save is still being written (the autosave that the change
             // started follows it): at most the images of one save's time are at risk.
             if (!review_->files()->busy()) review_->saveNow();
@@ -281,8 +291,8 @@ void MainWindow::buildMenus() {
                     [this] { workspace_->preview()->zoomBy(0.8); });
 
     auto* caption = menuBar()->addMenu(tr("&Caption"));
-    caption->addAction(tr("Caption all images"), QKeySequence(tr("Ctrl+Shift+A")), workspace_,
-                       &WorkspaceWidget::captionAll);
+    caption->addAction(tr("Caption all images"), QKeySequence(tr("Ctrl+Shift+A")), this,
+                       &MainWindow::captionAll);
     caption->addAction(tr("Cancel caption all"), workspace_, &WorkspaceWidget::cancelCaptionAll);
 
     auto* train = menuBar()->addMenu(tr("&Train"));
@@ -309,7 +319,7 @@ void MainWindow::buildMenus() {
     bar->addAction(tr("Review"), this, &MainWindow::showReview);
     bar->addAction(tr("Training"), this, &MainWindow::showTraining);
     bar->addSeparator();
-    bar->addAction(tr("Caption all"), workspace_, &WorkspaceWidget::captionAll);
+    bar->addAction(tr("Caption all"), this, &MainWindow::captionAll);
     bar->addSeparator();
     bar->addWidget(new QLabel(tr(" Device ")));
     bar->addWidget(device_);
@@ -352,6 +362,38 @@ void MainWindow::showWorkspace() {
 void MainWindow::showReview() {
     pages_->setCurrentWidget(review_);
     review_->table()->setFocus();
+}
+
+// Caption all, asking first what to do with images that already have a caption: one a person
+// reviewed, or a .txt/.caption sidecar beside the image.
+void MainWindow::captionAll() {
+    QSet<QString> captioned;
+    for (const QString& path : workspace_->gallery()->paths()) {
+        const int row = review_->model()->rowOf(path);
+        const bool reviewed =
+            row >= 0 && review_->model()->item(row).status != ReviewStatus::Unreviewed;
+        const QFileInfo image(path);
+        const QString stem = image.dir().filePath(image.completeBaseName());
+        if (reviewed || QFileInfo::exists(stem + ".txt") || QFileInfo::exists(stem + ".caption"))
+            captioned.insert(path);
+    }
+    replaceOnArrival_.clear();
+    if (captioned.isEmpty()) return workspace_->captionAll();
+    QMessageBox ask(QMessageBox::Question, tr("Caption all"),
+                    tr("%n of the images already have a caption (reviewed, or in a sidecar "
+                       "file).",
+                       nullptr, int(captioned.size())),
+                    QMessageBox::Cancel, this);
+    auto* skip = ask.addButton(tr("Skip them"), QMessageBox::AcceptRole);
+    auto* both = ask.addButton(tr("Caption them too, keep both"), QMessageBox::ActionRole);
+    auto* replace = ask.addButton(tr("Caption them too, replace"), QMessageBox::ActionRole);
+    ask.setDefaultButton(skip);
+    ask.setInformativeText(tr("Keep both adds the new captions as candidates beside the "
+                              "reviewed one; replace makes the new caption the one to review."));
+    ask.exec();
+    if (ask.clickedButton() == skip) return workspace_->captionAll(captioned);
+    if (ask.clickedButton() == replace) replaceOnArrival_ = captioned;
+    if (ask.clickedButton() == both || ask.clickedButton() == replace) workspace_->captionAll();
 }
 
 void MainWindow::showShortcuts() {

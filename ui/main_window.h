@@ -6,6 +6,7 @@
 #include "settings/studio_settings.h"
 
 #include <QMainWindow>
+#include <QSet>
 
 class QComboBox;
 class QLabel;
@@ -36,6 +37,7 @@ public:
     void showReview();
     void showTraining();
     void showShortcuts();
+    void captionAll();
     WorkspaceWidget* workspace() const { return workspace_; }
     ReviewView* review() const { return review_; }
     TrainingPage* training() const { return training_; }
@@ -70,6 +72,7 @@ private:
     QString bundleDir_;
     QStringList shippedBundles_;
     QMenu* switchModel_ = nullptr;
+    QSet<QString> replaceOnArrival_; // Caption all replaces these images' reviewed captions
 };
 
 } // namespace esper::ui

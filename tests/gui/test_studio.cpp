@@ -21,6 +21,7 @@
 #include "workspace/style_panel.h"
 #include "workspace/workspace_widget.h"
 
+#include <QAbstractButton>
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
@@ -33,6 +34,7 @@
 #include <QListView>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QProcess>
 #include <QScrollBar>
@@ -566,6 +568,33 @@ private slots:
         QCOMPARE(model->item(0).source, QString("demo · caption"));
         QCOMPARE(model->item(0).clipS, 2.1);
         QCOMPARE(model->item(0).status, ReviewStatus::Unreviewed);
+    }
+
+    // Caption all asks about images that already have a caption (here a sidecar) and skips
+    // them when told to.
+    void captionAllAsksAboutCaptionedImagesAndSkipsThem() {
+        QTemporaryDir dir;
+        QVERIFY(QFile::copy(images_ + "/a_chelsea.png", dir.filePath("cat.png")));
+        QVERIFY(QFile::copy(images_ + "/b_synthetic.png", dir.filePath("red.png")));
+        QVERIFY(esper::test::writeTestFile(dir.filePath("cat.txt"), "a cat\n"));
+        ws()->gallery()->clear();
+        ws()->addPaths({dir.filePath("cat.png"), dir.filePath("red.png")});
+        QSignalSpy done(window_->engine(), &EngineClient::backgroundFinished);
+        QString question;
+        QTimer::singleShot(200, [&question] {
+            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+            if (!box) return;
+            question = box->text();
+            for (auto* b : box->buttons())
+                if (b->text() == "Skip them") b->click();
+        });
+        window_->captionAll();
+        QVERIFY2(question.startsWith("1 of the images already have a caption"),
+                 qPrintable(question));
+        QVERIFY(waitFor([&] { return done.count() == 1 && !ws()->captioningAll(); }));
+        QTest::qWait(200);
+        QCOMPARE(done.count(), 1);
+        QCOMPARE(done[0][1].value<CaptionOutcome>().imagePath, dir.filePath("red.png"));
     }
 
     // The keyboard help lists what the menus offer, read from them.

@@ -146,16 +146,20 @@ void WorkspaceWidget::showOutcome(const CaptionOutcome& o) {
         styles_->card(i)->setResult(o.captions[i]);
 }
 
-void WorkspaceWidget::captionAll() {
+void WorkspaceWidget::captionAll(const QSet<QString>& skip) {
     if (!engine_->bundleReady() || gallery_->rowCount() == 0) return;
     engine_->cancelBackground();
     allDone_ = 0;
-    allTotal_ = gallery_->rowCount();
+    allTotal_ = 0;
     allTimer_.start();
     const auto styles = styles_->styles();
     const auto settings = decoding_->settings();
-    for (const auto& p : gallery_->paths())
+    for (const auto& p : gallery_->paths()) {
+        if (skip.contains(p)) continue;
         engine_->captionInBackground(p, styles, settings);
+        ++allTotal_;
+    }
+    if (allTotal_ == 0) return;
     emit progress(0, allTotal_, -1);
 }
 

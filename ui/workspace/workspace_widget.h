@@ -7,6 +7,7 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 #include <QTimer>
 #include <QWidget>
 
@@ -29,7 +30,8 @@ public:
     int addPaths(const QStringList& paths);
     void selectRow(int row);
     QString currentImage() const { return current_; }
-    void captionAll();
+    // Captions every image of the gallery in the background, less those in `skip`.
+    void captionAll(const QSet<QString>& skip = {});
     void cancelCaptionAll();
     bool captioningAll() const { return allTotal_ > 0; }
     void setBundleState(bool ready, const QString& message);
