@@ -126,6 +126,7 @@ MainWindow::MainWindow(QWidget* parent)
             [this](double ms) { latencyLabel_->setText(tr("last %1 ms").arg(ms, 0, 'f', 0)); });
     connect(workspace_, &WorkspaceWidget::message, this,
             [this](const QString& m) { statusBar()->showMessage(m, 4000); });
+    connect(review_, &ReviewView::compareRequested, this, &MainWindow::compareModels);
     connect(review_, &ReviewView::openFailed, this, [this](const QString& path, const QString& e) {
         statusBar()->clearMessage();
         // Window-modal but not blocking: the file thread's answer arrives in an event handler.
@@ -294,6 +295,13 @@ void MainWindow::buildMenus() {
     caption->addAction(tr("Caption all images"), QKeySequence(tr("Ctrl+Shift+A")), this,
                        &MainWindow::captionAll);
     caption->addAction(tr("Cancel caption all"), workspace_, &WorkspaceWidget::cancelCaptionAll);
+    caption->addAction(tr("Compare models on this image…"), QKeySequence(tr("Ctrl+K")), this,
+                       [this] {
+                           const QModelIndex i = review_->table()->currentIndex();
+                           const bool inReview = pages_->currentWidget() == review_ && i.isValid();
+                           compareModels(inReview ? i.data(ReviewModel::PathRole).toString()
+                                                  : workspace_->currentImage());
+                       });
 
     auto* train = menuBar()->addMenu(tr("&Train"));
     train->addAction(tr("New fine-tune…"), QKeySequence(tr("Ctrl+Shift+T")), this,
@@ -396,6 +404,37 @@ void MainWindow::captionAll() {
     if (ask.clickedButton() == both || ask.clickedButton() == replace) workspace_->captionAll();
 }
 
+void MainWindow::compareModels(const QString& imagePath) {
+    if (imagePath.isEmpty()) {
+        statusBar()->showMessage(tr("Select an image to compare the models on."), 6000);
+        return;
+    }
+    QStringList bundles;
+    auto add = [&bundles](const QString& dir) {
+        if (!dir.isEmpty() && QFileInfo::exists(dir + "/esper.json") &&
+            !bundles.contains(QDir(dir).canonicalPath()))
+            bundles << QDir(dir).canonicalPath();
+    };
+    add(bundleDir_);
+    for (const auto& dir : shippedBundles_)
+        add(dir);
+    for (const auto& dir : settings_.recentBundles())
+        add(dir);
+    QStringList styles;
+    for (const auto& s : workspace_->styles()->styles())
+        styles << s.id;
+    auto* view = new CompareView(bundles.mid(0, 4), imagePath, styles, this);
+    view->setAttribute(Qt::WA_DeleteOnClose);
+    connect(view, &CompareView::chosen, this,
+            [this](const QString& image, const QString& bundle, const QString& style,
+                   const QString& caption, double clipS) {
+                review_->useCaption(image, bundle, style, caption, clipS);
+                statusBar()->showMessage(
+                    tr("Using %1's %2 caption").arg(QDir(bundle).dirName(), style), 5000);
+            });
+    view->show();
+}
+
 void MainWindow::showShortcuts() {
     auto* dialog = new ShortcutsHelp(menuBar(), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
@@ -436,7 +475,7 @@ void MainWindow::connectTraining() {
                 QStringList styles;
                 for (const auto& s : workspace_->styles()->styles())
                     styles << s.id;
-                auto* view = new CompareView(oldDir, newDir, image, styles, this);
+                auto* view = new CompareView({oldDir, newDir}, image, styles, this);
                 view->setAttribute(Qt::WA_DeleteOnClose);
                 view->show();
             });

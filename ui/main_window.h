@@ -38,6 +38,8 @@ public:
     void showTraining();
     void showShortcuts();
     void captionAll();
+    // The Compare grid for one image: every known bundle by the active styles.
+    void compareModels(const QString& imagePath);
     WorkspaceWidget* workspace() const { return workspace_; }
     ReviewView* review() const { return review_; }
     TrainingPage* training() const { return training_; }

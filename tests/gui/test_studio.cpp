@@ -713,13 +713,28 @@ private slots:
         QVERIFY(loaded[0][0].value<BundleInfo>().ok);
         QCOMPARE(QDir(loaded[0][0].value<BundleInfo>().dir), QDir(r.outDir));
         // Compare: the old and the new bundle's captions of one image, side by side.
-        CompareView compare(ESPER_DEMO_BUNDLE_DIR, r.outDir, scenes + "/scene_0.png",
-                            {"caption", "news"});
+        // The Compare grid: the demo, the supervised demo and the fine-tune, by two styles; a
+        // double-click on a cell makes that caption the review item's own.
+        const QString image = scenes + "/scene_0.png";
+        CompareView compare(
+            {ESPER_DEMO_BUNDLE_DIR, ESPER_DEMO_BUNDLE_DIR "/../demo-supervised", r.outDir}, image,
+            {"caption", "news"});
         compare.show();
-        QSignalSpy both(&compare, &CompareView::finishedBoth);
+        QSignalSpy both(&compare, &CompareView::finishedAll);
         QVERIFY(both.wait(60000));
+        QSignalSpy chosen(&compare, &CompareView::chosen);
+        connect(&compare, &CompareView::chosen, window_->review(), &ReviewView::useCaption);
+        emit compare.table()->cellActivated(1, 2); // news, by the fine-tune
+        QCOMPARE(chosen.count(), 1);
+        const int reviewed = window_->review()->model()->rowOf(image);
+        QVERIFY(reviewed >= 0);
+        const ReviewItem& picked = window_->review()->model()->item(reviewed);
+        QCOMPARE(picked.status, ReviewStatus::Accepted);
+        QCOMPARE(picked.caption, chosen[0][3].toString());
+        QCOMPARE(picked.source, QString("finetuned · news"));
+        QVERIFY(picked.generated.contains("news · finetuned"));
         for (int row = 0; row < 2; ++row)
-            for (int column : {1, 3})
+            for (int column : {0, 1, 2})
                 QVERIFY2(compare.table()->item(row, column) &&
                              !compare.table()->item(row, column)->text().isEmpty(),
                          qPrintable(QString("row %1 column %2").arg(row).arg(column)));

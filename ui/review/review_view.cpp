@@ -7,6 +7,7 @@
 #include "engine/engine_client.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QKeyEvent>
@@ -124,6 +125,9 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
         menu.addAction(tr("Reject\tR"), this,
                        [this] { setStatusOfCurrent(ReviewStatus::Rejected); });
         menu.addAction(tr("Edit\tE"), this, &ReviewView::editCurrent);
+        menu.addSeparator();
+        menu.addAction(tr("Compare models on this image…"), this,
+                       [this, path = it.imagePath] { emit compareRequested(path); });
         menu.exec(table_->viewport()->mapToGlobal(at));
     });
     statusFilter_->addItems(
@@ -274,6 +278,16 @@ void ReviewView::useCandidate(int row, const QString& style) {
         {{it.imagePath, it.generated[style], ReviewStatus::Accepted, true, source,
           it.scores.value(style, -1)}},
         tr("use the %1 caption of %2").arg(style, QFileInfo(it.imagePath).fileName())));
+}
+
+void ReviewView::useCaption(const QString& imagePath, const QString& bundle, const QString& style,
+                            const QString& caption, double clipS) {
+    const QString model = QDir(bundle).dirName();
+    const int row = model_->addGenerated(imagePath, style + " · " + model, caption, clipS, model);
+    undo_->push(new BulkEditCommand(
+        model_, {{imagePath, caption, ReviewStatus::Accepted, true, model + " · " + style, clipS}},
+        tr("use %1's %2 caption of %3").arg(model, style, QFileInfo(imagePath).fileName())));
+    selectImage(model_->item(row).imagePath);
 }
 
 QVector<int> ReviewView::rowsIn(Scope scope) const {

@@ -43,6 +43,10 @@ public:
     void editCurrent();
     // Makes the caption generated in `style` the item's caption (accepted, undoable).
     void useCandidate(int row, const QString& style);
+    // Makes `caption`, written by the bundle in folder `bundle` (as Compare offers it), the
+    // item's caption, kept among its candidates as "style · bundle name"; accepted, undoable.
+    void useCaption(const QString& imagePath, const QString& bundle, const QString& style,
+                    const QString& caption, double clipS);
     // Selects the next item (in the table's order) the quality checks flagged; false if none.
     bool nextNeedingReview();
 
@@ -63,6 +67,7 @@ public:
 
 signals:
     void message(const QString& text);
+    void compareRequested(const QString& imagePath);
     void opened(const QString& path);
     void openFailed(const QString& path, const QString& error);
     void saveFailed(const QString& path, const QString& error);

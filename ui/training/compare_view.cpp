@@ -3,6 +3,7 @@
 #include "training_run.h"
 
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QJsonDocument>
@@ -15,20 +16,30 @@
 
 namespace esper::ui {
 
-CompareView::CompareView(const QString& oldBundle, const QString& newBundle, const QString& image,
+namespace {
+enum Roles { CaptionRole = Qt::UserRole + 1, ScoreRole };
+}
+
+CompareView::CompareView(const QStringList& bundles, const QString& image,
                          const QStringList& styles, QWidget* parent)
-    : QDialog(parent), table_(new QTableWidget(styles.size(), 5)), status_(new QLabel),
-      styles_(styles) {
+    : QDialog(parent), table_(new QTableWidget(int(styles.size()), int(bundles.size()))),
+      status_(new QLabel), image_(image), bundles_(bundles), styles_(styles) {
     setWindowTitle(tr("Compare: %1").arg(QFileInfo(image).fileName()));
-    table_->setHorizontalHeaderLabels({tr("style"), QFileInfo(oldBundle).fileName(), tr("CLIP-S"),
-                                       QFileInfo(newBundle).fileName(), tr("CLIP-S")});
-    table_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
-    table_->horizontalHeader()->setSectionResizeMode(3, QHeaderView::Stretch);
-    table_->verticalHeader()->hide();
+    QStringList names;
+    for (const auto& b : bundles)
+        names << QDir(b).dirName();
+    table_->setHorizontalHeaderLabels(names);
+    table_->setVerticalHeaderLabels(styles);
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table_->setWordWrap(true);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    for (int r = 0; r < styles.size(); ++r)
-        table_->setItem(r, 0, new QTableWidgetItem(styles[r]));
+    table_->setToolTip(tr("Double-click a caption to use it"));
+    connect(table_, &QTableWidget::cellActivated, this, [this](int row, int column) {
+        const auto* cell = table_->item(row, column);
+        if (!cell || cell->data(CaptionRole).toString().isEmpty()) return;
+        emit chosen(image_, bundles_[column], styles_[row], cell->data(CaptionRole).toString(),
+                    cell->data(ScoreRole).toDouble());
+    });
     auto* picture = new QLabel;
     picture->setPixmap(
         QPixmap(image).scaled(160, 160, Qt::KeepAspectRatio, Qt::SmoothTransformation));
@@ -39,37 +50,41 @@ CompareView::CompareView(const QString& oldBundle, const QString& newBundle, con
     layout->addWidget(table_, 1);
     layout->addWidget(status_);
     layout->addWidget(buttons);
-    resize(900, 420);
-    status_->setText(tr("Captioning with both models…"));
-    caption(1, oldBundle, image, styles);
-    caption(3, newBundle, image, styles);
+    resize(std::max(700, 320 * int(bundles.size())), 460);
+    status_->setText(tr("Captioning with %n model(s)…", nullptr, int(bundles.size())));
+    pending_ = int(bundles.size());
+    for (int c = 0; c < bundles.size(); ++c)
+        caption(c, bundles[c]);
 }
 
-void CompareView::caption(int column, const QString& bundle, const QString& image,
-                          const QStringList& styles) {
+void CompareView::caption(int column, const QString& bundle) {
     auto* process = new QProcess(this);
-    QStringList args{"caption", image, "--bundle", bundle};
-    for (const auto& s : styles)
+    QStringList args{"caption", image_, "--bundle", bundle};
+    for (const auto& s : styles_)
         args << "--style" << s;
     connect(process, &QProcess::finished, this, [this, process, column](int code) {
-        const auto lines = process->readAllStandardOutput().split('\n');
-        for (const auto& line : lines) {
+        for (const auto& line : process->readAllStandardOutput().split('\n')) {
             const QJsonObject rec = QJsonDocument::fromJson(line).object();
             const int row = int(styles_.indexOf(rec["style"].toString()));
             if (row < 0) continue;
-            table_->setItem(row, column, new QTableWidgetItem(rec["caption"].toString()));
-            table_->setItem(
-                row, column + 1,
-                new QTableWidgetItem(QString::number(rec["clip_s"].toDouble(), 'f', 3)));
+            const QString text = rec["caption"].toString();
+            const double score = rec["clip_s"].toDouble();
+            auto* cell =
+                new QTableWidgetItem(QString("%1\nCLIP-S %2").arg(text).arg(score, 0, 'f', 3));
+            cell->setData(CaptionRole, text);
+            cell->setData(ScoreRole, score);
+            table_->setItem(row, column, cell);
         }
         if (code != 0)
-            status_->setText(QString::fromUtf8(process->readAllStandardError()).trimmed());
+            status_->setText(QDir(bundles_[column]).dirName() + ": " +
+                             QString::fromUtf8(process->readAllStandardError()).trimmed());
         process->deleteLater();
         if (--pending_ == 0) {
             if (code == 0)
-                status_->setText(tr("CLIP-S: 2.5 · max(cosine, 0) of image and caption"));
+                status_->setText(
+                    tr("CLIP-S: 2.5 · max(cosine, 0) of image and caption, by each model's CLIP"));
             table_->resizeRowsToContents();
-            emit finishedBoth();
+            emit finishedAll();
         }
     });
     process->start(TrainingRun::cliPath(), args);
