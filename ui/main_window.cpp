@@ -20,9 +20,13 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QImage>
 #include <QInputDialog>
 #include <QLabel>
@@ -34,6 +38,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalBlocker>
+#include <QSpinBox>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -65,6 +70,7 @@ MainWindow::MainWindow(QWidget* parent)
     pages_->addWidget(workspace_);
     pages_->addWidget(review_);
     pages_->addWidget(training_);
+    review_->setQualityOptions(settings_.qualityOptions());
     setCentralWidget(pages_);
     connectTraining();
 
@@ -269,6 +275,7 @@ void MainWindow::buildMenus() {
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();
+    edit->addAction(tr("Quality checks…"), this, &MainWindow::editQualityChecks);
     edit->addAction(tr("Find and replace in captions…"), QKeySequence(tr("Ctrl+H")), this, [this] {
         showReview();
         auto* dialog = new ReplaceDialog(review_, this);
@@ -435,6 +442,43 @@ void MainWindow::compareModels(const QString& imagePath) {
     view->show();
 }
 
+// The review's quality-check thresholds, remembered in the settings.
+void MainWindow::editQualityChecks() {
+    QualityOptions o = review_->qualityOptions();
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Quality checks"));
+    auto* form = new QFormLayout(&dialog);
+    auto* words = new QSpinBox;
+    words->setRange(0, 100);
+    words->setValue(o.minWords);
+    auto* repeat = new QSpinBox;
+    repeat->setRange(2, 20);
+    repeat->setValue(o.repeatedNgramTimes);
+    auto* sigmas = new QDoubleSpinBox;
+    sigmas->setRange(0.5, 10);
+    sigmas->setSingleStep(0.5);
+    sigmas->setValue(o.lowClipSSigmas);
+    auto* duplicate = new QDoubleSpinBox;
+    duplicate->setRange(0.1, 1);
+    duplicate->setSingleStep(0.05);
+    duplicate->setValue(o.duplicateJaccard);
+    form->addRow(tr("Too short: fewer words than"), words);
+    form->addRow(tr("Repetition loop: a phrase repeated"), repeat);
+    form->addRow(tr("Low CLIP-S: standard deviations below its style's mean"), sigmas);
+    form->addRow(tr("Near duplicate: word-trigram overlap with a neighbour from"), duplicate);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted) return;
+    o.minWords = words->value();
+    o.repeatedNgramTimes = repeat->value();
+    o.lowClipSSigmas = sigmas->value();
+    o.duplicateJaccard = duplicate->value();
+    settings_.setQualityOptions(o);
+    review_->setQualityOptions(o);
+}
+
 void MainWindow::showShortcuts() {
     auto* dialog = new ShortcutsHelp(menuBar(), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
@@ -564,8 +608,8 @@ void MainWindow::exportReview() {
     if (path.isEmpty()) return;
     const bool jsonl = kind == kinds[2];
     review_->files()->run<Result<void>>(
-        [items, path, jsonl, onlyReviewed] {
-            return jsonl ? exportJsonl(items, path, onlyReviewed)
+        [items, path, jsonl, onlyReviewed, quality = review_->qualityOptions()] {
+            return jsonl ? exportJsonl(items, path, onlyReviewed, quality)
                          : exportCoco(items, path, onlyReviewed);
         },
         [this, path](Result<void> result) {

@@ -38,6 +38,7 @@ public:
     void showTraining();
     void showShortcuts();
     void captionAll();
+    void editQualityChecks();
     // The Compare grid for one image: every known bundle by the active styles.
     void compareModels(const QString& imagePath);
     WorkspaceWidget* workspace() const { return workspace_; }

@@ -486,6 +486,32 @@ private slots:
                     .contains("ends on 'the'"));
         review->setFilter("needs review", {});
         QCOMPARE(review->table()->model()->rowCount(), 2);
+        // Thresholds from the settings: a stricter minimum length flags the short ones too.
+        esper::QualityOptions strict;
+        strict.minWords = 8;
+        review->setQualityOptions(strict);
+        QVERIFY(waitFor([&] { return model->flagged(0); })); // it has 7 words
+        QVERIFY(model->index(0, ReviewModel::FlagsColumn).data().toString().contains("too short"));
+        review->setQualityOptions({});
+        QVERIFY(waitFor([&] { return !model->flagged(0); }));
+        // The thresholds and the decoding settings are remembered, field by field.
+        {
+            StudioSettings settings;
+            settings.setQualityOptions(strict);
+            DecodingSettings d;
+            d.sample = true;
+            d.temperature = 0.9;
+            d.topK = 7;
+            settings.setDecoding(d);
+        }
+        StudioSettings reread;
+        QCOMPARE(reread.qualityOptions().minWords, 8);
+        QCOMPARE(reread.qualityOptions().duplicateJaccard,
+                 esper::QualityOptions{}.duplicateJaccard);
+        QCOMPARE(reread.decoding().sample, true);
+        QCOMPARE(reread.decoding().temperature, 0.9);
+        QCOMPARE(reread.decoding().topK, 7);
+        reread.setQualityOptions({});
         review->setFilter({}, {});
         review->table()->setCurrentIndex({});
         QVERIFY(review->nextNeedingReview());

@@ -131,10 +131,11 @@ ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& ext
     return report;
 }
 
-Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed) {
+Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed,
+                         const QualityOptions& options) {
     // The dataset readers' JSONL (image, references), with the review's own fields: who wrote
     // the caption, its status and CLIP-S, and the quality checks' flags.
-    const ReviewQuality quality = qualityOf(items);
+    const ReviewQuality quality = qualityOf(items, options);
     QByteArray out;
     for (int i = 0; i < items.size(); ++i) {
         const ReviewItem& it = items[i];

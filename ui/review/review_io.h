@@ -1,6 +1,7 @@
 // Review projects on disk (saved atomically), datasets opened for review, and the exports.
 #pragma once
 
+#include "quality/caption_quality.h"
 #include "review_model.h"
 #include "util/result.h"
 
@@ -22,7 +23,9 @@ struct ExportReport {
 // IMAGE.txt or IMAGE.caption beside each image. onlyReviewed: accepted and edited items only.
 ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& extension,
                             SidecarPolicy policy, bool onlyReviewed);
-Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed);
+// With the review's fields: source, status, CLIP-S and the quality checks' flags.
+Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed,
+                         const QualityOptions& quality = {});
 Result<void> exportCoco(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed);
 
 } // namespace esper::ui

@@ -1,10 +1,8 @@
 #include "review_quality.h"
 
-#include "quality/caption_quality.h"
-
 namespace esper::ui {
 
-ReviewQuality qualityOf(const QVector<ReviewItem>& items) {
+ReviewQuality qualityOf(const QVector<ReviewItem>& items, const QualityOptions& options) {
     std::vector<CaptionToCheck> captions;
     captions.reserve(size_t(items.size()));
     for (const auto& it : items) {
@@ -13,7 +11,7 @@ ReviewQuality qualityOf(const QVector<ReviewItem>& items) {
         if (it.clipS >= 0) c.clipS = it.clipS;
         captions.push_back(std::move(c));
     }
-    const auto results = checkCaptions(captions);
+    const auto results = checkCaptions(captions, options);
     ReviewQuality q{QVector<QStringList>(items.size()), QVector<QStringList>(items.size())};
     for (size_t i = 0; i < results.size(); ++i) {
         if (items[int(i)].status != ReviewStatus::Unreviewed) continue;

@@ -4,6 +4,8 @@
 
 #include "review_model.h"
 
+#include "quality/caption_quality.h"
+
 #include <QStringList>
 #include <QVector>
 
@@ -14,6 +16,6 @@ struct ReviewQuality {
     QVector<QStringList> reasons; // per item, one per flag
 };
 
-ReviewQuality qualityOf(const QVector<ReviewItem>& items);
+ReviewQuality qualityOf(const QVector<ReviewItem>& items, const QualityOptions& options = {});
 
 } // namespace esper::ui

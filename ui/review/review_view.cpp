@@ -184,11 +184,14 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     quality_.setInterval(300);
     connect(model_, &ReviewModel::modified, &quality_, qOverload<>(&QTimer::start));
     connect(&quality_, &QTimer::timeout, this, [this] {
-        files_->run<ReviewQuality>([items = model_->items()] { return qualityOf(items); },
-                                   [this](ReviewQuality q) {
-                                       model_->setQuality(q.flags, q.reasons);
-                                       static_cast<ReviewFilter*>(proxy_)->refresh();
-                                   });
+        files_->run<ReviewQuality>(
+            [items = model_->items(), options = qualityOptions_] {
+                return qualityOf(items, options);
+            },
+            [this](ReviewQuality q) {
+                model_->setQuality(q.flags, q.reasons);
+                static_cast<ReviewFilter*>(proxy_)->refresh();
+            });
     });
     connect(this, &ReviewView::saveFailed, this, [this](const QString& path, const QString& error) {
         emit message(tr("Saving %1 failed: %2").arg(path, error));
@@ -266,6 +269,11 @@ void ReviewView::setStatusOfCurrent(ReviewStatus status) {
     const int row = currentRow();
     if (row < 0 || model_->item(row).status == status) return;
     undo_->push(new SetStatusCommand(model_, row, status));
+}
+
+void ReviewView::setQualityOptions(const QualityOptions& o) {
+    qualityOptions_ = o;
+    quality_.start();
 }
 
 void ReviewView::useCandidate(int row, const QString& style) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "file_tasks.h"
+#include "quality/caption_quality.h"
 #include "review_model.h"
 
 #include <QTimer>
@@ -38,6 +39,9 @@ public:
     // Waits until every queued read and write is done; at shutdown and in tests.
     void finishFileWork() { files_->waitForIdle(); }
     FileTasks* files() const { return files_; }
+    // The quality checks' thresholds (settings); the flags are checked again with them.
+    void setQualityOptions(const QualityOptions& o);
+    const QualityOptions& qualityOptions() const { return qualityOptions_; }
     void selectImage(const QString& imagePath);
     void setStatusOfCurrent(ReviewStatus status);
     void editCurrent();
@@ -90,6 +94,7 @@ private:
     QString projectPath_;
     QTimer autosave_;
     QTimer quality_;
+    QualityOptions qualityOptions_;
     EngineClient* engine_ = nullptr;
     QPushButton* score_;
 };

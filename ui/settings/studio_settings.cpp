@@ -4,8 +4,54 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <variant>
 
 namespace esper::ui {
+
+namespace {
+// A settings group as a table of (key, member): the same table reads and writes it, so a key
+// is never spelled twice.
+template <class S> using Member = std::variant<bool S::*, int S::*, double S::*>;
+template <class S> struct Field {
+    const char* key;
+    Member<S> member;
+};
+
+template <class S>
+void readFields(const QSettings& q, const QString& group, S& s,
+                std::initializer_list<Field<S>> fields) {
+    for (const auto& f : fields)
+        std::visit(
+            [&](auto member) {
+                using T = std::decay_t<decltype(s.*member)>;
+                s.*member = q.value(group + "/" + f.key, s.*member).template value<T>();
+            },
+            f.member);
+}
+
+template <class S>
+void writeFields(QSettings& q, const QString& group, const S& s,
+                 std::initializer_list<Field<S>> fields) {
+    for (const auto& f : fields)
+        std::visit([&](auto member) { q.setValue(group + "/" + f.key, s.*member); }, f.member);
+}
+
+const std::initializer_list<Field<DecodingSettings>> kDecodingFields = {
+    {"sample", &DecodingSettings::sample},
+    {"maxTokens", &DecodingSettings::maxTokens},
+    {"temperature", &DecodingSettings::temperature},
+    {"topK", &DecodingSettings::topK},
+    {"topP", &DecodingSettings::topP},
+    {"noRepeat", &DecodingSettings::noRepeat},
+    {"bestOf", &DecodingSettings::bestOf},
+    {"cutAtPeriod", &DecodingSettings::cutAtPeriod}};
+
+const std::initializer_list<Field<QualityOptions>> kQualityFields = {
+    {"minWords", &QualityOptions::minWords},
+    {"repeat", &QualityOptions::repeatedNgramTimes},
+    {"lowClipSSigmas", &QualityOptions::lowClipSSigmas},
+    {"duplicate", &QualityOptions::duplicateJaccard}};
+} // namespace
 
 StudioSettings::StudioSettings() : settings_("ESPER Studio", "esper-studio") {}
 
@@ -63,26 +109,12 @@ void StudioSettings::setStyles(const QVector<StyleSpec>& styles) {
 
 DecodingSettings StudioSettings::decoding() const {
     DecodingSettings d;
-    d.sample = settings_.value("decoding/sample", d.sample).toBool();
-    d.maxTokens = settings_.value("decoding/maxTokens", d.maxTokens).toInt();
-    d.temperature = settings_.value("decoding/temperature", d.temperature).toDouble();
-    d.topK = settings_.value("decoding/topK", d.topK).toInt();
-    d.topP = settings_.value("decoding/topP", d.topP).toDouble();
-    d.noRepeat = settings_.value("decoding/noRepeat", d.noRepeat).toInt();
-    d.bestOf = settings_.value("decoding/bestOf", d.bestOf).toInt();
-    d.cutAtPeriod = settings_.value("decoding/cutAtPeriod", d.cutAtPeriod).toBool();
+    readFields(settings_, "decoding", d, kDecodingFields);
     return d;
 }
 
 void StudioSettings::setDecoding(const DecodingSettings& d) {
-    settings_.setValue("decoding/sample", d.sample);
-    settings_.setValue("decoding/maxTokens", d.maxTokens);
-    settings_.setValue("decoding/temperature", d.temperature);
-    settings_.setValue("decoding/topK", d.topK);
-    settings_.setValue("decoding/topP", d.topP);
-    settings_.setValue("decoding/noRepeat", d.noRepeat);
-    settings_.setValue("decoding/bestOf", d.bestOf);
-    settings_.setValue("decoding/cutAtPeriod", d.cutAtPeriod);
+    writeFields(settings_, "decoding", d, kDecodingFields);
 }
 
 QJsonObject StudioSettings::lastTraining() const {
@@ -94,6 +126,14 @@ bool StudioSettings::lastTrainingFinished() const {
 void StudioSettings::setLastTraining(const QJsonObject& request, bool finished) {
     settings_.setValue("training/last", QJsonDocument(request).toJson(QJsonDocument::Compact));
     settings_.setValue("training/lastFinished", finished);
+}
+QualityOptions StudioSettings::qualityOptions() const {
+    QualityOptions o;
+    readFields(settings_, "quality", o, kQualityFields);
+    return o;
+}
+void StudioSettings::setQualityOptions(const QualityOptions& o) {
+    writeFields(settings_, "quality", o, kQualityFields);
 }
 QByteArray StudioSettings::windowGeometry() const {
     return settings_.value("window/geometry").toByteArray();

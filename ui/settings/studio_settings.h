@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/engine_types.h"
+#include "quality/caption_quality.h"
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -33,6 +34,9 @@ public:
     QJsonObject lastTraining() const;
     bool lastTrainingFinished() const;
     void setLastTraining(const QJsonObject& request, bool finished);
+    // The review's quality-check thresholds (core/quality's defaults until changed).
+    QualityOptions qualityOptions() const;
+    void setQualityOptions(const QualityOptions& o);
     QByteArray windowGeometry() const;
     QByteArray windowState() const;
     void setWindow(const QByteArray& geometry, const QByteArray& state);
