@@ -10,6 +10,7 @@
 #include "workspace/decoding_panel.h"
 #include "workspace/gallery_model.h"
 #include "workspace/image_preview.h"
+#include "workspace/style_commands.h"
 #include "workspace/style_panel.h"
 #include "workspace/workspace_widget.h"
 
@@ -78,6 +79,7 @@ MainWindow::MainWindow(QWidget* parent)
     const auto saved = settings_.styles();
     workspace_->styles()->setStyles(saved.isEmpty() ? presetStyles().mid(0, 4) : saved);
     workspace_->decoding()->setSettings(settings_.decoding());
+    connectStyleUndo();
     // The remembered device until the worker has asked LibTorch which ones exist: the UI thread
     // never touches it.
     device_->addItem(settings_.device());
@@ -477,6 +479,29 @@ void MainWindow::editQualityChecks() {
     o.duplicateJaccard = duplicate->value();
     settings_.setQualityOptions(o);
     review_->setQualityOptions(o);
+}
+
+// Style edits go on the undo stack: each change is recorded against what the last one left.
+void MainWindow::connectStyleUndo() {
+    stylesBefore_ = workspace_->styles()->styles();
+    auto apply = [this](const QVector<StyleSpec>& styles) {
+        applyingStyles_ = true;
+        workspace_->styles()->setStyles(styles);
+        stylesBefore_ = styles;
+        emit workspace_->styles()->stylesChanged(); // captions follow, as after any edit
+        applyingStyles_ = false;
+    };
+    connect(workspace_->styles(), &StylePanel::stylesChanged, this, [this, apply] {
+        if (applyingStyles_) return;
+        const auto now = workspace_->styles()->styles();
+        if (sameStyles(now, stylesBefore_)) return;
+        undo_->push(new StylesCommand(stylesBefore_, now, apply));
+        stylesBefore_ = now;
+    });
+    // A list set from elsewhere (a bundle's styles, the tests) is the new starting point.
+    connect(workspace_->styles(), &StylePanel::stylesReplaced, this, [this] {
+        if (!applyingStyles_) stylesBefore_ = workspace_->styles()->styles();
+    });
 }
 
 void MainWindow::showShortcuts() {

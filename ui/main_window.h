@@ -59,6 +59,7 @@ private:
     void updateStatus();
     void fillSwitchModelMenu();
     void connectTraining();
+    void connectStyleUndo();
 
     StudioSettings settings_;
     EngineClient* engine_;
@@ -75,7 +76,9 @@ private:
     QString bundleDir_;
     QStringList shippedBundles_;
     QMenu* switchModel_ = nullptr;
-    QSet<QString> replaceOnArrival_; // Caption all replaces these images' reviewed captions
+    QVector<StyleSpec> stylesBefore_; // what the last style step left
+    bool applyingStyles_ = false;     // an undo or redo is showing styles
+    QSet<QString> replaceOnArrival_;  // Caption all replaces these images' reviewed captions
 };
 
 } // namespace esper::ui

@@ -623,6 +623,36 @@ private slots:
         QCOMPARE(done[0][1].value<CaptionOutcome>().imagePath, dir.filePath("red.png"));
     }
 
+    // Style edits are undoable: adding a style is one step, typing in a prompt is one step
+    // however many keystrokes, and each is undone and redone.
+    void styleEditsAreUndoable() {
+        auto* undo = window_->undoStack();
+        undo->clear();
+        const auto start = ws()->styles()->styles();
+        ws()->styles()->addStyle({"blog", "Blog", "blog:"});
+        QCOMPARE(ws()->styles()->count(), int(start.size()) + 1);
+        QCOMPARE(undo->count(), 1);
+        QLineEdit* prompt = nullptr;
+        for (auto* e : ws()->styles()->card(0)->findChildren<QLineEdit*>())
+            if (e->text() == start[0].prompt) prompt = e;
+        QVERIFY(prompt);
+        prompt->setFocus();
+        prompt->end(false);
+        QTest::keyClicks(prompt, " big");
+        QCOMPARE(ws()->styles()->styles()[0].prompt, start[0].prompt + " big");
+        QCOMPARE(undo->count(), 2); // four keystrokes, one step
+        undo->undo();
+        QCOMPARE(ws()->styles()->styles()[0].prompt, start[0].prompt);
+        QCOMPARE(ws()->styles()->count(), int(start.size()) + 1);
+        undo->undo();
+        QCOMPARE(ws()->styles()->count(), int(start.size()));
+        undo->redo();
+        QCOMPARE(ws()->styles()->count(), int(start.size()) + 1);
+        undo->undo();
+        QCOMPARE(ws()->styles()->count(), int(start.size()));
+        QVERIFY(waitFor([&] { return window_->engine()->queueLength() == 0; }));
+    }
+
     // The keyboard help lists what the menus offer, read from them.
     void shortcutsHelpListsTheMenusShortcuts() {
         ShortcutsHelp help(window_->menuBar());

@@ -51,6 +51,7 @@ void StylePanel::setStyles(const QVector<StyleSpec>& styles) {
         cards_.push_back(card);
     }
     rebuild();
+    emit stylesReplaced();
 }
 
 void StylePanel::addStyle(const StyleSpec& style) {

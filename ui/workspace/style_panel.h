@@ -24,7 +24,8 @@ public:
     void addStyle(const StyleSpec& style);
 
 signals:
-    void stylesChanged(); // added, removed, moved or a prompt edited
+    void stylesChanged();  // added, removed, moved or a prompt edited
+    void stylesReplaced(); // setStyles: a whole new list (settings, a bundle, an undo)
     void resampleRequested(int card);
     void acceptRequested(int card);
 
