@@ -13,6 +13,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileInfo>
 #include <QTimer>
 
 int main(int argc, char** argv) {
@@ -31,7 +32,12 @@ int main(int argc, char** argv) {
         "dataset", "Open a dataset (COCO, Karpathy, ESP, JSONL, folder) for review", "file");
     QCommandLineOption shotOpt("screenshot",
                                "Save the window to FILE once captions are in, then quit", "file");
-    cli.addOptions({bundleOpt, reviewOpt, datasetOpt, shotOpt});
+    QCommandLineOption projectOpt(
+        "project", "The review project to open, or to create and save into as captions arrive",
+        "file");
+    QCommandLineOption captionAllOpt("caption-all",
+                                     "Caption every image given once the model is loaded");
+    cli.addOptions({bundleOpt, reviewOpt, datasetOpt, projectOpt, captionAllOpt, shotOpt});
     cli.process(app);
 
     esper::ui::MainWindow window;
@@ -50,6 +56,18 @@ int main(int argc, char** argv) {
         window.review()->openDataset(cli.value(datasetOpt));
         window.showReview();
     }
+    if (cli.isSet(projectOpt)) {
+        const QString project = cli.value(projectOpt);
+        if (QFileInfo::exists(project))
+            window.review()->openProject(project);
+        else
+            window.review()->setProjectPath(project);
+    }
+    if (cli.isSet(captionAllOpt))
+        QObject::connect(window.engine(), &esper::ui::EngineClient::bundleLoaded, &window,
+                         [&window](const esper::ui::BundleInfo& info) {
+                             if (info.ok) window.captionAll();
+                         });
     if (cli.isSet(reviewOpt)) window.showReview();
     window.show();
     if (cli.isSet(shotOpt)) {

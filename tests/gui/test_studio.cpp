@@ -37,6 +37,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTableView>
@@ -651,6 +652,42 @@ private slots:
         undo->undo();
         QCOMPARE(ws()->styles()->count(), int(start.size()));
         QVERIFY(waitFor([&] { return window_->engine()->queueLength() == 0; }));
+    }
+
+    // Killing the studio in the middle of Caption all loses at most the captions of the save
+    // in flight: the project file reopens with every image it had saved.
+    void killedDuringCaptionAllTheProjectReopens() {
+        QTemporaryDir dir;
+        QVERIFY(QDir().mkpath(dir.filePath("many")));
+        for (int i = 0; i < 150; ++i)
+            QVERIFY(QFile::copy(images_ + "/b_synthetic.png",
+                                dir.filePath(QString("many/img%1.png").arg(i, 3, 10, QChar('0')))));
+        const QString project = dir.filePath("run.esper-review");
+        QProcess studio;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        env.insert("XDG_CONFIG_HOME", dir.filePath("config"));
+        studio.setProcessEnvironment(env);
+        studio.start(ESPER_STUDIO_PATH, {dir.filePath("many"), "--bundle", bundle_, "--project",
+                                         project, "--caption-all"});
+        QVERIFY(studio.waitForStarted(10000));
+        int seen = 0;
+        QVERIFY(waitFor(
+            [&] {
+                auto items = loadProject(project);
+                seen = items ? int(items->size()) : 0;
+                return seen >= 10;
+            },
+            60000));
+        QVERIFY2(seen < 150, "Caption all finished before the kill; the test needs more images");
+        studio.kill(); // SIGKILL: no chance to save anything more
+        QVERIFY(studio.waitForFinished(10000));
+        auto reopened = loadProject(project);
+        QVERIFY2(reopened.ok(), reopened.ok() ? "" : reopened.error().c_str());
+        QVERIFY2(int(reopened->size()) >= seen,
+                 qPrintable(QString("%1 < %2").arg(reopened->size()).arg(seen)));
+        for (const auto& it : reopened.value())
+            QVERIFY(!it.generated.isEmpty());
     }
 
     // The keyboard help lists what the menus offer, read from them.
