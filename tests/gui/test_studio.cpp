@@ -401,6 +401,8 @@ private slots:
         // Provenance: the edited caption is a person's, the accepted one the model's.
         const QJsonObject edited = QJsonDocument::fromJson(lines[1].toUtf8()).object();
         QCOMPARE(edited["source"].toString(), QString("human"));
+        QCOMPARE(edited["generated"]["caption"]["caption"].toString(),
+                 QString("generated b_synthetic.png")); // the candidates travel too
         QCOMPARE(edited["status"].toString(), QString("edited"));
         QVERIFY(edited["flags"].isArray());
         const QJsonObject accepted = QJsonDocument::fromJson(lines[0].toUtf8()).object();

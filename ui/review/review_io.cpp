@@ -147,6 +147,12 @@ Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, 
                         {"source", it.source},
                         {"flags", QJsonArray::fromStringList(quality.flags[i])}};
         if (it.clipS >= 0) rec["clip_s"] = it.clipS;
+        // Every candidate, by style, beside the active caption (the readers leave it be).
+        QJsonObject generated;
+        for (auto g = it.generated.begin(); g != it.generated.end(); ++g)
+            generated[g.key()] =
+                QJsonObject{{"caption", g.value()}, {"clip_s", it.scores.value(g.key(), -1)}};
+        if (!generated.isEmpty()) rec["generated"] = generated;
         out += QJsonDocument(rec).toJson(QJsonDocument::Compact) + '\n';
     }
     return writeAtomically(path, out);
