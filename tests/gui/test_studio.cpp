@@ -341,6 +341,7 @@ private slots:
             items.push_back(it);
         }
         model->setItems(items);
+        window_->undoStack()->clear(); // the workspace's style steps of earlier tests
         const QString project = tmp_.path() + "/project.esper-review";
         review->setProjectPath(project);
         window_->showReview();
@@ -428,6 +429,18 @@ private slots:
         QCOMPARE(reopened.model()->items().size(), before.size());
         for (int i = 0; i < before.size(); ++i)
             QCOMPARE(reopened.model()->item(i).toJson(), before[i].toJson());
+        // The undo history came back with the project: the last edit undoes, then redoes.
+        QCOMPARE(reopenedUndo.count(), window_->undoStack()->count());
+        QCOMPARE(reopenedUndo.index(), window_->undoStack()->index());
+        const int b = reopened.model()->rowOf(images_ + "/b_synthetic.png");
+        QCOMPARE(reopened.model()->item(b).caption, QString("a small red square"));
+        reopenedUndo.undo();
+        QCOMPARE(reopened.model()->item(b).caption, QString("generated b_synthetic.png"));
+        QCOMPARE(reopened.model()->item(b).status, ReviewStatus::Rejected);
+        QCOMPARE(reopened.model()->item(b).source, QString("tiny bundle · caption"));
+        reopenedUndo.redo();
+        QCOMPARE(reopened.model()->item(b).caption, QString("a small red square"));
+        QCOMPARE(reopened.model()->item(b).status, ReviewStatus::Edited);
     }
 
     void reviewOpensDatasetsAndFilters() {

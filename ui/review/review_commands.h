@@ -1,39 +1,15 @@
-// Review edits as undoable commands (one QUndoStack serves every edit of a project).
+// Review edits as undoable commands (one QUndoStack serves every edit of a project). Every
+// edit, from one status to a find and replace over a dataset, is a list of item changes with
+// what each item was before, so it can be saved in the project file and undone after reopening.
 #pragma once
 
 #include "review_model.h"
 
+#include <QJsonObject>
 #include <QUndoCommand>
 
 namespace esper::ui {
 
-class SetStatusCommand final : public QUndoCommand {
-public:
-    SetStatusCommand(ReviewModel* model, int row, ReviewStatus status);
-    void undo() override;
-    void redo() override;
-
-private:
-    ReviewModel* model_;
-    QString path_; // rows can move when items are added; the image identifies the item
-    ReviewStatus before_, after_;
-};
-
-class EditCaptionCommand final : public QUndoCommand {
-public:
-    EditCaptionCommand(ReviewModel* model, int row, const QString& caption);
-    void undo() override;
-    void redo() override;
-
-private:
-    ReviewModel* model_;
-    QString path_;
-    QString beforeText_, afterText_, beforeSource_;
-    ReviewStatus beforeStatus_;
-};
-
-// Many items changed as one step (find and replace, accept or reject a selection): one undo
-// restores them all.
 class BulkEditCommand final : public QUndoCommand {
 public:
     struct Change {
@@ -49,9 +25,21 @@ public:
     void redo() override;
     int size() const { return int(after_.size()); }
 
+    // One status change, and one caption edited by a person.
+    static BulkEditCommand* setStatus(ReviewModel* model, int row, ReviewStatus status);
+    static BulkEditCommand* editCaption(ReviewModel* model, int row, const QString& caption);
+
+    // The step as JSON for the project file, and back (already applied: the first redo only
+    // records). Null when the JSON is not such a step.
+    QJsonObject toJson() const;
+    static BulkEditCommand* fromJson(ReviewModel* model, const QJsonObject& j);
+
 private:
+    BulkEditCommand(ReviewModel* model, QVector<Change> before, QVector<Change> after,
+                    const QString& label);
     ReviewModel* model_;
     QVector<Change> before_, after_;
+    bool restored_ = false;
 };
 
 } // namespace esper::ui

@@ -48,15 +48,23 @@ CaptionDataset asDataset(const QVector<ReviewItem>& items, bool onlyReviewed) {
 
 } // namespace
 
-Result<void> saveProject(const QString& path, const QVector<ReviewItem>& items) {
+Result<void> saveProject(const QString& path, const QVector<ReviewItem>& items,
+                         const QJsonObject& history) {
     QJsonArray a;
     for (const auto& it : items)
         a.append(it.toJson());
-    const QJsonObject root{{"format", "esper-review-project"}, {"version", 1}, {"items", a}};
+    QJsonObject root{{"format", "esper-review-project"}, {"version", 1}, {"items", a}};
+    if (!history.isEmpty()) root["history"] = history;
     return writeAtomically(path, QJsonDocument(root).toJson());
 }
 
 Result<QVector<ReviewItem>> loadProject(const QString& path) {
+    auto project = readProject(path);
+    ESPER_TRY(project);
+    return project->items;
+}
+
+Result<ReviewProject> readProject(const QString& path) {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) return fail("cannot open " + path.toStdString());
     QJsonParseError err;
@@ -65,10 +73,11 @@ Result<QVector<ReviewItem>> loadProject(const QString& path) {
         return fail(path.toStdString() + " is not valid JSON: " + err.errorString().toStdString());
     if (doc.object()["format"].toString() != "esper-review-project")
         return fail(path.toStdString() + " is not an ESPER Studio review project");
-    QVector<ReviewItem> items;
+    ReviewProject project;
     for (const auto& v : doc.object()["items"].toArray())
-        items.push_back(ReviewItem::fromJson(v.toObject()));
-    return items;
+        project.items.push_back(ReviewItem::fromJson(v.toObject()));
+    project.history = doc.object()["history"].toObject();
+    return project;
 }
 
 Result<QVector<ReviewItem>> importDataset(const QString& path) {

@@ -5,13 +5,21 @@
 #include "review_model.h"
 #include "util/result.h"
 
+#include <QJsonObject>
 #include <QString>
 #include <QVector>
 
 namespace esper::ui {
 
-Result<void> saveProject(const QString& path, const QVector<ReviewItem>& items);
-Result<QVector<ReviewItem>> loadProject(const QString& path);
+// `history`: the undo steps ({"steps": [...], "done": N}), so undo works after reopening.
+Result<void> saveProject(const QString& path, const QVector<ReviewItem>& items,
+                         const QJsonObject& history = {});
+struct ReviewProject {
+    QVector<ReviewItem> items;
+    QJsonObject history;
+};
+Result<ReviewProject> readProject(const QString& path);
+Result<QVector<ReviewItem>> loadProject(const QString& path); // the items only
 // A folder, COCO captions JSON, Karpathy file, ESP JSON or JSONL, as review items.
 Result<QVector<ReviewItem>> importDataset(const QString& path);
 

@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QJsonArray>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
@@ -171,7 +172,7 @@ ReviewView::ReviewView(QUndoStack* undo, QWidget* parent)
     // Edits made in the table go through the undo stack.
     connect(model_, &ReviewModel::editRequested, this, [this](int row, const QString& text) {
         if (text != model_->item(row).caption)
-            undo_->push(new EditCaptionCommand(model_, row, text));
+            undo_->push(BulkEditCommand::editCaption(model_, row, text));
     });
     autosave_.setSingleShot(true);
     autosave_.setInterval(1500);
@@ -268,7 +269,7 @@ void ReviewView::setStatusOfCurrent(ReviewStatus status) {
     }
     const int row = currentRow();
     if (row < 0 || model_->item(row).status == status) return;
-    undo_->push(new SetStatusCommand(model_, row, status));
+    undo_->push(BulkEditCommand::setStatus(model_, row, status));
 }
 
 void ReviewView::setQualityOptions(const QualityOptions& o) {
@@ -391,11 +392,13 @@ void ReviewView::saveNow() {
     autosave_.stop();
     const QString path = projectPath_;
     // The items are implicitly shared: the copy is cheap, and later edits do not touch it.
-    files_->run<Result<void>>([path, items = model_->items()] { return saveProject(path, items); },
-                              [this, path](Result<void> ok) {
-                                  if (!ok)
-                                      emit saveFailed(path, QString::fromStdString(ok.error()));
-                              });
+    files_->run<Result<void>>(
+        [path, items = model_->items(), history = historyJson()] {
+            return saveProject(path, items, history);
+        },
+        [this, path](Result<void> ok) {
+            if (!ok) emit saveFailed(path, QString::fromStdString(ok.error()));
+        });
 }
 
 void ReviewView::openProject(const QString& path) {
@@ -408,19 +411,53 @@ void ReviewView::openDataset(const QString& path) {
 
 void ReviewView::openWith(const QString& path, bool isProject) {
     emit message(tr("Opening %1…").arg(path));
-    files_->run<Result<QVector<ReviewItem>>>(
-        [path, isProject] { return isProject ? loadProject(path) : importDataset(path); },
-        [this, path, isProject](Result<QVector<ReviewItem>> items) {
-            if (!items) {
-                emit openFailed(path, QString::fromStdString(items.error()));
+    files_->run<Result<ReviewProject>>(
+        [path, isProject]() -> Result<ReviewProject> {
+            if (isProject) return readProject(path);
+            auto items = importDataset(path);
+            ESPER_TRY(items);
+            return ReviewProject{items.value(), {}};
+        },
+        [this, path, isProject](Result<ReviewProject> project) {
+            if (!project) {
+                emit openFailed(path, QString::fromStdString(project.error()));
                 return;
             }
             undo_->clear();
             if (isProject) projectPath_ = path;
-            model_->setItems(items.value());
+            model_->setItems(project->items);
+            restoreHistory(project->history);
             autosave_.stop(); // just loaded: nothing new to save
             emit opened(path);
         });
+}
+
+// The review's undo steps (not the workspace's style steps on the same stack), the last 500.
+QJsonObject ReviewView::historyJson() const {
+    QJsonArray steps;
+    int done = 0;
+    for (int i = 0; i < undo_->count(); ++i)
+        if (const auto* c = dynamic_cast<const BulkEditCommand*>(undo_->command(i))) {
+            steps.append(c->toJson());
+            done += i < undo_->index();
+        }
+    constexpr int kKept = 500;
+    QJsonArray kept;
+    const int from = std::max(0, int(steps.size()) - kKept);
+    for (int i = from; i < steps.size(); ++i)
+        kept.append(steps[i]);
+    return {{"steps", kept}, {"done", std::max(0, done - from)}};
+}
+
+void ReviewView::restoreHistory(const QJsonObject& history) {
+    const QJsonArray steps = history["steps"].toArray();
+    const int done = history["done"].toInt();
+    for (const auto& step : steps)
+        if (auto* c = BulkEditCommand::fromJson(model_, step.toObject())) undo_->push(c);
+    // Steps that had been undone when the project was saved are redo-able again; undoing them
+    // here changes nothing, as the saved items are their "before".
+    while (undo_->index() > done)
+        undo_->undo();
 }
 
 } // namespace esper::ui

@@ -7,6 +7,7 @@
 #include "quality/caption_quality.h"
 #include "review_model.h"
 
+#include <QJsonObject>
 #include <QTimer>
 #include <QWidget>
 
@@ -82,6 +83,8 @@ protected:
 private:
     int currentRow() const;
     QVector<int> rowsIn(Scope scope) const;
+    QJsonObject historyJson() const;
+    void restoreHistory(const QJsonObject& history);
     void openWith(const QString& path, bool isProject);
     FileTasks* files_;
     ReviewModel* model_;
