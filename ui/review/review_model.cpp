@@ -72,12 +72,19 @@ ReviewModel::ReviewModel(QObject* parent)
     });
 }
 
-void ReviewModel::setItems(QVector<ReviewItem> items) {
+QHash<QString, int> ReviewModel::buildIndex(const QVector<ReviewItem>& items) {
+    QHash<QString, int> index;
+    index.reserve(items.size());
+    for (int i = 0; i < items.size(); ++i)
+        if (!index.contains(items[i].imagePath)) index.insert(items[i].imagePath, i); // first row
+    return index;
+}
+
+void ReviewModel::setItems(QVector<ReviewItem> items, QHash<QString, int> index) {
+    if (index.size() == 0 && !items.isEmpty()) index = buildIndex(items);
     beginResetModel();
     items_ = std::move(items);
-    rowOf_.clear();
-    for (int i = 0; i < items_.size(); ++i)
-        if (!rowOf_.contains(items_[i].imagePath)) rowOf_.insert(items_[i].imagePath, i);
+    rowOf_ = std::move(index);
     flags_.clear();
     reasons_.clear();
     endResetModel();

@@ -51,7 +51,10 @@ public:
     enum Roles { SortRole = Qt::UserRole + 1, StatusRole, PathRole, FlaggedRole };
 
     explicit ReviewModel(QObject* parent = nullptr);
-    void setItems(QVector<ReviewItem> items);
+    // `index` (image path -> row, from buildIndex) may be made beforehand off the UI thread:
+    // for 100,000 items it is most of the time a reset takes.
+    void setItems(QVector<ReviewItem> items, QHash<QString, int> index = {});
+    static QHash<QString, int> buildIndex(const QVector<ReviewItem>& items);
     const QVector<ReviewItem>& items() const { return items_; }
     const ReviewItem& item(int row) const { return items_[row]; }
     int rowOf(const QString& imagePath) const;

@@ -415,22 +415,31 @@ void ReviewView::openDataset(const QString& path) {
 
 void ReviewView::openWith(const QString& path, bool isProject) {
     emit message(tr("Opening %1…").arg(path));
-    files_->run<Result<ReviewProject>>(
-        [path, isProject]() -> Result<ReviewProject> {
-            if (isProject) return readProject(path);
-            auto items = importDataset(path);
-            ESPER_TRY(items);
-            return ReviewProject{items.value(), {}};
+    files_->run<Result<std::pair<ReviewProject, QHash<QString, int>>>>(
+        [path, isProject]() -> Result<std::pair<ReviewProject, QHash<QString, int>>> {
+            ReviewProject project;
+            if (isProject) {
+                auto read = readProject(path);
+                ESPER_TRY(read);
+                project = std::move(read.value());
+            } else {
+                auto items = importDataset(path);
+                ESPER_TRY(items);
+                project.items = std::move(items.value());
+            }
+            // The model's path index, made here rather than on the UI thread.
+            auto index = ReviewModel::buildIndex(project.items);
+            return std::pair{std::move(project), std::move(index)};
         },
-        [this, path, isProject](Result<ReviewProject> project) {
-            if (!project) {
-                emit openFailed(path, QString::fromStdString(project.error()));
+        [this, path, isProject](Result<std::pair<ReviewProject, QHash<QString, int>>> loaded) {
+            if (!loaded) {
+                emit openFailed(path, QString::fromStdString(loaded.error()));
                 return;
             }
             undo_->clear();
             if (isProject) projectPath_ = path;
-            model_->setItems(project->items);
-            restoreHistory(project->history);
+            model_->setItems(loaded->first.items, loaded->second);
+            restoreHistory(loaded->first.history);
             autosave_.stop(); // just loaded: nothing new to save
             emit opened(path);
         });
