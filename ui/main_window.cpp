@@ -389,10 +389,7 @@ void MainWindow::captionAll() {
         const int row = review_->model()->rowOf(path);
         const bool reviewed =
             row >= 0 && review_->model()->item(row).status != ReviewStatus::Unreviewed;
-        const QFileInfo image(path);
-        const QString stem = image.dir().filePath(image.completeBaseName());
-        if (reviewed || QFileInfo::exists(stem + ".txt") || QFileInfo::exists(stem + ".caption"))
-            captioned.insert(path);
+        if (reviewed || hasSidecar(path)) captioned.insert(path);
     }
     replaceOnArrival_.clear();
     if (captioned.isEmpty()) return workspace_->captionAll();

@@ -6,6 +6,7 @@
 #include "review/review_model.h"
 #include "review/review_quality.h"
 #include "review/review_view.h"
+#include "stall_meter.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -28,23 +29,11 @@ double msSince(const QElapsedTimer& t) {
     return double(t.nsecsElapsed()) / 1e6;
 }
 
-// The longest gap between 5 ms timer ticks while `wait` runs the event loop.
+// The longest UI-thread stall while `wait` runs the event loop.
 template <class Wait> qint64 longestStall(Wait wait) {
-    QElapsedTimer clock;
-    clock.start();
-    qint64 longest = 0;
-    QTimer tick;
-    tick.setInterval(5);
-    QObject::connect(&tick, &QTimer::timeout,
-                     [&] { longest = std::max(longest, clock.restart() - 5); });
-    tick.start();
+    esper::test::StallMeter stalls;
     wait();
-    // The tick after the last piece of work is what measures it.
-    QElapsedTimer after;
-    after.start();
-    while (after.elapsed() < 50)
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
-    return longest;
+    return stalls.longest();
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // ESPER Studio end to end, offscreen, with a bundle built from the tiny reference models: drops,
 // live captions and scores, stale results, Caption all and its cancel, review round trips,
 // bad images, and responsiveness.
+#include "stall_meter.h"
 #include "test_images.h"
 #include "test_support.h"
 
@@ -89,25 +90,6 @@ void dropFiles(QWidget* target, const QStringList& files) {
 }
 
 } // namespace
-
-// The longest time the event loop went without running a 5 ms timer: how long the UI thread
-// was blocked.
-class StallMeter {
-public:
-    StallMeter() {
-        clock_.start();
-        timer_.setInterval(5);
-        QObject::connect(&timer_, &QTimer::timeout,
-                         [this] { longest_ = std::max(longest_, clock_.restart() - 5); });
-        timer_.start();
-    }
-    qint64 longest() const { return longest_; }
-
-private:
-    QTimer timer_;
-    QElapsedTimer clock_;
-    qint64 longest_ = 0;
-};
 
 // With ESPER_SCREENSHOT_DIR set, saves a picture of `w` there (the README's screenshots).
 void shoot(QWidget* w, const QString& name) {
@@ -781,7 +763,7 @@ private slots:
         r.previewImages = 2;
         page->setRequest(r);
         QCOMPARE(page->request().outDir, r.outDir);
-        StallMeter stalls;
+        esper::test::StallMeter stalls;
         QSignalSpy finished(page->run(), &TrainingRun::finished);
         page->start();
         QVERIFY(waitFor([&] { return page->rewardChart()->points() >= 2; }, 120000));
@@ -812,8 +794,9 @@ private slots:
         QCOMPARE(finished[1][2].toJsonObject()["iterations"].toInt(), 8);
         QCOMPARE(finished[1][2].toJsonObject()["resumed_from"].toInt(), stoppedAt);
         QVERIFY(page->rewardChart()->points() > pointsBefore);
-        qInfo("longest UI-thread stall while training: %lld ms", stalls.longest());
-        QVERIFY2(stalls.longest() < 250, qPrintable(QString::number(stalls.longest())));
+        const qint64 longest = stalls.longest();
+        qInfo("longest UI-thread stall while training: %lld ms", longest);
+        QVERIFY2(longest < 250, qPrintable(QString::number(longest)));
         // Use this model: the workspace now captions with the fine-tuned bundle.
         QSignalSpy loaded(window_->engine(), &EngineClient::bundleLoaded);
         emit page->useBundle(r.outDir);

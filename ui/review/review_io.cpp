@@ -108,13 +108,22 @@ Result<QVector<ReviewItem>> importDataset(const QString& path) {
     return items;
 }
 
+QString sidecarPath(const QString& imagePath, const QString& extension) {
+    const QFileInfo image(imagePath);
+    return image.dir().filePath(image.completeBaseName() + extension);
+}
+
+bool hasSidecar(const QString& imagePath) {
+    return QFile::exists(sidecarPath(imagePath, ".txt")) ||
+           QFile::exists(sidecarPath(imagePath, ".caption"));
+}
+
 ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& extension,
                             SidecarPolicy policy, bool onlyReviewed) {
     ExportReport report;
     for (const auto& it : items) {
         if (!keep(it, onlyReviewed)) continue;
-        const QFileInfo image(it.imagePath);
-        const QString sidecar = image.dir().filePath(image.completeBaseName() + extension);
+        const QString sidecar = sidecarPath(it.imagePath, extension);
         QString text = it.caption;
         if (QFile::exists(sidecar)) {
             if (policy == SidecarPolicy::Skip) {

@@ -29,6 +29,10 @@ struct ExportReport {
     QStringList errors;
 };
 // IMAGE.txt or IMAGE.caption beside each image. onlyReviewed: accepted and edited items only.
+// IMAGE.txt / IMAGE.caption beside an image (`extension` ".txt" or ".caption"), and whether an
+// image has either.
+QString sidecarPath(const QString& imagePath, const QString& extension);
+bool hasSidecar(const QString& imagePath);
 ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& extension,
                             SidecarPolicy policy, bool onlyReviewed);
 // With the review's fields: source, status, CLIP-S and the quality checks' flags.

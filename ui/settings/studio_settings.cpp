@@ -17,9 +17,10 @@ template <class S> struct Field {
     Member<S> member;
 };
 
+// The group's values over S's defaults.
 template <class S>
-void readFields(const QSettings& q, const QString& group, S& s,
-                std::initializer_list<Field<S>> fields) {
+S readFields(const QSettings& q, const QString& group, std::initializer_list<Field<S>> fields) {
+    S s;
     for (const auto& f : fields)
         std::visit(
             [&](auto member) {
@@ -27,6 +28,7 @@ void readFields(const QSettings& q, const QString& group, S& s,
                 s.*member = q.value(group + "/" + f.key, s.*member).template value<T>();
             },
             f.member);
+    return s;
 }
 
 template <class S>
@@ -108,9 +110,7 @@ void StudioSettings::setStyles(const QVector<StyleSpec>& styles) {
 }
 
 DecodingSettings StudioSettings::decoding() const {
-    DecodingSettings d;
-    readFields(settings_, "decoding", d, kDecodingFields);
-    return d;
+    return readFields(settings_, "decoding", kDecodingFields);
 }
 
 void StudioSettings::setDecoding(const DecodingSettings& d) {
@@ -128,9 +128,7 @@ void StudioSettings::setLastTraining(const QJsonObject& request, bool finished) 
     settings_.setValue("training/lastFinished", finished);
 }
 QualityOptions StudioSettings::qualityOptions() const {
-    QualityOptions o;
-    readFields(settings_, "quality", o, kQualityFields);
-    return o;
+    return readFields(settings_, "quality", kQualityFields);
 }
 void StudioSettings::setQualityOptions(const QualityOptions& o) {
     writeFields(settings_, "quality", o, kQualityFields);

@@ -25,7 +25,6 @@ public:
     CompareView(const QStringList& bundles, const QString& image, const QStringList& styles,
                 QWidget* parent = nullptr);
     QTableWidget* table() const { return table_; }
-    bool done() const { return pending_ == 0; }
 
 private:
     void caption(int column, const QString& bundle);

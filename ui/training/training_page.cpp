@@ -289,7 +289,6 @@ void TrainingPage::begin(const TrainingRequest& r, bool resume) {
         lossChart_->clear();
         previews_->clear();
     }
-    finishedOk_ = false;
     resumeNote_->clear();
     settings_->setLastTraining(r.toJson(), false);
     status_->setText(resume ? tr("Resuming %1…").arg(r.outDir) : tr("Starting…"));
@@ -327,7 +326,6 @@ void TrainingPage::onPreview(int iteration, const QVector<TrainingPreview>& capt
 
 void TrainingPage::onFinished(bool ok, bool stopped, const QJsonObject& summary,
                               const QString& error) {
-    finishedOk_ = ok;
     // A stopped run keeps its checkpoint: it stays resumable after a restart.
     settings_->setLastTraining(run_->request().toJson(), ok && !stopped);
     if (!ok) {

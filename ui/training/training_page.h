@@ -78,7 +78,6 @@ private:
     QLabel *status_, *resumeNote_;
     MetricChart *rewardChart_, *lossChart_;
     QTreeWidget* previews_;
-    bool finishedOk_ = false;
 };
 
 } // namespace esper::ui

@@ -9,6 +9,7 @@
 #include <c10/core/GradMode.h>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 namespace esper {
 namespace {
@@ -85,7 +86,7 @@ Result<EpisodeSampler::Drawn> EpisodeSampler::draw(bool fromReference, std::mt19
     // Two fixed halves, each with its own seed, sampled side by side.
     const int64_t half = (b + 1) / 2;
     std::vector<std::vector<int>> responses[2];
-    bool cancelled = false;
+    std::optional<Error> failed[2]; // one per half: the halves run on two threads
     auto decodeHalf = [&](int h, uint64_t seed) {
         c10::NoGradGuard noGradHere;
         const int64_t from = h == 0 ? 0 : half, to = h == 0 ? half : b;
@@ -95,7 +96,7 @@ Result<EpisodeSampler::Drawn> EpisodeSampler::draw(bool fromReference, std::mt19
                            .run(prefixes.slice(0, from, to),
                                 {prompts.begin() + from, prompts.begin() + to}, mine);
         if (!decoded) {
-            cancelled = true;
+            failed[h] = decoded.failure();
             return;
         }
         for (auto& row : *decoded)
@@ -104,7 +105,8 @@ Result<EpisodeSampler::Drawn> EpisodeSampler::draw(bool fromReference, std::mt19
     const uint64_t seeds[2] = {rng(), rng()};
     helper_.runBeside([&] { decodeHalf(0, seeds[0]); }, [&] { decodeHalf(1, seeds[1]); },
                       config_.parallel && b > 1);
-    if (cancelled) return fail("sampling was cancelled");
+    for (const auto& f : failed)
+        if (f) return *f;
     for (auto& part : responses)
         for (auto& r : part)
             d.responses.push_back(std::move(r));

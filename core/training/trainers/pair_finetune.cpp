@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace esper {
 
@@ -42,9 +43,9 @@ Result<PairFinetuneReport> finetuneOnPairs(const PairFinetuneOptions& o) {
 
         // Each distinct image is encoded by CLIP once; pairs whose image cannot be read drop.
         std::vector<std::string> paths;
-        std::map<std::string, size_t> indexOf;
+        std::set<std::string> seen;
         for (const auto& p : o.pairs)
-            if (indexOf.emplace(p.image, paths.size()).second) paths.push_back(p.image);
+            if (seen.insert(p.image).second) paths.push_back(p.image);
         say("encoding " + std::to_string(paths.size()) + " images with CLIP");
         std::vector<ImageFileProblem> problems;
         auto encoded = encodedImages(*m.clip, paths, o.decodeImage, problems);
