@@ -6,12 +6,14 @@
 #include "io/safetensors.h"
 #include "models/causal_lm.h"
 #include "models/clip.h"
+#include "models/wav2clip.h"
 #include "models/weight_source.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -141,6 +143,93 @@ Outputs clipOutputs(const ClipModel& clip, const SafetensorsFile& io) {
     return out;
 }
 
+// One check of `actual` against the recorded `name`, with its own tolerance: Wav2CLIP's
+// fixtures state a relative one for the spectrogram and add a cosine floor for embeddings.
+OutputCheck compareValues(const std::string& name, const at::Tensor& actualIn,
+                          const at::Tensor& expectedIn, double tolerance) {
+    const at::Tensor actual = actualIn.to(at::kCPU, at::kDouble);
+    const at::Tensor expected = expectedIn.to(at::kDouble);
+    OutputCheck c;
+    c.name = name;
+    c.count = expected.numel();
+    c.tolerance = tolerance;
+    if (actual.sizes() != expected.sizes()) {
+        c.maxAbsDiff = INFINITY;
+        return c;
+    }
+    c.maxAbsDiff = c.count ? (actual - expected).abs().max().item<double>() : 0.0;
+    c.passed = c.maxAbsDiff <= tolerance; // NaN fails
+    return c;
+}
+
+OutputCheck compareDirection(const std::string& name, const at::Tensor& actual,
+                             const at::Tensor& expected, double maxDistance) {
+    const auto a = actual.to(at::kCPU, at::kDouble).flatten();
+    const auto e = expected.to(at::kDouble).flatten();
+    OutputCheck c;
+    c.name = name;
+    c.count = e.numel();
+    c.tolerance = maxDistance;
+    if (a.numel() != e.numel()) {
+        c.maxAbsDiff = INFINITY;
+        return c;
+    }
+    c.maxAbsDiff = 1.0 - (a.dot(e) / (a.norm() * e.norm())).item<double>(); // 1 - cosine
+    c.passed = c.maxAbsDiff <= maxDistance;
+    return c;
+}
+
+// The Wav2CLIP fixture: per clip NAME, the encoder from NAME.waveform_16k to the spectrogram,
+// the ResNet features and the embedding; and clips encoded together as one batch.
+void checkWav2Clip(const Wav2Clip& model, const SafetensorsFile& io, double tolerance,
+                   ReferenceReport& report) {
+    const std::string suffix = ".waveform_16k";
+    for (const auto& t : io.tensors()) {
+        if (t.name.size() <= suffix.size() ||
+            t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        const std::string clip = t.name.substr(0, t.name.size() - suffix.size());
+        const auto out = model.encode(tensorFromFile(io, t).to(at::kFloat).unsqueeze(0));
+        if (const at::Tensor spec = input(io, clip + ".spectrogram"); spec.defined())
+            report.checks.push_back(compareValues(clip + ".spectrogram", out.spectrogram.squeeze(0),
+                                                  spec, 1e-5 * spec.abs().max().item<double>()));
+        for (const auto& [key, value] : {std::pair{".encoder_features", out.features},
+                                         std::pair{".embedding", out.embedding}}) {
+            const at::Tensor expected = input(io, clip + key);
+            if (!expected.defined()) continue;
+            report.checks.push_back(
+                compareValues(clip + key, value.squeeze(0), expected, tolerance));
+            report.checks.push_back(
+                compareDirection(clip + key + ".cosine", value, expected, 1e-5));
+        }
+    }
+    // batch2.names indexes the clip list of meta.json, beside io.safetensors.
+    const at::Tensor batchNames = input(io, "batch2.names");
+    const at::Tensor batchEmbedding = input(io, "batch2.embedding");
+    if (!batchNames.defined() || !batchEmbedding.defined()) return;
+    std::ifstream metaFile(std::filesystem::path(io.path()).parent_path() / "meta.json");
+    const auto meta = nlohmann::json::parse(metaFile, nullptr, false);
+    if (meta.is_discarded() || !meta.contains("clips")) {
+        OutputCheck c;
+        c.name = "batch2.embedding (meta.json with the clip list is missing)";
+        report.checks.push_back(c);
+        return;
+    }
+    std::vector<at::Tensor> waves;
+    for (int64_t i = 0; i < batchNames.numel(); ++i) {
+        const auto index = static_cast<size_t>(batchNames[i].item<int64_t>());
+        if (index >= meta["clips"].size()) return;
+        const at::Tensor w = input(io, meta["clips"][index].get<std::string>() + suffix);
+        if (!w.defined()) return;
+        waves.push_back(w.to(at::kFloat));
+    }
+    const auto out = model.encode(at::stack(waves));
+    report.checks.push_back(
+        compareValues("batch2.embedding", out.embedding, batchEmbedding, tolerance));
+    report.checks.push_back(
+        compareDirection("batch2.embedding.cosine", out.embedding, batchEmbedding, 1e-5));
+}
+
 } // namespace
 
 bool ReferenceReport::passed() const {
@@ -179,10 +268,23 @@ Result<ReferenceReport> verifyReference(const std::string& modelDir,
         c10::InferenceMode guard;
         auto compute = parseComputeOptions(options.device, options.dtype);
         ESPER_TRY(compute);
-        auto config = readModelConfig(modelDir);
-        ESPER_TRY(config);
         const std::string ioPath =
             options.ioPath.empty() ? modelDir + "/io.safetensors" : options.ioPath;
+        if (isWav2ClipFolder(modelDir)) {
+            auto io = SafetensorsFile::open(ioPath);
+            ESPER_TRY(io);
+            auto model = Wav2Clip::load(modelDir, compute.value());
+            ESPER_TRY(model);
+            ReferenceReport report;
+            report.family = "wav2clip";
+            report.device = describe(compute.value());
+            checkWav2Clip(*model.value(), io.value(), options.tolerance, report);
+            if (report.checks.empty())
+                return fail("'" + ioPath + "' records no Wav2CLIP input (NAME.waveform_16k)");
+            return report;
+        }
+        auto config = readModelConfig(modelDir);
+        ESPER_TRY(config);
         auto io = SafetensorsFile::open(ioPath);
         ESPER_TRY(io);
         auto weights = FileWeights::open(modelDir + "/model.safetensors", compute.value());

@@ -53,6 +53,29 @@ private slots:
                     "text_pooled", "text_features", "logits_per_image", "logit_scale"});
     }
 
+    // Wav2CLIP from ../shared (the ESC-50 clips may not be copied): spectrogram, ResNet
+    // features and embedding of every clip, and two clips standardised as one batch.
+    void wav2clip() {
+        const QString dir = esper::test::sharedReferenceDir() + "/wav2clip";
+        ESPER_REQUIRE_SHARED(dir + "/io.safetensors");
+        auto report = verifyReference(dir.toStdString());
+        ESPER_VERIFY_OK(report);
+        QCOMPARE(report->family, std::string("wav2clip"));
+        std::set<std::string> seen;
+        for (const auto& c : report->checks) {
+            seen.insert(c.name);
+            QVERIFY2(c.passed, qPrintable(QString::fromStdString(c.name) + " " +
+                                          QString::number(c.maxAbsDiff)));
+        }
+        for (const char* clip : {"sine440_1s", "chirp_noise_2.5s", "esc50_1-13572-A-46",
+                                 "esc50_1-34495-A-14", "esc50_2-116400-A-0"})
+            for (const char* output : {".spectrogram", ".encoder_features", ".embedding",
+                                       ".embedding.cosine"})
+                QVERIFY2(seen.count(std::string(clip) + output), clip);
+        QVERIFY(seen.count("batch2.embedding"));
+        QVERIFY(report->passed());
+    }
+
     // The check itself must notice a disagreement: perturb one recorded logit by 1e-3.
     void detectsAPerturbedReference() {
         auto io = SafetensorsFile::open((models() + "/gpt2-tiny/io.safetensors").toStdString());
