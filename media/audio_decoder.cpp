@@ -1,6 +1,7 @@
 #include "audio_decoder.h"
 
 #include "audio/resample.h"
+#include "media_kind.h"
 #include "wav_format.h"
 
 #include <QAudioBuffer>
@@ -21,10 +22,6 @@ namespace esper::media {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool startsWith(std::string_view s, std::string_view p) {
-    return s.size() >= p.size() && s.substr(0, p.size()) == p;
-}
 
 std::string readHead(const std::string& path, size_t n) {
     std::ifstream in(path, std::ios::binary);
@@ -180,28 +177,6 @@ Result<AudioSource> streamWithQt(const std::string& path, int rate, const AudioS
 }
 
 } // namespace
-
-bool looksLikeAudio(std::string_view h) {
-    if (looksLikeWav(h)) return true;
-    if (startsWith(h, "fLaC") || startsWith(h, "OggS") || startsWith(h, "ID3") ||
-        startsWith(h, "#!AMR") || startsWith(h, "caff") || startsWith(h, ".snd") ||
-        startsWith(h, "\x1a\x45\xdf\xa3"))
-        return true;
-    if (h.size() >= 12 && startsWith(h, "FORM") &&
-        (h.substr(8, 4) == "AIFF" || h.substr(8, 4) == "AIFC"))
-        return true;
-    if (h.size() >= 12 && h.substr(4, 4) == "ftyp") {
-        const auto brand = h.substr(8, 4);
-        return brand == "M4A " || brand == "M4B " || brand == "mp42" || brand == "isom";
-    }
-    // An MPEG audio frame (MP3 without ID3) or AAC in ADTS: 11 or 12 sync bits. JPEG starts
-    // FF D8, which neither is.
-    if (h.size() >= 2 && static_cast<unsigned char>(h[0]) == 0xff) {
-        const auto b = static_cast<unsigned char>(h[1]);
-        return ((b & 0xe0) == 0xe0 && (b & 0x06) != 0) || (b & 0xf6) == 0xf0;
-    }
-    return false;
-}
 
 Result<AudioSource> streamAudioFile(const std::string& path, int rate, const AudioSink& sink,
                                     const std::atomic<bool>* cancel) {

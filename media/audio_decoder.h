@@ -15,10 +15,6 @@
 
 namespace esper::media {
 
-// Whether the first bytes of a file look like a sound format (RIFF/WAVE, FLAC, Ogg, MP3 with or
-// without ID3, AAC/ADTS, MP4 audio, AIFF, AU, AMR, CAF, Matroska/WebM).
-bool looksLikeAudio(std::string_view head);
-
 struct AudioSource {
     std::string decoder; // "wav" or "qt"
     int sampleRate = 0;  // the file's own

@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include "workspace/live_listen.h"
+
 #include "review/replace_dialog.h"
 #include "review/review_commands.h"
 #include "review/review_io.h"
@@ -24,6 +26,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -216,12 +219,40 @@ MainWindow::MainWindow(QWidget* parent)
 
 MainWindow::~MainWindow() = default;
 
+void MainWindow::showLiveListening() {
+    if (!liveDock_) {
+        live_ = new LiveListenPanel(
+            engine_, [this] { return workspace_->styles()->styles(); },
+            [this] { return workspace_->decoding()->settings(); });
+        liveDock_ = new QDockWidget(tr("Listen live"), this);
+        liveDock_->setObjectName("liveListening");
+        liveDock_->setWidget(live_);
+        addDockWidget(Qt::RightDockWidgetArea, liveDock_);
+        connect(live_, &LiveListenPanel::message, this,
+                [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+        // A kept clip becomes a workspace item, and its captions generated items to review.
+        connect(live_, &LiveListenPanel::kept, this,
+                [this](const QString& path, const CaptionOutcome& o) {
+                    workspace_->addPaths({path});
+                    for (const auto& c : o.captions)
+                        review_->model()->addGenerated(path, c.styleId, c.text, c.clipS,
+                                                       bundleName_);
+                });
+    }
+    liveDock_->show();
+    liveDock_->raise();
+    showWorkspace();
+}
+
 void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("Open images…"), QKeySequence::Open, this, [this] {
+    file->addAction(tr("Open images or sounds…"), QKeySequence::Open, this, [this] {
         const auto files = QFileDialog::getOpenFileNames(
-            this, tr("Open images"), {},
-            tr("Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"));
+            this, tr("Open images or sounds"), {},
+            tr("Images and sounds (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.wav *.flac "
+               "*.ogg *.oga *.opus *.mp3 *.m4a *.aac *.aif *.aiff);;Images (*.png *.jpg *.jpeg "
+               "*.webp *.bmp *.tif *.tiff);;Sounds (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.m4a "
+               "*.aac *.aif *.aiff);;All files (*)"));
         workspace_->addPaths(files);
         showWorkspace();
     });
@@ -231,6 +262,8 @@ void MainWindow::buildMenus() {
         showWorkspace();
     });
     file->addAction(tr("Paste image"), QKeySequence::Paste, this, &MainWindow::pasteImage);
+    file->addAction(tr("Listen live…"), QKeySequence(tr("Ctrl+L")), this,
+                    &MainWindow::showLiveListening);
     file->addSeparator();
     file->addAction(tr("Open bundle…"), QKeySequence(tr("Ctrl+B")), this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(

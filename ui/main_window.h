@@ -16,6 +16,8 @@ class QPushButton;
 class QStackedWidget;
 class QUndoStack;
 
+class QDockWidget;
+
 namespace esper::ui {
 
 class ReviewView;
@@ -37,6 +39,11 @@ public:
     void showReview();
     void showTraining();
     void showShortcuts();
+    // The live listening panel (a dock), made on first use.
+    void showLiveListening();
+    class LiveListenPanel* liveListening() const {
+        return live_;
+    }
     void captionAll();
     void editQualityChecks();
     // The Compare grid for one image: every known bundle by the active styles.
@@ -66,6 +73,8 @@ private:
     QUndoStack* undo_;
     QStackedWidget* pages_;
     WorkspaceWidget* workspace_;
+    class LiveListenPanel* live_ = nullptr;
+    QDockWidget* liveDock_ = nullptr;
     ReviewView* review_;
     TrainingPage* training_;
     QComboBox* device_;

@@ -39,6 +39,7 @@ ShortcutsHelp::ShortcutsHelp(const QMenuBar* menus, QWidget* parent)
     rows.append({review, tr("Edit the caption"), "E, Enter"});
     rows.append({review, tr("Next caption that needs review"), "N"});
     rows.append({review, tr("Select several"), "Shift+arrows, Ctrl+click"});
+    rows.append({tr("Sound preview"), tr("Play / pause"), "Space"});
     rows.append({tr("Help"), tr("This list"), "?, F1"});
     table_->setHorizontalHeaderLabels({tr("where"), tr("action"), tr("keys")});
     table_->setRowCount(int(rows.size()));

@@ -1,5 +1,7 @@
 #include "image_inputs.h"
 
+#include "media_kind.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <glob.h>
@@ -9,17 +11,18 @@ namespace esper::cli {
 
 namespace fs = std::filesystem;
 
-bool looksLikeImage(const std::string& path) {
-    static const std::set<std::string> exts = {".jpg", ".jpeg", ".png", ".webp",
-                                               ".bmp", ".tif",  ".tiff"};
-    std::string ext = fs::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    return exts.count(ext) > 0;
-}
-
-ImageInputs collectImages(const std::vector<std::string>& arguments) {
+ImageInputs collectImages(const std::vector<std::string>& arguments, bool includeAudio) {
     ImageInputs out;
     std::set<std::string> seen;
+    // In folders, files are picked by extension (reading every file's head would be slow on
+    // big trees); a file without one is picked by its content.
+    auto wanted = [&](const std::string& f) {
+        if (media::hasImageExtension(f) || (includeAudio && media::hasAudioExtension(f)))
+            return true;
+        if (fs::path(f).has_extension()) return false;
+        const auto kind = media::mediaKindOfFile(f);
+        return kind == media::MediaKind::Image || (includeAudio && kind == media::MediaKind::Audio);
+    };
     auto add = [&](const std::string& f) {
         if (seen.insert(f).second) out.files.push_back(f);
     };
@@ -43,11 +46,13 @@ ImageInputs collectImages(const std::vector<std::string>& arguments) {
                          it(m, fs::directory_options::skip_permission_denied, ec),
                      end;
                      !ec && it != end; it.increment(ec))
-                    if (it->is_regular_file() && looksLikeImage(it->path().string()))
+                    if (it->is_regular_file() && wanted(it->path().string()))
                         found.push_back(it->path().string());
                 if (ec) out.problems.emplace_back(m, "cannot list the folder: " + ec.message());
                 std::sort(found.begin(), found.end());
-                if (found.empty() && !ec) out.problems.emplace_back(m, "the folder has no images");
+                if (found.empty() && !ec)
+                    out.problems.emplace_back(m, includeAudio ? "the folder has no images or sounds"
+                                                              : "the folder has no images");
                 for (const auto& f : found)
                     add(f);
             } else if (fs::exists(m, ec)) {

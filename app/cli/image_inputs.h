@@ -1,5 +1,5 @@
-// The image arguments of `esper caption`: files, folders (recursively) and glob patterns, in a
-// stable order, with what could not be expanded reported rather than dropped.
+// The image (and sound) arguments of `esper caption`: files, folders (recursively) and glob
+// patterns, in a stable order, with what could not be expanded reported rather than dropped.
 #pragma once
 
 #include <string>
@@ -12,7 +12,7 @@ struct ImageInputs {
     std::vector<std::pair<std::string, std::string>> problems; // (argument, why)
 };
 
-ImageInputs collectImages(const std::vector<std::string>& arguments);
-bool looksLikeImage(const std::string& path);
+// With includeAudio, folders and globs yield sound files too (`esper caption`).
+ImageInputs collectImages(const std::vector<std::string>& arguments, bool includeAudio = false);
 
 } // namespace esper::cli

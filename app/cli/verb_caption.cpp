@@ -1,11 +1,14 @@
 #include "args.h"
 #include "verbs.h"
 
+#include "audio/audio_windows.h"
+#include "audio_decoder.h"
 #include "blas_tuning.h"
 #include "bundle_flags.h"
 #include "decode_flags.h"
 #include "image_decoder.h"
 #include "image_inputs.h"
+#include "media_kind.h"
 #include "util/file_util.h"
 
 #include <chrono>
@@ -20,19 +23,24 @@ namespace {
 
 const std::string kHelp =
     std::string(
-        "usage: esper caption IMAGES|FOLDERS|GLOBS... [--style S]... [--prompt TEXT]... "
+        "usage: esper caption FILES|FOLDERS|GLOBS... [--style S]... [--prompt TEXT]... "
         "[options]\n\n"
-        "Captions every image in each requested style (all styles of an image run as one batch)\n"
-        "and scores each caption with CLIP. Writes one JSON line per image and style:\n"
-        "  {path, style, prompt, caption, tokens, clip_s, cosine, logprob, ms}\n"
-        "and for an image that cannot be read: {path, error}. Progress goes to stderr.\n\n"
+        "Captions every image and sound in each requested style (all styles of one input run as\n"
+        "one batch) and scores each caption with CLIP. Writes one JSON line per input and style:\n"
+        "  {path, modality, style, prompt, caption, tokens, clip_s, cosine, logprob, ms}\n"
+        "and for an input that cannot be read: {path, error}. Progress goes to stderr.\n"
+        "Files are told apart by content. Sounds (WAV, FLAC, Ogg, MP3, ... ) need a bundle with\n"
+        "an audio encoder; a sound longer than the window is captioned window by window, each\n"
+        "record with its start and end in seconds; their clip_s is audio CLIP-S (the sound's\n"
+        "embedding against the caption's CLIP text embedding).\n\n"
         "  --style S               a preset (caption, news, sns, blog, story, instruction,\n"
         "                          dialogue, image-of, photo-describes) or any prompt text;\n"
         "                          repeatable (default: the bundle's styles)\n"
         "  --prompt TEXT           a raw prompt, e.g. \"The photo describes a\" (repeatable)\n"
         "  --photo-prefix          score with \"A photo depicts \" as clipscore.py does\n"
         "  --jsonl FILE            write the records to FILE (default: stdout)\n"
-        "  --json                  print one JSON array at the end instead of lines\n") +
+        "  --json                  print one JSON array at the end instead of lines\n"
+        "  --window SECONDS        length of the windows long sounds are captioned in (5)\n") +
     kBundleFlagsHelp + kDecodeFlagsHelp +
     "exit status: 0 when at least one image was captioned, 1 when none "
     "could be, 2 for usage or bundle errors\n";
@@ -83,21 +91,83 @@ private:
     nlohmann::ordered_json all_ = nlohmann::ordered_json::array();
 };
 
+nlohmann::ordered_json captionRecord(const std::string& path, const char* modality,
+                                     const StyledCaption& c, const CaptionTiming& timing) {
+    return {{"path", path},
+            {"modality", modality},
+            {"style", c.style.id},
+            {"prompt", c.style.prompt},
+            {"caption", c.text},
+            {"tokens", c.tokens},
+            {"clip_s", c.score.clipS},
+            {"cosine", c.score.cosine},
+            {"logprob", c.logprob},
+            {"ms", timing.totalMs()}};
+}
+
+// A sound, streamed from disk window by window: one record per window and style, each with its
+// place on the timeline. True when at least one window was captioned.
+bool captionSound(Captioner& captioner, const std::string& path, const std::string& cacheKey,
+                  const std::vector<CaptionStyle>& styles, const CaptionOptions& options,
+                  double windowSeconds, RecordSink& sink) {
+    if (!captioner.hasAudio()) {
+        sink.add(
+            {{"path", path},
+             {"error", "'" + path + "' is a sound, and the bundle '" + captioner.bundle().name +
+                           "' has no audio encoder (its esper.json names no \"audio\")"}});
+        return false;
+    }
+    AudioWindower windower(kAudioSampleRate, windowSeconds);
+    int captioned = 0, silent = 0;
+    std::string firstError;
+    const auto onWindow = [&](const AudioWindow& w) {
+        if (w.silent()) {
+            ++silent;
+            return true;
+        }
+        auto result = captioner.captionAudio(
+            w.clip, cacheKey + "#" + std::to_string(windower.windows()), styles, options);
+        if (!result) {
+            if (firstError.empty()) firstError = result.error();
+            return true;
+        }
+        for (const auto& c : result->captions) {
+            auto record = captionRecord(path, "audio", c, result->timing);
+            record["start"] = w.start;
+            record["end"] = w.end;
+            sink.add(record);
+        }
+        ++captioned;
+        return true;
+    };
+    auto source = media::streamAudioFile(path, kAudioSampleRate, [&](const float* s, size_t n) {
+        return windower.push(s, n, onWindow);
+    });
+    if (source) windower.finish(onWindow);
+    if (!source)
+        firstError = source.error();
+    else if (captioned == 0 && firstError.empty())
+        firstError = silent > 0 ? "'" + path + "' is silent (no sound above -80 dBFS)"
+                                : "'" + path + "' holds no sound";
+    if (!firstError.empty() && captioned == 0) sink.add({{"path", path}, {"error", firstError}});
+    return captioned > 0;
+}
+
 } // namespace
 
 int runCaption(int argc, char** argv) {
     Args args;
-    std::vector<OptionSpec> specs = {{"style", true, true},
-                                     {"prompt", true, true},
-                                     {"photo-prefix", false},
-                                     {"jsonl"},
-                                     {"json", false}};
+    std::vector<OptionSpec> specs = {{"style", true, true},   {"prompt", true, true},
+                                     {"photo-prefix", false}, {"jsonl"},
+                                     {"json", false},         {"window"}};
     for (auto v : {bundleFlagSpecs(), decodeFlagSpecs()})
         specs.insert(specs.end(), v.begin(), v.end());
     if (auto stop = args.parseVerb(argc, argv, "caption", kHelp.c_str(), specs)) return *stop;
     if (args.positional().empty())
         return report("caption", "give images or folders", 2, kHelp.c_str());
-    const ImageInputs inputs = collectImages(args.positional());
+    const ImageInputs inputs = collectImages(args.positional(), /*includeAudio=*/true);
+    const double window = args.real("window", 5.0, 0.5, 3600.0);
+    if (!args.problem().empty()) return report("caption", args.problem(), 2);
     ensureBlasCoreType(argv); // models run from here on
     int code = 0;
     auto captioner = loadBundleFromFlags("caption", args, code);
@@ -133,36 +203,35 @@ int runCaption(int argc, char** argv) {
         std::fprintf(stderr, "%s[%zu/%zu] %3.0f%%  eta %s  %s%s", tty ? "\r\033[K" : "", i + 1,
                      total, 100.0 * double(i) / double(std::max<size_t>(total, 1)), eta.c_str(),
                      std::filesystem::path(path).filename().c_str(), tty ? "" : "\n");
+        std::error_code ec;
+        const auto stamp = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
+        const std::string cacheKey = path + "@" + std::to_string(stamp);
+        if (media::mediaKindOfFile(path) == media::MediaKind::Audio) {
+            if (captionSound(*captioner, path, cacheKey, styles, options, window, sink))
+                ++done;
+            else
+                ++failed;
+            continue;
+        }
         auto image = media::decodeImageFile(path);
         if (!image) {
             sink.add({{"path", path}, {"error", image.error()}});
             ++failed;
             continue;
         }
-        std::error_code ec;
-        const auto stamp = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
-        auto result =
-            captioner->caption(image.value(), path + "@" + std::to_string(stamp), styles, options);
+        auto result = captioner->caption(image.value(), cacheKey, styles, options);
         if (!result) {
             sink.add({{"path", path}, {"error", result.error()}});
             ++failed;
             continue;
         }
         for (const auto& c : result->captions)
-            sink.add({{"path", path},
-                      {"style", c.style.id},
-                      {"prompt", c.style.prompt},
-                      {"caption", c.text},
-                      {"tokens", c.tokens},
-                      {"clip_s", c.score.clipS},
-                      {"cosine", c.score.cosine},
-                      {"logprob", c.logprob},
-                      {"ms", result->timing.totalMs()}});
+            sink.add(captionRecord(path, "image", c, result->timing));
         ++done;
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "%s%zu image(s) captioned, %zu failed, in %s\n", tty ? "\r\033[K" : "",
+    std::fprintf(stderr, "%s%zu file(s) captioned, %zu failed, in %s\n", tty ? "\r\033[K" : "",
                  done, failed, formatSeconds(seconds).c_str());
     if (auto ok = sink.finish(); !ok) return report("caption", ok.error(), 1);
     return done > 0 ? 0 : 1;

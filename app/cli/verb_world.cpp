@@ -8,7 +8,9 @@
 #include "train_flags.h"
 #include "training/demo/demo_build.h"
 #include "util/file_util.h"
+#include "wav_format.h"
 #include "world/captions.h"
+#include "world/scene_sound.h"
 #include "world/world_eval.h"
 
 #include <unistd.h>
@@ -23,18 +25,23 @@ namespace esper::cli {
 namespace {
 const char* kHelp =
     "usage: esper world render --out DIR [--count N] [--first K] [--seed S] [--size PX]\n"
+    "                          [--audio]\n"
     "       esper world text --out FILE [--scenes N] [--first K] [--seed S] [--per-scene M]\n"
     "       esper world build-demo --out DIR [--clip-steps N] [--clip-batch B] [--lm-steps N]\n"
     "                              [--mapper-steps N] [--lm-width W] [--lm-layers L]\n"
     "                              [--eval-scenes N] [--seed S] [--resume]\n"
     "       esper world eval --bundle DIR [--scenes N] [--first K] [--seed S] [--style S]...\n"
     "                        [--device D] [--dtype T] [--per-scene FILE.jsonl] [--json]\n"
+    "                        [--modality image|audio]\n"
     "\n"
     "The synthetic world ESPER Studio trains and proves itself on: scenes of 1-3 coloured\n"
     "shapes with known content. Scene K of seed S is always the same scene, so training and\n"
     "held-out sets are separated by seed or index range.\n"
     "render: DIR/scene_K.png and DIR/scenes.jsonl with {image, image_id, scene, references}\n"
     "        (references: one caption per style), readable by `esper eval` and the studio.\n"
+    "        --audio adds each scene's sound, DIR/scene_K.wav (16 kHz mono; pitch from colour,\n"
+    "        timbre from shape, length and loudness from size, onset from the horizontal place,\n"
+    "        envelope from the height), listed as \"audio\" in scenes.jsonl.\n"
     "text:   'style: text' lines (all styles, M texts each per scene) for language models.\n"
     "build-demo: trains the project's CLIP and GPT-2 on the world and the supervised mapper\n"
     "        between them (the LM frozen), writes the ESPER bundle to DIR, and prints JSON: CLIP\n"
@@ -55,7 +62,9 @@ const char* kHelp =
     "        from its context, the mark to read a mapper on it against. The table's 1 / 2 / 3\n"
     "        obj columns are the F1 on scenes with that many objects: a caption that pairs\n"
     "        the right colours and shapes at random scores about 1, 1/2 and 1/3. --per-scene\n"
-    "        adds the LM's copies as 'lm copy' lines with their context.\n";
+    "        adds the LM's copies as 'lm copy' lines with their context.\n"
+    "        --modality audio captions each scene from its sound alone, through the bundle's\n"
+    "        audio encoder and the same mapper; CLIP-S is then audio CLIP-S.\n";
 
 int render(const Args& args) {
     const std::string out = args.get("out");
@@ -65,6 +74,7 @@ int render(const Args& args) {
     const auto seed = static_cast<uint64_t>(args.integer("seed", 1, 0));
     const int size = static_cast<int>(args.integer("size", 64, 8, 1024));
     if (!args.problem().empty()) return report("world render", args.problem(), 2);
+    const bool audio = args.has("audio");
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec) return report("world render", "cannot create " + out + ": " + ec.message(), 1);
@@ -80,13 +90,17 @@ int render(const Args& args) {
         nlohmann::ordered_json refs = nlohmann::ordered_json::object();
         for (const auto& style : world::worldStyles())
             refs[style] = {world::describeScene(scene, style, rng)};
-        jsonl += nlohmann::ordered_json{{"image", name},
-                                        {"image_id", std::to_string(i)},
-                                        {"scene",
-                                         nlohmann::ordered_json::parse(world::sceneJson(scene))},
-                                        {"references", refs}}
-                     .dump() +
-                 "\n";
+        nlohmann::ordered_json record{{"image", name}, {"image_id", std::to_string(i)}};
+        if (audio) {
+            const std::string sound = "scene_" + std::to_string(i) + ".wav";
+            if (auto ok = media::writeWavFile(world::renderSceneSound(scene), out + "/" + sound);
+                !ok)
+                return report("world render", ok.error(), 1);
+            record["audio"] = sound;
+        }
+        record["scene"] = nlohmann::ordered_json::parse(world::sceneJson(scene));
+        record["references"] = refs;
+        jsonl += record.dump() + "\n";
     }
     if (auto ok = writeFileAtomic(out + "/scenes.jsonl", jsonl); !ok)
         return report("world render", ok.error(), 1);
@@ -135,6 +149,10 @@ int evaluate(const Args& args, char** argv) {
     o.worldSeed = static_cast<uint64_t>(args.integer("seed", 1, 0));
     o.styles = args.all("style");
     if (!args.problem().empty()) return report("world eval", args.problem(), 2);
+    if (const std::string m = args.get("modality", "image"); m == "audio")
+        o.modality = world::Modality::Audio;
+    else if (m != "image")
+        return report("world eval", "--modality is `image` or `audio`", 2);
     // The bundle's CLIP sees the world at its own resolution.
     if (auto manifest = readBundleManifest(o.bundleDir); manifest) {
         if (auto config = readModelConfig(manifest->clip.path); config)
@@ -211,11 +229,12 @@ int runWorld(int argc, char** argv) {
     const std::string verb = "world " + sub;
     if (auto stop = args.parseVerb(
             argc - 1, argv + 1, verb.c_str(), kHelp,
-            {{"out"},         {"count"},         {"first"},      {"seed"},
-             {"size"},        {"scenes"},        {"per-scene"},  {"clip-steps"},
-             {"lm-steps"},    {"mapper-steps"},  {"lm-width"},   {"lm-layers"},
-             {"eval-scenes"}, {"resume", false}, {"bundle"},     {"style", true, true},
-             {"device"},      {"dtype"},         {"clip-batch"}, {"json", false}},
+            {{"out"},          {"count"},         {"first"},      {"seed"},
+             {"size"},         {"scenes"},        {"per-scene"},  {"clip-steps"},
+             {"lm-steps"},     {"mapper-steps"},  {"lm-width"},   {"lm-layers"},
+             {"eval-scenes"},  {"resume", false}, {"bundle"},     {"style", true, true},
+             {"device"},       {"dtype"},         {"clip-batch"}, {"json", false},
+             {"audio", false}, {"modality"}},
             0))
         return *stop;
     if (sub == "render") return render(args);

@@ -35,8 +35,12 @@ Result<ModelReference> resolve(const nlohmann::json& v, const std::string& what,
     };
     ref.path = locate(ref.spec).string();
     ref.tokenizer = tokenizer.empty() ? ref.path : locate(tokenizer).string();
-    const char* role = what == "clip" ? "CLIP model" : "language model";
-    if (!fs::exists(fs::path(ref.path) / "config.json"))
+    const char* role = what == "clip"    ? "CLIP model"
+                       : what == "audio" ? "audio encoder"
+                                         : "language model";
+    // A Wav2CLIP folder converted from the released checkpoint may have weights and no config.
+    const bool configNeeded = what != "audio";
+    if (configNeeded && !fs::exists(fs::path(ref.path) / "config.json"))
         return fail("The bundle '" + bundleDir.string() + "' needs the " + role + " '" + ref.spec +
                     "', which is not at " + ref.path + ". " + howToGet(ref.spec, ref.path));
     if (!fs::exists(fs::path(ref.path) / "model.safetensors"))
@@ -73,6 +77,11 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
         auto lm = resolve(j["lm"], "lm", base, models, origin);
         ESPER_TRY(lm);
         m.lm = lm.value();
+        if (j.contains("audio") && !j["audio"].is_null()) {
+            auto audio = resolve(j["audio"], "audio", base, models, origin);
+            ESPER_TRY(audio);
+            m.audio = audio.value();
+        }
         const fs::path mapper = base / j["mapper"].get<std::string>();
         if (!fs::exists(mapper))
             return fail("The bundle '" + dir + "' names mapper weights " + mapper.string() +
@@ -118,6 +127,7 @@ Result<void> writeBundleManifest(const BundleManifest& m, const std::string& dir
     };
     j["clip"] = ref(m.clip);
     j["lm"] = ref(m.lm);
+    if (!m.audio.spec.empty()) j["audio"] = ref(m.audio);
     j["mapper"] = fs::path(m.mapperPath).filename().string();
     j["prefix_length"] = m.prefixLength;
     j["styles"] = m.styles;

@@ -1,5 +1,6 @@
 // An ESPER bundle: a folder whose esper.json names the CLIP model, the language model, the
-// mapper weights, the prefix length, the styles it was trained with and default decoding.
+// mapper weights, optionally an audio encoder, the prefix length, the styles it was trained with
+// and default decoding.
 #pragma once
 
 #include "decode/decode_options.h"
@@ -21,6 +22,9 @@ struct BundleManifest {
     std::string name;
     std::string description;
     ModelReference clip, lm;
+    // An audio encoder into the CLIP model's image-embedding space (Wav2CLIP); spec empty when
+    // the bundle captions images only.
+    ModelReference audio;
     std::string mapperPath;
     int64_t prefixLength = 10;
     std::vector<std::string> styles; // style ids or raw prompts the mapper was trained with

@@ -1,9 +1,11 @@
 #include "captioning/captioner.h"
 
+#include "audio/resample.h"
 #include "decode/prefix_decoder.h"
 #include "models/causal_lm.h"
 #include "models/mapper.h"
 #include "models/torch_guard.h"
+#include "models/wav2clip.h"
 #include "styles/style_presets.h"
 #include "text/lm_tokenizer.h"
 
@@ -11,7 +13,9 @@
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <list>
 #include <sstream>
 
 namespace esper {
@@ -38,6 +42,10 @@ struct Captioner::Impl {
     std::unique_ptr<Mapper> mapper;
     std::string family;
     int64_t lmParameters = 0;
+    std::unique_ptr<Wav2Clip> audio;
+    // Recent audio embeddings by cache key (oldest first), so a new style on the same clip
+    // does not encode it again.
+    std::list<std::pair<std::string, std::vector<float>>> audioCache;
 };
 
 Captioner::Captioner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -99,6 +107,16 @@ Captioner::load(const BundleManifest& bundle, const std::string& device, const s
                             std::to_string(shape.lmDim) + "-d, prefix " +
                             std::to_string(shape.prefixLength) + "): " + mapper.error());
             impl->mapper = std::move(mapper.value());
+            if (!bundle.audio.spec.empty()) {
+                auto audio = Wav2Clip::load(bundle.audio.path, impl->compute);
+                ESPER_TRY(audio);
+                if (audio.value()->config().embeddingSize() != shape.clipDim)
+                    return fail("the bundle's audio encoder at " + bundle.audio.path + " makes " +
+                                std::to_string(audio.value()->config().embeddingSize()) +
+                                "-d embeddings, but its CLIP model's are " +
+                                std::to_string(shape.clipDim) + "-d");
+                impl->audio = std::move(audio.value());
+            }
             return std::unique_ptr<Captioner>(new Captioner(std::move(impl)));
         });
 }
@@ -111,59 +129,91 @@ Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::strin
     ESPER_TRY(options.decode.validate());
     return guardTorch("captioning failed", [&]() -> Result<CaptionResult> {
         c10::InferenceMode guard;
-        CaptionResult result;
-        auto t0 = Clock::now();
+        const auto t0 = Clock::now();
         auto features = impl_->scorer->imageFeatures({&image}, {cacheKey});
         ESPER_TRY(features);
-        const auto& f = features.value()[0];
-        const at::Tensor prefix = impl_->mapper->forward(
-            at::tensor(f, at::kFloat).view({1, -1}).to(impl_->compute.device));
-        result.timing.encodeMs = msSince(t0);
-
-        t0 = Clock::now();
-        const bool bestOf =
-            options.decode.strategy == DecodeStrategy::Sample && options.decode.bestOf > 1;
-        const size_t samples = bestOf ? static_cast<size_t>(options.decode.bestOf) : 1;
-        std::vector<std::vector<int>> prompts;
-        for (const auto& s : styles) {
-            const auto ids = impl_->tokenizer->encode(s.prompt);
-            for (size_t k = 0; k < samples; ++k)
-                prompts.push_back(ids);
-        }
-        const int64_t rows = static_cast<int64_t>(prompts.size());
-        PrefixDecoder decoder(*impl_->lm, impl_->tokenizer.get());
-        TokenCallback onToken;
-        if (stream)
-            onToken = [&](size_t row, int token, const std::string& text) {
-                if (row % samples == 0) stream(row / samples, token, text);
-            };
-        auto decoded = decoder.run(prefix.expand({rows, prefix.size(1), prefix.size(2)}), prompts,
-                                   options.decode, onToken, cancel);
-        ESPER_TRY(decoded);
-        result.timing.decodeMs = msSince(t0);
-
-        t0 = Clock::now();
-        std::vector<std::string> texts;
-        for (const auto& d : decoded.value())
-            texts.push_back(d.text);
-        auto scores = score(image, cacheKey, texts, options.references, options.photoPrefix);
-        ESPER_TRY(scores);
-        for (size_t s = 0; s < styles.size(); ++s) {
-            size_t best = s * samples;
-            for (size_t k = 1; k < samples; ++k)
-                if (scores.value()[s * samples + k].clipS > scores.value()[best].clipS)
-                    best = s * samples + k;
-            const auto& d = decoded.value()[best];
-            StyledCaption c{styles[s], d.text, d.tokens, d.logprob, scores.value()[best], {}};
-            if (samples > 1)
-                for (size_t k = 0; k < samples; ++k)
-                    c.alternatives.emplace_back(decoded.value()[s * samples + k].text,
-                                                scores.value()[s * samples + k].clipS);
-            result.captions.push_back(std::move(c));
-        }
-        result.timing.scoreMs = msSince(t0);
-        return result;
+        return captionFeatures(features.value()[0], msSince(t0), styles, options, stream, cancel,
+                               [&](const std::vector<std::string>& texts) {
+                                   return score(image, cacheKey, texts, options.references,
+                                                options.photoPrefix);
+                               });
     });
+}
+
+Result<CaptionResult> Captioner::captionAudio(const AudioClip& clip, const std::string& cacheKey,
+                                              const std::vector<CaptionStyle>& styles,
+                                              const CaptionOptions& options,
+                                              const CaptionStream& stream,
+                                              const std::atomic<bool>* cancel) {
+    if (styles.empty()) return fail("no style to caption with");
+    ESPER_TRY(options.decode.validate());
+    return guardTorch("captioning the sound failed", [&]() -> Result<CaptionResult> {
+        c10::InferenceMode guard;
+        const auto t0 = Clock::now();
+        auto features = audioFeatures(clip, cacheKey);
+        ESPER_TRY(features);
+        return captionFeatures(features.value(), msSince(t0), styles, options, stream, cancel,
+                               [&](const std::vector<std::string>& texts) {
+                                   return scoreAudio(clip, cacheKey, texts, options.references);
+                               });
+    });
+}
+
+Result<CaptionResult> Captioner::captionFeatures(const std::vector<float>& f, double encodeMs,
+                                                 const std::vector<CaptionStyle>& styles,
+                                                 const CaptionOptions& options,
+                                                 const CaptionStream& stream,
+                                                 const std::atomic<bool>* cancel,
+                                                 const TextScorer& scoreTexts) {
+    CaptionResult result;
+    auto t0 = Clock::now();
+    const at::Tensor prefix =
+        impl_->mapper->forward(at::tensor(f, at::kFloat).view({1, -1}).to(impl_->compute.device));
+    result.timing.encodeMs = encodeMs + msSince(t0);
+
+    t0 = Clock::now();
+    const bool bestOf =
+        options.decode.strategy == DecodeStrategy::Sample && options.decode.bestOf > 1;
+    const size_t samples = bestOf ? static_cast<size_t>(options.decode.bestOf) : 1;
+    std::vector<std::vector<int>> prompts;
+    for (const auto& s : styles) {
+        const auto ids = impl_->tokenizer->encode(s.prompt);
+        for (size_t k = 0; k < samples; ++k)
+            prompts.push_back(ids);
+    }
+    const int64_t rows = static_cast<int64_t>(prompts.size());
+    PrefixDecoder decoder(*impl_->lm, impl_->tokenizer.get());
+    TokenCallback onToken;
+    if (stream)
+        onToken = [&](size_t row, int token, const std::string& text) {
+            if (row % samples == 0) stream(row / samples, token, text);
+        };
+    auto decoded = decoder.run(prefix.expand({rows, prefix.size(1), prefix.size(2)}), prompts,
+                               options.decode, onToken, cancel);
+    ESPER_TRY(decoded);
+    result.timing.decodeMs = msSince(t0);
+
+    t0 = Clock::now();
+    std::vector<std::string> texts;
+    for (const auto& d : decoded.value())
+        texts.push_back(d.text);
+    auto scores = scoreTexts(texts);
+    ESPER_TRY(scores);
+    for (size_t s = 0; s < styles.size(); ++s) {
+        size_t best = s * samples;
+        for (size_t k = 1; k < samples; ++k)
+            if (scores.value()[s * samples + k].clipS > scores.value()[best].clipS)
+                best = s * samples + k;
+        const auto& d = decoded.value()[best];
+        StyledCaption c{styles[s], d.text, d.tokens, d.logprob, scores.value()[best], {}};
+        if (samples > 1)
+            for (size_t k = 0; k < samples; ++k)
+                c.alternatives.emplace_back(decoded.value()[s * samples + k].text,
+                                            scores.value()[s * samples + k].clipS);
+        result.captions.push_back(std::move(c));
+    }
+    result.timing.scoreMs = msSince(t0);
+    return result;
 }
 
 Result<std::vector<ClipScore>> Captioner::score(const RgbImage& image, const std::string& cacheKey,
@@ -172,6 +222,33 @@ Result<std::vector<ClipScore>> Captioner::score(const RgbImage& image, const std
                                                 bool photoPrefix) {
     auto img = impl_->scorer->embedImages({&image}, {cacheKey});
     ESPER_TRY(img);
+    return scoreAgainst(img.value()[0], captions, references, photoPrefix);
+}
+
+Result<std::vector<ClipScore>> Captioner::scoreAudio(const AudioClip& clip,
+                                                     const std::string& cacheKey,
+                                                     const std::vector<std::string>& captions,
+                                                     const std::vector<std::string>& references) {
+    return guardTorch("scoring against the sound failed", [&]() -> Result<std::vector<ClipScore>> {
+        c10::InferenceMode guard;
+        auto features = audioFeatures(clip, cacheKey);
+        ESPER_TRY(features);
+        Embedding e = features.value();
+        double norm = 0;
+        for (float v : e)
+            norm += double(v) * v;
+        norm = std::sqrt(norm);
+        if (!(norm > 0)) return fail("the sound's embedding is zero; it cannot be scored");
+        for (float& v : e)
+            v = static_cast<float>(v / norm);
+        return scoreAgainst(e, captions, references, false);
+    });
+}
+
+Result<std::vector<ClipScore>> Captioner::scoreAgainst(const Embedding& target,
+                                                       const std::vector<std::string>& captions,
+                                                       const std::vector<std::string>& references,
+                                                       bool photoPrefix) {
     const std::string prefix = photoPrefix ? ClipScorer::kPhotoPrefix : "";
     std::vector<std::string> texts;
     for (const auto& c : captions)
@@ -187,10 +264,46 @@ Result<std::vector<ClipScore>> Captioner::score(const RgbImage& image, const std
             const double c = ClipScorer::cosine(emb.value()[i], emb.value()[captions.size() + r]);
             if (!best || c > *best) best = c;
         }
-        out.push_back(
-            ClipScorer::combine(ClipScorer::cosine(img.value()[0], emb.value()[i]), best));
+        out.push_back(ClipScorer::combine(ClipScorer::cosine(target, emb.value()[i]), best));
     }
     return out;
+}
+
+Result<std::vector<float>> Captioner::audioFeatures(const AudioClip& clip,
+                                                    const std::string& cacheKey) {
+    if (!impl_->audio)
+        return fail(ErrorCode::InvalidInput,
+                    "the bundle '" + impl_->bundle.name +
+                        "' has no audio encoder (its esper.json names no \"audio\"), so it "
+                        "captions images only");
+    auto& cache = impl_->audioCache;
+    if (!cacheKey.empty())
+        for (auto it = cache.begin(); it != cache.end(); ++it)
+            if (it->first == cacheKey) {
+                cache.splice(cache.end(), cache, it);
+                return cache.back().second;
+            }
+    const int rate = impl_->audio->config().sampleRate;
+    const std::vector<float> samples =
+        clip.sampleRate == rate ? clip.samples : resample(clip.samples, clip.sampleRate, rate);
+    if (static_cast<int64_t>(samples.size()) < impl_->audio->minimumSamples())
+        return fail(ErrorCode::InvalidInput,
+                    "the sound is too short to caption (" + std::to_string(clip.seconds()) + " s)");
+    const at::Tensor wave = at::from_blob(const_cast<float*>(samples.data()),
+                                          {1, static_cast<int64_t>(samples.size())}, at::kFloat);
+    at::Tensor e = impl_->audio->encode(wave).embedding.to(at::kCPU, at::kFloat).flatten();
+    if (const double norm = impl_->audio->config().clipFeatureNorm; norm > 0)
+        e = e * (norm / e.norm().clamp_min(1e-12));
+    std::vector<float> features(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+    if (!cacheKey.empty()) {
+        cache.emplace_back(cacheKey, features);
+        if (cache.size() > 64) cache.pop_front();
+    }
+    return features;
+}
+
+bool Captioner::hasAudio() const {
+    return impl_->audio != nullptr;
 }
 
 const BundleManifest& Captioner::bundle() const {
@@ -216,6 +329,9 @@ std::string Captioner::describe() const {
       << "lm:       " << b.lm.path << " (" << impl_->family << ", "
       << impl_->lmParameters / 1000000.0 << "M parameters, hidden " << impl_->lm->hiddenSize()
       << ", vocabulary " << impl_->lm->vocabSize() << ")\n"
+      << (impl_->audio ? "audio:    " + b.audio.path + " (Wav2CLIP, " +
+                             std::to_string(impl_->audio->config().embeddingSize()) + "-d)\n"
+                       : std::string())
       << "mapper:   " << b.mapperPath << " (prefix " << b.prefixLength << " x "
       << impl_->lm->hiddenSize() << ")\n"
       << "device:   " << esper::describe(impl_->compute) << "\n"

@@ -3,6 +3,7 @@
 // and the command line share; no torch type appears here.
 #pragma once
 
+#include "audio/audio_clip.h"
 #include "bundle/bundle_manifest.h"
 #include "decode/decode_options.h"
 #include "image/rgb_image.h"
@@ -74,6 +75,20 @@ public:
                                          const std::vector<std::string>& references = {},
                                          bool photoPrefix = false);
 
+    // Sound through the bundle's audio encoder into CLIP's image-embedding space, then the same
+    // mapper and language model. Scores have CLIP-S's form, 2.5 · max(cos, 0), between the
+    // audio embedding and each caption's CLIP text embedding (audio CLIP-S). A clip at another
+    // rate is resampled first. Errors when the bundle has no audio encoder.
+    Result<CaptionResult> captionAudio(const AudioClip& clip, const std::string& cacheKey,
+                                       const std::vector<CaptionStyle>& styles,
+                                       const CaptionOptions& options,
+                                       const CaptionStream& stream = {},
+                                       const std::atomic<bool>* cancel = nullptr);
+    Result<std::vector<ClipScore>> scoreAudio(const AudioClip& clip, const std::string& cacheKey,
+                                              const std::vector<std::string>& captions,
+                                              const std::vector<std::string>& references = {});
+    bool hasAudio() const;
+
     const BundleManifest& bundle() const;
     // The styles the bundle was trained with, as presets where they are known.
     std::vector<CaptionStyle> bundleStyles() const;
@@ -83,6 +98,21 @@ public:
 private:
     struct Impl;
     explicit Captioner(std::unique_ptr<Impl> impl);
+    // What follows the encoder, for either modality: the mapper's prefix from `features`, every
+    // style decoded as one batch, each candidate scored by `scoreTexts`.
+    using TextScorer =
+        std::function<Result<std::vector<ClipScore>>(const std::vector<std::string>&)>;
+    Result<CaptionResult> captionFeatures(const std::vector<float>& features, double encodeMs,
+                                          const std::vector<CaptionStyle>& styles,
+                                          const CaptionOptions& options,
+                                          const CaptionStream& stream,
+                                          const std::atomic<bool>* cancel,
+                                          const TextScorer& scoreTexts);
+    Result<std::vector<ClipScore>> scoreAgainst(const Embedding& target,
+                                                const std::vector<std::string>& captions,
+                                                const std::vector<std::string>& references,
+                                                bool photoPrefix);
+    Result<std::vector<float>> audioFeatures(const AudioClip& clip, const std::string& cacheKey);
     std::unique_ptr<Impl> impl_;
 };
 

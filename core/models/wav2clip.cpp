@@ -25,6 +25,7 @@ std::string Wav2ClipConfig::json() const {
                      {"widths", widths},         {"blocks", blocks},
                      {"mlp_units", mlp},         {"batch_norm_eps", batchNormEps},
                      {"dropout", dropout}};
+    if (clipFeatureNorm > 0) j["clip_feature_norm"] = clipFeatureNorm;
     return j.dump(2);
 }
 
@@ -43,6 +44,7 @@ Result<Wav2ClipConfig> parseWav2ClipConfig(const std::string& text, const std::s
         c.mlp = j.value("mlp_units", c.mlp);
         c.batchNormEps = j.value("batch_norm_eps", c.batchNormEps);
         c.dropout = j.value("dropout", c.dropout);
+        c.clipFeatureNorm = j.value("clip_feature_norm", c.clipFeatureNorm);
     } catch (const nlohmann::json::exception&) {
         return fail(ErrorCode::InvalidInput, "'" + origin + "' has a value of the wrong type");
     }
@@ -54,7 +56,8 @@ Result<Wav2ClipConfig> parseWav2ClipConfig(const std::string& text, const std::s
     if (c.nFft < 16 || c.nFft > 8192 || c.hop < 1 || c.hop > c.nFft || c.sampleRate < 1000 ||
         c.widths.empty() || c.widths.size() != c.blocks.size() || !positive(c.widths, 4096) ||
         !positive(c.blocks, 64) || !positive(c.mlp, 65536) || c.mlp.size() == 1 ||
-        !(c.batchNormEps > 0) || !(c.dropout >= 0 && c.dropout < 1))
+        !(c.batchNormEps > 0) || !(c.dropout >= 0 && c.dropout < 1) ||
+        !(c.clipFeatureNorm >= 0 && c.clipFeatureNorm < 1e6))
         return fail(ErrorCode::InvalidInput,
                     "'" + origin + "' holds an impossible Wav2CLIP layout");
     if (!c.mlp.empty() && c.mlp.front() != c.widths.back())

@@ -24,6 +24,10 @@ struct Wav2ClipConfig {
     std::vector<int64_t> mlp{512, 512, 512};        // units of audio_transform; empty: none
     double batchNormEps = 1e-5;
     double dropout = 0.1; // in training only
+    // The mean norm of the CLIP image features a mapper was trained on, when known (> 0). An
+    // encoder trained contrastively agrees with CLIP in direction only, and a mapper reads
+    // unnormalised features, so captioning scales each embedding to this norm.
+    double clipFeatureNorm = 0;
 
     int64_t embeddingSize() const { return mlp.empty() ? widths.back() : mlp.back(); }
     std::string json() const; // config.json for a folder of this model

@@ -3,6 +3,7 @@
 #include "captioning/captioner.h"
 #include "metrics/eval_set_json.h"
 #include "world/captions.h"
+#include "world/scene_sound.h"
 
 #include <algorithm>
 #include <chrono>
@@ -60,8 +61,10 @@ WorldStyleScores WorldEvalReport::mean() const {
 }
 
 std::string WorldEvalReport::json() const {
-    nlohmann::ordered_json j{
-        {"scenes", scenes}, {"scenes_by_objects", scenesByObjects}, {"seconds", seconds}};
+    nlohmann::ordered_json j{{"modality", modality == Modality::Audio ? "audio" : "image"},
+                             {"scenes", scenes},
+                             {"scenes_by_objects", scenesByObjects},
+                             {"seconds", seconds}};
     j["styles"] = nlohmann::ordered_json::object();
     for (const auto& s : styles)
         j["styles"][s.style] = scoresJson(s);
@@ -103,6 +106,9 @@ std::string WorldEvalReport::table() const {
     out += line;
     out += "mispair: the share of the objects named whose colour and shape are both in the "
            "scene, but on different objects\n";
+    if (modality == Modality::Audio)
+        out += "captioned from each scene's sound alone; CLIP-S is audio CLIP-S (the sound's "
+               "embedding against the caption's CLIP text embedding)\n";
     if (clip) {
         std::snprintf(line, sizeof line,
                       "CLIP: top-1 among 100 %.1f %%; caption closer than one with a changed "
@@ -145,6 +151,7 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
 
     WorldEvalReport report;
     report.scenes = o.scenes;
+    report.modality = o.modality;
     std::vector<CaptionCheck> totals(styles.size());
     std::vector<double> precision(styles.size()), recall(styles.size()), clipS(styles.size());
     std::vector<std::array<double, 3>> f1ByObjects(styles.size()); // summed; their sum is F1's
@@ -154,9 +161,12 @@ Result<WorldEvalReport> evaluateOnWorld(const WorldEvalOptions& o) {
         if (o.cancel && o.cancel->load()) return cancelledError();
         const uint64_t index = o.firstScene + static_cast<uint64_t>(i);
         const Scene scene = generateScene(o.worldSeed, index);
-        auto r =
-            captioner.caption(renderScene(scene, o.imageSize, o.imageSize),
-                              "world-" + std::to_string(index), styles, decoding, {}, o.cancel);
+        const std::string key = "world-" + std::to_string(index);
+        auto r = o.modality == Modality::Audio
+                     ? captioner.captionAudio(renderSceneSound(scene), key, styles, decoding, {},
+                                              o.cancel)
+                     : captioner.caption(renderScene(scene, o.imageSize, o.imageSize), key, styles,
+                                         decoding, {}, o.cancel);
         ESPER_TRY(r);
         WorldSceneCaptions row{index, {}, {}};
         const size_t objects = std::clamp<size_t>(scene.objects.size(), 1, 3) - 1;

@@ -17,6 +17,10 @@
 
 namespace esper::world {
 
+// What the captions are made from: the scene's image, or its sound (world/scene_sound.h)
+// through the bundle's audio encoder.
+enum class Modality { Image, Audio };
+
 struct WorldEvalOptions {
     std::string bundleDir;
     std::string device = "cpu", dtype = "fp32";
@@ -26,6 +30,7 @@ struct WorldEvalOptions {
     std::vector<std::string> styles; // empty: the bundle's styles
     int referencesPerStyle = 5;      // world texts per scene and style for BLEU / CIDEr
     int imageSize = 64;
+    Modality modality = Modality::Image;
     // When set, the bundle's CLIP folder, probed on the same held-out scenes (retrieval among
     // 100 and which attributes it tells apart): what any mapper on it can hope to say.
     std::string clipDir;
@@ -59,6 +64,7 @@ struct WorldSceneCaptions {
 
 struct WorldEvalReport {
     int scenes = 0;
+    Modality modality = Modality::Image;
     std::array<int, 3> scenesByObjects{}; // how many of them hold one, two and three objects
     std::vector<WorldStyleScores> styles;
     std::vector<WorldSceneCaptions> perScene;

@@ -9,8 +9,10 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <algorithm>
 
 namespace {
 
@@ -47,6 +49,30 @@ void checkCaptionRecord(const QJsonObject& r) {
     QVERIFY(r["ms"].isDouble() && r["ms"].toDouble() > 0);
 }
 
+// A 16-bit mono WAV of `samples` at `rate`, written without the project's media library.
+bool writeWav(const QString& path, const QVector<float>& samples, int rate) {
+    QByteArray data;
+    for (float v : samples) {
+        const auto s = qint16(std::clamp(v, -1.0f, 1.0f) * 32767);
+        data.append(reinterpret_cast<const char*>(&s), 2);
+    }
+    QByteArray h("RIFF");
+    auto u32 = [&](quint32 v) { h.append(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](quint16 v) { h.append(reinterpret_cast<const char*>(&v), 2); };
+    u32(quint32(36 + data.size()));
+    h += "WAVEfmt ";
+    u32(16);
+    u16(1);
+    u16(1);
+    u32(quint32(rate));
+    u32(quint32(rate * 2));
+    u16(2);
+    u16(16);
+    h += "data";
+    u32(quint32(data.size()));
+    return esper::test::writeTestFile(path, h + data);
+}
+
 } // namespace
 
 class TestCliCaption : public QObject {
@@ -74,6 +100,71 @@ private slots:
         QFile notes(tmp_.path() + "/notes.txt");
         QVERIFY(notes.open(QIODevice::WriteOnly));
         notes.write("plain text, not an image");
+    }
+
+    // Sounds among images, told apart by content: a world scene's sound and its image through
+    // the demo bundle (which has an audio encoder), a long sound in windows, and bad sound
+    // files reported by name while the rest of the batch goes on.
+    void captionsSoundsBesideImagesInWindows() {
+        const QString dir = tmp_.path() + "/heard";
+        const Run render = runEsper({"world", "render", "--out", dir, "--count", "2", "--audio"});
+        QVERIFY2(render.code == 0, render.err.constData());
+        // A 12-second sound: the scene's two seconds, six times over.
+        QFile scene(dir + "/scene_0.wav");
+        QVERIFY(scene.open(QIODevice::ReadOnly));
+        const QByteArray one = scene.readAll().mid(44);
+        QVector<float> longSound;
+        for (int k = 0; k < 6; ++k)
+            for (qsizetype i = 0; i + 1 < one.size(); i += 2)
+                longSound.push_back(*reinterpret_cast<const qint16*>(one.constData() + i) /
+                                    32768.0f);
+        QVERIFY(writeWav(dir + "/long.wav", longSound, 16000));
+        QVERIFY(esper::test::writeTestFile(dir + "/empty.wav", ""));
+        QVERIFY(esper::test::writeTestFile(dir + "/cut.wav", one.left(30)));
+        QVERIFY(QFile::copy(dir + "/scene_1.png", dir + "/picture-named.wav"));
+        // A WAV named like an image is a sound.
+        QVERIFY(QFile::copy(dir + "/scene_1.wav", dir + "/sound-named.jpg"));
+
+        const Run r = runEsper({"caption", dir, "--bundle", ESPER_DEMO_BUNDLE_DIR, "--style",
+                                "caption", "--window", "5"});
+        QCOMPARE(r.code, 0);
+        QMap<QString, QList<QJsonObject>> byFile;
+        for (const auto& rec : jsonLines(r.out))
+            byFile[QFileInfo(rec["path"].toString()).fileName()].push_back(rec);
+        for (const char* sound : {"scene_0.wav", "scene_1.wav"}) {
+            QCOMPARE(byFile[sound].size(), 1);
+            const auto rec = byFile[sound].first();
+            checkCaptionRecord(rec);
+            QCOMPARE(rec["modality"].toString(), QString("audio"));
+            QCOMPARE(rec["start"].toDouble(), 0.0);
+            QCOMPARE(rec["end"].toDouble(), 2.0);
+        }
+        QCOMPARE(byFile["scene_0.png"].first()["modality"].toString(), QString("image"));
+        // long.wav: 0-5, 5-10 and the 2-second tail.
+        QCOMPARE(byFile["long.wav"].size(), 3);
+        QCOMPARE(byFile["long.wav"][2]["start"].toDouble(), 10.0);
+        QCOMPARE(byFile["long.wav"][2]["end"].toDouble(), 12.0);
+        // picture-named.wav holds a PNG: an image, whatever its name says.
+        QCOMPARE(byFile["picture-named.wav"].first()["modality"].toString(), QString("image"));
+        QCOMPARE(byFile["sound-named.jpg"].first()["modality"].toString(), QString("audio"));
+        for (const char* bad : {"empty.wav", "cut.wav"}) {
+            QCOMPARE(byFile[bad].size(), 1);
+            QVERIFY2(byFile[bad].first()["error"].toString().contains(bad), bad);
+        }
+    }
+
+    // A bundle without an audio encoder says so for each sound, and goes on with the images.
+    void soundNeedsABundleWithAnAudioEncoder() {
+        const QString dir = tmp_.path() + "/one-sound";
+        const Run render = runEsper({"world", "render", "--out", dir, "--count", "1", "--audio"});
+        QVERIFY2(render.code == 0, render.err.constData());
+        const Run r = runEsper({"caption", dir, "--bundle", bundle_});
+        QCOMPARE(r.code, 0); // the image was captioned
+        bool explained = false;
+        for (const auto& rec : jsonLines(r.out))
+            if (rec["path"].toString().endsWith(".wav"))
+                explained = rec["error"].toString().contains("no audio encoder");
+        QVERIFY(explained);
     }
 
     void bundleCheckReportsPieces() {

@@ -17,13 +17,16 @@
 #include "training/compare_view.h"
 #include "training/metric_chart.h"
 #include "training/training_page.h"
+#include "workspace/audio_preview.h"
 #include "workspace/decoding_panel.h"
 #include "workspace/gallery_model.h"
+#include "workspace/live_listen.h"
 #include "workspace/style_panel.h"
 #include "workspace/workspace_widget.h"
 
 #include <QAbstractButton>
 #include <QApplication>
+#include <QAudioFormat>
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
@@ -39,6 +42,7 @@
 #include <QMimeData>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTableView>
@@ -875,6 +879,92 @@ private slots:
                  qPrintable(QJsonDocument(summary).toJson()));
         QVERIFY(page->lossChart()->points() == 0); // supervised reports "loss", not the policy's
         QVERIFY(QFile::exists(r.outDir + "/esper.json"));
+    }
+
+    // Sound through the studio with the demo bundle (its audio encoder hears the world): a
+    // dropped WAV gets a waveform thumbnail and preview and cards scored by audio CLIP-S; live
+    // listening from a fed pipe captions windows, drops those due while the engine is busy,
+    // and keeps a clip as a workspace item with its captions in review.
+    void soundIsCaptionedDroppedAndHeardLive() {
+        const QString dir = tmp_.path() + "/sounds";
+        QProcess render;
+        render.start(ESPER_CLI_PATH, {"world", "render", "--out", dir, "--count", "3", "--audio"});
+        QVERIFY(render.waitForFinished(60000) && render.exitCode() == 0);
+        QSignalSpy loaded(window_->engine(), &EngineClient::bundleLoaded);
+        window_->openBundle(ESPER_DEMO_BUNDLE_DIR);
+        QVERIFY(loaded.wait(60000));
+        QVERIFY(loaded.last().first().value<BundleInfo>().audio);
+        ws()->styles()->setStyles({{"caption", "Caption", "caption:"}});
+
+        const QString wav = dir + "/scene_1.wav";
+        dropFiles(window_.get(), {wav});
+        ws()->selectRow(ws()->gallery()->indexOf(wav));
+        QVERIFY(waitFor([&] { return captionsShown(); }, 60000));
+        const auto outcome = ws()->results().value(wav);
+        QVERIFY(outcome.audio);
+        QVERIFY(outcome.error.isEmpty());
+        QVERIFY(ws()->styles()->card(0)->scoreLabel().startsWith("audio CLIP-S"));
+        QVERIFY(waitFor([&] { return !ws()->audioPreview()->peaks().low.isEmpty(); }));
+        QCOMPARE(ws()->audioPreview()->peaks().seconds, 2.0);
+        QVERIFY(waitFor([&] {
+            return !ws()->gallery()
+                        ->data(ws()->gallery()->index(ws()->gallery()->indexOf(wav)),
+                               Qt::DecorationRole)
+                        .isNull();
+        }));
+        shoot(window_.get(), "studio-audio.png");
+
+        // Live: ten seconds of world sound at 48 kHz stereo arrive at once.
+        window_->showLiveListening();
+        auto* live = window_->liveListening();
+        QVERIFY(live);
+        live->setKeepFolder(tmp_.path() + "/kept");
+        AudioPipe mic;
+        QAudioFormat format;
+        format.setSampleRate(48000);
+        format.setChannelCount(2);
+        format.setSampleFormat(QAudioFormat::Int16);
+        live->listenTo(&mic, format);
+        QByteArray pcm;
+        for (int second = 0; second < 10; ++second)
+            for (int i = 0; i < 48000; ++i) {
+                const auto v =
+                    qint16(8000 * std::sin(2 * M_PI * (330 + 40 * second) * i / 48000.0));
+                pcm.append(reinterpret_cast<const char*>(&v), 2)
+                    .append(reinterpret_cast<const char*>(&v), 2);
+            }
+        mic.write(pcm);
+        QVERIFY(waitFor([&] { return !live->captionsText().isEmpty(); }, 60000));
+        // The resampler holds back its filter's half-width (under a millisecond) until more
+        // sound comes.
+        QVERIFY(std::fabs(live->listener()->seconds() - 10.0) < 0.01);
+        // The first second's window went out; every one that fell due while it was being
+        // captioned was dropped, not queued.
+        QCOMPARE(live->listener()->windowsSent(), 1);
+        QCOMPARE(live->listener()->windowsSent() + live->listener()->windowsDropped(),
+                 int(live->listener()->seconds()));
+        QCOMPARE(live->listener()->lastWindow().samples.size(), qsizetype(5 * 16000));
+        QVERIFY(live->lastLatencyMs() > 0);
+        shoot(window_.get(), "studio-listen-live.png");
+        // One more second: a new window goes out now that the engine is free.
+        mic.write(pcm.left(48000 * 4));
+        QVERIFY(waitFor([&] { return live->listener()->windowsSent() == 2; }));
+        const int rows = ws()->gallery()->rowCount();
+        QSignalSpy kept(live, &LiveListenPanel::kept);
+        QPushButton* keep = nullptr;
+        for (auto* b : live->findChildren<QPushButton*>())
+            if (b->text() == "Keep clip") keep = b;
+        QVERIFY(keep && waitFor([&] { return keep->isEnabled(); }));
+        keep->click();
+        QCOMPARE(kept.count(), 1);
+        const QString keptPath = kept.first().first().toString();
+        QVERIFY(QFileInfo::exists(keptPath));
+        QCOMPARE(ws()->gallery()->rowCount(), rows + 1);
+        QVERIFY(window_->review()->model()->rowOf(keptPath) >= 0);
+        live->stopListening();
+
+        window_->openBundle(bundle_);
+        QVERIFY(loaded.wait(60000));
     }
 
     void cleanupTestCase() { window_.reset(); }

@@ -10,6 +10,7 @@
 #include "audio/resample.h"
 #include "audio_decoder.h"
 #include "io/safetensors.h"
+#include "media_kind.h"
 #include "models/wav2clip.h"
 #include "models/weight_source.h"
 #include "util/file_util.h"
@@ -223,6 +224,10 @@ private slots:
         QVERIFY(!media::looksLikeAudio("\xff\xd8\xff\xe0"sv));       // JPEG
         QVERIFY(!media::looksLikeAudio("\x89PNG\r\n\x1a\n"sv));      // PNG
         QVERIFY(!media::looksLikeAudio("RIFF\x24\0\0\0WEBPVP8 "sv)); // WebP
+        QVERIFY(media::mediaKindOfBytes("RIFF\x24\0\0\0WEBPVP8 "sv) == media::MediaKind::Image);
+        QVERIFY(media::mediaKindOfBytes("RIFF\x24\0\0\0WAVEfmt "sv) == media::MediaKind::Audio);
+        QVERIFY(media::mediaKindOfBytes("\xff\xd8\xff\xe0"sv) == media::MediaKind::Image);
+        QVERIFY(media::mediaKindOfBytes("hello"sv) == media::MediaKind::Unknown);
     }
 
     // The ESC-50 clips decoded and resampled here against torchaudio's 16 kHz waveforms, and

@@ -10,6 +10,7 @@ EngineClient::EngineClient(QObject* parent) : QObject(parent) {
     qRegisterMetaType<BundleInfo>();
     qRegisterMetaType<ScoreOutcome>();
     qRegisterMetaType<CancelFlag>();
+    qRegisterMetaType<SoundClip>();
     worker_ = new EngineWorker();
     worker_->moveToThread(&thread_);
     connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -89,6 +90,20 @@ quint64 EngineClient::captionNow(const QString& imagePath, const QVector<StyleSp
     current_ = submit(RequestQueue::Lane::Interactive, imagePath, styles, settings, currentFlag_);
     emit queueChanged(queueLength());
     return current_;
+}
+
+quint64 EngineClient::captionSoundNow(const SoundClip& clip, const QVector<StyleSpec>& styles,
+                                      const DecodingSettings& settings) {
+    if (currentFlag_) *currentFlag_ = true;
+    currentFlag_ = std::make_shared<std::atomic<bool>>(false);
+    const quint64 id = nextId_++;
+    enqueue(RequestQueue::Lane::Interactive,
+            [w = worker_, id, clip, styles, settings, flag = currentFlag_] {
+                w->captionSound(id, clip, styles, settings, flag);
+            });
+    current_ = id;
+    emit queueChanged(queueLength());
+    return id;
 }
 
 quint64 EngineClient::captionInBackground(const QString& imagePath,

@@ -22,6 +22,9 @@ public:
     // reach the signals below.
     quint64 captionNow(const QString& imagePath, const QVector<StyleSpec>& styles,
                        const DecodingSettings& settings);
+    // Live sound: an interactive request like captionNow (it supersedes the previous one).
+    quint64 captionSoundNow(const SoundClip& clip, const QVector<StyleSpec>& styles,
+                            const DecodingSettings& settings);
     // Background requests ("Caption all"): queued behind each other, cancelled together. An
     // interactive request is served before every background request still waiting.
     quint64 captionInBackground(const QString& imagePath, const QVector<StyleSpec>& styles,

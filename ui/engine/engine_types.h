@@ -35,7 +35,8 @@ struct StyleCaption {
 };
 
 struct CaptionOutcome {
-    QString imagePath;
+    QString imagePath;              // the file captioned; empty for live sound
+    bool audio = false;             // captioned from sound: clipS is audio CLIP-S
     QVector<StyleCaption> captions; // in the order of the request's styles
     QString error;                  // empty on success
     bool cancelled = false;
@@ -49,8 +50,15 @@ struct ScoreOutcome {
     QString error;
 };
 
+// Sound captured live, at `sampleRate` mono.
+struct SoundClip {
+    QVector<float> samples;
+    int sampleRate = 16000;
+};
+
 struct BundleInfo {
     bool ok = false;
+    bool audio = false; // the bundle has an audio encoder
     QString error;
     QString name, dir, device, description;
     QVector<StyleSpec> styles; // the bundle's own styles
@@ -63,3 +71,4 @@ Q_DECLARE_METATYPE(esper::ui::DecodingSettings)
 Q_DECLARE_METATYPE(esper::ui::CaptionOutcome)
 Q_DECLARE_METATYPE(esper::ui::BundleInfo)
 Q_DECLARE_METATYPE(esper::ui::ScoreOutcome)
+Q_DECLARE_METATYPE(esper::ui::SoundClip)

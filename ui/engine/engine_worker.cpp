@@ -1,7 +1,9 @@
 #include "engine_worker.h"
 
+#include "audio_decoder.h"
 #include "captioning/captioner.h"
 #include "image_decoder.h"
+#include "media_kind.h"
 #include "models/device_list.h"
 #include "styles/style_presets.h"
 
@@ -44,6 +46,7 @@ void EngineWorker::loadBundle(quint64 id, const QString& dir, const QString& mod
         } else {
             captioner_ = std::move(loaded.value());
             info.ok = true;
+            info.audio = captioner_->hasAudio();
             info.name = QString::fromStdString(captioner_->bundle().name);
             info.description = QString::fromStdString(captioner_->describe());
             for (const auto& s : captioner_->bundleStyles()) {
@@ -59,10 +62,28 @@ void EngineWorker::loadBundle(quint64 id, const QString& dir, const QString& mod
     emit bundleLoaded(id, info);
 }
 
-void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<StyleSpec>& styles,
-                           const DecodingSettings& settings, CancelFlag cancel) {
-    CaptionOutcome out;
-    out.imagePath = imagePath;
+struct EngineWorker::CaptionCall {
+    std::function<Result<CaptionResult>(const std::vector<CaptionStyle>&, const CaptionOptions&,
+                                        const CaptionStream&, const std::atomic<bool>*)>
+        run;
+};
+
+namespace {
+
+std::string cacheKeyOf(const QString& path) {
+    return (path + "@" + QString::number(QFileInfo(path).lastModified().toMSecsSinceEpoch()))
+        .toStdString();
+}
+
+// A file the studio opens interactively is captioned from its first 30 s: a card answers in a
+// moment; long recordings are for windows.
+constexpr double kInteractiveSoundSeconds = 30;
+
+} // namespace
+
+void EngineWorker::runCaption(quint64 id, CaptionOutcome out, const QVector<StyleSpec>& styles,
+                              const DecodingSettings& settings, const CancelFlag& cancel,
+                              const CaptionCall& call) {
     QElapsedTimer timer;
     timer.start();
     auto finish = [&] {
@@ -78,11 +99,6 @@ void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<S
         return finish();
     }
     try {
-        auto image = media::decodeImageFile(imagePath.toStdString());
-        if (!image) {
-            out.error = QString::fromStdString(image.error());
-            return finish();
-        }
         std::vector<CaptionStyle> engineStyles;
         for (const auto& s : styles)
             engineStyles.push_back({s.id.toStdString(), s.prompt.toStdString()});
@@ -100,12 +116,8 @@ void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<S
         d.bestOf = settings.sample ? settings.bestOf : 1;
         d.seed = settings.seed;
         if (!settings.cutAtPeriod) d.stopStrings.clear();
-        const QFileInfo file(imagePath);
-        const std::string key =
-            (imagePath + "@" + QString::number(file.lastModified().toMSecsSinceEpoch()))
-                .toStdString();
-        auto result = captioner_->caption(
-            image.value(), key, engineStyles, options,
+        auto result = call.run(
+            engineStyles, options,
             [&](size_t style, int, const std::string& text) {
                 if (stepDelayMs_ > 0) QThread::msleep(static_cast<unsigned long>(stepDelayMs_));
                 emit captionToken(id, static_cast<int>(style), QString::fromStdString(text));
@@ -125,6 +137,45 @@ void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<S
     finish();
 }
 
+void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<StyleSpec>& styles,
+                           const DecodingSettings& settings, CancelFlag cancel) {
+    CaptionOutcome out;
+    out.imagePath = imagePath;
+    const std::string path = imagePath.toStdString();
+    out.audio = media::mediaKindOfFile(path) == media::MediaKind::Audio;
+    // Decoded only when the request is still wanted and a model is there (runCaption checks).
+    runCaption(id, out, styles, settings, cancel,
+               {[&](const auto& engineStyles, const auto& options, const auto& stream,
+                    const std::atomic<bool>* stop) -> Result<CaptionResult> {
+                   if (out.audio) {
+                       media::AudioDecodeOptions decode;
+                       decode.maxSeconds = kInteractiveSoundSeconds;
+                       auto clip = media::decodeAudioFile(path, decode);
+                       ESPER_TRY(clip);
+                       return captioner_->captionAudio(clip.value(), cacheKeyOf(imagePath),
+                                                       engineStyles, options, stream, stop);
+                   }
+                   auto image = media::decodeImageFile(path);
+                   ESPER_TRY(image);
+                   return captioner_->caption(image.value(), cacheKeyOf(imagePath), engineStyles,
+                                              options, stream, stop);
+               }});
+}
+
+void EngineWorker::captionSound(quint64 id, const SoundClip& sound,
+                                const QVector<StyleSpec>& styles, const DecodingSettings& settings,
+                                CancelFlag cancel) {
+    CaptionOutcome out;
+    out.audio = true;
+    runCaption(id, out, styles, settings, cancel,
+               {[&](const auto& engineStyles, const auto& options, const auto& stream,
+                    const std::atomic<bool>* stop) -> Result<CaptionResult> {
+                   AudioClip clip{{sound.samples.begin(), sound.samples.end()}, sound.sampleRate};
+                   // No cache key: every live window is new sound.
+                   return captioner_->captionAudio(clip, "", engineStyles, options, stream, stop);
+               }});
+}
+
 void EngineWorker::score(quint64 id, const QString& imagePath, const QStringList& captions,
                          const QStringList& references, CancelFlag cancel) {
     ScoreOutcome out;
@@ -136,24 +187,32 @@ void EngineWorker::score(quint64 id, const QString& imagePath, const QStringList
         return;
     }
     try {
-        auto image = media::decodeImageFile(imagePath.toStdString());
-        if (!image) {
-            out.error = QString::fromStdString(image.error());
-        } else {
-            std::vector<std::string> caps, refs;
-            for (const auto& c : captions)
-                caps.push_back(c.toStdString());
-            for (const auto& r : references)
-                refs.push_back(r.toStdString());
-            auto scores = captioner_->score(image.value(), imagePath.toStdString(), caps, refs);
-            if (!scores)
-                out.error = QString::fromStdString(scores.error());
-            else
-                for (const auto& s : scores.value()) {
-                    out.clipS.push_back(s.clipS);
-                    if (s.refClipS) out.refClipS.push_back(*s.refClipS);
-                }
-        }
+        const std::string path = imagePath.toStdString();
+        std::vector<std::string> caps, refs;
+        for (const auto& c : captions)
+            caps.push_back(c.toStdString());
+        for (const auto& r : references)
+            refs.push_back(r.toStdString());
+        auto scoresOf = [&]() -> Result<std::vector<ClipScore>> {
+            if (media::mediaKindOfFile(path) == media::MediaKind::Audio) {
+                media::AudioDecodeOptions decode;
+                decode.maxSeconds = kInteractiveSoundSeconds;
+                auto clip = media::decodeAudioFile(path, decode);
+                ESPER_TRY(clip);
+                return captioner_->scoreAudio(clip.value(), cacheKeyOf(imagePath), caps, refs);
+            }
+            auto image = media::decodeImageFile(path);
+            ESPER_TRY(image);
+            return captioner_->score(image.value(), path, caps, refs);
+        };
+        auto scores = scoresOf();
+        if (!scores)
+            out.error = QString::fromStdString(scores.error());
+        else
+            for (const auto& s : scores.value()) {
+                out.clipS.push_back(s.clipS);
+                if (s.refClipS) out.refClipS.push_back(*s.refClipS);
+            }
     } catch (const std::exception& e) {
         out.error = QString("scoring failed: %1").arg(e.what());
     }

@@ -9,6 +9,7 @@
 
 #include <QObject>
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace esper {
@@ -34,6 +35,10 @@ public slots:
                     const QString& device);
     void caption(quint64 id, const QString& imagePath, const QVector<esper::ui::StyleSpec>& styles,
                  const esper::ui::DecodingSettings& settings, esper::ui::CancelFlag cancel);
+    // The same for sound heard live (the clip's samples, not a file).
+    void captionSound(quint64 id, const esper::ui::SoundClip& clip,
+                      const QVector<esper::ui::StyleSpec>& styles,
+                      const esper::ui::DecodingSettings& settings, esper::ui::CancelFlag cancel);
     void score(quint64 id, const QString& imagePath, const QStringList& captions,
                const QStringList& references, esper::ui::CancelFlag cancel);
     // Asks LibTorch which devices this build can use (CUDA's probe can take a moment).
@@ -49,6 +54,12 @@ signals:
     void scoreFinished(quint64 id, const esper::ui::ScoreOutcome& outcome);
 
 private:
+    // What caption() and captionSound() share: `run` calls the captioner with the engine's
+    // styles, options and token stream; the rest is the outcome's bookkeeping.
+    struct CaptionCall;
+    void runCaption(quint64 id, CaptionOutcome out, const QVector<StyleSpec>& styles,
+                    const DecodingSettings& settings, const CancelFlag& cancel,
+                    const CaptionCall& run);
     std::unique_ptr<Captioner> captioner_;
     RequestQueue queue_;
     int stepDelayMs_ = 0;

@@ -1,5 +1,7 @@
 #include "gallery_model.h"
 
+#include "media_kind.h"
+
 #include <QDirIterator>
 #include <QFileInfo>
 #include <QIcon>
@@ -22,13 +24,13 @@ GalleryModel::GalleryModel(QObject* parent)
         if (r >= 0) emit dataChanged(index(r), index(r), {Qt::DecorationRole});
     });
     connect(thumbs_, &ThumbnailCache::failed, this, [this](const QString& p, const QString& error) {
-        setError(p, tr("Cannot read this image: %1").arg(error));
+        setError(p, tr("Cannot read this file: %1").arg(error));
     });
 }
 
-bool GalleryModel::isImageFile(const QString& path) {
-    static const QSet<QString> exts = {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"};
-    return exts.contains(QFileInfo(path).suffix().toLower());
+bool GalleryModel::isMediaFile(const QString& path) {
+    const std::string p = path.toStdString();
+    return media::hasImageExtension(p) || media::hasAudioExtension(p);
 }
 
 int GalleryModel::addPaths(const QStringList& paths) {
@@ -47,7 +49,7 @@ int GalleryModel::addPaths(const QStringList& paths) {
             QDirIterator it(p, QDir::Files, QDirIterator::Subdirectories);
             while (it.hasNext()) {
                 const QString f = it.next();
-                if (isImageFile(f)) found << f;
+                if (isMediaFile(f)) found << f;
             }
             found.sort();
             for (const auto& f : found)

@@ -1,5 +1,5 @@
-// The images of the workspace, with thumbnails made lazily on a thread pool: only rows the view
-// asks to paint are loaded, so a 10,000-image folder opens at once.
+// The images and sounds of the workspace, with thumbnails made lazily on a thread pool: only rows
+// the view asks to paint are loaded, so a 10,000-image folder opens at once.
 #pragma once
 
 #include "thumbnail_cache.h"
@@ -31,7 +31,8 @@ public:
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
 
-    static bool isImageFile(const QString& path);
+    // Images and sounds, by extension (for picking files out of folders).
+    static bool isMediaFile(const QString& path);
 
 private:
     QStringList paths_;

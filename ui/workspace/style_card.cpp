@@ -95,12 +95,22 @@ void StyleCard::setStreaming(const QString& text) {
     caption_->setText(text.toHtmlEscaped() + " ▍");
 }
 
-void StyleCard::setResult(const StyleCaption& c) {
+void StyleCard::setResult(const StyleCaption& c, bool fromSound) {
     caption_->setText(c.text.isEmpty() ? tr("<i>(empty)</i>") : c.text.toHtmlEscaped());
     caption_->setProperty("plainText", c.text);
     score_ = c.clipS;
-    scoreText_->setText(tr("CLIP-S %1").arg(c.clipS, 0, 'f', 3));
+    scoreText_->setText(
+        (fromSound ? tr("audio CLIP-S %1") : tr("CLIP-S %1")).arg(c.clipS, 0, 'f', 3));
+    scoreText_->setToolTip(fromSound ? tr("2.5 · max(cos, 0) between the sound's embedding "
+                                          "(the bundle's audio encoder) and the caption's CLIP "
+                                          "text embedding")
+                                     : tr("2.5 · max(cos, 0) between the image's and the "
+                                          "caption's CLIP embeddings"));
     scoreBar_->setValue(int(c.clipS * 100));
+}
+
+QString StyleCard::scoreLabel() const {
+    return scoreText_->text();
 }
 
 void StyleCard::setError(const QString& message) {

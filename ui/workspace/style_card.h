@@ -21,7 +21,9 @@ public:
     StyleSpec style() const;
     void setWaiting();
     void setStreaming(const QString& text);
-    void setResult(const StyleCaption& caption);
+    // `fromSound`: the score is audio CLIP-S (the sound against the caption) and says so.
+    void setResult(const StyleCaption& caption, bool fromSound = false);
+    QString scoreLabel() const; // "CLIP-S 0.812" or "audio CLIP-S 0.812"
     void setError(const QString& message);
     QString captionText() const;
     double clipScore() const { return score_; }

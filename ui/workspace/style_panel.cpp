@@ -43,8 +43,10 @@ StylePanel::StylePanel(QWidget* parent) : QWidget(parent), list_(new QVBoxLayout
 }
 
 void StylePanel::setStyles(const QVector<StyleSpec>& styles) {
-    for (auto* c : cards_)
+    for (auto* c : cards_) {
+        c->hide(); // deleted at the next turn of the event loop; not drawn until then
         c->deleteLater();
+    }
     cards_.clear();
     for (const auto& s : styles) {
         auto* card = new StyleCard(s, this);

@@ -1,22 +1,26 @@
 #include "workspace_widget.h"
 
+#include "audio_preview.h"
 #include "decoding_panel.h"
 #include "gallery_model.h"
 #include "image_preview.h"
+#include "media_kind.h"
 #include "style_panel.h"
 
 #include <QFileInfo>
 #include <QLabel>
 #include <QListView>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QVBoxLayout>
 
 namespace esper::ui {
 
 WorkspaceWidget::WorkspaceWidget(EngineClient* engine, QWidget* parent)
     : QWidget(parent), engine_(engine), gallery_(new GalleryModel(this)),
-      galleryView_(new QListView), preview_(new ImagePreview), styles_(new StylePanel),
-      decoding_(new DecodingPanel), banner_(new QLabel) {
+      galleryView_(new QListView), preview_(new ImagePreview), audioPreview_(new AudioPreview),
+      previews_(new QStackedWidget), styles_(new StylePanel), decoding_(new DecodingPanel),
+      banner_(new QLabel) {
     galleryView_->setModel(gallery_);
     galleryView_->setViewMode(QListView::IconMode);
     galleryView_->setIconSize({GalleryModel::kThumbSize, GalleryModel::kThumbSize});
@@ -38,7 +42,9 @@ WorkspaceWidget::WorkspaceWidget(EngineClient* engine, QWidget* parent)
     rightLayout->addWidget(decoding_);
     auto* split = new QSplitter;
     split->addWidget(galleryView_);
-    split->addWidget(preview_);
+    previews_->addWidget(preview_);
+    previews_->addWidget(audioPreview_);
+    split->addWidget(previews_);
     split->addWidget(right);
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
@@ -47,8 +53,9 @@ WorkspaceWidget::WorkspaceWidget(EngineClient* engine, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(split);
-    preview_->showMessage(tr("Drop images or folders here\n\nor use File → Open images… "
-                             "(Ctrl+O), or paste an image (Ctrl+V)"));
+    preview_->showMessage(tr("Drop images, sounds or folders here\n\nor use File → Open "
+                             "images… (Ctrl+O), paste an image (Ctrl+V), or listen live "
+                             "(Ctrl+L)"));
 
     debounce_.setSingleShot(true);
     debounce_.setInterval(350);
@@ -56,7 +63,14 @@ WorkspaceWidget::WorkspaceWidget(EngineClient* engine, QWidget* parent)
     connect(galleryView_->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex& index) {
                 current_ = gallery_->path(index.row());
-                preview_->showImage(current_);
+                if (media::mediaKindOfFile(current_.toStdString()) == media::MediaKind::Audio) {
+                    audioPreview_->showSound(current_);
+                    previews_->setCurrentWidget(audioPreview_);
+                } else {
+                    audioPreview_->stop();
+                    preview_->showImage(current_);
+                    previews_->setCurrentWidget(preview_);
+                }
                 requestCaption(); // selection is deliberate: no pause needed
             });
     connect(styles_, &StylePanel::stylesChanged, this, [this] { debounce_.start(); });
@@ -84,6 +98,7 @@ WorkspaceWidget::WorkspaceWidget(EngineClient* engine, QWidget* parent)
             });
     connect(engine_, &EngineClient::captionFinished, this,
             [this](quint64 id, const CaptionOutcome& o) {
+                if (o.imagePath.isEmpty()) return; // live sound: the listening panel's
                 results_[o.imagePath] = o;
                 if (!o.error.isEmpty()) gallery_->setError(o.imagePath, o.error);
                 if (id == currentRequest_ && o.imagePath == current_) showOutcome(o);
@@ -121,7 +136,7 @@ int WorkspaceWidget::addPaths(const QStringList& paths) {
     const bool wasEmpty = gallery_->rowCount() == 0;
     const int added = gallery_->addPaths(paths);
     if (added > 0 && wasEmpty) selectRow(0);
-    emit message(tr("%n image(s) added", "", added));
+    emit message(tr("%n file(s) added", "", added));
     return added;
 }
 
@@ -143,7 +158,7 @@ void WorkspaceWidget::showOutcome(const CaptionOutcome& o) {
         return;
     }
     for (int i = 0; i < styles_->count() && i < o.captions.size(); ++i)
-        styles_->card(i)->setResult(o.captions[i]);
+        styles_->card(i)->setResult(o.captions[i], o.audio);
 }
 
 void WorkspaceWidget::captionAll(const QSet<QString>& skip) {

@@ -13,9 +13,11 @@
 
 class QLabel;
 class QListView;
+class QStackedWidget;
 
 namespace esper::ui {
 
+class AudioPreview;
 class DecodingPanel;
 class GalleryModel;
 class ImagePreview;
@@ -41,6 +43,7 @@ public:
     StylePanel* styles() const { return styles_; }
     DecodingPanel* decoding() const { return decoding_; }
     ImagePreview* preview() const { return preview_; }
+    AudioPreview* audioPreview() const { return audioPreview_; }
     // The latest finished result per image (interactive and background).
     const QHash<QString, CaptionOutcome>& results() const { return results_; }
 
@@ -59,6 +62,8 @@ private:
     GalleryModel* gallery_;
     QListView* galleryView_;
     ImagePreview* preview_;
+    AudioPreview* audioPreview_;
+    QStackedWidget* previews_;
     StylePanel* styles_;
     DecodingPanel* decoding_;
     QLabel* banner_;
