@@ -125,19 +125,17 @@ Result<CaptionResult> Captioner::caption(const RgbImage& image, const std::strin
                                          const std::vector<CaptionStyle>& styles,
                                          const CaptionOptions& options, const CaptionStream& stream,
                                          const std::atomic<bool>* cancel) {
-    if (styles.empty()) return fail("no style to caption with");
-    ESPER_TRY(options.decode.validate());
-    return guardTorch("captioning failed", [&]() -> Result<CaptionResult> {
-        c10::InferenceMode guard;
-        const auto t0 = Clock::now();
-        auto features = impl_->scorer->imageFeatures({&image}, {cacheKey});
-        ESPER_TRY(features);
-        return captionFeatures(features.value()[0], msSince(t0), styles, options, stream, cancel,
-                               [&](const std::vector<std::string>& texts) {
-                                   return score(image, cacheKey, texts, options.references,
-                                                options.photoPrefix);
-                               });
-    });
+    return captionWith(
+        "captioning failed",
+        [&]() -> Result<std::vector<float>> {
+            auto features = impl_->scorer->imageFeatures({&image}, {cacheKey});
+            ESPER_TRY(features);
+            return std::move(features.value()[0]);
+        },
+        [&](const std::vector<std::string>& texts) {
+            return score(image, cacheKey, texts, options.references, options.photoPrefix);
+        },
+        styles, options, stream, cancel);
 }
 
 Result<CaptionResult> Captioner::captionAudio(const AudioClip& clip, const std::string& cacheKey,
@@ -145,33 +143,39 @@ Result<CaptionResult> Captioner::captionAudio(const AudioClip& clip, const std::
                                               const CaptionOptions& options,
                                               const CaptionStream& stream,
                                               const std::atomic<bool>* cancel) {
+    return captionWith(
+        "captioning the sound failed", [&] { return audioFeatures(clip, cacheKey); },
+        [&](const std::vector<std::string>& texts) {
+            return scoreAudio(clip, cacheKey, texts, options.references);
+        },
+        styles, options, stream, cancel);
+}
+
+Result<CaptionResult>
+Captioner::captionWith(const char* what, const FeatureSource& encode, const TextScorer& scoreTexts,
+                       const std::vector<CaptionStyle>& styles, const CaptionOptions& options,
+                       const CaptionStream& stream, const std::atomic<bool>* cancel) {
     if (styles.empty()) return fail("no style to caption with");
     ESPER_TRY(options.decode.validate());
-    return guardTorch("captioning the sound failed", [&]() -> Result<CaptionResult> {
+    return guardTorch(what, [&]() -> Result<CaptionResult> {
         c10::InferenceMode guard;
-        const auto t0 = Clock::now();
-        auto features = audioFeatures(clip, cacheKey);
-        ESPER_TRY(features);
-        return captionFeatures(features.value(), msSince(t0), styles, options, stream, cancel,
-                               [&](const std::vector<std::string>& texts) {
-                                   return scoreAudio(clip, cacheKey, texts, options.references);
-                               });
+        const auto start = Clock::now();
+        auto f = encode();
+        ESPER_TRY(f);
+        return decodeAndScore(f.value(), start, scoreTexts, styles, options, stream, cancel);
     });
 }
 
-Result<CaptionResult> Captioner::captionFeatures(const std::vector<float>& f, double encodeMs,
-                                                 const std::vector<CaptionStyle>& styles,
-                                                 const CaptionOptions& options,
-                                                 const CaptionStream& stream,
-                                                 const std::atomic<bool>* cancel,
-                                                 const TextScorer& scoreTexts) {
+Result<CaptionResult> Captioner::decodeAndScore(
+    const std::vector<float>& f, std::chrono::steady_clock::time_point encodeStart,
+    const TextScorer& scoreTexts, const std::vector<CaptionStyle>& styles,
+    const CaptionOptions& options, const CaptionStream& stream, const std::atomic<bool>* cancel) {
     CaptionResult result;
-    auto t0 = Clock::now();
     const at::Tensor prefix =
         impl_->mapper->forward(at::tensor(f, at::kFloat).view({1, -1}).to(impl_->compute.device));
-    result.timing.encodeMs = encodeMs + msSince(t0);
+    result.timing.encodeMs = msSince(encodeStart);
 
-    t0 = Clock::now();
+    auto t0 = Clock::now();
     const bool bestOf =
         options.decode.strategy == DecodeStrategy::Sample && options.decode.bestOf > 1;
     const size_t samples = bestOf ? static_cast<size_t>(options.decode.bestOf) : 1;

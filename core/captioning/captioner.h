@@ -10,6 +10,7 @@
 #include "scoring/clip_scorer.h"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -98,16 +99,23 @@ public:
 private:
     struct Impl;
     explicit Captioner(std::unique_ptr<Impl> impl);
-    // What follows the encoder, for either modality: the mapper's prefix from `features`, every
-    // style decoded as one batch, each candidate scored by `scoreTexts`.
+    // Either modality: `encode` gives the CLIP-space features (inside the torch guard, `what`
+    // naming the failure), the mapper's prefix follows, every style decodes as one batch, and
+    // `scoreTexts` scores each candidate.
+    using FeatureSource = std::function<Result<std::vector<float>>()>;
     using TextScorer =
         std::function<Result<std::vector<ClipScore>>(const std::vector<std::string>&)>;
-    Result<CaptionResult> captionFeatures(const std::vector<float>& features, double encodeMs,
-                                          const std::vector<CaptionStyle>& styles,
-                                          const CaptionOptions& options,
-                                          const CaptionStream& stream,
-                                          const std::atomic<bool>* cancel,
-                                          const TextScorer& scoreTexts);
+    Result<CaptionResult> captionWith(const char* what, const FeatureSource& encode,
+                                      const TextScorer& scoreTexts,
+                                      const std::vector<CaptionStyle>& styles,
+                                      const CaptionOptions& options, const CaptionStream& stream,
+                                      const std::atomic<bool>* cancel);
+    Result<CaptionResult> decodeAndScore(const std::vector<float>& features,
+                                         std::chrono::steady_clock::time_point encodeStart,
+                                         const TextScorer& scoreTexts,
+                                         const std::vector<CaptionStyle>& styles,
+                                         const CaptionOptions& options, const CaptionStream& stream,
+                                         const std::atomic<bool>* cancel);
     Result<std::vector<ClipScore>> scoreAgainst(const Embedding& target,
                                                 const std::vector<std::string>& captions,
                                                 const std::vector<std::string>& references,

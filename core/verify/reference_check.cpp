@@ -143,39 +143,27 @@ Outputs clipOutputs(const ClipModel& clip, const SafetensorsFile& io) {
     return out;
 }
 
-// One check of `actual` against the recorded `name`, with its own tolerance: Wav2CLIP's
-// fixtures state a relative one for the spectrogram and add a cosine floor for embeddings.
-OutputCheck compareValues(const std::string& name, const at::Tensor& actualIn,
-                          const at::Tensor& expectedIn, double tolerance) {
+// One check of `actual` against the recorded `name` with its own tolerance (Wav2CLIP's fixtures
+// state a relative one for the spectrogram): the largest absolute difference or, for a
+// direction, 1 - cosine (embeddings carry a cosine floor beside the absolute one).
+enum class Measure { AbsoluteDifference, Direction };
+OutputCheck compareOutput(const std::string& name, const at::Tensor& actualIn,
+                          const at::Tensor& expectedIn, double tolerance,
+                          Measure measure = Measure::AbsoluteDifference) {
     const at::Tensor actual = actualIn.to(at::kCPU, at::kDouble);
     const at::Tensor expected = expectedIn.to(at::kDouble);
     OutputCheck c;
     c.name = name;
     c.count = expected.numel();
     c.tolerance = tolerance;
-    if (actual.sizes() != expected.sizes()) {
-        c.maxAbsDiff = INFINITY;
-        return c;
+    c.maxAbsDiff = INFINITY;
+    if (measure == Measure::Direction && actual.numel() == expected.numel()) {
+        const auto x = actual.flatten(), y = expected.flatten();
+        c.maxAbsDiff = 1.0 - (x.dot(y) / (x.norm() * y.norm())).item<double>();
+    } else if (measure == Measure::AbsoluteDifference && actual.sizes() == expected.sizes()) {
+        c.maxAbsDiff = c.count ? (actual - expected).abs().max().item<double>() : 0.0;
     }
-    c.maxAbsDiff = c.count ? (actual - expected).abs().max().item<double>() : 0.0;
-    c.passed = c.maxAbsDiff <= tolerance; // NaN fails
-    return c;
-}
-
-OutputCheck compareDirection(const std::string& name, const at::Tensor& actual,
-                             const at::Tensor& expected, double maxDistance) {
-    const auto a = actual.to(at::kCPU, at::kDouble).flatten();
-    const auto e = expected.to(at::kDouble).flatten();
-    OutputCheck c;
-    c.name = name;
-    c.count = e.numel();
-    c.tolerance = maxDistance;
-    if (a.numel() != e.numel()) {
-        c.maxAbsDiff = INFINITY;
-        return c;
-    }
-    c.maxAbsDiff = 1.0 - (a.dot(e) / (a.norm() * e.norm())).item<double>(); // 1 - cosine
-    c.passed = c.maxAbsDiff <= maxDistance;
+    c.passed = c.maxAbsDiff <= tolerance; // NaN and mismatched shapes fail
     return c;
 }
 
@@ -191,16 +179,16 @@ void checkWav2Clip(const Wav2Clip& model, const SafetensorsFile& io, double tole
         const std::string clip = t.name.substr(0, t.name.size() - suffix.size());
         const auto out = model.encode(tensorFromFile(io, t).to(at::kFloat).unsqueeze(0));
         if (const at::Tensor spec = input(io, clip + ".spectrogram"); spec.defined())
-            report.checks.push_back(compareValues(clip + ".spectrogram", out.spectrogram.squeeze(0),
+            report.checks.push_back(compareOutput(clip + ".spectrogram", out.spectrogram.squeeze(0),
                                                   spec, 1e-5 * spec.abs().max().item<double>()));
         for (const auto& [key, value] : {std::pair{".encoder_features", out.features},
                                          std::pair{".embedding", out.embedding}}) {
             const at::Tensor expected = input(io, clip + key);
             if (!expected.defined()) continue;
             report.checks.push_back(
-                compareValues(clip + key, value.squeeze(0), expected, tolerance));
+                compareOutput(clip + key, value.squeeze(0), expected, tolerance));
             report.checks.push_back(
-                compareDirection(clip + key + ".cosine", value, expected, 1e-5));
+                compareOutput(clip + key + ".cosine", value, expected, 1e-5, Measure::Direction));
         }
     }
     // batch2.names indexes the clip list of meta.json, beside io.safetensors.
@@ -225,9 +213,9 @@ void checkWav2Clip(const Wav2Clip& model, const SafetensorsFile& io, double tole
     }
     const auto out = model.encode(at::stack(waves));
     report.checks.push_back(
-        compareValues("batch2.embedding", out.embedding, batchEmbedding, tolerance));
-    report.checks.push_back(
-        compareDirection("batch2.embedding.cosine", out.embedding, batchEmbedding, 1e-5));
+        compareOutput("batch2.embedding", out.embedding, batchEmbedding, tolerance));
+    report.checks.push_back(compareOutput("batch2.embedding.cosine", out.embedding, batchEmbedding,
+                                          1e-5, Measure::Direction));
 }
 
 } // namespace

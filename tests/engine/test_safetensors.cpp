@@ -152,11 +152,7 @@ private slots:
         QFETCH(QByteArray, bytes);
         QFETCH(QString, expected);
         const auto p = writeRaw("bad.safetensors", bytes.toStdString());
-        auto file = SafetensorsFile::open(p);
-        QVERIFY(!file.ok());
-        QVERIFY2(QString::fromStdString(file.error()).contains(expected),
-                 qPrintable("got: " + QString::fromStdString(file.error())));
-        QVERIFY2(file.error().find(p) != std::string::npos, "the message names the file");
+        ESPER_VERIFY_FAILS_WITH(SafetensorsFile::open(p), expected, QString::fromStdString(p));
     }
 
     void rejectsBadConfigs_data() {

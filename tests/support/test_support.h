@@ -39,3 +39,14 @@ inline bool underCi() {
         const auto& esperResult_ = (result);                                                       \
         QVERIFY2(esperResult_.ok(), esperResult_.ok() ? "" : esperResult_.error().c_str());        \
     } while (0)
+
+// Passes when a Result failed with a message that contains each of the given texts (the file's
+// name and what is wrong with it, say); otherwise fails showing the message it got.
+#define ESPER_VERIFY_FAILS_WITH(result, ...)                                                       \
+    do {                                                                                           \
+        const auto& esperFailed_ = (result);                                                       \
+        QVERIFY2(!esperFailed_.ok(), "expected a failure");                                        \
+        const QString esperMessage_ = QString::fromStdString(esperFailed_.error());                \
+        for (const QString& esperText_ : QStringList{__VA_ARGS__})                                 \
+            QVERIFY2(esperMessage_.contains(esperText_), qPrintable("got: " + esperMessage_));     \
+    } while (0)
