@@ -14,14 +14,16 @@ namespace esper::cli {
 namespace {
 const char* kHelp =
     "usage: esper bench [--device cpu|cuda[:N]] [--dtype fp32|fp16|bf16] [--only "
-    "gpt2|clip|metrics|caption]\n"
+    "gpt2|clip|metrics|caption|audio]\n"
     "                   [--repeats N] [--steps N] [--gpt2-batches N,N..] [--clip-batches "
     "N,N..]\n\n"
     "Measures full-size models with random weights and prints JSON: GPT-2 124M decoding with a\n"
     "10-embedding prefix (batch 1 and 8, ms per step) and CLIP ViT-B/32 image encoding (batch 1\n"
     "and 16, ms per image), and BLEU/ROUGE-L/CIDEr-D over a synthetic 5,000-image x 5-reference\n"
     "set (ms), and end to end one image x 7 styles (CLIP encode, 20 decoded tokens per style\n"
-    "as one batch, CLIP scores). Medians over --repeats runs (after one warm-up for models).\n"
+    "as one batch, CLIP scores), and Wav2CLIP (ResNet-18) encoding 5 s of sound (a 257 x 227\n"
+    "spectrogram). Medians over --repeats runs (after one warm-up for models).\n"
+    "tools/bench_audio_peer.py runs the same Wav2CLIP in PyTorch eager (Debian's python3-torch).\n"
     "On CUDA the batches also include the large ones the Hugging Face peer measures (GPT-2 64,\n"
     "CLIP 256); --gpt2-batches and --clip-batches choose others.\n";
 
@@ -50,8 +52,9 @@ int runBench(int argc, char** argv) {
                                    0))
         return *stop;
     const std::string only = args.get("only");
-    if (!only.empty() && only != "gpt2" && only != "clip" && only != "metrics" && only != "caption")
-        return report("bench", "--only takes gpt2, clip, metrics or caption", 2, kHelp);
+    if (!only.empty() && only != "gpt2" && only != "clip" && only != "metrics" &&
+        only != "caption" && only != "audio")
+        return report("bench", "--only takes gpt2, clip, metrics, caption or audio", 2, kHelp);
     ensureBlasCoreType(argv); // models run from here on
     BenchOptions options;
     options.device = args.get("device", "cpu");
@@ -60,6 +63,7 @@ int runBench(int argc, char** argv) {
     options.clip = only.empty() || only == "clip";
     options.metrics = only.empty() || only == "metrics";
     options.endToEnd = only.empty() || only == "caption";
+    options.audio = only.empty() || only == "audio";
     options.repeats = static_cast<int>(args.integer("repeats", options.repeats, 1, 1000));
     options.decodeSteps = static_cast<int>(args.integer("steps", options.decodeSteps, 1, 1000));
     if (!args.problem().empty()) return report("bench", args.problem(), 2, kHelp);

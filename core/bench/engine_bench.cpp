@@ -7,6 +7,7 @@
 #include "models/gpt2.h"
 #include "models/mapper.h"
 #include "models/torch_guard.h"
+#include "models/wav2clip.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -111,6 +112,25 @@ nlohmann::ordered_json benchClip(const ComputeOptions& o, const BenchOptions& op
     return {{"model", "clip-vit-base-patch32 image tower (random weights)"}, {"runs", runs}};
 }
 
+// Wav2CLIP at the released size (ResNet-18, MLP 512-512-512) on 5 s of sound: a 257 x 227
+// spectrogram, as a live window or one ESC-50 clip is encoded.
+nlohmann::ordered_json benchWav2Clip(const ComputeOptions& o, const BenchOptions& opt) {
+    RandomWeights w(o, 2);
+    auto model = Wav2Clip::create(Wav2ClipConfig{}, w);
+    const auto wave = (at::randn({1, 5 * 16000}) * 0.1).to(o.device);
+    sync(wave);
+    std::vector<double> times;
+    for (int r = 0; r <= opt.repeats; ++r) {
+        const auto t0 = Clock::now();
+        sync(model.value()->encode(wave).embedding);
+        if (r > 0) times.push_back(msSince(t0));
+    }
+    return {{"model", "wav2clip resnet-18 (random weights)"},
+            {"seconds_of_sound", 5},
+            {"spectrogram", {257, 227}},
+            {"ms", median(times)}};
+}
+
 // One image x 7 styles as `esper caption` runs it: CLIP image encoding, the mapper, 7 prompts
 // decoded as one batch (20 tokens, ESPER's greedy rules) and the 7 captions encoded by CLIP's
 // text tower for their scores. Token ids are random: tokenizers cost microseconds and real
@@ -173,6 +193,7 @@ Result<std::string> runEngineBench(const BenchOptions& options) {
         if (options.gpt2) j["gpt2"] = benchGpt2(compute.value(), options);
         if (options.clip) j["clip"] = benchClip(compute.value(), options);
         if (options.endToEnd) j["end_to_end"] = benchEndToEnd(compute.value(), options);
+        if (options.audio) j["wav2clip"] = benchWav2Clip(compute.value(), options);
         if (options.metrics) {
             const auto m = benchTextMetrics(5000, 5, options.repeats);
             j["metrics"] = {{"images", m.images},      {"references_per_image", m.references},

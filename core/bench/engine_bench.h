@@ -16,6 +16,7 @@ struct BenchOptions {
     bool clip = true;
     bool metrics = true;
     bool endToEnd = true; // one image x 7 styles: encode, decode 20 tokens, score
+    bool audio = true;    // Wav2CLIP (ResNet-18) on 5 s of sound
     int decodeSteps = 20;
     int repeats = 3;
     // Empty: ours (GPT-2 1 and 8, CLIP 1 and 16), plus the peer's large batch on CUDA.

@@ -14,11 +14,12 @@ constexpr size_t kTable = 4096;
 // sample, which keeps a training batch of sounds cheaper than its spectrograms.
 const std::array<std::vector<float>, 4>& wavetables() {
     static const auto tables = [] {
+        // Strong partials, so that each timbre is a pattern of lines a spectrogram shows.
         const std::array<std::vector<std::pair<int, double>>, 4> partials = {{
-            {{1, 1.0}},                                                            // circle
-            {{1, 1.0}, {3, 1.0 / 3}, {5, 1.0 / 5}, {7, 1.0 / 7}},                  // square
-            {{1, 1.0}, {2, 0.5}, {3, 1.0 / 3}, {4, 0.25}, {5, 0.2}, {6, 1.0 / 6}}, // triangle
-            {{1, 1.0}, {2, 0.7}, {4, 0.5}},                                        // diamond
+            {{1, 1.0}},                                                   // circle: pure
+            {{1, 1.0}, {3, 0.8}, {5, 0.6}, {7, 0.5}},                     // square: odd
+            {{1, 1.0}, {2, 0.8}, {3, 0.7}, {4, 0.6}, {5, 0.5}, {6, 0.4}}, // triangle: all
+            {{1, 1.0}, {2, 0.9}, {4, 0.8}},                               // diamond: octaves
         }};
         std::array<std::vector<float>, 4> out;
         for (size_t s = 0; s < partials.size(); ++s) {
@@ -72,8 +73,13 @@ AudioClip renderSceneSound(const Scene& scene, const SceneSoundOptions& o) {
         const auto& table = tables[static_cast<size_t>(obj.shape)];
         const double step = colorPitch(obj.color) * kTable / o.sampleRate;
         double phase = 0;
+        // The diamond also pulses (10 Hz), which no other shape does.
+        const bool pulses = obj.shape == Shape::Diamond;
         for (size_t i = 0; i < count && first + i < total; ++i) {
-            const float env = envelope(double(i) / double(count), obj.cy, length);
+            float env = envelope(double(i) / double(count), obj.cy, length);
+            if (pulses)
+                env *= 0.55f + 0.45f * static_cast<float>(
+                                           std::cos(2 * M_PI * 10.0 * double(i) / o.sampleRate));
             clip.samples[first + i] += loudness * env * table[static_cast<size_t>(phase)];
             phase += step;
             if (phase >= kTable) phase -= kTable;

@@ -2,9 +2,9 @@
 // an audio encoder can be trained and captions checked against ground truth with no recording.
 // Each object is a tone: its colour sets the pitch (eight pitches a minor third apart from
 // 330 Hz), its shape the timbre (circle: pure; square: odd harmonics; triangle: every harmonic;
-// diamond: octaves), its size the length and loudness, its horizontal place the onset (left
-// sounds first) and its height the envelope (high objects swell, low ones fade, centred ones
-// hold). Quiet noise, seeded by the scene, keeps it from being too clean.
+// diamond: octaves, pulsing at 10 Hz), its size the length and loudness, its horizontal place the
+// onset (left sounds first) and its height the envelope (high objects swell, low ones fade, centred
+// ones hold). Quiet noise, seeded by the scene, keeps it from being too clean.
 #pragma once
 
 #include "audio/audio_clip.h"

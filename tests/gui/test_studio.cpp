@@ -945,6 +945,8 @@ private slots:
                  int(live->listener()->seconds()));
         QCOMPARE(live->listener()->lastWindow().samples.size(), qsizetype(5 * 16000));
         QVERIFY(live->lastLatencyMs() > 0);
+        qInfo("live: caption on screen %.0f ms after its window's last sample",
+              live->lastLatencyMs());
         shoot(window_.get(), "studio-listen-live.png");
         // One more second: a new window goes out now that the engine is free.
         mic.write(pcm.left(48000 * 4));
@@ -962,6 +964,20 @@ private slots:
         QCOMPARE(ws()->gallery()->rowCount(), rows + 1);
         QVERIFY(window_->review()->model()->rowOf(keptPath) >= 0);
         live->stopListening();
+        // Exported, the kept sound says what it is.
+        const QString jsonl = tmp_.path() + "/sounds.jsonl";
+        QVERIFY(exportJsonl(window_->review()->model()->items(), jsonl, false, {}).ok());
+        QFile exported(jsonl);
+        QVERIFY(exported.open(QIODevice::ReadOnly));
+        bool found = false;
+        for (const auto& line : exported.readAll().split('\n')) {
+            const auto rec = QJsonDocument::fromJson(line).object();
+            if (rec["image"].toString() != keptPath) continue;
+            found = true;
+            QCOMPARE(rec["modality"].toString(), QString("audio"));
+            QCOMPARE(rec["audio"].toString(), keptPath);
+        }
+        QVERIFY(found);
 
         window_->openBundle(bundle_);
         QVERIFY(loaded.wait(60000));

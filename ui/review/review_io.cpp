@@ -1,5 +1,7 @@
 #include "review_io.h"
 
+#include "media_kind.h"
+
 #include "review_quality.h"
 
 #include "datasets/caption_dataset.h"
@@ -165,6 +167,11 @@ Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, 
                         {"source", it.source},
                         {"flags", QJsonArray::fromStringList(quality.flags[i])}};
         if (it.clipS >= 0) rec["clip_s"] = it.clipS;
+        // A sound keeps the readers' "image" key (their item's path) and says what it is.
+        if (media::hasAudioExtension(it.imagePath.toStdString())) {
+            rec["modality"] = "audio";
+            rec["audio"] = it.imagePath;
+        }
         // Every candidate, by style, beside the active caption (the readers leave it be).
         QJsonObject generated;
         for (auto g = it.generated.begin(); g != it.generated.end(); ++g)
