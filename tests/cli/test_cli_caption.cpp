@@ -178,7 +178,7 @@ private slots:
         const Run r = runEsper(
             {"caption", images_, tmp_.path() + "/notes.txt", "--bundle", bundle_, "--jsonl", out});
         QVERIFY2(r.code == 0, r.err.constData());
-        QVERIFY(r.err.contains("2 image(s) captioned, 2 failed"));
+        QVERIFY(r.err.contains("2 file(s) captioned, 2 failed"));
         QVERIFY(!QFile::exists(out + ".partial"));
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));

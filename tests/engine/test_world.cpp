@@ -9,7 +9,9 @@
 #include "world/lm_probes.h"
 #include "world/scene.h"
 #include "world/scene_features.h"
+#include "world/scene_sound.h"
 
+#include <cmath>
 #include <set>
 
 using namespace esper::world;
@@ -17,7 +19,56 @@ using namespace esper::world;
 class TestWorld : public QObject {
     Q_OBJECT
 
+    // The power of `samples` at `hz` (Goertzel), over [from, to).
+    static double powerAt(const std::vector<float>& samples, size_t from, size_t to, double hz,
+                          int rate) {
+        const double w = 2 * M_PI * hz / rate, c = 2 * std::cos(w);
+        double s1 = 0, s2 = 0;
+        for (size_t i = from; i < to; ++i) {
+            const double s0 = samples[i] + c * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        return s1 * s1 + s2 * s2 - c * s1 * s2;
+    }
+
 private slots:
+    // A scene's sound is the same every time, and carries what the scene holds: a lone object
+    // sounds at its colour's pitch, when its place says, with its shape's partials.
+    void sceneSoundsCarryTheirContent() {
+        const Scene a = generateScene(1, 5);
+        QCOMPARE(renderSceneSound(a).samples, renderSceneSound(a).samples);
+        QCOMPARE(renderSceneSound(a).samples.size(), size_t(2 * 16000));
+        QVERIFY(renderSceneSound(generateScene(1, 6)).samples != renderSceneSound(a).samples);
+        for (int color = 0; color < 8; ++color)
+            for (int shape = 0; shape < 4; ++shape) {
+                Scene one;
+                one.id = 1;
+                one.objects.push_back(
+                    {Shape(shape), Color(color), Size::Large, Place::Center, 0.5f, 0.5f, 0.2f});
+                const auto clip = renderSceneSound(one);
+                // The tone starts at 0.05 + 1.2 · 0.5 s and lasts 0.6 s.
+                const size_t from = size_t(0.7 * 16000), to = size_t(1.2 * 16000);
+                const double pitch = colorPitch(Color(color));
+                const double at = powerAt(clip.samples, from, to, pitch, 16000);
+                // Its pitch is its lowest partial: nothing at a lower colour's pitch (higher
+                // ones may hold its harmonics: colours four apart are an octave apart), and
+                // silence before it starts.
+                for (int other = 0; other < color; ++other)
+                    QVERIFY(at >
+                            10 * powerAt(clip.samples, from, to, colorPitch(Color(other)), 16000));
+                QVERIFY(at > 1000 * powerAt(clip.samples, 0, 8000, pitch, 16000));
+                // The shape's partials: a square has a third harmonic and no second; a triangle
+                // both; a circle neither.
+                const double second = powerAt(clip.samples, from, to, 2 * pitch, 16000) / at;
+                const double third = powerAt(clip.samples, from, to, 3 * pitch, 16000) / at;
+                if (Shape(shape) == Shape::Circle) QVERIFY(second < 1e-3 && third < 1e-3);
+                if (Shape(shape) == Shape::Square) QVERIFY(second < 1e-3 && third > 0.1);
+                if (Shape(shape) == Shape::Triangle) QVERIFY(second > 0.1 && third > 0.1);
+                if (Shape(shape) == Shape::Diamond) QVERIFY(second > 0.1 && third < 1e-3);
+            }
+    }
+
     void scenesAreDeterministicPerSeedAndIndex() {
         const Scene a = generateScene(7, 42), b = generateScene(7, 42);
         QCOMPARE(sceneJson(a), sceneJson(b));

@@ -2,12 +2,13 @@
 # The layering the build promises, checked on the compiled objects (docs/development.md):
 #   esper_base    uses nothing from LibTorch, Qt or OpenCV, and nothing from the engine;
 #   esper_media   uses only the base (and OpenCV);
+#   esper_media_audio (sound files through Qt Multimedia) uses only the base and esper_media;
 #   esper_ui      (the widgets) uses the base, the media library and the engine worker, never
 #                 the engine itself or LibTorch;
 #   esper_engine  uses no Qt and no OpenCV.
-# usage: check_layering.sh NM BASE.a ENGINE.a MEDIA.a WORKER.a UI.a
+# usage: check_layering.sh NM BASE.a ENGINE.a MEDIA.a WORKER.a UI.a MEDIA_AUDIO.a
 set -u
-nm_tool=$1 base=$2 engine=$3 media=$4 worker=$5 ui=$6
+nm_tool=$1 base=$2 engine=$3 media=$4 worker=$5 ui=$6 audio=$7
 failures=0
 
 defined() { for lib in "$@"; do "$nm_tool" -C --defined-only "$lib" 2>/dev/null; done |
@@ -51,8 +52,10 @@ check_free_of "the engine (esper_engine)" "$engine" "$qt" "Qt"
 check_free_of "the engine (esper_engine)" "$engine" "$opencv" "OpenCV"
 check_free_of "the media library (esper_media)" "$media" "$torch" "LibTorch"
 check_closed "the media library (esper_media)" "$media" "$base"
+check_free_of "the sound decoder (esper_media_audio)" "$audio" "$torch" "LibTorch"
+check_closed "the sound decoder (esper_media_audio)" "$audio" "$base" "$media"
 check_free_of "the widgets (esper_ui)" "$ui" "$torch" "LibTorch"
-check_closed "the widgets (esper_ui)" "$ui" "$base" "$media" "$worker"
+check_closed "the widgets (esper_ui)" "$ui" "$base" "$media" "$audio" "$worker"
 
 if [ "$failures" -gt 0 ]; then
     echo "$failures layering rule(s) broken"

@@ -43,6 +43,7 @@ Result<void> writeTrainedBundle(const TrainedBundle& b) {
     BundleManifest m = *b.start;
     m.clip.spec = referenceFrom(m.clip, m.dir, b.outDir);
     m.lm.spec = referenceFrom(m.lm, m.dir, b.outDir);
+    if (!m.audio.spec.empty()) m.audio.spec = referenceFrom(m.audio, m.dir, b.outDir);
     m.mapperPath = (out / "mapper.safetensors").string();
     if (b.styles) m.styles = *b.styles;
     m.description = b.description;
