@@ -17,12 +17,15 @@
 #include "training/compare_view.h"
 #include "training/metric_chart.h"
 #include "training/training_page.h"
+#include "wav_format.h"
 #include "workspace/audio_preview.h"
 #include "workspace/decoding_panel.h"
 #include "workspace/gallery_model.h"
 #include "workspace/live_listen.h"
 #include "workspace/style_panel.h"
 #include "workspace/workspace_widget.h"
+#include "world/scene.h"
+#include "world/scene_sound.h"
 
 #include <QAbstractButton>
 #include <QApplication>
@@ -913,6 +916,23 @@ private slots:
                         .isNull();
         }));
         shoot(window_.get(), "studio-audio.png");
+
+        // A 12-second recording: its first 30 s on the cards, and a timeline of 5-second
+        // windows (0-5, 5-10, 10-12) below the waveform.
+        esper::AudioClip recording;
+        for (uint64_t scene = 0; scene < 6; ++scene) {
+            const auto part = esper::world::renderSceneSound(esper::world::generateScene(1, scene));
+            recording.samples.insert(recording.samples.end(), part.samples.begin(),
+                                     part.samples.end());
+        }
+        const QString longWav = dir + "/recording.wav";
+        QVERIFY(esper::media::writeWavFile(recording, longWav.toStdString()).ok());
+        dropFiles(window_.get(), {longWav});
+        ws()->selectRow(ws()->gallery()->indexOf(longWav));
+        QVERIFY(waitFor([&] { return ws()->audioPreview()->timelineRows() == 3; }, 60000));
+        for (int row = 0; row < 3; ++row)
+            QVERIFY(!ws()->audioPreview()->timelineCaption(row).isEmpty());
+        shoot(window_.get(), "studio-timeline.png");
 
         // Live: ten seconds of world sound at 48 kHz stereo arrive at once.
         window_->showLiveListening();

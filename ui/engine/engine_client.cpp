@@ -42,12 +42,24 @@ EngineClient::EngineClient(QObject* parent) : QObject(parent) {
         emit queueChanged(queueLength());
         emit scoreFinished(id, o);
     });
+    connect(worker_, &EngineWorker::timelineWindow, this,
+            [this](quint64 id, double start, double end, const CaptionOutcome& o) {
+                if (id == timeline_) emit timelineWindow(id, start, end, o);
+            });
+    connect(worker_, &EngineWorker::timelineFinished, this,
+            [this](quint64 id, const QString& error) {
+                if (id != timeline_) return;
+                timeline_ = 0;
+                timelineFlag_.reset();
+                emit timelineFinished(id, error);
+            });
     thread_.setObjectName("esper-engine");
     thread_.start();
 }
 
 EngineClient::~EngineClient() {
     if (currentFlag_) *currentFlag_ = true;
+    if (timelineFlag_) *timelineFlag_ = true;
     for (const auto& f : background_)
         *f = true;
     thread_.quit();
@@ -104,6 +116,24 @@ quint64 EngineClient::captionSoundNow(const SoundClip& clip, const QVector<Style
     current_ = id;
     emit queueChanged(queueLength());
     return id;
+}
+
+quint64 EngineClient::captionTimeline(const QString& path, const QVector<StyleSpec>& styles,
+                                      const DecodingSettings& settings, double windowSeconds) {
+    cancelTimeline();
+    timelineFlag_ = std::make_shared<std::atomic<bool>>(false);
+    timeline_ = nextId_++;
+    enqueue(RequestQueue::Lane::Background, [w = worker_, id = timeline_, path, styles, settings,
+                                             windowSeconds, flag = timelineFlag_] {
+        w->captionTimeline(id, path, styles, settings, windowSeconds, flag);
+    });
+    return timeline_;
+}
+
+void EngineClient::cancelTimeline() {
+    if (timelineFlag_) *timelineFlag_ = true;
+    timelineFlag_.reset();
+    timeline_ = 0;
 }
 
 quint64 EngineClient::captionInBackground(const QString& imagePath,

@@ -25,6 +25,11 @@ public:
     // Live sound: an interactive request like captionNow (it supersedes the previous one).
     quint64 captionSoundNow(const SoundClip& clip, const QVector<StyleSpec>& styles,
                             const DecodingSettings& settings);
+    // A recording's timeline, window by window, in the background lane; a new timeline
+    // cancels the previous one.
+    quint64 captionTimeline(const QString& path, const QVector<StyleSpec>& styles,
+                            const DecodingSettings& settings, double windowSeconds);
+    void cancelTimeline();
     // Background requests ("Caption all"): queued behind each other, cancelled together. An
     // interactive request is served before every background request still waiting.
     quint64 captionInBackground(const QString& imagePath, const QVector<StyleSpec>& styles,
@@ -45,6 +50,9 @@ signals:
     void backgroundFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
     void scoreFinished(quint64 id, const esper::ui::ScoreOutcome& outcome);
     void queueChanged(int length);
+    void timelineWindow(quint64 id, double start, double end,
+                        const esper::ui::CaptionOutcome& outcome);
+    void timelineFinished(quint64 id, const QString& error);
     void devicesFound(const QStringList& devices);
 
 private:
@@ -61,6 +69,8 @@ private:
     CancelFlag currentFlag_;
     QHash<quint64, CancelFlag> background_;
     quint64 bundleRequest_ = 0;
+    quint64 timeline_ = 0;
+    CancelFlag timelineFlag_;
     bool bundleReady_ = false;
 };
 

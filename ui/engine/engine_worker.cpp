@@ -1,5 +1,6 @@
 #include "engine_worker.h"
 
+#include "audio/audio_windows.h"
 #include "audio_decoder.h"
 #include "captioning/captioner.h"
 #include "image_decoder.h"
@@ -81,6 +82,83 @@ constexpr double kInteractiveSoundSeconds = 30;
 
 } // namespace
 
+std::vector<CaptionStyle> EngineWorker::engineStyles(const QVector<StyleSpec>& styles) {
+    std::vector<CaptionStyle> out;
+    for (const auto& s : styles)
+        out.push_back({s.id.toStdString(), s.prompt.toStdString()});
+    return out;
+}
+
+CaptionOptions EngineWorker::captionOptions(const DecodingSettings& settings) const {
+    CaptionOptions options;
+    // The bundle's decoding (end-of-text rule, stop strings, beam settings) under the settings
+    // the panel shows.
+    options.decode = captioner_->bundle().decoding;
+    auto& d = options.decode;
+    d.strategy = settings.sample ? DecodeStrategy::Sample : DecodeStrategy::Greedy;
+    d.maxNewTokens = settings.maxTokens;
+    d.temperature = settings.temperature;
+    d.topK = settings.topK;
+    d.topP = settings.topP;
+    d.noRepeatNgram = settings.noRepeat;
+    d.bestOf = settings.sample ? settings.bestOf : 1;
+    d.seed = settings.seed;
+    if (!settings.cutAtPeriod) d.stopStrings.clear();
+    return options;
+}
+
+void EngineWorker::captionTimeline(quint64 id, const QString& path,
+                                   const QVector<StyleSpec>& styles,
+                                   const DecodingSettings& settings, double windowSeconds,
+                                   CancelFlag cancel) {
+    if (cancel && cancel->load()) return; // superseded while it waited
+    if (!captioner_) {
+        emit timelineFinished(id, tr("No model is loaded. Open a bundle first."));
+        return;
+    }
+    QString error;
+    try {
+        const auto wanted = engineStyles(styles);
+        const auto options = captionOptions(settings);
+        const std::string key = cacheKeyOf(path);
+        AudioWindower windower(kAudioSampleRate, windowSeconds);
+        const auto onWindow = [&](const AudioWindow& w) {
+            // What the user is looking at goes first, between windows.
+            while (auto job = queue_.popInteractive())
+                job();
+            if (cancel && cancel->load()) return false;
+            CaptionOutcome out;
+            out.imagePath = path;
+            out.audio = true;
+            if (w.silent()) {
+                out.error = tr("silence");
+            } else {
+                auto r = captioner_->captionAudio(w.clip, key + "#" + std::to_string(w.start),
+                                                  wanted, options, {}, cancel.get());
+                if (r.cancelled()) return false;
+                if (!r)
+                    out.error = QString::fromStdString(r.error());
+                else
+                    for (const auto& c : r->captions)
+                        out.captions.push_back({QString::fromStdString(c.style.id),
+                                                QString::fromStdString(c.text), c.score.clipS,
+                                                c.score.cosine});
+            }
+            emit timelineWindow(id, w.start, w.end, out);
+            return true;
+        };
+        auto source = media::streamAudioFile(
+            path.toStdString(), kAudioSampleRate,
+            [&](const float* s, size_t n) { return windower.push(s, n, onWindow); }, cancel.get());
+        if (source && !(cancel && cancel->load())) windower.finish(onWindow);
+        if (!source && !source.cancelled()) error = QString::fromStdString(source.error());
+    } catch (const std::exception& e) {
+        error = QString("captioning the recording failed: %1").arg(e.what());
+    }
+    if (cancel && cancel->load()) return; // a newer timeline replaced this one
+    emit timelineFinished(id, error);
+}
+
 void EngineWorker::runCaption(quint64 id, CaptionOutcome out, const QVector<StyleSpec>& styles,
                               const DecodingSettings& settings, const CancelFlag& cancel,
                               const CaptionCall& call) {
@@ -99,25 +177,8 @@ void EngineWorker::runCaption(quint64 id, CaptionOutcome out, const QVector<Styl
         return finish();
     }
     try {
-        std::vector<CaptionStyle> engineStyles;
-        for (const auto& s : styles)
-            engineStyles.push_back({s.id.toStdString(), s.prompt.toStdString()});
-        CaptionOptions options;
-        // The bundle's decoding (end-of-text rule, stop strings, beam settings) under the
-        // settings the panel shows.
-        options.decode = captioner_->bundle().decoding;
-        auto& d = options.decode;
-        d.strategy = settings.sample ? DecodeStrategy::Sample : DecodeStrategy::Greedy;
-        d.maxNewTokens = settings.maxTokens;
-        d.temperature = settings.temperature;
-        d.topK = settings.topK;
-        d.topP = settings.topP;
-        d.noRepeatNgram = settings.noRepeat;
-        d.bestOf = settings.sample ? settings.bestOf : 1;
-        d.seed = settings.seed;
-        if (!settings.cutAtPeriod) d.stopStrings.clear();
         auto result = call.run(
-            engineStyles, options,
+            engineStyles(styles), captionOptions(settings),
             [&](size_t style, int, const std::string& text) {
                 if (stepDelayMs_ > 0) QThread::msleep(static_cast<unsigned long>(stepDelayMs_));
                 emit captionToken(id, static_cast<int>(style), QString::fromStdString(text));

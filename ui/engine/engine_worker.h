@@ -11,10 +11,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace esper {
 class Captioner;
-}
+struct CaptionStyle;
+struct CaptionOptions;
+} // namespace esper
 
 namespace esper::ui {
 
@@ -39,6 +42,13 @@ public slots:
     void captionSound(quint64 id, const esper::ui::SoundClip& clip,
                       const QVector<esper::ui::StyleSpec>& styles,
                       const esper::ui::DecodingSettings& settings, esper::ui::CancelFlag cancel);
+    // A recording captioned window by window (`styles`, usually one) as a timeline: one
+    // timelineWindow per window, then timelineFinished. Interactive requests that arrive
+    // meanwhile are served between windows.
+    void captionTimeline(quint64 id, const QString& path,
+                         const QVector<esper::ui::StyleSpec>& styles,
+                         const esper::ui::DecodingSettings& settings, double windowSeconds,
+                         esper::ui::CancelFlag cancel);
     void score(quint64 id, const QString& imagePath, const QStringList& captions,
                const QStringList& references, esper::ui::CancelFlag cancel);
     // Asks LibTorch which devices this build can use (CUDA's probe can take a moment).
@@ -52,6 +62,9 @@ signals:
     void captionToken(quint64 id, int style, const QString& text);
     void captionFinished(quint64 id, const esper::ui::CaptionOutcome& outcome);
     void scoreFinished(quint64 id, const esper::ui::ScoreOutcome& outcome);
+    void timelineWindow(quint64 id, double start, double end,
+                        const esper::ui::CaptionOutcome& outcome);
+    void timelineFinished(quint64 id, const QString& error);
 
 private:
     // What caption() and captionSound() share: `run` calls the captioner with the engine's
@@ -60,6 +73,8 @@ private:
     void runCaption(quint64 id, CaptionOutcome out, const QVector<StyleSpec>& styles,
                     const DecodingSettings& settings, const CancelFlag& cancel,
                     const CaptionCall& run);
+    static std::vector<CaptionStyle> engineStyles(const QVector<StyleSpec>& styles);
+    CaptionOptions captionOptions(const DecodingSettings& settings) const;
     std::unique_ptr<Captioner> captioner_;
     RequestQueue queue_;
     int stepDelayMs_ = 0;

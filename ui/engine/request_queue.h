@@ -27,6 +27,16 @@ public:
         return job;
     }
 
+    // The oldest interactive job only: long background work (a recording's timeline) runs the
+    // interactive jobs that arrive between its steps.
+    std::function<void()> popInteractive() {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (interactive_.empty()) return {};
+        auto job = std::move(interactive_.front());
+        interactive_.pop_front();
+        return job;
+    }
+
 private:
     std::mutex mutex_;
     std::deque<std::function<void()>> interactive_, background_;

@@ -12,6 +12,7 @@
 #include <QStyle>
 #include <QThreadPool>
 #include <QToolButton>
+#include <QTreeWidget>
 #include <QVBoxLayout>
 
 namespace esper::ui {
@@ -62,7 +63,8 @@ private:
 
 AudioPreview::AudioPreview(QWidget* parent)
     : QWidget(parent), wave_(new WaveformView(this)), play_(new QToolButton), time_(new QLabel),
-      title_(new QLabel), player_(new QMediaPlayer(this)), output_(new QAudioOutput(this)) {
+      title_(new QLabel), timelineNote_(new QLabel), timeline_(new QTreeWidget),
+      player_(new QMediaPlayer(this)), output_(new QAudioOutput(this)) {
     player_->setAudioOutput(output_);
     play_->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
     play_->setToolTip(tr("Play / pause (Space)"));
@@ -78,7 +80,21 @@ AudioPreview::AudioPreview(QWidget* parent)
     layout->addWidget(title_);
     layout->addWidget(wave_, 1);
     layout->addLayout(controls);
-    layout->addStretch(0);
+    timeline_->setColumnCount(3);
+    // The caption last: the header stretches the last column over the width left.
+    timeline_->setHeaderLabels({tr("time"), tr("audio CLIP-S"), tr("caption")});
+    timeline_->setRootIsDecorated(false);
+    timeline_->setUniformRowHeights(true);
+    timeline_->setToolTip(tr("Each window of the recording with its caption; click one to play "
+                             "from there"));
+    timelineNote_->setWordWrap(true);
+    layout->addWidget(timelineNote_);
+    layout->addWidget(timeline_, 1);
+    clearTimeline();
+    connect(timeline_, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
+        player_->setPosition(qint64(item->data(0, Qt::UserRole).toDouble() * 1000));
+        player_->play();
+    });
     wave_->setPeaks(&peaks_);
     wave_->onSeek = [this](double f) {
         if (player_->duration() > 0) player_->setPosition(qint64(f * double(player_->duration())));
@@ -95,6 +111,43 @@ AudioPreview::AudioPreview(QWidget* parent)
     });
     connect(player_, &QMediaPlayer::positionChanged, this, [this] { updateTime(); });
     connect(player_, &QMediaPlayer::durationChanged, this, [this] { updateTime(); });
+}
+
+void AudioPreview::clearTimeline(const QString& note) {
+    timeline_->clear();
+    timeline_->setVisible(false);
+    setTimelineNote(note);
+}
+
+void AudioPreview::setTimelineNote(const QString& note) {
+    timelineNote_->setText(note);
+    timelineNote_->setVisible(!note.isEmpty());
+}
+
+void AudioPreview::addTimelineWindow(double start, double end, const QString& caption,
+                                     double clipS) {
+    const auto fmt = [](double s) {
+        return QString("%1:%2").arg(int(s) / 60).arg(int(s) % 60, 2, 10, QChar('0'));
+    };
+    auto* item = new QTreeWidgetItem(
+        {fmt(start) + "–" + fmt(end), clipS >= 0 ? QString::number(clipS, 'f', 2) : "", caption});
+    item->setData(0, Qt::UserRole, start);
+    item->setToolTip(2, caption);
+    timeline_->addTopLevelItem(item);
+    timeline_->setVisible(true);
+    if (timeline_->topLevelItemCount() == 1) {
+        timeline_->resizeColumnToContents(0);
+        timeline_->resizeColumnToContents(1);
+    }
+}
+
+int AudioPreview::timelineRows() const {
+    return timeline_->topLevelItemCount();
+}
+
+QString AudioPreview::timelineCaption(int row) const {
+    auto* item = timeline_->topLevelItem(row);
+    return item ? item->text(2) : QString();
 }
 
 bool AudioPreview::playing() const {
@@ -119,6 +172,7 @@ void AudioPreview::showSound(const QString& path) {
     player_->stop();
     path_ = path;
     peaks_ = {};
+    clearTimeline();
     wave_->setPeaks(&peaks_);
     title_->setText(QStringLiteral("<b>%1</b>").arg(QFileInfo(path).fileName().toHtmlEscaped()));
     player_->setSource(QUrl::fromLocalFile(path));

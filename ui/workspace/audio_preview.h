@@ -1,5 +1,6 @@
 // The preview of a sound: its waveform with a cursor where playback is, play/pause (Space when
-// focused), the position and the length; a click on the waveform seeks there. Playback is Qt
+// focused), the position and the length; a click on the waveform seeks there. A recording
+// longer than a window gets a timeline of captions below it, window by window. Playback is Qt
 // Multimedia's; the waveform is read off the UI thread.
 #pragma once
 
@@ -11,6 +12,7 @@ class QLabel;
 class QMediaPlayer;
 class QAudioOutput;
 class QToolButton;
+class QTreeWidget;
 
 namespace esper::ui {
 
@@ -26,6 +28,12 @@ public:
     QString path() const { return path_; }
     bool playing() const;
     const WaveformPeaks& peaks() const { return peaks_; }
+    // The timeline of a long recording: one row per window, clicked to play from there.
+    void clearTimeline(const QString& note = {});
+    void addTimelineWindow(double start, double end, const QString& caption, double clipS);
+    void setTimelineNote(const QString& note);
+    int timelineRows() const;
+    QString timelineCaption(int row) const;
 
 signals:
     void peaksReady(const QString& path);
@@ -38,6 +46,8 @@ private:
     QToolButton* play_;
     QLabel* time_;
     QLabel* title_;
+    QLabel* timelineNote_;
+    QTreeWidget* timeline_;
     QMediaPlayer* player_;
     QAudioOutput* output_;
 };

@@ -13,6 +13,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QVBoxLayout>
+#include <cmath>
 
 namespace esper::ui {
 
@@ -63,6 +64,7 @@ WorkspaceWidget::WorkspaceWidget(EngineClient* engine, QWidget* parent)
     connect(galleryView_->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex& index) {
                 current_ = gallery_->path(index.row());
+                engine_->cancelTimeline(); // the previous item's
                 if (media::mediaKindOfFile(current_.toStdString()) == media::MediaKind::Audio) {
                     audioPreview_->showSound(current_);
                     previews_->setCurrentWidget(audioPreview_);
@@ -72,6 +74,32 @@ WorkspaceWidget::WorkspaceWidget(EngineClient* engine, QWidget* parent)
                     previews_->setCurrentWidget(preview_);
                 }
                 requestCaption(); // selection is deliberate: no pause needed
+            });
+    // A recording longer than a window also gets a timeline, once its length is known.
+    connect(audioPreview_, &AudioPreview::peaksReady, this, [this](const QString& path) {
+        const double seconds = audioPreview_->peaks().seconds;
+        if (path != current_ || seconds <= kTimelineWindowSeconds) return;
+        if (!engine_->bundleReady() || styles_->count() == 0) return;
+        audioPreview_->setTimelineNote(tr("Captioning %1 windows of %2 s with the %3 style…")
+                                           .arg(int(std::ceil(seconds / kTimelineWindowSeconds)))
+                                           .arg(kTimelineWindowSeconds)
+                                           .arg(styles_->card(0)->style().label));
+        timelineRequest_ = engine_->captionTimeline(path, {styles_->card(0)->style()},
+                                                    decoding_->settings(), kTimelineWindowSeconds);
+    });
+    connect(engine_, &EngineClient::timelineWindow, this,
+            [this](quint64 id, double start, double end, const CaptionOutcome& o) {
+                if (id != timelineRequest_) return;
+                if (!o.error.isEmpty())
+                    audioPreview_->addTimelineWindow(start, end, o.error, -1);
+                else if (!o.captions.isEmpty())
+                    audioPreview_->addTimelineWindow(start, end, o.captions.first().text,
+                                                     o.captions.first().clipS);
+            });
+    connect(engine_, &EngineClient::timelineFinished, this,
+            [this](quint64 id, const QString& error) {
+                if (id != timelineRequest_) return;
+                audioPreview_->setTimelineNote(error);
             });
     connect(styles_, &StylePanel::stylesChanged, this, [this] { debounce_.start(); });
     connect(decoding_, &DecodingPanel::changed, this, [this] { debounce_.start(); });

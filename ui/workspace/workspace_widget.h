@@ -70,6 +70,9 @@ private:
     QTimer debounce_;
     QString current_;
     quint64 currentRequest_ = 0;
+    quint64 timelineRequest_ = 0;
+    // Recordings longer than this are also captioned window by window (the preview's timeline).
+    static constexpr double kTimelineWindowSeconds = 5;
     QHash<QString, CaptionOutcome> results_;
     int allDone_ = 0, allTotal_ = 0;
     QElapsedTimer allTimer_;
