@@ -44,6 +44,17 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
+// The median time of `repeats` runs of `work` (after one warm-up run), each waited for.
+template <class Work> double medianMs(int repeats, const Work& work) {
+    std::vector<double> times;
+    for (int r = 0; r <= repeats; ++r) {
+        const auto t0 = Clock::now();
+        sync(work());
+        if (r > 0) times.push_back(msSince(t0));
+    }
+    return median(times);
+}
+
 nlohmann::ordered_json benchGpt2(const ComputeOptions& o, const BenchOptions& opt) {
     RandomWeights w(o, 0);
     auto lm = Gpt2Model::create(Gpt2Config{}, w);
@@ -97,13 +108,8 @@ nlohmann::ordered_json benchClip(const ComputeOptions& o, const BenchOptions& op
         // Pixels wait on the device, as they do once preprocessing has uploaded them.
         const auto pixels = at::randn({batch, 3, 224, 224}).to(o.device, o.dtype);
         sync(pixels);
-        std::vector<double> times;
-        for (int r = 0; r <= opt.repeats; ++r) {
-            const auto t0 = Clock::now();
-            sync(clip.value()->encodeImage(pixels).features);
-            if (r > 0) times.push_back(msSince(t0));
-        }
-        const double ms = median(times);
+        const double ms =
+            medianMs(opt.repeats, [&] { return clip.value()->encodeImage(pixels).features; });
         runs.push_back({{"batch", batch},
                         {"ms_per_batch", ms},
                         {"ms_per_image", ms / batch},
@@ -119,16 +125,10 @@ nlohmann::ordered_json benchWav2Clip(const ComputeOptions& o, const BenchOptions
     auto model = Wav2Clip::create(Wav2ClipConfig{}, w);
     const auto wave = (at::randn({1, 5 * 16000}) * 0.1).to(o.device);
     sync(wave);
-    std::vector<double> times;
-    for (int r = 0; r <= opt.repeats; ++r) {
-        const auto t0 = Clock::now();
-        sync(model.value()->encode(wave).embedding);
-        if (r > 0) times.push_back(msSince(t0));
-    }
     return {{"model", "wav2clip resnet-18 (random weights)"},
             {"seconds_of_sound", 5},
             {"spectrogram", {257, 227}},
-            {"ms", median(times)}};
+            {"ms", medianMs(opt.repeats, [&] { return model.value()->encode(wave).embedding; })}};
 }
 
 // One image x 7 styles as `esper caption` runs it: CLIP image encoding, the mapper, 7 prompts
