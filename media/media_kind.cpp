@@ -61,6 +61,9 @@ MediaKind mediaKindOfBytes(std::string_view head) {
 }
 
 MediaKind mediaKindOfFile(const std::string& path) {
+    // Not even opened unless regular: a FIFO would block the read below for ever.
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return MediaKind::Unknown;
     std::ifstream in(path, std::ios::binary);
     if (!in) return MediaKind::Unknown;
     std::string head(64, '\0');

@@ -4,6 +4,7 @@
 
 #include "util/json_text.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace esper {
@@ -16,17 +17,26 @@ class Fields {
 public:
     Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
 
-    void integer(const char* key, int64_t& out, int64_t minimum = 1) {
+    // A value out of range is reported and not stored, so the checks that follow (divisions
+    // by a head count, for one) still see the default, never a zero. No size or count a
+    // model has comes near 2^24; larger ones would only make LibTorch allocate until the
+    // machine runs out.
+    void integer(const char* key, int64_t& out, int64_t minimum = 1,
+                 int64_t maximum = int64_t{1} << 24) {
         if (!j_.contains(key) || j_[key].is_null()) return;
         if (!j_[key].is_number_integer()) return problem(std::string(key) + " is not an integer");
-        out = j_[key].get<int64_t>();
-        if (out < minimum)
-            problem(std::string(key) + " = " + std::to_string(out) + " is out of range");
+        const int64_t value = j_[key].get<int64_t>();
+        if (value < minimum || value > maximum)
+            return problem(std::string(key) + " = " + std::to_string(value) + " is out of range (" +
+                           std::to_string(minimum) + ".." + std::to_string(maximum) + ")");
+        out = value;
     }
     void number(const char* key, double& out) {
         if (!j_.contains(key) || j_[key].is_null()) return;
         if (!j_[key].is_number()) return problem(std::string(key) + " is not a number");
-        out = j_[key].get<double>();
+        const double value = j_[key].get<double>();
+        if (!std::isfinite(value)) return problem(std::string(key) + " is not finite");
+        out = value;
     }
     void boolean(const char* key, bool& out) {
         if (!j_.contains(key) || j_[key].is_null()) return;

@@ -11,7 +11,30 @@
 
 namespace esper {
 
+Result<void> checkRegularFile(const std::string& path, uint64_t maxBytes) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status))
+        return fail(ErrorCode::NotFound,
+                    "cannot open '" + path +
+                        "': " + (ec ? ec.message() : std::string(std::strerror(ENOENT))));
+    if (fs::is_directory(status))
+        return fail(ErrorCode::InvalidInput, "'" + path + "' is a folder, not a file");
+    if (!fs::is_regular_file(status))
+        return fail(ErrorCode::InvalidInput,
+                    "'" + path +
+                        "' is not a regular file (a device, pipe or socket); it is not read");
+    const uint64_t size = fs::file_size(path, ec);
+    if (!ec && size > maxBytes)
+        return fail(ErrorCode::InvalidInput,
+                    "'" + path + "' is " + std::to_string(size) + " bytes, more than the " +
+                        std::to_string(maxBytes >> 20) + " MiB this reads whole");
+    return {};
+}
+
 Result<std::string> readTextFile(const std::string& path) {
+    ESPER_TRY(checkRegularFile(path));
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return fail(errno == ENOENT ? ErrorCode::NotFound : ErrorCode::Failed,

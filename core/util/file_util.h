@@ -2,11 +2,20 @@
 
 #include "util/result.h"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace esper {
 
+// Files read whole (configs, manifests, images) are refused above this size, before a byte is
+// read: a link to /dev/zero or a mistaken path must not fill the memory.
+inline constexpr uint64_t kMaxWholeFileBytes = uint64_t{1} << 30;
+
+// Whether `path` names a regular file (links followed) of at most `maxBytes`; the error says
+// what it is instead (missing, a folder, a device or pipe, too large).
+Result<void> checkRegularFile(const std::string& path, uint64_t maxBytes = kMaxWholeFileBytes);
+// The whole file, after checkRegularFile.
 Result<std::string> readTextFile(const std::string& path);
 // Writes to a temporary sibling and renames it over `path`, so a crash never leaves half a file.
 Result<void> writeFileAtomic(const std::string& path, std::string_view bytes);

@@ -4,6 +4,7 @@
 #include "test_support.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -13,6 +14,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <algorithm>
+#include <sys/stat.h>
 
 namespace {
 
@@ -165,6 +167,30 @@ private slots:
             if (rec["path"].toString().endsWith(".wav"))
                 explained = rec["error"].toString().contains("no audio encoder");
         QVERIFY(explained);
+    }
+
+    // Files that are not files: a link to /dev/zero and a FIFO, named like an image and a
+    // sound. Each is refused by name at once (they used to grow without end and block for
+    // ever), and the run ends.
+    void devicesAndPipesAreRefusedNotRead() {
+        const QString dir = tmp_.path() + "/not-files";
+        QVERIFY(QDir().mkpath(dir));
+        QVERIFY(QFile::link("/dev/zero", dir + "/zero.png"));
+        QVERIFY(::mkfifo(QFile::encodeName(dir + "/pipe.wav").constData(), 0600) == 0);
+        QElapsedTimer timer;
+        timer.start();
+        const Run r = runEsper(
+            {"caption", dir + "/zero.png", dir + "/pipe.wav", "--bundle", ESPER_DEMO_BUNDLE_DIR});
+        QVERIFY2(timer.elapsed() < 60000, "it took a minute: something was read");
+        QCOMPARE(r.code, 1);
+        const auto records = jsonLines(r.out);
+        QCOMPARE(records.size(), 2);
+        for (const auto& rec : records) {
+            const QString error = rec["error"].toString();
+            QVERIFY2(error.contains(QFileInfo(rec["path"].toString()).fileName()) &&
+                         error.contains("not a regular file"),
+                     qPrintable(error));
+        }
     }
 
     void bundleCheckReportsPieces() {

@@ -171,6 +171,21 @@ private slots:
                                     << "n_layer is not an integer";
         QTest::newRow("bad activation") << R"({"model_type": "llama", "hidden_act": "swoosh"})"
                                         << "swoosh";
+        // A zero that used to reach a division (SIGFPE) before its range was checked.
+        QTest::newRow("gpt2 n_head 0") << R"({"model_type": "gpt2", "n_head": 0})"
+                                       << "n_head = 0 is out of range";
+        QTest::newRow("llama heads 0") << R"({"model_type": "llama", "num_attention_heads": 0})"
+                                       << "num_attention_heads = 0 is out of range";
+        QTest::newRow("llama kv heads 0") << R"({"model_type": "llama", "num_key_value_heads": 0})"
+                                          << "num_key_value_heads = 0 is out of range";
+        QTest::newRow("clip patch 0")
+            << R"({"model_type": "clip", "vision_config": {"patch_size": 0}})"
+            << "patch_size = 0 is out of range";
+        QTest::newRow("clip heads 0")
+            << R"({"model_type": "clip", "text_config": {"num_attention_heads": 0}})"
+            << "num_attention_heads = 0 is out of range";
+        QTest::newRow("absurd width") << R"({"model_type": "gpt2", "n_embd": 100000000000})"
+                                      << "n_embd = 100000000000 is out of range";
         QTest::newRow("unsupported rope scaling")
             << R"({"model_type": "llama", "rope_scaling": {"rope_type": "yarn"}})"
             << "yarn";
