@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string>
 
 namespace {
@@ -57,7 +58,17 @@ int main(int argc, char** argv) {
     for (const auto& v : kVerbs) {
         if (std::string(argv[1]) != v.name) continue;
         esper::configureRuntime();
-        return v.run(argc, argv);
+        // The last resort: whatever escapes a verb becomes one line that says what was being
+        // done, and a failure status, never an abort.
+        try {
+            return v.run(argc, argv);
+        } catch (const std::exception& e) {
+            // Cut: a message may quote a path thousands of characters long.
+            std::fprintf(stderr, "esper %s: failed unexpectedly: %.400s\n", v.name, e.what());
+        } catch (...) {
+            std::fprintf(stderr, "esper %s: failed unexpectedly\n", v.name);
+        }
+        return 1;
     }
     std::fprintf(stderr, "esper: unknown verb '%s'\n\n", argv[1]);
     usage(stderr);

@@ -56,6 +56,12 @@ std::string formatSeconds(double s) {
     return buf;
 }
 
+// File names, prompts and captions are bytes that may not be UTF-8; JSON must be, so such bytes
+// are written as U+FFFD instead of stopping the run (or losing a whole --json array).
+std::string jsonText(const nlohmann::ordered_json& j, int indent = -1) {
+    return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 // Where the records go: stdout, or FILE written as FILE.partial and renamed when complete.
 class RecordSink {
 public:
@@ -69,12 +75,12 @@ public:
             return;
         }
         std::FILE* out = file_ ? file_ : stdout;
-        std::fprintf(out, "%s\n", record.dump().c_str());
+        std::fprintf(out, "%s\n", jsonText(record).c_str());
         std::fflush(out);
     }
     Result<void> finish() {
         std::FILE* out = file_ ? file_ : stdout;
-        if (array_) std::fprintf(out, "%s\n", all_.dump(2).c_str());
+        if (array_) std::fprintf(out, "%s\n", jsonText(all_, 2).c_str());
         if (!file_) return {};
         const bool good = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
         std::fclose(file_);

@@ -26,11 +26,17 @@ Result<ModelReference> resolve(const nlohmann::json& v, const std::string& what,
     } else {
         return fail(origin + ": \"" + what + "\" must be a model id, a path, or {\"path\": ...}");
     }
+    // Non-throwing filesystem calls: a path the system cannot even look up (too long, say)
+    // is simply not there.
     auto locate = [&](const std::string& spec) {
         const fs::path p(spec);
         if (p.is_absolute()) return p;
-        if (spec.rfind("./", 0) == 0 || spec.rfind("../", 0) == 0 || fs::exists(bundleDir / p))
-            return fs::weakly_canonical(bundleDir / p);
+        std::error_code ec;
+        if (spec.rfind("./", 0) == 0 || spec.rfind("../", 0) == 0 ||
+            fs::exists(bundleDir / p, ec)) {
+            const auto canonical = fs::weakly_canonical(bundleDir / p, ec);
+            return ec ? bundleDir / p : canonical;
+        }
         return fs::path(modelsDir) / p;
     };
     ref.path = locate(ref.spec).string();
@@ -40,10 +46,11 @@ Result<ModelReference> resolve(const nlohmann::json& v, const std::string& what,
                                          : "language model";
     // A Wav2CLIP folder converted from the released checkpoint may have weights and no config.
     const bool configNeeded = what != "audio";
-    if (configNeeded && !fs::exists(fs::path(ref.path) / "config.json"))
+    std::error_code ec;
+    if (configNeeded && !fs::exists(fs::path(ref.path) / "config.json", ec))
         return fail("The bundle '" + bundleDir.string() + "' needs the " + role + " '" + ref.spec +
                     "', which is not at " + ref.path + ". " + howToGet(ref.spec, ref.path));
-    if (!fs::exists(fs::path(ref.path) / "model.safetensors"))
+    if (!fs::exists(fs::path(ref.path) / "model.safetensors", ec))
         return fail("The " + std::string(role) + " at " + ref.path +
                     " has no model.safetensors (only safetensors weights are read). " +
                     howToGet(ref.spec, ref.path));
@@ -55,7 +62,8 @@ Result<ModelReference> resolve(const nlohmann::json& v, const std::string& what,
 Result<BundleManifest> readBundleManifest(const std::string& dir, const std::string& modelsDir) {
     const fs::path base = fs::absolute(dir);
     const std::string origin = (base / "esper.json").string();
-    if (!fs::exists(base / "esper.json"))
+    std::error_code ec;
+    if (!fs::exists(base / "esper.json", ec))
         return fail("'" + dir + "' is not an ESPER bundle: it has no esper.json");
     auto text = readTextFile(origin);
     ESPER_TRY(text);
@@ -83,7 +91,7 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
             m.audio = audio.value();
         }
         const fs::path mapper = base / j["mapper"].get<std::string>();
-        if (!fs::exists(mapper))
+        if (!fs::exists(mapper, ec))
             return fail("The bundle '" + dir + "' names mapper weights " + mapper.string() +
                         ", which do not exist; the bundle is incomplete (copy it again, or "
                         "train a mapper with `esper train`)");

@@ -14,6 +14,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <algorithm>
+#include <cstdio>
 #include <sys/stat.h>
 
 namespace {
@@ -191,6 +192,52 @@ private slots:
                          error.contains("not a regular file"),
                      qPrintable(error));
         }
+    }
+
+    // A bundle whose esper.json names a 5,000-character path: a message and exit 1 or 2, not an
+    // uncaught std::filesystem_error.
+    void anOverlongPathInABundleIsAnErrorNotACrash() {
+        const QString dir = tmp_.path() + "/long-bundle";
+        QVERIFY(QDir().mkpath(dir));
+        QVERIFY(esper::test::writeTestFile(
+            dir + "/esper.json", "{\"clip\": \"" + QByteArray(5000, 'a') +
+                                     "\", \"lm\": \"./lm\", \"mapper\": \"m.safetensors\"}"));
+        for (const QStringList& args : {QStringList{"bundle", "check", dir},
+                                        QStringList{"caption", images_, "--bundle", dir}}) {
+            const Run r = runEsper(args);
+            QVERIFY2(r.code == 1 || r.code == 2, qPrintable(args.join(' ')));
+            QVERIFY(!r.err.isEmpty());
+            QVERIFY(!r.err.contains("terminate called"));
+        }
+    }
+
+    // A file name that is not UTF-8 is written with U+FFFD; the batch, and a --json array,
+    // go on past it.
+    void aFileNameThatIsNotUtf8DoesNotStopTheBatch() {
+        const QByteArray dir = QFile::encodeName(tmp_.path() + "/bytes");
+        QVERIFY(QDir().mkpath(QFile::decodeName(dir)));
+        QFile source(esper::test::referenceDir() + "/images/chelsea.png");
+        QVERIFY(source.open(QIODevice::ReadOnly));
+        const QByteArray png = source.readAll();
+        for (const QByteArray& name : {QByteArray("/bad\xff\xfe.png"), QByteArray("/good.png")}) {
+            const QByteArray path = dir + name;
+            FILE* f = std::fopen(path.constData(), "wb");
+            QVERIFY(f);
+            QCOMPARE(std::fwrite(png.constData(), 1, size_t(png.size()), f), size_t(png.size()));
+            std::fclose(f);
+        }
+        const Run r = runEsper({"caption", QFile::decodeName(dir), "--bundle", bundle_, "--style",
+                                "caption", "--json"});
+        QCOMPARE(r.code, 0);
+        const auto array = QJsonDocument::fromJson(r.out).array();
+        QCOMPARE(array.size(), 2);
+        QStringList paths;
+        for (const auto& v : array)
+            paths << v.toObject()["path"].toString();
+        paths.sort();
+        QVERIFY2(paths[0].endsWith(QString("/bad") + QChar(0xfffd) + QChar(0xfffd) + ".png"),
+                 qPrintable(paths.join(", ")));
+        QVERIFY(paths[1].endsWith("/good.png"));
     }
 
     void bundleCheckReportsPieces() {
