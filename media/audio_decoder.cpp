@@ -2,6 +2,8 @@
 
 #include "audio/resample.h"
 #include "media_kind.h"
+#include "pcm_mix.h"
+#include "util/file_util.h"
 #include "wav_format.h"
 
 #include <QAudioBuffer>
@@ -116,7 +118,6 @@ Result<AudioSource> streamWithQt(const std::string& path, int rate, const AudioS
     std::unique_ptr<Pipeline> pipe;
     AudioSource source{"qt", 0, 0, 0, 0};
     std::string error;
-    std::vector<float> mono;
     QEventLoop loop;
     QObject::connect(&decoder, &QAudioDecoder::bufferReady, &loop, [&] {
         const QAudioBuffer buffer = decoder.read();
@@ -132,16 +133,7 @@ Result<AudioSource> streamWithQt(const std::string& path, int rate, const AudioS
             }
             pipe = std::make_unique<Pipeline>(source.sampleRate, rate, sink);
         }
-        const int channels = format.channelCount();
-        const qsizetype frames = buffer.frameCount();
-        mono.assign(static_cast<size_t>(frames), 0.0f);
-        for (qsizetype f = 0; f < frames; ++f) {
-            float sum = 0;
-            for (int c = 0; c < channels; ++c)
-                sum += format.normalizedSampleValue(buffer.constData<char>() +
-                                                    (f * channels + c) * format.bytesPerSample());
-            mono[static_cast<size_t>(f)] = sum / static_cast<float>(channels);
-        }
+        const auto mono = mixToMono(format, buffer.constData<char>(), buffer.frameCount());
         if (!pipe->push(mono.data(), mono.size())) {
             decoder.stop();
             loop.quit();
@@ -180,12 +172,9 @@ Result<AudioSource> streamWithQt(const std::string& path, int rate, const AudioS
 
 Result<AudioSource> streamAudioFile(const std::string& path, int rate, const AudioSink& sink,
                                     const std::atomic<bool>* cancel) {
+    // Streamed, so no size limit; but never a device or a pipe.
+    ESPER_TRY(checkRegularFile(path, UINT64_MAX));
     std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status))
-        return fail(ErrorCode::NotFound, "'" + path + "' does not exist");
-    if (!fs::is_regular_file(status))
-        return fail(ErrorCode::InvalidInput, "'" + path + "' is not a regular file");
     if (fs::file_size(path, ec) == 0)
         return fail(ErrorCode::InvalidInput, "'" + path + "' is empty, not a sound file");
     const std::string head = readHead(path, 64);

@@ -3,6 +3,10 @@
 #include "test_images.h"
 #include "test_support.h"
 
+#include "wav_format.h"
+#include "world/scene.h"
+#include "world/scene_sound.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -52,30 +56,6 @@ void checkCaptionRecord(const QJsonObject& r) {
     QVERIFY(r["ms"].isDouble() && r["ms"].toDouble() > 0);
 }
 
-// A 16-bit mono WAV of `samples` at `rate`, written without the project's media library.
-bool writeWav(const QString& path, const QVector<float>& samples, int rate) {
-    QByteArray data;
-    for (float v : samples) {
-        const auto s = qint16(std::clamp(v, -1.0f, 1.0f) * 32767);
-        data.append(reinterpret_cast<const char*>(&s), 2);
-    }
-    QByteArray h("RIFF");
-    auto u32 = [&](quint32 v) { h.append(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](quint16 v) { h.append(reinterpret_cast<const char*>(&v), 2); };
-    u32(quint32(36 + data.size()));
-    h += "WAVEfmt ";
-    u32(16);
-    u16(1);
-    u16(1);
-    u32(quint32(rate));
-    u32(quint32(rate * 2));
-    u16(2);
-    u16(16);
-    h += "data";
-    u32(quint32(data.size()));
-    return esper::test::writeTestFile(path, h + data);
-}
-
 } // namespace
 
 class TestCliCaption : public QObject {
@@ -112,18 +92,17 @@ private slots:
         const QString dir = tmp_.path() + "/heard";
         const Run render = runEsper({"world", "render", "--out", dir, "--count", "2", "--audio"});
         QVERIFY2(render.code == 0, render.err.constData());
-        // A 12-second sound: the scene's two seconds, six times over.
-        QFile scene(dir + "/scene_0.wav");
-        QVERIFY(scene.open(QIODevice::ReadOnly));
-        const QByteArray one = scene.readAll().mid(44);
-        QVector<float> longSound;
+        // A 12-second sound: scene 0's two seconds, six times over.
+        const auto one = esper::world::renderSceneSound(esper::world::generateScene(1, 0));
+        esper::AudioClip longSound;
         for (int k = 0; k < 6; ++k)
-            for (qsizetype i = 0; i + 1 < one.size(); i += 2)
-                longSound.push_back(*reinterpret_cast<const qint16*>(one.constData() + i) /
-                                    32768.0f);
-        QVERIFY(writeWav(dir + "/long.wav", longSound, 16000));
+            longSound.samples.insert(longSound.samples.end(), one.samples.begin(),
+                                     one.samples.end());
+        QVERIFY(esper::media::writeWavFile(longSound, (dir + "/long.wav").toStdString()).ok());
         QVERIFY(esper::test::writeTestFile(dir + "/empty.wav", ""));
-        QVERIFY(esper::test::writeTestFile(dir + "/cut.wav", one.left(30)));
+        QFile scene(dir + "/scene_0.wav"); // its header cut short
+        QVERIFY(scene.open(QIODevice::ReadOnly));
+        QVERIFY(esper::test::writeTestFile(dir + "/cut.wav", scene.read(30)));
         QVERIFY(QFile::copy(dir + "/scene_1.png", dir + "/picture-named.wav"));
         // A WAV named like an image is a sound.
         QVERIFY(QFile::copy(dir + "/scene_1.wav", dir + "/sound-named.jpg"));

@@ -142,7 +142,6 @@ private slots:
         ESPER_VERIFY_OK(reference);
         for (const char* ext : {"flac", "ogg", "mp3"}) {
             const auto file = sox(path("source.wav"), path((std::string("s.") + ext).c_str()));
-            media::AudioSource source;
             std::vector<float> samples;
             auto info = media::streamAudioFile(file, 16000, [&](const float* s, size_t n) {
                 samples.insert(samples.end(), s, s + n);

@@ -76,9 +76,13 @@ std::string cacheKeyOf(const QString& path) {
         .toStdString();
 }
 
-// A file the studio opens interactively is captioned from its first 30 s: a card answers in a
-// moment; long recordings are for windows.
-constexpr double kInteractiveSoundSeconds = 30;
+// A file the studio opens interactively is captioned and scored from its first 30 s: a card
+// answers in a moment; long recordings are for windows.
+Result<AudioClip> decodeInteractiveSound(const std::string& path) {
+    media::AudioDecodeOptions decode;
+    decode.maxSeconds = 30;
+    return media::decodeAudioFile(path, decode);
+}
 
 } // namespace
 
@@ -209,9 +213,7 @@ void EngineWorker::caption(quint64 id, const QString& imagePath, const QVector<S
                {[&](const auto& engineStyles, const auto& options, const auto& stream,
                     const std::atomic<bool>* stop) -> Result<CaptionResult> {
                    if (out.audio) {
-                       media::AudioDecodeOptions decode;
-                       decode.maxSeconds = kInteractiveSoundSeconds;
-                       auto clip = media::decodeAudioFile(path, decode);
+                       auto clip = decodeInteractiveSound(path);
                        ESPER_TRY(clip);
                        return captioner_->captionAudio(clip.value(), cacheKeyOf(imagePath),
                                                        engineStyles, options, stream, stop);
@@ -256,9 +258,7 @@ void EngineWorker::score(quint64 id, const QString& imagePath, const QStringList
             refs.push_back(r.toStdString());
         auto scoresOf = [&]() -> Result<std::vector<ClipScore>> {
             if (media::mediaKindOfFile(path) == media::MediaKind::Audio) {
-                media::AudioDecodeOptions decode;
-                decode.maxSeconds = kInteractiveSoundSeconds;
-                auto clip = media::decodeAudioFile(path, decode);
+                auto clip = decodeInteractiveSound(path);
                 ESPER_TRY(clip);
                 return captioner_->scoreAudio(clip.value(), cacheKeyOf(imagePath), caps, refs);
             }

@@ -11,7 +11,7 @@ void apply(ReviewModel* model, const QVector<BulkEditCommand::Change>& changes) 
         const int row = model->rowOf(c.path);
         if (row < 0) continue;
         if (c.setsCaption) model->setCaption(row, c.caption, c.source);
-        if (c.clipS > -2) model->setScores(row, c.clipS, -1);
+        if (c.setsClipS()) model->setScores(row, c.clipS, -1);
         model->setStatus(row, c.status);
     }
 }
@@ -24,7 +24,7 @@ QJsonArray changesJson(const QVector<BulkEditCommand::Change>& changes) {
             o["caption"] = c.caption;
             o["source"] = c.source;
         }
-        if (c.clipS > -2) o["clip_s"] = c.clipS;
+        if (c.setsClipS()) o["clip_s"] = c.clipS;
         a.append(o);
     }
     return a;
@@ -34,9 +34,12 @@ QVector<BulkEditCommand::Change> changesFrom(const QJsonArray& a) {
     QVector<BulkEditCommand::Change> out;
     for (const auto& v : a) {
         const QJsonObject o = v.toObject();
-        BulkEditCommand::Change c{
-            o["image"].toString(), o["caption"].toString(), statusFromName(o["status"].toString()),
-            o.contains("caption"), o["source"].toString(),  o["clip_s"].toDouble(-2)};
+        BulkEditCommand::Change c{o["image"].toString(),
+                                  o["caption"].toString(),
+                                  statusFromName(o["status"].toString()),
+                                  o.contains("caption"),
+                                  o["source"].toString(),
+                                  o["clip_s"].toDouble(BulkEditCommand::kKeepClipS)};
         out.push_back(c);
     }
     return out;
@@ -48,7 +51,7 @@ BulkEditCommand::BulkEditCommand(ReviewModel* model, QVector<Change> changes, co
     for (const auto& c : after_) {
         const ReviewItem& it = model->item(model->rowOf(c.path));
         before_.push_back({c.path, it.caption, it.status, c.setsCaption, it.source,
-                           c.clipS > -2 ? it.clipS : -2});
+                           c.setsClipS() ? it.clipS : kKeepClipS});
     }
     setText(label);
 }

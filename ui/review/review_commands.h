@@ -12,13 +12,16 @@ namespace esper::ui {
 
 class BulkEditCommand final : public QUndoCommand {
 public:
+    // A Change's clipS that leaves the item's score as it is.
+    static constexpr double kKeepClipS = -2;
     struct Change {
         QString path;
         QString caption;     // the new caption (kept when `setsCaption` is false)
         ReviewStatus status; // the new status
         bool setsCaption = true;
-        QString source = "human"; // who wrote `caption`
-        double clipS = -2;        // the caption's CLIP-S when known (-1: unknown; -2: keep)
+        QString source = "human";  // who wrote `caption`
+        double clipS = kKeepClipS; // the caption's CLIP-S when known (-1: unknown)
+        bool setsClipS() const { return clipS > kKeepClipS; }
     };
     BulkEditCommand(ReviewModel* model, QVector<Change> changes, const QString& label);
     void undo() override;

@@ -17,6 +17,13 @@
 
 namespace esper::ui {
 
+namespace {
+// m:ss, for the playback position and the timeline's windows.
+QString clockText(double seconds) {
+    return QString("%1:%2").arg(int(seconds) / 60).arg(int(seconds) % 60, 2, 10, QChar('0'));
+}
+} // namespace
+
 // The waveform, redrawn to the widget's size, with the playback cursor.
 class WaveformView final : public QWidget {
 public:
@@ -126,11 +133,8 @@ void AudioPreview::setTimelineNote(const QString& note) {
 
 void AudioPreview::addTimelineWindow(double start, double end, const QString& caption,
                                      double clipS) {
-    const auto fmt = [](double s) {
-        return QString("%1:%2").arg(int(s) / 60).arg(int(s) % 60, 2, 10, QChar('0'));
-    };
-    auto* item = new QTreeWidgetItem(
-        {fmt(start) + "–" + fmt(end), clipS >= 0 ? QString::number(clipS, 'f', 2) : "", caption});
+    auto* item = new QTreeWidgetItem({clockText(start) + "–" + clockText(end),
+                                      clipS >= 0 ? QString::number(clipS, 'f', 2) : "", caption});
     item->setData(0, Qt::UserRole, start);
     item->setToolTip(2, caption);
     timeline_->addTopLevelItem(item);
@@ -159,12 +163,9 @@ void AudioPreview::stop() {
 }
 
 void AudioPreview::updateTime() {
-    const auto fmt = [](double s) {
-        return QString("%1:%2").arg(int(s) / 60).arg(int(s) % 60, 2, 10, QChar('0'));
-    };
     const double length = peaks_.seconds > 0 ? peaks_.seconds : player_->duration() / 1000.0;
     const double at = player_->position() / 1000.0;
-    time_->setText(QString("%1 / %2").arg(fmt(at), fmt(length)));
+    time_->setText(QString("%1 / %2").arg(clockText(at), clockText(length)));
     wave_->setPosition(length > 0 ? std::clamp(at / length, 0.0, 1.0) : 0.0);
 }
 

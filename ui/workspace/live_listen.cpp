@@ -1,5 +1,6 @@
 #include "live_listen.h"
 
+#include "pcm_mix.h"
 #include "wav_format.h"
 
 #include <QAudioDevice>
@@ -71,17 +72,10 @@ void LiveListener::readAvailable() {
     if (frame <= 0) return;
     const qsizetype frames = pending_.size() / frame;
     if (frames == 0) return;
-    const int channels = format_.channelCount();
-    std::vector<float> mono(size_t(frames), 0.0f);
+    const std::vector<float> mono = media::mixToMono(format_, pending_.constData(), frames);
     double energy = 0;
-    for (qsizetype f = 0; f < frames; ++f) {
-        float sum = 0;
-        for (int c = 0; c < channels; ++c)
-            sum += format_.normalizedSampleValue(pending_.constData() + f * frame +
-                                                 c * format_.bytesPerSample());
-        mono[size_t(f)] = sum / float(channels);
-        energy += double(mono[size_t(f)]) * mono[size_t(f)];
-    }
+    for (float v : mono)
+        energy += double(v) * v;
     pending_.remove(0, frames * frame);
     emit level(10 * std::log10(std::max(energy / double(frames), 1e-10)));
 

@@ -24,20 +24,6 @@ void shrink(QVector<float>& low, QVector<float>& high, int buckets) {
 
 } // namespace
 
-WaveformPeaks peaksOf(const float* samples, qsizetype count, int sampleRate, int buckets) {
-    WaveformPeaks p;
-    p.seconds = sampleRate > 0 ? double(count) / sampleRate : 0;
-    if (count <= 0 || buckets <= 0) return p;
-    const qsizetype per = std::max<qsizetype>(1, (count + buckets - 1) / buckets);
-    for (qsizetype i = 0; i < count; i += per) {
-        const auto* end = samples + std::min(count, i + per);
-        const auto [lo, hi] = std::minmax_element(samples + i, end);
-        p.low.push_back(*lo);
-        p.high.push_back(*hi);
-    }
-    return p;
-}
-
 WaveformPeaks readWaveformPeaks(const QString& path, int buckets) {
     // Peaks of every 5 ms first (the length is not known before the end), then merged down.
     constexpr qsizetype kBlock = kAudioSampleRate / 200;

@@ -16,8 +16,6 @@ struct WaveformPeaks {
     QString error; // why the file could not be read; empty on success
 };
 
-// Peaks of `samples` in `buckets` buckets.
-WaveformPeaks peaksOf(const float* samples, qsizetype count, int sampleRate, int buckets);
 // Peaks of a sound file in `buckets` buckets (decoded at 16 kHz mono).
 WaveformPeaks readWaveformPeaks(const QString& path, int buckets);
 QImage drawWaveform(const WaveformPeaks& peaks, QSize size, const QColor& wave,
