@@ -2,10 +2,13 @@
 
 #include "workspace/live_listen.h"
 
+#include "review/caption_origin.h"
+#include "review/export_dialog.h"
 #include "review/replace_dialog.h"
 #include "review/review_commands.h"
 #include "review/review_io.h"
 #include "review/review_view.h"
+#include "settings/appearance.h"
 #include "shortcuts_help.h"
 #include "training/compare_view.h"
 #include "training/training_page.h"
@@ -18,6 +21,7 @@
 
 #include "styles/style_presets.h"
 
+#include <QActionGroup>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -70,6 +74,7 @@ MainWindow::MainWindow(QWidget* parent)
       queueLabel_(new QLabel), progress_(new QProgressBar),
       cancelAll_(new QPushButton(tr("Cancel"))) {
     setWindowTitle(tr("ESPER Studio"));
+    applyAppearance(appearanceFromName(settings_.appearance()));
     setAcceptDrops(true);
     pages_->addWidget(workspace_);
     pages_->addWidget(review_);
@@ -171,8 +176,8 @@ MainWindow::MainWindow(QWidget* parent)
                     10000);
             }
             for (const auto& c : o.captions)
-                review_->model()->addGenerated(o.imagePath, c.styleId, c.text, c.clipS,
-                                               bundleName_);
+                review_->model()->addGenerated(o.imagePath, c.styleId, c.text, c.clipS, bundleName_,
+                                               captionOrigin(bundleName_, c, o.decoding));
             // "Replace": the new caption becomes the one to review (undoable like an edit).
             if (replaceOnArrival_.remove(o.imagePath)) {
                 const auto& first = o.captions.first();
@@ -189,8 +194,13 @@ MainWindow::MainWindow(QWidget* parent)
     connect(
         workspace_, &WorkspaceWidget::accepted, this,
         [this](const QString& path, const QString& style, const QString& caption, double clipS) {
-            const int row =
-                review_->model()->addGenerated(path, style, caption, clipS, bundleName_);
+            QString prompt;
+            for (const auto& spec : workspace_->styles()->styles())
+                if (spec.id == style) prompt = spec.prompt;
+            const int row = review_->model()->addGenerated(
+                path, style, caption, clipS, bundleName_,
+                captionOrigin(bundleName_, {style, caption, clipS, 0, prompt},
+                              workspace_->decoding()->settings()));
             review_->model()->setCaption(row, caption, bundleName_ + " · " + style);
             review_->model()->setStatus(row, ReviewStatus::Accepted);
         });
@@ -236,7 +246,8 @@ void MainWindow::showLiveListening() {
                     workspace_->addPaths({path});
                     for (const auto& c : o.captions)
                         review_->model()->addGenerated(path, c.styleId, c.text, c.clipS,
-                                                       bundleName_);
+                                                       bundleName_,
+                                                       captionOrigin(bundleName_, c, o.decoding));
                 });
     }
     liveDock_->show();
@@ -311,12 +322,19 @@ void MainWindow::buildMenus() {
     edit->addAction(redo);
     edit->addSeparator();
     edit->addAction(tr("Quality checks…"), this, &MainWindow::editQualityChecks);
-    edit->addAction(tr("Find and replace in captions…"), QKeySequence(tr("Ctrl+H")), this, [this] {
+    const auto bulkEdit = [this](ReplaceDialog::Mode mode) {
         showReview();
         auto* dialog = new ReplaceDialog(review_, this);
+        dialog->setMode(mode);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         dialog->open();
-    });
+    };
+    edit->addAction(tr("Find and replace in captions…"), QKeySequence(tr("Ctrl+H")), this,
+                    [bulkEdit] { bulkEdit(ReplaceDialog::Mode::Replace); });
+    edit->addAction(tr("Add a prefix to captions…"), QKeySequence(tr("Ctrl+Shift+P")), this,
+                    [bulkEdit] { bulkEdit(ReplaceDialog::Mode::Prefix); });
+    edit->addAction(tr("Add a suffix to captions…"), QKeySequence(tr("Ctrl+Shift+U")), this,
+                    [bulkEdit] { bulkEdit(ReplaceDialog::Mode::Suffix); });
 
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("Captioning workspace"), QKeySequence(tr("Ctrl+1")), this,
@@ -332,6 +350,22 @@ void MainWindow::buildMenus() {
                     [this] { workspace_->preview()->zoomBy(1.25); });
     view->addAction(tr("Zoom out"), QKeySequence::ZoomOut, this,
                     [this] { workspace_->preview()->zoomBy(0.8); });
+    view->addSeparator();
+    auto* appearance = view->addMenu(tr("Appearance"));
+    auto* appearances = new QActionGroup(this);
+    const Appearance current = appearanceFromName(settings_.appearance());
+    for (auto [a, label] :
+         {std::pair{Appearance::System, tr("Follow the system")},
+          std::pair{Appearance::Light, tr("Light")}, std::pair{Appearance::Dark, tr("Dark")}}) {
+        auto* action = appearance->addAction(label, this, [this, a] {
+            settings_.setAppearance(appearanceName(a));
+            applyAppearance(a);
+        });
+        action->setCheckable(true);
+        action->setChecked(a == current);
+        action->setObjectName("appearance-" + appearanceName(a));
+        appearances->addAction(action);
+    }
 
     auto* caption = menuBar()->addMenu(tr("&Caption"));
     caption->addAction(tr("Caption all images"), QKeySequence(tr("Ctrl+Shift+A")), this,
@@ -553,7 +587,7 @@ void MainWindow::connectTraining() {
                                          std::function<void(const QString&)> done) {
         const auto items = review_->model()->items();
         review_->files()->run<Result<void>>(
-            [items, path] { return exportJsonl(items, path, true); },
+            [items, path] { return exportJsonl(items, path, {.onlyReviewed = true}); },
             [done](Result<void> ok) { done(ok ? QString() : QString::fromStdString(ok.error())); });
     };
     connect(training_, &TrainingPage::message, this,
@@ -625,29 +659,19 @@ void MainWindow::pasteImage() {
 }
 
 void MainWindow::exportReview() {
-    const QStringList kinds = {tr("Sidecar .txt files"), tr("Sidecar .caption files"), tr("JSONL"),
-                               tr("COCO captions JSON")};
-    bool ok = false;
-    const QString kind =
-        QInputDialog::getItem(this, tr("Export"), tr("Format"), kinds, 0, false, &ok);
-    if (!ok) return;
-    const bool onlyReviewed =
-        QMessageBox::question(this, tr("Export"), tr("Export only accepted and edited items?")) ==
-        QMessageBox::Yes;
     const auto items = review_->model()->items(); // a snapshot; editing goes on meanwhile
-    if (kind == kinds[0] || kind == kinds[1]) {
-        const QStringList policies = {tr("Skip existing files"), tr("Overwrite"), tr("Append"),
-                                      tr("Prepend")};
-        const QString policy = QInputDialog::getItem(
-            this, tr("Existing sidecars"), tr("When a sidecar exists"), policies, 0, false, &ok);
-        if (!ok) return;
-        const QString extension = kind == kinds[0] ? ".txt" : ".caption";
-        const auto how = SidecarPolicy(policies.indexOf(policy));
+    ExportDialog dialog(items, this);
+    dialog.setChoices(settings_.exportChoices());
+    if (dialog.exec() != QDialog::Accepted) return;
+    settings_.setExportChoices(dialog.choices());
+    const ExportSelection which = dialog.selection();
+    if (dialog.writesSidecars()) {
+        const QString extension =
+            dialog.format() == ExportDialog::Format::SidecarTxt ? ".txt" : ".caption";
+        const auto how = dialog.sidecarPolicy();
         statusBar()->showMessage(tr("Writing sidecars…"));
         review_->files()->run<ExportReport>(
-            [items, extension, how, onlyReviewed] {
-                return exportSidecars(items, extension, how, onlyReviewed);
-            },
+            [items, extension, how, which] { return exportSidecars(items, extension, how, which); },
             [this](ExportReport report) {
                 statusBar()->showMessage(tr("Wrote %1 sidecars, skipped %2, %3 errors")
                                              .arg(report.written)
@@ -659,13 +683,15 @@ void MainWindow::exportReview() {
             });
         return;
     }
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export to"));
+    const bool jsonl = dialog.format() == ExportDialog::Format::Jsonl;
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export to"), {},
+        jsonl ? tr("JSON Lines (*.jsonl);;All files (*)") : tr("JSON (*.json);;All files (*)"));
     if (path.isEmpty()) return;
-    const bool jsonl = kind == kinds[2];
     review_->files()->run<Result<void>>(
-        [items, path, jsonl, onlyReviewed, quality = review_->qualityOptions()] {
-            return jsonl ? exportJsonl(items, path, onlyReviewed, quality)
-                         : exportCoco(items, path, onlyReviewed);
+        [items, path, jsonl, which, quality = review_->qualityOptions()] {
+            return jsonl ? exportJsonl(items, path, which, quality)
+                         : exportCoco(items, path, which);
         },
         [this, path](Result<void> result) {
             if (!result)

@@ -9,9 +9,11 @@
 #include "datasets/caption_dataset.h"
 #include "engine/engine_client.h"
 #include "main_window.h"
+#include "review/export_dialog.h"
 #include "review/replace_dialog.h"
 #include "review/review_io.h"
 #include "review/review_view.h"
+#include "settings/appearance.h"
 #include "settings/studio_settings.h"
 #include "shortcuts_help.h"
 #include "training/compare_view.h"
@@ -364,7 +366,7 @@ private slots:
 
         // Export: sidecars for reviewed items only, with each existing-file policy.
         const QString sidecar = images_ + "/b_synthetic.txt";
-        auto report = exportSidecars(model->items(), ".txt", SidecarPolicy::Overwrite, true);
+        auto report = exportSidecars(model->items(), ".txt", SidecarPolicy::Overwrite, {true});
         QCOMPARE(report.written, 2);
         auto read = [](const QString& p) {
             QFile f(p);
@@ -373,14 +375,14 @@ private slots:
         };
         QCOMPARE(read(sidecar), QString("a small red square\n"));
         QCOMPARE(read(images_ + "/a_chelsea.txt"), QString("generated a_chelsea.png\n"));
-        report = exportSidecars(model->items(), ".txt", SidecarPolicy::Skip, true);
+        report = exportSidecars(model->items(), ".txt", SidecarPolicy::Skip, {true});
         QCOMPARE(report.skipped, 2);
-        exportSidecars(model->items(), ".txt", SidecarPolicy::Append, true);
+        exportSidecars(model->items(), ".txt", SidecarPolicy::Append, {true});
         QCOMPARE(read(sidecar), QString("a small red square\na small red square\n"));
-        exportSidecars(model->items(), ".txt", SidecarPolicy::Prepend, true);
+        exportSidecars(model->items(), ".txt", SidecarPolicy::Prepend, {true});
         QCOMPARE(read(sidecar).count("a small red square"), 3);
         const QString jsonl = tmp_.path() + "/export.jsonl";
-        QVERIFY(exportJsonl(model->items(), jsonl, true).ok());
+        QVERIFY(exportJsonl(model->items(), jsonl, {true}).ok());
         const auto lines = read(jsonl).trimmed().split('\n');
         QCOMPARE(lines.size(), 2);
         QCOMPARE(QJsonDocument::fromJson(lines[1].toUtf8())
@@ -401,7 +403,7 @@ private slots:
         auto reread = esper::readDataset(jsonl.toStdString());
         QVERIFY(reread.ok() && reread->records.size() == 2);
         const QString coco = tmp_.path() + "/export.json";
-        QVERIFY(exportCoco(model->items(), coco, false).ok());
+        QVERIFY(exportCoco(model->items(), coco, {false}).ok());
         QVERIFY(read(coco).contains("a small red square"));
 
         // Save and reopen: everything comes back.
@@ -525,6 +527,34 @@ private slots:
         QVERIFY(review->table()->currentIndex().data(ReviewModel::PathRole).toString() != first);
         window_->showReview();
         shoot(window_.get(), "review-flags.png");
+    }
+
+    // View → Appearance: dark and light palettes on request, remembered, and back to the
+    // platform's own; the review's status and flag colours stay visible on both.
+    void appearanceSwitchesPalettesAndIsRemembered() {
+        auto action = [this](const QString& name) {
+            auto* a = window_->findChild<QAction*>("appearance-" + name);
+            if (a) a->trigger();
+            QCoreApplication::processEvents(); // widgets take the new palette
+            return a != nullptr;
+        };
+        const QColor platformWindow = QApplication::palette().color(QPalette::Window);
+        QVERIFY(action("dark"));
+        QVERIFY(darkPaletteInUse());
+        QCOMPARE(StudioSettings().appearance(), QString("dark"));
+        auto* table = window_->review()->table();
+        QVERIFY(table->palette().color(QPalette::Base).lightness() < 80);
+        // The status colours are translucent: on a dark base they still stand apart from it.
+        const QColor accepted = QColor(39, 174, 96);
+        QVERIFY(qAbs(accepted.lightness() - table->palette().color(QPalette::Base).lightness()) >
+                40);
+        window_->showReview();
+        shoot(window_.get(), "review-dark.png");
+        QVERIFY(action("light"));
+        QVERIFY(!darkPaletteInUse());
+        QVERIFY(action("system"));
+        QCOMPARE(QApplication::palette().color(QPalette::Window), platformWindow);
+        QCOMPARE(StudioSettings().appearance(), QString("system"));
     }
 
     // Find and replace over the whole dataset is one undoable step, with a preview first; a
@@ -656,6 +686,181 @@ private slots:
         undo->undo();
         QCOMPARE(ws()->styles()->count(), int(start.size()));
         QVERIFY(waitFor([&] { return window_->engine()->queueLength() == 0; }));
+    }
+
+    // The whole annotation loop in one go: Caption all fills the review with every style's
+    // candidate and where it came from; a bulk edit, its undo and a suffix; save and reopen
+    // (undo still works); then each export, its bytes checked against what a person expects.
+    void theAnnotationLoopRoundTripsToTheExportedBytes() {
+        QTemporaryDir dir;
+        QVERIFY(QFile::copy(images_ + "/a_chelsea.png", dir.filePath("cat.png")));
+        QVERIFY(QFile::copy(images_ + "/b_synthetic.png", dir.filePath("red.png")));
+        auto* review = window_->review();
+        auto* model = review->model();
+        auto* undo = window_->undoStack();
+        model->setItems({});
+        review->finishFileWork();
+        const QString project = dir.filePath("loop.esper-review");
+        review->setProjectPath(project);
+        ws()->styles()->setStyles({{"caption", "Caption", "caption:"}, {"news", "News", "news:"}});
+        undo->clear();
+        DecodingSettings greedy;
+        greedy.maxTokens = 12;
+        ws()->decoding()->setSettings(greedy);
+        ws()->gallery()->clear();
+        ws()->addPaths({dir.filePath("cat.png"), dir.filePath("red.png")});
+        QSignalSpy done(window_->engine(), &EngineClient::backgroundFinished);
+        window_->captionAll();
+        QVERIFY(waitFor([&] { return done.count() == 2 && !ws()->captioningAll(); }));
+        review->finishFileWork();
+
+        // Every image has both styles' candidates, each with its bundle, prompt and decoding.
+        QCOMPARE(model->rowCount(), 2);
+        const int cat = model->rowOf(dir.filePath("cat.png"));
+        QVERIFY(cat >= 0);
+        const ReviewItem generated = model->item(cat);
+        QCOMPARE(generated.generated.keys(), (QStringList{"caption", "news"}));
+        QCOMPARE(generated.caption, generated.generated["caption"]);
+        QCOMPARE(generated.source, QString("bundle · caption"));
+        QCOMPARE(generated.activeCandidate(), QString("caption"));
+        const QJsonObject origin = generated.origins["news"];
+        QCOMPARE(QJsonDocument(origin).toJson(QJsonDocument::Compact),
+                 QByteArray(R"({"bundle":"bundle","decoding":{"cut_at_period":true,)"
+                            R"("max_tokens":12,"no_repeat_ngram":2,"strategy":"greedy"},)"
+                            R"("prompt":"news:","style":"news"})"));
+        QVERIFY(generated.clipS >= 0);
+
+        // A bulk replace, undone and redone, then a suffix; three steps in all.
+        QCOMPARE(review->replaceInCaptions("^", "photo: ", true, ReviewView::Scope::All), 2);
+        undo->undo();
+        QCOMPARE(model->item(cat).caption, generated.caption);
+        QCOMPARE(model->item(cat).status, ReviewStatus::Unreviewed);
+        QCOMPARE(model->item(cat).clipS, generated.clipS);
+        undo->redo();
+        QCOMPARE(review->addAffix(" [checked]", ReviewView::Affix::Suffix, ReviewView::Scope::All),
+                 2);
+        QCOMPARE(review->addAffix(" [checked]", ReviewView::Affix::Suffix, ReviewView::Scope::All),
+                 0); // there already
+        const QString edited = "photo: " + generated.caption + " [checked]";
+        QCOMPARE(model->item(cat).caption, edited);
+        QCOMPARE(model->item(cat).source, QString("human"));
+        QCOMPARE(model->item(cat).clipS, -1.0); // the score was the generated caption's
+        QCOMPARE(model->item(cat).activeCandidate(), QString());
+
+        // Saved and reopened: the items, and the steps to undo.
+        review->saveNow();
+        review->finishFileWork();
+        model->setItems({});
+        undo->clear();
+        QSignalSpy opened(review, &ReviewView::opened);
+        review->openProject(project);
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(model->rowCount(), 2);
+        QCOMPARE(undo->count(), 2);
+        undo->undo();
+        QCOMPARE(model->item(model->rowOf(dir.filePath("cat.png"))).caption,
+                 "photo: " + generated.caption);
+        undo->redo();
+        const ReviewItem cat2 = model->item(model->rowOf(dir.filePath("cat.png")));
+        QCOMPARE(cat2.caption, edited);
+        QCOMPARE(cat2.origins, generated.origins);
+
+        auto bytes = [](const QString& p) {
+            QFile f(p);
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray("(missing)");
+        };
+        // The export form counts what it will write, and remembers its choices.
+        {
+            ExportDialog dialog(model->items());
+            dialog.setChoices({{"format", 1}, {"only_reviewed", true}, {"all_candidates", true}});
+            int captions = 0;
+            for (const auto& it : model->items())
+                captions += int(it.allCaptions().size());
+            QCOMPARE(dialog.summaryText(),
+                     QString("2 item(s), %1 caption(s) will be written.").arg(captions));
+            QCOMPARE(dialog.format(), ExportDialog::Format::SidecarCaption);
+            QVERIFY(dialog.selection().allCandidates && dialog.selection().onlyReviewed);
+            QCOMPARE(dialog.choices()["format"].toInt(), 1);
+            dialog.show();
+            shoot(&dialog, "export-dialog.png");
+        }
+        // Sidecars: the active caption, then every candidate one per line.
+        auto report = exportSidecars(model->items(), ".txt", SidecarPolicy::Overwrite,
+                                     {.onlyReviewed = true});
+        QCOMPARE(report.written, 2);
+        QCOMPARE(bytes(dir.filePath("cat.txt")), (edited + "\n").toUtf8());
+        report = exportSidecars(model->items(), ".caption", SidecarPolicy::Overwrite,
+                                {.onlyReviewed = true, .allCandidates = true});
+        QCOMPARE(report.written, 2);
+        QStringList all{edited, generated.generated["caption"]};
+        if (!all.contains(generated.generated["news"])) all << generated.generated["news"];
+        QCOMPARE(bytes(dir.filePath("cat.caption")), (all.join("\n") + "\n").toUtf8());
+
+        // JSONL: what a script reading it finds, written out by hand.
+        auto json = [](const QString& text) { // a string as JSON writes it
+            const QByteArray a = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+            return a.mid(1, a.size() - 2);
+        };
+        auto candidate = [&](const QString& style) {
+            return "\"" + style.toUtf8() + "\":{\"caption\":" + json(generated.generated[style]) +
+                   ",\"clip_s\":" +
+                   QJsonDocument(QJsonArray{generated.scores[style]})
+                       .toJson(QJsonDocument::Compact)
+                       .mid(1)
+                       .chopped(1) +
+                   ",\"origin\":{\"bundle\":\"bundle\",\"decoding\":{\"cut_at_period\":true,"
+                   "\"max_tokens\":12,\"no_repeat_ngram\":2,\"strategy\":\"greedy\"},"
+                   "\"prompt\":\"" +
+                   style.toUtf8() + ":\",\"style\":\"" + style.toUtf8() + "\"}}";
+        };
+        const QString path = dir.filePath("cat.png");
+        const QByteArray expected =
+            "{\"flags\":[],\"generated\":{" + candidate("caption") + "," + candidate("news") +
+            "},\"image\":" + json(path) + ",\"image_id\":" + json(path) + ",\"references\":[" +
+            json(edited) + "],\"source\":\"human\",\"status\":\"edited\"}\n";
+        const QString jsonl = dir.filePath("loop.jsonl");
+        QVERIFY(exportJsonl(model->items(), jsonl, {.onlyReviewed = true}).ok());
+        const QList<QByteArray> lines = bytes(jsonl).split('\n');
+        QCOMPARE(lines.size(), 3); // two records and the final newline
+        const int catLine = lines[0].contains("cat.png") ? 0 : 1;
+        QCOMPARE(lines[catLine] + "\n", expected);
+        // COCO with every candidate: an annotation per caption.
+        const QString coco = dir.filePath("loop.json");
+        QVERIFY(exportCoco(model->items(), coco, {.allCandidates = true}).ok());
+        auto read = esper::readDataset(coco.toStdString());
+        QVERIFY(read.ok());
+        const auto& refs = read->records[read->index.at(path.toStdString())].references.at("");
+        QCOMPARE(int(refs.size()), int(all.size()));
+        QCOMPARE(QString::fromStdString(refs[0]), edited);
+    }
+
+    // The bulk prefix and suffix: only captions without it change, as one step, and the dialog
+    // previews it.
+    void prefixAndSuffixAreAddedOnceAsOneStep() {
+        auto* review = window_->review();
+        auto* model = review->model();
+        QVector<ReviewItem> items(3);
+        for (int i = 0; i < 3; ++i) {
+            items[i].imagePath = images_ + QString("/affix%1.png").arg(i);
+            items[i].caption = i == 0 ? "photo of a cat" : QString("a dog %1").arg(i);
+        }
+        model->setItems(items);
+        window_->undoStack()->clear();
+        ReplaceDialog dialog(review);
+        dialog.setMode(ReplaceDialog::Mode::Prefix);
+        dialog.setQuery("photo of ", {});
+        QVERIFY2(dialog.previewText().startsWith("2 caption(s) change"),
+                 qPrintable(dialog.previewText()));
+        QVERIFY(dialog.previewText().contains("→ photo of a dog 1"));
+        dialog.show();
+        shoot(&dialog, "bulk-prefix.png");
+        QCOMPARE(review->addAffix("photo of ", ReviewView::Affix::Prefix, ReviewView::Scope::All),
+                 2);
+        QCOMPARE(model->item(0).caption, QString("photo of a cat"));
+        QCOMPARE(model->item(2).caption, QString("photo of a dog 2"));
+        QCOMPARE(window_->undoStack()->count(), 1);
+        window_->undoStack()->undo();
+        QCOMPARE(model->item(2).caption, QString("a dog 2"));
     }
 
     // Killing the studio in the middle of Caption all loses at most the captions of the save
@@ -986,7 +1191,7 @@ private slots:
         live->stopListening();
         // Exported, the kept sound says what it is.
         const QString jsonl = tmp_.path() + "/sounds.jsonl";
-        QVERIFY(exportJsonl(window_->review()->model()->items(), jsonl, false, {}).ok());
+        QVERIFY(exportJsonl(window_->review()->model()->items(), jsonl, {false}, {}).ok());
         QFile exported(jsonl);
         QVERIFY(exported.open(QIODevice::ReadOnly));
         bool found = false;

@@ -32,6 +32,7 @@ struct StyleCaption {
     QString text;
     double clipS = 0;
     double cosine = 0;
+    QString prompt; // the style's prompt that produced it
 };
 
 struct CaptionOutcome {
@@ -41,6 +42,7 @@ struct CaptionOutcome {
     QString error;                  // empty on success
     bool cancelled = false;
     double milliseconds = 0;
+    DecodingSettings decoding; // what produced the captions (their provenance)
 };
 
 struct ScoreOutcome {

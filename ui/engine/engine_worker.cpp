@@ -93,6 +93,14 @@ std::vector<CaptionStyle> EngineWorker::engineStyles(const QVector<StyleSpec>& s
     return out;
 }
 
+QVector<StyleCaption> EngineWorker::captionsOf(const CaptionResult& result) {
+    QVector<StyleCaption> out;
+    for (const auto& c : result.captions)
+        out.push_back({QString::fromStdString(c.style.id), QString::fromStdString(c.text),
+                       c.score.clipS, c.score.cosine, QString::fromStdString(c.style.prompt)});
+    return out;
+}
+
 CaptionOptions EngineWorker::captionOptions(const DecodingSettings& settings) const {
     CaptionOptions options;
     // The bundle's decoding (end-of-text rule, stop strings, beam settings) under the settings
@@ -134,6 +142,7 @@ void EngineWorker::captionTimeline(quint64 id, const QString& path,
             CaptionOutcome out;
             out.imagePath = path;
             out.audio = true;
+            out.decoding = settings;
             if (w.silent()) {
                 out.error = tr("silence");
             } else {
@@ -143,10 +152,7 @@ void EngineWorker::captionTimeline(quint64 id, const QString& path,
                 if (!r)
                     out.error = QString::fromStdString(r.error());
                 else
-                    for (const auto& c : r->captions)
-                        out.captions.push_back({QString::fromStdString(c.style.id),
-                                                QString::fromStdString(c.text), c.score.clipS,
-                                                c.score.cosine});
+                    out.captions = captionsOf(r.value());
             }
             emit timelineWindow(id, w.start, w.end, out);
             return true;
@@ -168,6 +174,7 @@ void EngineWorker::runCaption(quint64 id, CaptionOutcome out, const QVector<Styl
                               const CaptionCall& call) {
     QElapsedTimer timer;
     timer.start();
+    out.decoding = settings;
     auto finish = [&] {
         out.milliseconds = double(timer.nsecsElapsed()) / 1e6;
         emit captionFinished(id, out);
@@ -193,9 +200,7 @@ void EngineWorker::runCaption(quint64 id, CaptionOutcome out, const QVector<Styl
             if (!out.cancelled) out.error = QString::fromStdString(result.error());
             return finish();
         }
-        for (const auto& c : result->captions)
-            out.captions.push_back({QString::fromStdString(c.style.id),
-                                    QString::fromStdString(c.text), c.score.clipS, c.score.cosine});
+        out.captions = captionsOf(result.value());
     } catch (const std::exception& e) {
         out.error = QString("captioning failed: %1").arg(e.what());
     }

@@ -16,6 +16,7 @@
 namespace esper {
 class Captioner;
 struct CaptionStyle;
+struct CaptionResult;
 struct CaptionOptions;
 } // namespace esper
 
@@ -74,6 +75,7 @@ private:
                     const DecodingSettings& settings, const CancelFlag& cancel,
                     const CaptionCall& run);
     static std::vector<CaptionStyle> engineStyles(const QVector<StyleSpec>& styles);
+    static QVector<StyleCaption> captionsOf(const CaptionResult& result);
     CaptionOptions captionOptions(const DecodingSettings& settings) const;
     std::unique_ptr<Captioner> captioner_;
     RequestQueue queue_;

@@ -71,7 +71,8 @@ BulkEditCommand* BulkEditCommand::setStatus(ReviewModel* model, int row, ReviewS
 
 BulkEditCommand* BulkEditCommand::editCaption(ReviewModel* model, int row, const QString& caption) {
     const QString path = model->item(row).imagePath;
-    return new BulkEditCommand(model, {{path, caption, ReviewStatus::Edited, true}},
+    // The old caption's CLIP-S does not describe the new one: unknown until scored again.
+    return new BulkEditCommand(model, {{path, caption, ReviewStatus::Edited, true, "human", -1}},
                                QObject::tr("edit %1").arg(QFileInfo(path).fileName()));
 }
 

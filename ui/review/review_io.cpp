@@ -17,10 +17,14 @@ namespace esper::ui {
 
 namespace {
 
-bool keep(const ReviewItem& it, bool onlyReviewed) {
+bool keep(const ReviewItem& it, const ExportSelection& which) {
     if (!it.error.isEmpty()) return false;
-    return !onlyReviewed || it.status == ReviewStatus::Accepted ||
+    return !which.onlyReviewed || it.status == ReviewStatus::Accepted ||
            it.status == ReviewStatus::Edited;
+}
+
+QStringList captionsToWrite(const ReviewItem& it, const ExportSelection& which) {
+    return which.allCandidates ? it.allCaptions() : QStringList{it.caption};
 }
 
 Result<void> writeAtomically(const QString& path, const QByteArray& bytes) {
@@ -34,14 +38,15 @@ Result<void> writeAtomically(const QString& path, const QByteArray& bytes) {
 }
 
 // Review items as the engine's dataset type, for its writers.
-CaptionDataset asDataset(const QVector<ReviewItem>& items, bool onlyReviewed) {
+CaptionDataset asDataset(const QVector<ReviewItem>& items, const ExportSelection& which) {
     CaptionDataset d;
     for (const auto& it : items) {
-        if (!keep(it, onlyReviewed)) continue;
+        if (!keep(it, which)) continue;
         CaptionRecord r;
         r.imageId = it.imagePath.toStdString();
         r.imagePath = it.imagePath.toStdString();
-        r.references[""] = {it.caption.toStdString()};
+        for (const auto& c : captionsToWrite(it, which))
+            r.references[""].push_back(c.toStdString());
         d.index[r.imageId] = d.records.size();
         d.records.push_back(std::move(r));
     }
@@ -121,12 +126,12 @@ bool hasSidecar(const QString& imagePath) {
 }
 
 ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& extension,
-                            SidecarPolicy policy, bool onlyReviewed) {
+                            SidecarPolicy policy, const ExportSelection& which) {
     ExportReport report;
     for (const auto& it : items) {
-        if (!keep(it, onlyReviewed)) continue;
+        if (!keep(it, which)) continue;
         const QString sidecar = sidecarPath(it.imagePath, extension);
-        QString text = it.caption;
+        QString text = captionsToWrite(it, which).join("\n");
         if (QFile::exists(sidecar)) {
             if (policy == SidecarPolicy::Skip) {
                 ++report.skipped;
@@ -151,18 +156,18 @@ ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& ext
     return report;
 }
 
-Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed,
-                         const QualityOptions& options) {
+Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path,
+                         const ExportSelection& which, const QualityOptions& options) {
     // The dataset readers' JSONL (image, references), with the review's own fields: who wrote
     // the caption, its status and CLIP-S, and the quality checks' flags.
     const ReviewQuality quality = qualityOf(items, options);
     QByteArray out;
     for (int i = 0; i < items.size(); ++i) {
         const ReviewItem& it = items[i];
-        if (!keep(it, onlyReviewed)) continue;
+        if (!keep(it, which)) continue;
         QJsonObject rec{{"image", it.imagePath},
                         {"image_id", it.imagePath},
-                        {"references", QJsonArray{it.caption}},
+                        {"references", QJsonArray::fromStringList(captionsToWrite(it, which))},
                         {"status", statusName(it.status)},
                         {"source", it.source},
                         {"flags", QJsonArray::fromStringList(quality.flags[i])}};
@@ -172,19 +177,25 @@ Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, 
             rec["modality"] = "audio";
             rec["audio"] = it.imagePath;
         }
-        // Every candidate, by style, beside the active caption (the readers leave it be).
+        // Every candidate, by style, with where it came from, beside the active caption (the
+        // readers leave it be).
         QJsonObject generated;
-        for (auto g = it.generated.begin(); g != it.generated.end(); ++g)
-            generated[g.key()] =
-                QJsonObject{{"caption", g.value()}, {"clip_s", it.scores.value(g.key(), -1)}};
+        const QString active = it.activeCandidate();
+        for (auto g = it.generated.begin(); g != it.generated.end(); ++g) {
+            QJsonObject candidate{{"caption", g.value()}, {"clip_s", it.scores.value(g.key(), -1)}};
+            if (it.origins.contains(g.key())) candidate["origin"] = it.origins[g.key()];
+            if (g.key() == active) candidate["active"] = true;
+            generated[g.key()] = candidate;
+        }
         if (!generated.isEmpty()) rec["generated"] = generated;
         out += QJsonDocument(rec).toJson(QJsonDocument::Compact) + '\n';
     }
     return writeAtomically(path, out);
 }
 
-Result<void> exportCoco(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed) {
-    return writeCocoCaptions(asDataset(items, onlyReviewed), path.toStdString());
+Result<void> exportCoco(const QVector<ReviewItem>& items, const QString& path,
+                        const ExportSelection& which) {
+    return writeCocoCaptions(asDataset(items, which), path.toStdString());
 }
 
 } // namespace esper::ui

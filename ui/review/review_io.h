@@ -28,16 +28,25 @@ struct ExportReport {
     int written = 0, skipped = 0;
     QStringList errors;
 };
-// IMAGE.txt or IMAGE.caption beside each image. onlyReviewed: accepted and edited items only.
+// Which items and captions an export writes.
+struct ExportSelection {
+    bool onlyReviewed = false;  // accepted and edited items only
+    bool allCandidates = false; // every candidate, the active caption first; else the active one
+};
 // IMAGE.txt / IMAGE.caption beside an image (`extension` ".txt" or ".caption"), and whether an
 // image has either.
 QString sidecarPath(const QString& imagePath, const QString& extension);
 bool hasSidecar(const QString& imagePath);
+// A sidecar beside each image; with every candidate, one caption per line (the line-per-caption
+// convention trainers such as OneTrainer sample from).
 ExportReport exportSidecars(const QVector<ReviewItem>& items, const QString& extension,
-                            SidecarPolicy policy, bool onlyReviewed);
-// With the review's fields: source, status, CLIP-S and the quality checks' flags.
-Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed,
-                         const QualityOptions& quality = {});
-Result<void> exportCoco(const QVector<ReviewItem>& items, const QString& path, bool onlyReviewed);
+                            SidecarPolicy policy, const ExportSelection& which);
+// With the review's fields: source, status, CLIP-S, the quality checks' flags and every
+// candidate with its origin; allCandidates puts every caption among the references too.
+Result<void> exportJsonl(const QVector<ReviewItem>& items, const QString& path,
+                         const ExportSelection& which, const QualityOptions& quality = {});
+// One annotation per caption written.
+Result<void> exportCoco(const QVector<ReviewItem>& items, const QString& path,
+                        const ExportSelection& which);
 
 } // namespace esper::ui

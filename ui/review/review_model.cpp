@@ -1,5 +1,7 @@
 #include "review_model.h"
 
+#include "caption_origin.h"
+
 #include "workspace/thumbnail_cache.h"
 
 #include <QBrush>
@@ -29,17 +31,39 @@ ReviewStatus statusFromName(const QString& name) {
     return ReviewStatus::Unreviewed;
 }
 
+QString ReviewItem::activeCandidate() const {
+    if (source == "human") return {};
+    // The source names the style ("bundle · style"); several candidates may share a text.
+    const QString style = source.section(" · ", -1);
+    if (generated.value(style) == caption && generated.contains(style)) return style;
+    for (auto g = generated.begin(); g != generated.end(); ++g)
+        if (g.value() == caption) return g.key();
+    return {};
+}
+
+QStringList ReviewItem::allCaptions() const {
+    QStringList out;
+    if (!caption.isEmpty()) out << caption;
+    for (const auto& g : generated)
+        if (!g.isEmpty() && !out.contains(g)) out << g;
+    return out;
+}
+
 QJsonObject ReviewItem::toJson() const {
-    QJsonObject gen, sc;
+    QJsonObject gen, sc, orig;
     for (auto it = generated.begin(); it != generated.end(); ++it)
         gen[it.key()] = it.value();
     for (auto it = scores.begin(); it != scores.end(); ++it)
         sc[it.key()] = it.value();
-    return {{"image", imagePath},     {"references", QJsonArray::fromStringList(references)},
-            {"generated", gen},       {"scores", sc},
-            {"caption", caption},     {"clip_s", clipS},
-            {"ref_clip_s", refClipS}, {"status", statusName(status)},
-            {"error", error},         {"source", source}};
+    for (auto it = origins.begin(); it != origins.end(); ++it)
+        orig[it.key()] = it.value();
+    QJsonObject o{{"image", imagePath},     {"references", QJsonArray::fromStringList(references)},
+                  {"generated", gen},       {"scores", sc},
+                  {"caption", caption},     {"clip_s", clipS},
+                  {"ref_clip_s", refClipS}, {"status", statusName(status)},
+                  {"error", error},         {"source", source}};
+    if (!orig.isEmpty()) o["origins"] = orig;
+    return o;
 }
 
 ReviewItem ReviewItem::fromJson(const QJsonObject& o) {
@@ -59,6 +83,9 @@ ReviewItem ReviewItem::fromJson(const QJsonObject& o) {
     r.status = statusFromName(o["status"].toString());
     r.error = o["error"].toString();
     r.source = o["source"].toString();
+    const auto orig = o["origins"].toObject();
+    for (auto it = orig.begin(); it != orig.end(); ++it)
+        r.origins[it.key()] = it.value().toObject();
     return r;
 }
 
@@ -96,7 +123,8 @@ int ReviewModel::rowOf(const QString& imagePath) const {
 }
 
 int ReviewModel::addGenerated(const QString& imagePath, const QString& style,
-                              const QString& caption, double clipS, const QString& model) {
+                              const QString& caption, double clipS, const QString& model,
+                              const QJsonObject& origin) {
     int row = rowOf(imagePath);
     if (row < 0) {
         row = int(items_.size());
@@ -108,9 +136,15 @@ int ReviewModel::addGenerated(const QString& imagePath, const QString& style,
         endInsertRows();
     }
     auto& it = items_[row];
+    const QString active = it.activeCandidate(); // before this candidate changes
     it.generated[style] = caption;
     it.scores[style] = clipS;
-    if (it.status == ReviewStatus::Unreviewed) {
+    if (!origin.isEmpty()) it.origins[style] = origin;
+    // An unreviewed item's caption is its first style's (the run's styles arrive in order),
+    // not whichever came last; one from a dataset gives way to the model's.
+    if (it.status == ReviewStatus::Unreviewed &&
+        (it.caption.isEmpty() || it.source.isEmpty() || active == style ||
+         (active.isEmpty() && it.source != "human"))) {
         it.caption = caption;
         it.clipS = clipS;
         it.source = model.isEmpty() ? style : model + " · " + style;
@@ -155,8 +189,10 @@ QVariant ReviewModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ToolTipRole && index.column() == FlagsColumn && flagged(index.row()))
         return reasons_[index.row()].join("\n");
     if (role == PathRole) return it.imagePath;
-    if (role == Qt::ToolTipRole && index.column() == CaptionColumn && !it.source.isEmpty())
-        return tr("written by %1").arg(it.source);
+    if (role == Qt::ToolTipRole && index.column() == CaptionColumn && !it.source.isEmpty()) {
+        const QString origin = describeOrigin(it.origins.value(it.activeCandidate()));
+        return tr("written by %1").arg(origin.isEmpty() ? it.source : origin);
+    }
     if (role == Qt::ToolTipRole)
         return it.error.isEmpty() ? it.imagePath : it.imagePath + "\n" + it.error;
     if (role == Qt::ForegroundRole && !it.error.isEmpty()) return QBrush(QColor(192, 57, 43));

@@ -28,6 +28,16 @@ struct ReviewItem {
     // Who wrote `caption`: "human" once a person wrote or edited it, else the model and style
     // that generated it ("ESPER Studio demo · caption"); empty when it came from a dataset.
     QString source;
+    // Per candidate (keys as in `generated`): the bundle, style, prompt and decoding that made
+    // it (caption_origin.h); absent for captions that came from a dataset.
+    QMap<QString, QJsonObject> origins;
+
+    // The candidate that is the item's caption now, or empty when a person wrote it (or it came
+    // from a dataset): derived, so undo and edits never leave it stale.
+    QString activeCandidate() const;
+    // The active caption first, then every other distinct candidate: what "all candidates"
+    // exports write.
+    QStringList allCaptions() const;
 
     QJsonObject toJson() const;
     static ReviewItem fromJson(const QJsonObject& o);
@@ -58,10 +68,10 @@ public:
     const QVector<ReviewItem>& items() const { return items_; }
     const ReviewItem& item(int row) const { return items_[row]; }
     int rowOf(const QString& imagePath) const;
-    // Adds the image or updates its generated caption for `style` (and its caption when it has
-    // not been reviewed yet). Returns the row.
+    // Adds the image or updates its generated caption for `style`; an unreviewed item's caption
+    // follows the first style it was given. Returns the row.
     int addGenerated(const QString& imagePath, const QString& style, const QString& caption,
-                     double clipS, const QString& model = {});
+                     double clipS, const QString& model = {}, const QJsonObject& origin = {});
     // The raw setters the undo commands use.
     void setStatus(int row, ReviewStatus status);
     // A person's caption: its source becomes "human" (`source` restores another on undo).

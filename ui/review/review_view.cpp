@@ -318,38 +318,67 @@ QVector<int> ReviewView::rowsIn(Scope scope) const {
     return rows;
 }
 
-QVector<ReviewView::Replacement> ReviewView::previewReplace(const QString& find,
-                                                            const QString& replace, bool regex,
-                                                            Scope scope) const {
+QVector<ReviewView::Replacement>
+ReviewView::plan(Scope scope, const std::function<QString(const QString&)>& edit) const {
     QVector<Replacement> out;
-    if (find.isEmpty()) return out;
-    const QRegularExpression pattern(regex ? find : QString());
-    if (regex && !pattern.isValid()) return out;
     for (int row : rowsIn(scope)) {
         const ReviewItem& it = model_->item(row);
         if (!it.error.isEmpty()) continue;
-        QString after = it.caption;
-        if (regex)
-            after.replace(pattern, replace);
-        else
-            after.replace(find, replace); // literally: no pattern, no back-references
+        const QString after = edit(it.caption);
         if (after != it.caption) out.push_back({it.imagePath, it.caption, after});
     }
     return out;
 }
 
-int ReviewView::replaceInCaptions(const QString& find, const QString& replace, bool regex,
-                                  Scope scope) {
-    const auto planned = previewReplace(find, replace, regex, scope);
+int ReviewView::apply(const QVector<Replacement>& planned, const QString& description) {
     if (planned.isEmpty()) return 0;
     QVector<BulkEditCommand::Change> changes;
     for (const auto& r : planned)
-        changes.push_back({r.path, r.after, ReviewStatus::Edited, true});
-    undo_->push(new BulkEditCommand(
-        model_, changes,
-        tr("replace '%1' with '%2' in %n caption(s)", nullptr, int(changes.size()))
-            .arg(find, replace)));
+        changes.push_back({r.path, r.after, ReviewStatus::Edited, true, "human", -1});
+    undo_->push(new BulkEditCommand(model_, changes, description));
     return int(changes.size());
+}
+
+QVector<ReviewView::Replacement> ReviewView::previewReplace(const QString& find,
+                                                            const QString& replace, bool regex,
+                                                            Scope scope) const {
+    if (find.isEmpty()) return {};
+    const QRegularExpression pattern(regex ? find : QString());
+    if (regex && !pattern.isValid()) return {};
+    return plan(scope, [&](QString caption) {
+        if (regex)
+            caption.replace(pattern, replace);
+        else
+            caption.replace(find, replace); // literally: no pattern, no back-references
+        return caption;
+    });
+}
+
+int ReviewView::replaceInCaptions(const QString& find, const QString& replace, bool regex,
+                                  Scope scope) {
+    const auto planned = previewReplace(find, replace, regex, scope);
+    return apply(planned,
+                 tr("replace '%1' with '%2' in %n caption(s)", nullptr, int(planned.size()))
+                     .arg(find, replace));
+}
+
+QVector<ReviewView::Replacement> ReviewView::previewAffix(const QString& text, Affix where,
+                                                          Scope scope) const {
+    if (text.isEmpty()) return {};
+    // Captions that have it already are left alone, so applying it twice adds it once.
+    return plan(scope, [&](const QString& caption) {
+        if (where == Affix::Prefix) return caption.startsWith(text) ? caption : text + caption;
+        return caption.endsWith(text) ? caption : caption + text;
+    });
+}
+
+int ReviewView::addAffix(const QString& text, Affix where, Scope scope) {
+    const auto planned = previewAffix(text, where, scope);
+    return apply(planned,
+                 (where == Affix::Prefix
+                      ? tr("add the prefix '%1' to %n caption(s)", nullptr, int(planned.size()))
+                      : tr("add the suffix '%1' to %n caption(s)", nullptr, int(planned.size())))
+                     .arg(text));
 }
 
 void ReviewView::editCurrent() {

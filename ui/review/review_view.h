@@ -11,6 +11,8 @@
 #include <QTimer>
 #include <QWidget>
 
+#include <functional>
+
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -65,6 +67,10 @@ public:
     QVector<Replacement> previewReplace(const QString& find, const QString& replace, bool regex,
                                         Scope scope) const;
     int replaceInCaptions(const QString& find, const QString& replace, bool regex, Scope scope);
+    // A prefix or suffix added to every caption in scope that does not already have it.
+    enum class Affix { Prefix, Suffix };
+    QVector<Replacement> previewAffix(const QString& text, Affix where, Scope scope) const;
+    int addAffix(const QString& text, Affix where, Scope scope);
     void setFilter(const QString& status, const QString& text);
     // CLIP-S and RefCLIP-S of every item's caption, computed in the background.
     void setEngine(EngineClient* engine);
@@ -83,6 +89,10 @@ protected:
 private:
     int currentRow() const;
     QVector<int> rowsIn(Scope scope) const;
+    // The caption changes `edit` makes in scope, and making them one undoable step.
+    QVector<Replacement> plan(Scope scope,
+                              const std::function<QString(const QString&)>& edit) const;
+    int apply(const QVector<Replacement>& planned, const QString& description);
     QJsonObject historyJson() const;
     void restoreHistory(const QJsonObject& history);
     void openWith(const QString& path, bool isProject);

@@ -117,15 +117,36 @@ void StudioSettings::setDecoding(const DecodingSettings& d) {
     writeFields(settings_, "decoding", d, kDecodingFields);
 }
 
+namespace {
+QJsonObject readObject(const QSettings& settings, const QString& key) {
+    return QJsonDocument::fromJson(settings.value(key).toByteArray()).object();
+}
+void writeObject(QSettings& settings, const QString& key, const QJsonObject& o) {
+    settings.setValue(key, QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+} // namespace
+
 QJsonObject StudioSettings::lastTraining() const {
-    return QJsonDocument::fromJson(settings_.value("training/last").toByteArray()).object();
+    return readObject(settings_, "training/last");
 }
 bool StudioSettings::lastTrainingFinished() const {
     return settings_.value("training/lastFinished", true).toBool();
 }
 void StudioSettings::setLastTraining(const QJsonObject& request, bool finished) {
-    settings_.setValue("training/last", QJsonDocument(request).toJson(QJsonDocument::Compact));
+    writeObject(settings_, "training/last", request);
     settings_.setValue("training/lastFinished", finished);
+}
+QString StudioSettings::appearance() const {
+    return settings_.value("view/appearance", "system").toString();
+}
+void StudioSettings::setAppearance(const QString& name) {
+    settings_.setValue("view/appearance", name);
+}
+QJsonObject StudioSettings::exportChoices() const {
+    return readObject(settings_, "review/export");
+}
+void StudioSettings::setExportChoices(const QJsonObject& choices) {
+    writeObject(settings_, "review/export", choices);
 }
 QualityOptions StudioSettings::qualityOptions() const {
     return readFields(settings_, "quality", kQualityFields);

@@ -37,6 +37,11 @@ public:
     // The review's quality-check thresholds (core/quality's defaults until changed).
     QualityOptions qualityOptions() const;
     void setQualityOptions(const QualityOptions& o);
+    QString appearance() const; // "system", "light" or "dark"
+    void setAppearance(const QString& name);
+    // The export form's last choices (ExportDialog::choices).
+    QJsonObject exportChoices() const;
+    void setExportChoices(const QJsonObject& choices);
     QByteArray windowGeometry() const;
     QByteArray windowState() const;
     void setWindow(const QByteArray& geometry, const QByteArray& state);
