@@ -1,6 +1,10 @@
 #include "image_decoder.h"
 
+#include "image_header.h"
+
 #include "util/file_util.h"
+
+#include <cstdlib>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -16,6 +20,13 @@ Result<RgbImage> decodeImageFile(const std::string& path) {
 
 Result<RgbImage> decodeImageBytes(const std::string& bytes, const std::string& name) {
     if (bytes.empty()) return fail("'" + name + "' is empty, not an image");
+    if (const auto size = imageSizeFromHeader(bytes)) ESPER_TRY(checkImageSize(size.value(), name));
+    // OpenCV's own limit stands behind ours for headers we do not read.
+    static const bool backstop = [] {
+        const std::string limit = std::to_string(maxImagePixels());
+        return setenv("OPENCV_IO_MAX_IMAGE_PIXELS", limit.c_str(), 0) == 0;
+    }();
+    (void)backstop;
     cv::Mat decoded;
     try {
         const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
@@ -30,14 +41,14 @@ Result<RgbImage> decodeImageBytes(const std::string& bytes, const std::string& n
         return fail("'" + name +
                     "' is not an image in a supported format (PNG, JPEG, WebP, BMP, "
                     "TIFF) or is damaged");
-    cv::Mat rgb;
-    cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
+    // Converted straight into the result: the decoded pixels are held twice at most, not
+    // three times.
     RgbImage out;
-    out.width = rgb.cols;
-    out.height = rgb.rows;
-    out.pixels.resize(static_cast<size_t>(rgb.cols) * rgb.rows * 3);
-    for (int y = 0; y < rgb.rows; ++y)
-        std::copy(rgb.ptr<uint8_t>(y), rgb.ptr<uint8_t>(y) + rgb.cols * 3, out.row(y));
+    out.width = decoded.cols;
+    out.height = decoded.rows;
+    out.pixels.resize(static_cast<size_t>(decoded.cols) * decoded.rows * 3);
+    cv::Mat rgb(decoded.rows, decoded.cols, CV_8UC3, out.pixels.data());
+    cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
     return out;
 }
 

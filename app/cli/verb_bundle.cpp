@@ -4,6 +4,7 @@
 #include "blas_tuning.h"
 #include "bundle/bundle_builder.h"
 #include "bundle_flags.h"
+#include "util/input_limits.h"
 
 #include <cstdio>
 #include <cstring>
@@ -69,7 +70,7 @@ int runBundle(int argc, char** argv) {
     spec.clipTokenizer = args.get("clip-tokenizer");
     spec.lmTokenizer = args.get("lm-tokenizer");
     spec.modelsDir = args.get("models-dir");
-    spec.prefixLength = args.integer("prefix-length", spec.prefixLength, 1, 1024);
+    spec.prefixLength = args.integer("prefix-length", spec.prefixLength, 1, kMaxPrefixLength);
     spec.seed = static_cast<uint64_t>(args.integer("seed", int64_t(spec.seed), 0));
     if (!args.problem().empty()) return report("bundle create", args.problem(), 2);
     if (args.has("style")) spec.styles = args.all("style");

@@ -30,6 +30,8 @@ int runMetrics(int argc, char** argv) {
     auto set = parseEvalSetJson(text.value(), path);
     if (!set) return report("metrics", set.error(), 2);
     if (args.has("ptb")) ptbTokenizeSet(set.value());
+    if (const size_t cut = capCaptionLengths(set.value()))
+        std::fprintf(stderr, "esper metrics: %s\n", capWarning(cut).c_str());
     std::printf("%s\n", metricsToJson(set.value(), computeTextMetrics(set.value())).c_str());
     return 0;
 }

@@ -45,6 +45,7 @@ Result<BundleManifest> createBundle(const NewBundle& spec) {
                                   : std::get<LlamaConfig>(lmConfig.value()).hidden;
         const MapperShape shape{std::get<ClipConfig>(clipConfig.value()).projectionDim, lmDim,
                                 spec.prefixLength};
+        ESPER_TRY(checkMapperShape(shape));
         const auto mapper = Mapper::randomInit(shape, {}, spec.seed);
         std::vector<at::Tensor> keep;
         std::vector<TensorBytes> tensors;

@@ -71,6 +71,11 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
     ESPER_TRY(parsed);
     nlohmann::json j = std::move(parsed.value());
     if (!j.is_object()) return fail(origin + " must hold a JSON object");
+    // Another program's JSON saved as esper.json is refused, not read as far as it happens to
+    // fit; manifests from before "format" existed have none and are read.
+    if (j.contains("format") && j["format"] != "esper-bundle")
+        return fail(origin + " is not an ESPER bundle manifest: its \"format\" is " +
+                    dumpJson(j["format"]).substr(0, 60) + ", not \"esper-bundle\"");
     BundleManifest m;
     m.dir = base.string();
     const std::string models = modelsDir.empty() ? defaultModelsDir() : modelsDir;
@@ -96,17 +101,21 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
                         ", which do not exist; the bundle is incomplete (copy it again, or "
                         "train a mapper with `esper train`)");
         m.mapperPath = mapper.string();
+        // A whole number: 2.7 must not quietly become 2.
+        if (j.contains("prefix_length") && !j["prefix_length"].is_number_integer())
+            return fail(origin + ": prefix_length must be a whole number, not " +
+                        dumpJson(j["prefix_length"]).substr(0, 60));
         m.prefixLength = j.value("prefix_length", int64_t{10});
-        if (m.prefixLength < 1 || m.prefixLength > 512)
-            return fail(origin + ": prefix_length must be 1..512");
+        if (m.prefixLength < 1 || m.prefixLength > kMaxPrefixLength)
+            return fail(origin + ": prefix_length must be 1.." + std::to_string(kMaxPrefixLength));
         if (j.contains("styles")) m.styles = j["styles"].get<std::vector<std::string>>();
         if (j.contains("training")) {
             if (!j["training"].is_object())
                 return fail(origin + ": \"training\" must be an object");
-            m.trainingJson = j["training"].dump();
+            m.trainingJson = dumpJson(j["training"]);
         }
         if (j.contains("decoding")) {
-            ESPER_TRY(applyDecodeJson(j["decoding"].dump(), m.decoding, origin + " decoding"));
+            ESPER_TRY(applyDecodeJson(dumpJson(j["decoding"]), m.decoding, origin + " decoding"));
         }
     } catch (const nlohmann::json::exception& e) {
         return fail(origin + ": a field has the wrong type: " + e.what());
@@ -141,7 +150,7 @@ Result<void> writeBundleManifest(const BundleManifest& m, const std::string& dir
     j["styles"] = m.styles;
     j["decoding"] = nlohmann::ordered_json::parse(decodeOptionsJson(m.decoding));
     if (!m.trainingJson.empty()) j["training"] = nlohmann::ordered_json::parse(m.trainingJson);
-    return writeFileAtomic((fs::path(dir) / "esper.json").string(), j.dump(2) + "\n");
+    return writeFileAtomic((fs::path(dir) / "esper.json").string(), dumpJson(j, 2) + "\n");
 }
 
 } // namespace esper

@@ -1,6 +1,7 @@
 #include "evaluation/dataset_eval.h"
 
 #include "metrics/eval_set_json.h"
+#include "util/json_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -74,6 +75,7 @@ Result<Evaluation> evaluateDatasets(const CaptionDataset& refs, const CaptionDat
         if (s.set.empty()) continue;
         const EvalSet raw = s.set;
         if (options.ptb) ptbTokenizeSet(s.set);
+        if (const size_t cut = capCaptionLengths(s.set)) s.warnings.push_back(capWarning(cut));
         s.metrics = computeTextMetrics(s.set);
         if (options.clip && options.loadImage) {
             auto clip = scoreDataset(*options.clip, raw, imagePaths, options.loadImage,
@@ -135,9 +137,12 @@ std::string evaluationTable(const Evaluation& e) {
         }
         out += "\n";
     }
-    for (const auto& s : e.styles)
+    for (const auto& s : e.styles) {
         for (const auto& [metric, why] : s.notComputed)
             out += styleLabel(s.style) + ": " + why + "\n";
+        for (const auto& warning : s.warnings)
+            out += styleLabel(s.style) + ": " + warning + "\n";
+    }
     if (e.unmatchedCandidates)
         out += std::to_string(e.unmatchedCandidates) +
                " candidate(s) name images the references lack; they were not scored\n";
@@ -157,10 +162,11 @@ std::string evaluationJson(const Evaluation& e) {
                 o[m.name] = m.corpus;
         }
         if (!s.notComputed.empty()) o["not_computed"] = s.notComputed;
+        if (!s.warnings.empty()) o["warnings"] = s.warnings;
         j["styles"][s.style] = o;
     }
     j["unmatched_candidates"] = e.unmatchedCandidates;
-    return j.dump(2);
+    return dumpJson(j, 2);
 }
 
 std::string perImageJsonl(const Evaluation& e) {
@@ -177,7 +183,7 @@ std::string perImageJsonl(const Evaluation& e) {
                 else
                     r[m.name] = m.perImage[i];
             }
-            out += r.dump() + "\n";
+            out += dumpJson(r) + "\n";
         }
     }
     return out;

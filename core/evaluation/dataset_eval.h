@@ -34,6 +34,7 @@ struct StyleEvaluation {
     EvalSet set;       // after tokenisation, in reference order
     std::vector<MetricResult> metrics;
     std::map<std::string, std::string> notComputed; // metric -> why
+    std::vector<std::string> warnings;              // e.g. captions cut for the metrics
 };
 
 struct Evaluation {

@@ -1,7 +1,7 @@
 #include "io/model_config.h"
 
 #include "util/file_util.h"
-
+#include "util/input_limits.h"
 #include "util/json_text.h"
 
 #include <cmath>
@@ -18,11 +18,9 @@ public:
     Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
 
     // A value out of range is reported and not stored, so the checks that follow (divisions
-    // by a head count, for one) still see the default, never a zero. No size or count a
-    // model has comes near 2^24; larger ones would only make LibTorch allocate until the
-    // machine runs out.
+    // by a head count, for one) still see the default, never a zero.
     void integer(const char* key, int64_t& out, int64_t minimum = 1,
-                 int64_t maximum = int64_t{1} << 24) {
+                 int64_t maximum = kMaxModelDimension) {
         if (!j_.contains(key) || j_[key].is_null()) return;
         if (!j_[key].is_number_integer()) return problem(std::string(key) + " is not an integer");
         const int64_t value = j_[key].get<int64_t>();

@@ -1,6 +1,7 @@
 #include "io/safetensors.h"
 
 #include "util/file_util.h"
+#include "util/json_text.h"
 
 #include <algorithm>
 #include <cstring>
@@ -81,12 +82,17 @@ Result<SafetensorsFile> SafetensorsFile::parse(std::shared_ptr<const MappedFile>
         return fail(where + " is truncated: " + std::to_string(fileSize) +
                     " bytes, too short for the 8-byte header length");
     const uint64_t headerLen = readU64LE(file->data());
+    // The length is the file's first 8 bytes: it is not quoted, since a file that is not
+    // safetensors at all would have its first bytes echoed into the message.
     if (headerLen > kMaxHeaderBytes)
-        return fail(where + " declares a " + std::to_string(headerLen) +
-                    "-byte header, more than the format's limit of 100,000,000 bytes");
+        return fail(where + " is not a safetensors file: its first 8 bytes are not a header "
+                            "length (they declare more than the format's limit of 100,000,000 "
+                            "bytes)");
     if (headerLen > fileSize - 8)
-        return fail(where + " is truncated: the header needs " + std::to_string(headerLen) +
-                    " bytes but only " + std::to_string(fileSize - 8) + " follow");
+        return fail(where +
+                    " is truncated or not a safetensors file: its header length is "
+                    "more than the " +
+                    std::to_string(fileSize - 8) + " bytes that follow it");
     const char* headerStart = reinterpret_cast<const char*>(file->data() + 8);
     if (headerLen == 0 || headerStart[0] != '{')
         return fail(where + " has a header that is not a JSON object");
@@ -220,7 +226,7 @@ Result<void> writeSafetensors(const std::string& path, const std::vector<TensorB
         sizes.push_back(n);
         offset += n;
     }
-    std::string json = header.dump();
+    std::string json = dumpJson(header);
     json.append((8 - json.size() % 8) % 8, ' ');
     std::string out;
     out.reserve(8 + json.size() + offset);

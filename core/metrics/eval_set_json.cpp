@@ -68,6 +68,30 @@ void ptbTokenizeSet(EvalSet& set) {
     }
 }
 
+size_t capCaptionLengths(EvalSet& set, size_t maxTokens) {
+    size_t cut = 0;
+    auto cap = [&](std::string& text) {
+        size_t spaces = 0;
+        for (size_t i = 0; i < text.size(); ++i)
+            if (text[i] == ' ' && ++spaces == maxTokens) {
+                text.resize(i);
+                ++cut;
+                return;
+            }
+    };
+    for (auto& item : set) {
+        cap(item.candidate);
+        for (auto& r : item.references)
+            cap(r);
+    }
+    return cut;
+}
+
+std::string capWarning(size_t cut) {
+    return std::to_string(cut) + " caption(s) longer than " + std::to_string(kMaxMetricTokens) +
+           " tokens were cut to that length for BLEU, ROUGE-L and CIDEr";
+}
+
 std::vector<MetricResult> computeTextMetrics(const EvalSet& set) {
     const auto b = bleu(set);
     return {b[0], b[1], b[2], b[3], rougeL(set), ciderD(set)};
@@ -89,7 +113,7 @@ std::string metricsToJson(const EvalSet& set, const std::vector<MetricResult>& r
         images.emplace_back(set[i].id, std::move(scores));
     }
     j["per_image"] = per;
-    return j.dump(2);
+    return dumpJson(j, 2);
 }
 
 } // namespace esper

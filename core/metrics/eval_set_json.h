@@ -3,6 +3,7 @@
 #pragma once
 
 #include "metrics/eval_set.h"
+#include "util/input_limits.h"
 #include "util/result.h"
 
 #include <string>
@@ -16,6 +17,10 @@ Result<EvalSet> parseEvalSetJson(const std::string& text, const std::string& ori
 void ptbTokenizeSet(EvalSet& set);
 // {Bleu_1..Bleu_4, ROUGE_L, CIDEr, per_image: {image: {...}}} at full precision.
 std::string metricsToJson(const EvalSet& set, const std::vector<MetricResult>& results);
+// Cuts every candidate and reference to `maxTokens` space-separated tokens (ROUGE-L is quadratic
+// in length); returns how many were cut, for a warning.
+size_t capCaptionLengths(EvalSet& set, size_t maxTokens = kMaxMetricTokens);
+std::string capWarning(size_t cut); // "3 caption(s) longer than 1024 tokens were cut ..."
 // BLEU-1..4, ROUGE-L and CIDEr-D in pycocoevalcap's order.
 std::vector<MetricResult> computeTextMetrics(const EvalSet& set);
 

@@ -1,5 +1,7 @@
 #include "models/mapper.h"
 
+#include "util/input_limits.h"
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <cmath>
@@ -17,6 +19,34 @@ Result<std::unique_ptr<Mapper>> Mapper::create(const MapperShape& s, WeightSourc
     m->b2_ = w.get("model.2.bias", {out});
     if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
     return m;
+}
+
+int64_t MapperShape::parameterCount() const {
+    const int64_t out = prefixLength * lmDim;
+    return clipDim * hidden() + hidden() + hidden() * out + out;
+}
+
+Result<void> checkMapperShape(const MapperShape& s) {
+    if (s.prefixLength < 1 || s.prefixLength > kMaxPrefixLength)
+        return fail(ErrorCode::InvalidInput,
+                    "a prefix length of " + std::to_string(s.prefixLength) +
+                        " is out of range (1.." + std::to_string(kMaxPrefixLength) + ")");
+    if (s.clipDim < 1 || s.clipDim > kMaxModelDimension || s.lmDim < 1 ||
+        s.lmDim > kMaxModelDimension)
+        return fail(ErrorCode::InvalidInput, "a mapper from " + std::to_string(s.clipDim) + " to " +
+                                                 std::to_string(s.lmDim) +
+                                                 " dimensions is out of range");
+    // In double: the count itself may not fit 64 bits for absurd shapes.
+    const double k = double(s.prefixLength) * double(s.lmDim);
+    const double params = double(s.clipDim) * k / 2 + k * k / 2;
+    if (params > double(kMaxMapperParameters))
+        return fail(ErrorCode::InvalidInput,
+                    "a prefix of " + std::to_string(s.prefixLength) + " × " +
+                        std::to_string(s.lmDim) + " dimensions makes a mapper of " +
+                        std::to_string(int64_t(params / 1e6)) + " million parameters, more than " +
+                        std::to_string(kMaxMapperParameters / 1'000'000) +
+                        " million; use a shorter prefix");
+    return {};
 }
 
 std::unique_ptr<Mapper> Mapper::randomInit(const MapperShape& s, ComputeOptions options,

@@ -12,7 +12,11 @@ struct MapperShape {
     int64_t lmDim = 768;
     int64_t prefixLength = 10;
     int64_t hidden() const { return prefixLength * lmDim / 2; }
+    int64_t parameterCount() const;
 };
+// Whether a mapper of this shape may be made: each size in range and the whole under
+// kMaxMapperParameters; checked before anything is allocated.
+Result<void> checkMapperShape(const MapperShape& shape);
 
 class Mapper {
 public:

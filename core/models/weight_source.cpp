@@ -78,6 +78,14 @@ at::Tensor WeightSource::getOptional(const std::string& name, const std::vector<
                  "; the weights and config.json do not belong together");
         return {};
     }
+    // NaN or infinite weights (a damaged file, a diverged training) would only come out as
+    // "⁇" captions later: they are refused here, naming the tensor.
+    if (at::isFloatingType(t.scalar_type()) && t.numel() > 0 &&
+        !at::isfinite(t).all().item<bool>()) {
+        setError("'" + origin() + "': tensor '" + name +
+                 "' holds NaN or infinite values (a damaged file or a training that diverged)");
+        return {};
+    }
     const auto target = at::isFloatingType(t.scalar_type()) ? options_.dtype : t.scalar_type();
     return t.to(options_.device, target);
 }

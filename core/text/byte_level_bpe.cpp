@@ -192,7 +192,16 @@ Result<std::unordered_map<std::string, int>> parseVocabJson(const std::string& t
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (!it.value().is_number_integer())
             return fail(origin + ": the id of token '" + it.key() + "' is not an integer");
-        vocab.emplace(it.key(), it.value().get<int>());
+        // Ids index a dense table: one of 10^9 would allocate gigabytes, and a negative one or
+        // one past 2^31 would not fit an int.
+        const auto& id = it.value();
+        if ((id.is_number_unsigned() && id.get<uint64_t>() >= uint64_t(kMaxTokenId)) ||
+            (!id.is_number_unsigned() &&
+             (id.get<int64_t>() < 0 || id.get<int64_t>() >= kMaxTokenId)))
+            return fail(ErrorCode::InvalidInput, origin + ": the id of token '" + it.key() +
+                                                     "' is " + dumpJson(id) + ", outside 0.." +
+                                                     std::to_string(kMaxTokenId - 1));
+        vocab.emplace(it.key(), id.get<int>());
     }
     return vocab;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "util/input_limits.h"
 #include "util/result.h"
 
 #include <cstdint>
@@ -7,10 +8,6 @@
 #include <string_view>
 
 namespace esper {
-
-// Files read whole (configs, manifests, images) are refused above this size, before a byte is
-// read: a link to /dev/zero or a mistaken path must not fill the memory.
-inline constexpr uint64_t kMaxWholeFileBytes = uint64_t{1} << 30;
 
 // Whether `path` names a regular file (links followed) of at most `maxBytes`; the error says
 // what it is instead (missing, a folder, a device or pipe, too large).

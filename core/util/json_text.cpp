@@ -16,6 +16,13 @@ std::string describe(const std::string& text, const nlohmann::json::parse_error&
         }
     }
     std::string what = e.what();
+    // The parser quotes the bytes it read last; they are left out, so a file that was never
+    // JSON (a key, a password file given by mistake) is not echoed into a message or a log.
+    if (const size_t read = what.find("; last read: '"); read != std::string::npos) {
+        const size_t expected = what.rfind("'; expected ");
+        what.erase(read, expected != std::string::npos && expected > read ? expected + 1 - read
+                                                                          : std::string::npos);
+    }
     const size_t cut = what.find("syntax error");
     return origin + " is not valid JSON (line " + std::to_string(line) + ", column " +
            std::to_string(column) + ")" + (cut == std::string::npos ? "" : ": " + what.substr(cut));

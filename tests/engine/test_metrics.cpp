@@ -11,9 +11,11 @@
 #include "util/file_util.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <algorithm>
 #include <cmath>
 
 using namespace esper;
@@ -147,6 +149,28 @@ private slots:
         const EvalSet set{{"1", {"a b c d", "a b"}, "a b c"}};
         const double p1 = (3 + 1e-15) / (3 + 1e-9);
         QVERIFY(std::abs(bleu(set)[0].corpus - p1) < 1e-12);
+    }
+
+    // ROUGE-L is quadratic in length: a caption of a million tokens ran for hours. Captions
+    // are cut to kMaxMetricTokens for the metrics, with a count for the warning; shorter ones,
+    // and so the reference figures, are untouched.
+    void runawayCaptionsAreCutForTheMetrics() {
+        std::string huge;
+        for (int i = 0; i < 1'000'000; ++i)
+            huge += i ? " w" + std::to_string(i % 97) : "w0";
+        EvalSet set{{"1", {huge, "a cat on a mat"}, huge}, {"2", {"a dog"}, "a dog runs"}};
+        QElapsedTimer timer;
+        timer.start();
+        QCOMPARE(capCaptionLengths(set), size_t(2));
+        const auto metrics = computeTextMetrics(set);
+        QVERIFY2(timer.elapsed() < 10000, qPrintable(QString("%1 ms").arg(timer.elapsed())));
+        QCOMPARE(std::count(set[0].candidate.begin(), set[0].candidate.end(), ' '),
+                 std::ptrdiff_t(kMaxMetricTokens - 1));
+        QCOMPARE(set[0].references[1], std::string("a cat on a mat"));
+        QCOMPARE(set[1].candidate, std::string("a dog runs"));
+        QCOMPARE(metrics[4].name, std::string("ROUGE_L"));
+        QCOMPARE(metrics[4].perImage[0], 1.0); // the cut caption against the cut reference
+        QVERIFY(QString::fromStdString(capWarning(2)).startsWith("2 caption(s) longer than 1024"));
     }
 
     void readerErrorsNameTheProblem_data() {

@@ -5,10 +5,12 @@
 #include "image/clip_preprocess.h"
 #include "image/pillow_resize.h"
 #include "image_decoder.h"
+#include "image_header.h"
 #include "io/safetensors.h"
 #include "util/file_util.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <cmath>
 #include <cstring>
@@ -149,6 +151,71 @@ private slots:
         const auto empty = (tmp_.path() + "/empty.jpg").toStdString();
         QVERIFY(writeFileAtomic(empty, "").ok());
         QVERIFY(!media::decodeImageFile(empty).ok());
+    }
+
+    // The size in each format's header is what the decoder finds.
+    void headerSizesAreReadWithoutDecoding_data() {
+        QTest::addColumn<QString>("ext");
+        for (const char* e : {".png", ".jpg", ".webp", ".bmp", ".tiff"})
+            QTest::newRow(e) << QString(e);
+    }
+    void headerSizesAreReadWithoutDecoding() {
+        QFETCH(QString, ext);
+        cv::Mat image(61, 97, CV_8UC3, cv::Scalar(10, 200, 30));
+        std::vector<uchar> buf;
+        QVERIFY(cv::imencode(ext.toStdString(), image, buf));
+        const auto size = media::imageSizeFromHeader(
+            std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+        QVERIFY(size.has_value());
+        QCOMPARE(size->width, uint64_t(97));
+        QCOMPARE(size->height, uint64_t(61));
+        // Cut short, the header gives no size rather than a wrong one.
+        QVERIFY(!media::imageSizeFromHeader(
+                     std::string_view(reinterpret_cast<const char*>(buf.data()), 11))
+                     .has_value());
+        QVERIFY(!media::imageSizeFromHeader("GIF89a....").has_value());
+    }
+
+    // A small file that declares 26,000 × 26,000 pixels is refused before anything is decoded:
+    // fast, and without the gigabytes decoding it would take.
+    void aDecompressionBombIsRefusedBeforeDecoding() {
+        cv::Mat image(8, 8, CV_8UC3, cv::Scalar(0, 0, 0));
+        std::vector<uchar> buf;
+        QVERIFY(cv::imencode(".png", image, buf));
+        std::string png(buf.begin(), buf.end());
+        auto put32 = [&](size_t at, uint32_t v) {
+            for (int i = 0; i < 4; ++i)
+                png[at + i] = char(v >> (24 - 8 * i));
+        };
+        put32(16, 26000);
+        put32(20, 26000);
+        // The IHDR chunk's CRC (over its type and data), so the file is a valid PNG header.
+        uint32_t crc = 0xFFFFFFFFu;
+        for (size_t i = 12; i < 29; ++i) {
+            crc ^= uint8_t(png[i]);
+            for (int k = 0; k < 8; ++k)
+                crc = crc & 1 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+        }
+        put32(29, ~crc);
+        const auto path = (tmp_.path() + "/bomb.png").toStdString();
+        QVERIFY(writeFileAtomic(path, png).ok());
+        QElapsedTimer timer;
+        timer.start();
+        auto bomb = media::decodeImageFile(path);
+        QVERIFY(!bomb.ok());
+        QVERIFY(timer.elapsed() < 1000);
+        const QString message = QString::fromStdString(bomb.error());
+        QVERIFY2(message.contains("bomb.png") && message.contains("26000 × 26000") &&
+                     message.contains("ESPER_MAX_IMAGE_PIXELS"),
+                 qPrintable(message));
+        // The limit is a setting: lowered, an ordinary image is refused too; raised, allowed.
+        const auto small = writeEncoded("small.png", cv::Mat(61, 97, CV_8UC3), ".png");
+        media::setMaxImagePixels(5000);
+        QVERIFY(!media::decodeImageFile(small).ok());
+        media::setMaxImagePixels(97 * 61);
+        QVERIFY(media::decodeImageFile(small).ok());
+        media::setMaxImagePixels(0); // back to the default
+        QCOMPARE(media::maxImagePixels(), uint64_t(178'956'970));
     }
 };
 

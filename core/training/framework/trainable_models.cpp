@@ -10,6 +10,7 @@ namespace esper {
 
 Result<TrainableMapper> trainableMapper(const MapperShape& shape, ComputeOptions options,
                                         uint64_t seed, const std::string& from) {
+    ESPER_TRY(checkMapperShape(shape));
     std::unique_ptr<Mapper> initial;
     if (from.empty()) {
         initial = Mapper::randomInit(shape, {}, seed);
