@@ -2,6 +2,8 @@
 
 #include "models/runtime.h"
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -58,10 +60,21 @@ int main(int argc, char** argv) {
     for (const auto& v : kVerbs) {
         if (std::string(argv[1]) != v.name) continue;
         esper::configureRuntime();
+        // Over a file-size limit (ulimit -f), a write then fails with EFBIG and is reported
+        // like a full disk, instead of the signal killing the process mid-file.
+        std::signal(SIGXFSZ, SIG_IGN);
         // The last resort: whatever escapes a verb becomes one line that says what was being
         // done, and a failure status, never an abort.
         try {
-            return v.run(argc, argv);
+            const int code = v.run(argc, argv);
+            // Output that never arrived (a full disk, a closed pipe) is a failure whatever the
+            // verb thought: it printed its results into nothing.
+            if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+                std::fprintf(stderr, "esper %s: cannot write to standard output: %s\n", v.name,
+                             std::strerror(errno));
+                return 1;
+            }
+            return code;
         } catch (const std::exception& e) {
             // Cut: a message may quote a path thousands of characters long.
             std::fprintf(stderr, "esper %s: failed unexpectedly: %.400s\n", v.name, e.what());

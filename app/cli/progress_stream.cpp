@@ -1,4 +1,5 @@
 #include "progress_stream.h"
+#include "util/json_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -10,9 +11,7 @@ namespace esper::cli {
 namespace {
 // One line, flushed: the reader acts on each as it arrives.
 void emit(const nlohmann::ordered_json& event) {
-    std::fprintf(
-        stderr, "%s\n",
-        event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::fprintf(stderr, "%s\n", dumpJson(event).c_str());
     std::fflush(stderr);
 }
 } // namespace

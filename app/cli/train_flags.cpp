@@ -1,4 +1,5 @@
 #include "train_flags.h"
+#include "util/json_text.h"
 
 #include <atomic>
 #include <csignal>
@@ -77,7 +78,7 @@ bool trainingInterrupted() {
 int finishTraining(const char* verb, nlohmann::ordered_json& out, double seconds,
                    const std::string& stoppedAt, const std::string& resume) {
     out["seconds"] = seconds;
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", dumpJson(out, 2).c_str());
     if (!trainingInterrupted()) return 0;
     std::fprintf(stderr, "esper %s: interrupted after %s; %s\n", verb, stoppedAt.c_str(),
                  resume.c_str());

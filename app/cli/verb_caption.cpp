@@ -10,9 +10,12 @@
 #include "image_inputs.h"
 #include "media_kind.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -56,44 +59,66 @@ std::string formatSeconds(double s) {
     return buf;
 }
 
-// File names, prompts and captions are bytes that may not be UTF-8; JSON must be, so such bytes
-// are written as U+FFFD instead of stopping the run (or losing a whole --json array).
-std::string jsonText(const nlohmann::ordered_json& j, int indent = -1) {
-    return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
-
 // Where the records go: stdout, or FILE written as FILE.partial and renamed when complete.
+// Every write is checked: on a full disk (or a file-size limit) the run stops at once, says so,
+// and the partial file is never renamed into place.
 class RecordSink {
 public:
     RecordSink(std::string path, bool jsonArray) : path_(std::move(path)), array_(jsonArray) {
-        if (!path_.empty()) file_ = std::fopen((path_ + ".partial").c_str(), "w");
+        if (!path_.empty()) file_ = std::fopen(partial().c_str(), "w");
+    }
+    ~RecordSink() {
+        if (file_) std::fclose(file_);
     }
     bool ok() const { return path_.empty() || file_; }
+    // A write failed: stop captioning, nothing more can be kept.
+    bool failed() const { return !writeError_.empty(); }
     void add(const nlohmann::ordered_json& record) {
         if (array_) {
             all_.push_back(record);
             return;
         }
-        std::FILE* out = file_ ? file_ : stdout;
-        std::fprintf(out, "%s\n", jsonText(record).c_str());
-        std::fflush(out);
+        write(dumpJson(record) + "\n");
     }
     Result<void> finish() {
-        std::FILE* out = file_ ? file_ : stdout;
-        if (array_) std::fprintf(out, "%s\n", jsonText(all_, 2).c_str());
-        if (!file_) return {};
-        const bool good = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
-        std::fclose(file_);
+        if (array_ && !failed()) write(dumpJson(all_, 2) + "\n");
+        if (!file_) {
+            if (failed()) return fail(writeError_);
+            return {};
+        }
+        if (!failed() && ::fsync(::fileno(file_)) != 0) noteError();
+        if (std::fclose(file_) != 0 && !failed()) noteError();
         file_ = nullptr;
-        if (!good || std::rename((path_ + ".partial").c_str(), path_.c_str()) != 0)
-            return fail("cannot finish writing " + path_);
+        if (failed())
+            return fail(writeError_ + "; the records written so far are in " + partial() +
+                        ", and " + path_ + " was not replaced");
+        if (std::rename(partial().c_str(), path_.c_str()) != 0)
+            return fail("cannot rename " + partial() + " to " + path_ + ": " +
+                        std::strerror(errno));
         return {};
     }
 
 private:
+    std::string partial() const { return path_ + ".partial"; }
+    void write(const std::string& text) {
+        if (failed()) return;
+        std::FILE* out = file_ ? file_ : stdout;
+        // fwrite may buffer: the flush is where a full disk shows.
+        if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fflush(out) != 0 ||
+            std::ferror(out))
+            noteError();
+    }
+    void noteError() {
+        const std::string why = std::strerror(errno);
+        writeError_ = "cannot write " +
+                      (path_.empty() ? std::string("the records to standard output") : partial()) +
+                      ": " + why;
+    }
+
     std::string path_;
     bool array_;
     std::FILE* file_ = nullptr;
+    std::string writeError_;
     nlohmann::ordered_json all_ = nlohmann::ordered_json::array();
 };
 
@@ -201,7 +226,7 @@ int runCaption(int argc, char** argv) {
     const bool tty = ::isatty(2);
     const auto start = std::chrono::steady_clock::now();
     const size_t total = inputs.files.size();
-    for (size_t i = 0; i < total; ++i) {
+    for (size_t i = 0; i < total && !sink.failed(); ++i) {
         const std::string& path = inputs.files[i];
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -237,9 +262,13 @@ int runCaption(int argc, char** argv) {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // The summary only once the records are safely written: it must not claim what was lost.
+    if (auto ok = sink.finish(); !ok) {
+        std::fprintf(stderr, "%s", tty ? "\r\033[K" : "");
+        return report("caption", ok.error(), 1);
+    }
     std::fprintf(stderr, "%s%zu file(s) captioned, %zu failed, in %s\n", tty ? "\r\033[K" : "",
                  done, failed, formatSeconds(seconds).c_str());
-    if (auto ok = sink.finish(); !ok) return report("caption", ok.error(), 1);
     return done > 0 ? 0 : 1;
 }
 

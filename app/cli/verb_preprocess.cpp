@@ -4,6 +4,7 @@
 #include "image/clip_preprocess.h"
 #include "image_decoder.h"
 #include "io/safetensors.h"
+#include "util/json_text.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -52,7 +53,7 @@ int runPreprocess(int argc, char** argv) {
         if (!written) return report("preprocess", written.error(), 1);
         j["out"] = args.get("out");
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", dumpJson(j, 2).c_str());
     return 0;
 }
 

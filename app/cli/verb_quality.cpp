@@ -4,6 +4,7 @@
 
 #include "datasets/caption_dataset.h"
 #include "quality/caption_quality.h"
+#include "util/json_text.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -90,9 +91,7 @@ int runQuality(int argc, char** argv) {
             nlohmann::ordered_json line{{"image", image},          {"image_id", rec.imageId},
                                         {"style", where[i].style}, {"caption", captions[i].text},
                                         {"flags", names},          {"reasons", q.reasons}};
-            std::printf("%s\n",
-                        line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-                            .c_str());
+            std::printf("%s\n", dumpJson(line).c_str());
         } else {
             std::string reasons;
             for (size_t k = 0; k < names.size(); ++k)
@@ -102,11 +101,10 @@ int runQuality(int argc, char** argv) {
         }
     }
     if (json) {
-        std::printf("%s\n", nlohmann::ordered_json{{"summary",
-                                                    {{"captions", captions.size()},
-                                                     {"flagged", flagged},
-                                                     {"by_flag", byFlag}}}}
-                                .dump()
+        std::printf("%s\n", dumpJson(nlohmann::ordered_json{{"summary",
+                                                             {{"captions", captions.size()},
+                                                              {"flagged", flagged},
+                                                              {"by_flag", byFlag}}}})
                                 .c_str());
     } else {
         std::printf("%d of %zu captions need review", flagged, captions.size());

@@ -5,6 +5,7 @@
 #include "bundle_flags.h"
 #include "datasets/caption_dataset.h"
 #include "image_decoder.h"
+#include "util/json_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -61,7 +62,7 @@ int runScore(int argc, char** argv) {
         auto image = media::decodeImageFile(path);
         if (!image) {
             std::printf("%s\n",
-                        nlohmann::json({{"path", path}, {"error", image.error()}}).dump().c_str());
+                        dumpJson(nlohmann::json{{"path", path}, {"error", image.error()}}).c_str());
             ++failed;
             continue;
         }
@@ -79,8 +80,9 @@ int runScore(int argc, char** argv) {
         }
         auto scores = captioner->score(image.value(), path, texts, refs, args.has("photo-prefix"));
         if (!scores) {
-            std::printf("%s\n",
-                        nlohmann::json({{"path", path}, {"error", scores.error()}}).dump().c_str());
+            std::printf(
+                "%s\n",
+                dumpJson(nlohmann::json{{"path", path}, {"error", scores.error()}}).c_str());
             ++failed;
             continue;
         }
@@ -97,7 +99,7 @@ int runScore(int argc, char** argv) {
             }
             sumS += s.clipS;
             ++scored;
-            std::printf("%s\n", out.dump().c_str());
+            std::printf("%s\n", dumpJson(out).c_str());
         }
     }
     std::fprintf(stderr, "%zu caption(s) scored, %zu image(s) failed; mean CLIP-S %.4f", scored,

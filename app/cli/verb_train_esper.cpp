@@ -147,7 +147,7 @@ int runTrainEsper(int argc, char** argv) {
         for (const auto& s : args.items("styles"))
             if (!s.empty()) overrides["styles"].push_back(s);
     }
-    if (auto ok = applyEsperConfigJson(overrides.dump(), o.config, "the command line"); !ok)
+    if (auto ok = applyEsperConfigJson(dumpJson(overrides), o.config, "the command line"); !ok)
         return report(verb, ok.error(), 2);
     if (auto ok = o.config.validate(); !ok) return report(verb, ok.error(), 2);
     readWhole(args, "iterations", o.iterations, 1, std::numeric_limits<int>::max());

@@ -8,6 +8,7 @@
 #include "training/esper/queries.h"
 #include "training/trainers/style_generator.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -109,7 +110,7 @@ int runTrainSentInit(int argc, char** argv) {
     nlohmann::ordered_json out = nlohmann::ordered_json::object();
     for (const auto& [word, count] : ranked)
         out[word] = count / total;
-    if (auto ok = writeFileAtomic(args.get("out"), out.dump(1) + "\n"); !ok)
+    if (auto ok = writeFileAtomic(args.get("out"), dumpJson(out, 1) + "\n"); !ok)
         return report(verb, ok.error(), 1);
     std::printf("%zu sentence-initial words of %.0f sentences written to %s\n", ranked.size(),
                 total, args.get("out").c_str());

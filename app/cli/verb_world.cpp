@@ -8,6 +8,7 @@
 #include "train_flags.h"
 #include "training/demo/demo_build.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 #include "wav_format.h"
 #include "world/captions.h"
 #include "world/scene_sound.h"
@@ -100,7 +101,7 @@ int render(const Args& args) {
         }
         record["scene"] = nlohmann::ordered_json::parse(world::sceneJson(scene));
         record["references"] = refs;
-        jsonl += record.dump() + "\n";
+        jsonl += dumpJson(record) + "\n";
     }
     if (auto ok = writeFileAtomic(out + "/scenes.jsonl", jsonl); !ok)
         return report("world render", ok.error(), 1);
@@ -174,20 +175,18 @@ int evaluate(const Args& args, char** argv) {
         std::string lines;
         for (const auto& scene : r->perScene)
             for (size_t s = 0; s < r->styles.size(); ++s)
-                lines += nlohmann::ordered_json{{"scene", scene.scene},
-                                                {"style", r->styles[s].style},
-                                                {"caption", scene.captions[s]},
-                                                {"object_f1", scene.f1[s]}}
-                             .dump() +
+                lines += dumpJson(nlohmann::ordered_json{{"scene", scene.scene},
+                                                         {"style", r->styles[s].style},
+                                                         {"caption", scene.captions[s]},
+                                                         {"object_f1", scene.f1[s]}}) +
                          "\n";
         if (r->lmCopy)
             for (const auto& c : r->lmCopy->samples)
-                lines += nlohmann::ordered_json{{"scene", c.scene},
-                                                {"style", "lm copy"},
-                                                {"context", c.context},
-                                                {"caption", c.caption},
-                                                {"object_f1", c.f1}}
-                             .dump() +
+                lines += dumpJson(nlohmann::ordered_json{{"scene", c.scene},
+                                                         {"style", "lm copy"},
+                                                         {"context", c.context},
+                                                         {"caption", c.caption},
+                                                         {"object_f1", c.f1}}) +
                          "\n";
         if (auto ok = writeFileAtomic(args.get("per-scene"), lines); !ok)
             return report("world eval", ok.error(), 1);

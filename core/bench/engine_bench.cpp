@@ -8,6 +8,7 @@
 #include "models/mapper.h"
 #include "models/torch_guard.h"
 #include "models/wav2clip.h"
+#include "util/json_text.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -212,7 +213,7 @@ Result<std::string> runEngineBench(const BenchOptions& options) {
                             {"bleu_ms", m.bleuMs},     {"rouge_l_ms", m.rougeMs},
                             {"cider_d_ms", m.ciderMs}, {"total_ms", m.totalMs()}};
         }
-        return j.dump(2);
+        return dumpJson(j, 2);
     });
 }
 

@@ -1,6 +1,7 @@
 #include "datasets/caption_dataset.h"
 
 #include "util/file_util.h"
+#include "util/json_text.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -34,7 +35,7 @@ Result<void> writeCocoCaptions(const CaptionDataset& data, const std::string& pa
             j["annotations"].push_back(
                 {{"id", annId++}, {"image_id", idValue(r.imageId)}, {"caption", caption}});
     }
-    return writeFileAtomic(path, j.dump(1) + "\n");
+    return writeFileAtomic(path, dumpJson(j, 1) + "\n");
 }
 
 Result<void> writeJsonl(const CaptionDataset& data, const std::string& path) {
@@ -56,7 +57,7 @@ Result<void> writeJsonl(const CaptionDataset& data, const std::string& path) {
             for (const auto& [style, c] : r.candidates)
                 rec["candidates"][style] = c;
         }
-        out += rec.dump() + "\n";
+        out += dumpJson(rec) + "\n";
     }
     return writeFileAtomic(path, out);
 }

@@ -85,7 +85,7 @@ std::string decodeOptionsJson(const DecodeOptions& o) {
     j["best_of"] = o.bestOf;
     j["seed"] = o.seed;
     j["stop"] = o.stopStrings;
-    return j.dump();
+    return dumpJson(j);
 }
 
 } // namespace esper

@@ -1,6 +1,7 @@
 #include "metrics/java_metrics.h"
 
 #include "util/file_util.h"
+#include "util/json_text.h"
 #include "util/subprocess.h"
 
 #include <cmath>
@@ -92,7 +93,7 @@ Result<MetricResult> spice(const EvalSet& set, const JavaTools& tools) {
         input.push_back(
             {{"image_id", item.id}, {"test", item.candidate}, {"refs", item.references}});
     const std::string in = (work / "input.json").string(), out = (work / "output.json").string();
-    if (auto ok = writeFileAtomic(in, input.dump()); !ok) return fail("SPICE: " + ok.error());
+    if (auto ok = writeFileAtomic(in, dumpJson(input)); !ok) return fail("SPICE: " + ok.error());
     std::string log;
     auto status = runProcess({java.value(), "-jar", "-Xmx8G", jar.string(), in, "-cache",
                               (work / "cache").string(), "-out", out, "-subset", "-silent"},
@@ -118,7 +119,7 @@ Result<MetricResult> spice(const EvalSet& set, const JavaTools& tools) {
             r["scores"]["All"].contains("f") && r["scores"]["All"]["f"].is_number())
             f = r["scores"]["All"]["f"].get<double>();
         const auto& id = r["image_id"];
-        byImage[id.is_string() ? id.get<std::string>() : id.dump()] = f;
+        byImage[id.is_string() ? id.get<std::string>() : dumpJson(id)] = f;
     }
     MetricResult result{"SPICE", 0, {}};
     double sum = 0;

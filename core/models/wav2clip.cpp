@@ -1,6 +1,7 @@
 #include "models/wav2clip.h"
 
 #include "util/file_util.h"
+#include "util/json_text.h"
 
 #include <ATen/ATen.h>
 #include <filesystem>
@@ -26,7 +27,7 @@ std::string Wav2ClipConfig::json() const {
                      {"mlp_units", mlp},         {"batch_norm_eps", batchNormEps},
                      {"dropout", dropout}};
     if (clipFeatureNorm > 0) j["clip_feature_norm"] = clipFeatureNorm;
-    return j.dump(2);
+    return dumpJson(j, 2);
 }
 
 Result<Wav2ClipConfig> parseWav2ClipConfig(const std::string& text, const std::string& origin) {

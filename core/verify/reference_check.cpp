@@ -8,6 +8,7 @@
 #include "models/clip.h"
 #include "models/wav2clip.h"
 #include "models/weight_source.h"
+#include "util/json_text.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -247,7 +248,7 @@ std::string ReferenceReport::toJson() const {
         o["passed"] = c.passed;
         j["outputs"].push_back(o);
     }
-    return j.dump(2);
+    return dumpJson(j, 2);
 }
 
 Result<ReferenceReport> verifyReference(const std::string& modelDir,

@@ -1,4 +1,5 @@
 #include "world/scene.h"
+#include "util/json_text.h"
 
 #include <algorithm>
 #include <array>
@@ -269,7 +270,7 @@ std::string sceneJson(const Scene& s) {
         j["relations"].push_back({{"a", r.a},
                                   {"relation", relationNames()[static_cast<size_t>(r.relation)]},
                                   {"b", r.b}});
-    return j.dump();
+    return dumpJson(j);
 }
 
 } // namespace esper::world

@@ -2,6 +2,7 @@
 
 #include "captioning/captioner.h"
 #include "metrics/eval_set_json.h"
+#include "util/json_text.h"
 #include "world/captions.h"
 #include "world/scene_sound.h"
 
@@ -78,7 +79,7 @@ std::string WorldEvalReport::json() const {
                    {"copy_mispaired", lmCopy->mispaired},
                    {"copy_size_accuracy", lmCopy->sizeAccuracy},
                    {"copy_scenes", lmCopy->scenes}};
-    return j.dump(2);
+    return dumpJson(j, 2);
 }
 
 std::string WorldEvalReport::table() const {

@@ -19,6 +19,8 @@
 #include <QTemporaryDir>
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 namespace {
@@ -28,8 +30,10 @@ struct Run {
     QByteArray out, err;
 };
 
-Run runEsper(const QStringList& args) {
+// `setup` may redirect the process's output or limit it before it starts.
+Run runEsper(const QStringList& args, const std::function<void(QProcess&)>& setup = {}) {
     QProcess p;
+    if (setup) setup(p);
     p.start(QStringLiteral(ESPER_CLI_PATH), args);
     p.waitForFinished(120000);
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
@@ -188,6 +192,34 @@ private slots:
             QVERIFY(!r.err.isEmpty());
             QVERIFY(!r.err.contains("terminate called"));
         }
+    }
+
+    // A write that fails (a full disk; here a file-size limit, which fails the same way) stops
+    // the run with exit 1 and a message; the summary claims nothing, and the partial file is
+    // kept under its .partial name, never renamed over the output.
+    void aFailedWriteStopsTheRunAndIsNeverRenamedIntoPlace() {
+        const QString out = tmp_.path() + "/full/records.jsonl";
+        QVERIFY(QDir().mkpath(tmp_.path() + "/full"));
+        const Run r =
+            runEsper({"caption", images_, "--bundle", bundle_, "--jsonl", out}, [](QProcess& p) {
+                p.setChildProcessModifier([] {
+                    const rlimit limit{700, 700}; // bytes a file may grow to
+                    ::setrlimit(RLIMIT_FSIZE, &limit);
+                });
+            });
+        QCOMPARE(r.code, 1);
+        QVERIFY2(
+            r.err.contains("cannot write " + QFile::encodeName(out) + ".partial: File too large"),
+            r.err.constData());
+        QVERIFY2(!r.err.contains("captioned,"), r.err.constData());
+        QVERIFY(!QFile::exists(out));
+        QVERIFY(QFileInfo(out + ".partial").size() <= 700);
+        // Standard output that cannot be written: the same.
+        const Run full = runEsper({"caption", images_ + "/chelsea.png", "--bundle", bundle_},
+                                  [](QProcess& p) { p.setStandardOutputFile("/dev/full"); });
+        QCOMPARE(full.code, 1);
+        QVERIFY2(full.err.contains("cannot write the records to standard output: No space left"),
+                 full.err.constData());
     }
 
     // A file name that is not UTF-8 is written with U+FFFD; the batch, and a --json array,

@@ -8,6 +8,7 @@
 #include "training/trainers/lm_pretrain.h"
 #include "training/trainers/mapper_train.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 #include "world/captions.h"
 #include "world/world_eval.h"
 
@@ -50,7 +51,7 @@ std::string DemoBuildReport::json() const {
                                {"random_mapper_f1", randomMapperF1},
                                {"seconds", seconds}});
     if (!evaluation.empty()) j["evaluation"] = nlohmann::ordered_json::parse(evaluation);
-    return j.dump(2);
+    return dumpJson(j, 2);
 }
 
 Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {

@@ -206,7 +206,7 @@ std::string EsperConfig::json() const {
     Json j = Json::object();
     for (const auto& f : fields(copy))
         j[f.name] = f.write();
-    return j.dump(2) + "\n";
+    return dumpJson(j, 2) + "\n";
 }
 
 Result<void> applyEsperConfigJson(const std::string& text, EsperConfig& config,
@@ -223,7 +223,8 @@ Result<void> applyEsperConfigJson(const std::string& text, EsperConfig& config,
             if (key == f.name) field = &f;
         if (!field) return fail(origin + ": unknown setting \"" + key + "\"");
         if (auto wanted = field->read(value); !wanted.empty())
-            return fail(origin + ": \"" + key + "\" must be " + wanted + ", not " + value.dump());
+            return fail(origin + ": \"" + key + "\" must be " + wanted + ", not " +
+                        dumpJson(value));
     }
     if (auto ok = next.validate(); !ok) return fail(origin + ": " + ok.error());
     config = next;

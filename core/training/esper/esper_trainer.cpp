@@ -15,6 +15,7 @@
 #include "training/framework/train_runner.h"
 #include "training/framework/trained_bundle.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 #include "world/lm_probes.h"
 
 #include <ATen/ATen.h>
@@ -352,7 +353,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         if (calMean) training["reward_calibration"] = {{"mean", *calMean}, {"std", *calStd}};
         if (report.evalF1Start) training["world_caption_f1_start"] = *report.evalF1Start;
         if (report.evalF1) training["world_caption_f1"] = *report.evalF1;
-        ESPER_TRY(writeBundle(o, models, training.dump()));
+        ESPER_TRY(writeBundle(o, models, dumpJson(training)));
         return report;
     });
 }

@@ -3,12 +3,15 @@
 #include "models/device.h"
 #include "training/framework/checkpoint.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -110,9 +113,15 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
     if (run.resumedFrom && !o.logPath.empty()) ESPER_TRY(keepLogBefore(o.logPath, run.resumedFrom));
     std::FILE* log =
         o.logPath.empty() ? nullptr : std::fopen(o.logPath.c_str(), run.resumedFrom ? "a" : "w");
+    if (!o.logPath.empty() && !log)
+        return fail("cannot write the training log " + o.logPath + ": " + std::strerror(errno));
+    // A log line that cannot be written (a full disk) stops the run: what it says would be lost.
+    const auto logFailed = [&] {
+        return fail("cannot write the training log " + o.logPath + ": " + std::strerror(errno));
+    };
     const int stop = o.stopAfter > 0 ? std::min(o.stopAfter, o.steps) : o.steps;
     auto finish = [&](Result<void> ok) -> Result<TrainRun> {
-        if (log) std::fclose(log);
+        if (log && std::fclose(log) != 0 && ok) ok = logFailed();
         ESPER_TRY(ok);
         run.losses = progress.losses;
         run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -150,8 +159,8 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
                                         {"seconds", progress.seconds}};
             for (const auto& [name, v] : result->metrics)
                 line[name] = std::isfinite(v) ? nlohmann::ordered_json(v) : nullptr;
-            std::fprintf(log, "%s\n", line.dump().c_str());
-            std::fflush(log);
+            if (std::fprintf(log, "%s\n", dumpJson(line).c_str()) < 0 || std::fflush(log) != 0)
+                return finish(logFailed());
         }
         if (o.checkpointEvery > 0 && progress.step % o.checkpointEvery == 0 && progress.step < stop)
             if (auto ok = checkpoint(); !ok) return finish(ok);

@@ -11,6 +11,7 @@
 #include "training/framework/trainable_weights.h"
 #include "training/world/world_batches.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 #include "world/captions.h"
 #include "world/clip_probes.h"
 
@@ -135,7 +136,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         const auto& t = *tok.value();
         const auto configJson =
             clipConfigJson(o, static_cast<int>(t.vocabSize()), t.bosId(), t.eosId());
-        auto config = parseModelConfig(configJson.dump(), "generated config");
+        auto config = parseModelConfig(dumpJson(configJson), "generated config");
         ESPER_TRY(config);
 
         TrainableWeights weights({}, o.train.seed, o.initStd);
@@ -187,7 +188,7 @@ Result<ClipPretrainReport> pretrainClip(const ClipPretrainOptions& o) {
         }();
         auto summary = summaryOfRun(trained);
         ESPER_TRY(summary);
-        ESPER_TRY(weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain clip"));
+        ESPER_TRY(weights.saveModelFolder(o.outDir, dumpJson(configJson, 2), "pretrain clip"));
         ClipPretrainReport r;
         static_cast<TrainSummary&>(r) = summary.value();
         auto probes = world::probeClip(o.outDir, o.worldSeed, o.heldOutFirst, o.imageSize);

@@ -9,6 +9,7 @@
 #include "training/framework/trainable_weights.h"
 #include "training/world/object_summaries.h"
 #include "util/file_util.h"
+#include "util/json_text.h"
 #include "world/captions.h"
 #include "world/lm_probes.h"
 
@@ -139,7 +140,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             {"bos_token_id", t.bosId()},
             {"eos_token_id", t.eosId()},
             {"esper_note", "trained by `esper pretrain lm` on the synthetic world's text"}};
-        auto config = parseModelConfig(configJson.dump(), "generated config");
+        auto config = parseModelConfig(dumpJson(configJson), "generated config");
         ESPER_TRY(config);
         auto compute = parseComputeOptions(o.device, "fp32");
         ESPER_TRY(compute);
@@ -193,7 +194,7 @@ Result<LmPretrainReport> pretrainLm(const LmPretrainOptions& o) {
             });
         auto summary = summaryOfRun(trained);
         ESPER_TRY(summary);
-        ESPER_TRY(weights.saveModelFolder(o.outDir, configJson.dump(2), "pretrain lm"));
+        ESPER_TRY(weights.saveModelFolder(o.outDir, dumpJson(configJson, 2), "pretrain lm"));
         LmPretrainReport r;
         static_cast<TrainSummary&>(r) = summary.value();
         std::vector<std::vector<std::string>> lines;

@@ -6,6 +6,7 @@
 #include "training/framework/teacher_forcing.h"
 #include "training/framework/train_runner.h"
 #include "training/framework/trained_bundle.h"
+#include "util/json_text.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -171,7 +172,7 @@ Result<PairFinetuneReport> finetuneOnPairs(const PairFinetuneOptions& o) {
         b.description = "The mapper of '" + m.bundle.name + "' fine-tuned on " +
                         std::to_string(report.pairs) +
                         " of the user's own captions (`esper train supervised --pairs`).";
-        b.trainingJson = training.dump();
+        b.trainingJson = dumpJson(training);
         if (!styles.empty()) b.styles = styles;
         ESPER_TRY(writeTrainedBundle(b));
         return report;
