@@ -64,6 +64,16 @@ QVector<StyleSpec> presetStyles() {
                        QString::fromStdString(p.prompt)});
     return out;
 }
+
+// A project file of its own for work that has none yet: the app's projects folder, named by
+// what made it and when.
+QString newProjectPath(const QString& what) {
+    const QString dir =
+        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/projects";
+    QDir().mkpath(dir);
+    return dir + "/" + what + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") +
+           ".esper-review";
+}
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent)
@@ -163,12 +173,7 @@ MainWindow::MainWindow(QWidget* parent)
         engine_, &EngineClient::backgroundFinished, this, [this](quint64, const CaptionOutcome& o) {
             if (!o.error.isEmpty() || o.captions.isEmpty()) return; // marked in the gallery
             if (review_->projectPath().isEmpty()) {
-                const QString dir =
-                    QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/projects";
-                QDir().mkpath(dir);
-                review_->setProjectPath(dir + "/caption-all-" +
-                                        QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") +
-                                        ".esper-review");
+                review_->setProjectPath(newProjectPath("caption-all"));
                 statusBar()->showMessage(
                     tr("Captions are saved to %1 as they arrive (File → Save review project "
                        "as… to choose the place)")
@@ -700,6 +705,27 @@ void MainWindow::exportReview() {
             else
                 statusBar()->showMessage(tr("Exported to %1").arg(path), 6000);
         });
+}
+
+void MainWindow::recoverFromInternalError(const QString& what) {
+    if (recovering_) return; // an error while recovering must not loop
+    recovering_ = true;
+    if (review_->projectPath().isEmpty() && review_->model()->rowCount() > 0) {
+        review_->setProjectPath(newProjectPath("recovered"));
+    }
+    review_->saveNow();
+    review_->finishFileWork();
+    settings_.setStyles(workspace_->styles()->styles());
+    settings_.setDecoding(workspace_->decoding()->settings());
+    const QString saved = review_->projectPath().isEmpty()
+                              ? tr("There was no review work to save.")
+                              : tr("Your review is saved in %1.").arg(review_->projectPath());
+    QMessageBox::critical(this, tr("ESPER Studio ran into an internal error"),
+                          tr("Something went wrong inside ESPER Studio: %1\n\n%2 Restarting "
+                             "ESPER Studio is the safe next step; if this happens again, please "
+                             "report it with this message.")
+                              .arg(what, saved));
+    recovering_ = false;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

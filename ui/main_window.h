@@ -46,6 +46,9 @@ public:
     }
     void captionAll();
     void editQualityChecks();
+    // The last resort for an error that escaped an event handler: the review is saved (to a
+    // recovery project when none is open) and the user told where, once.
+    void recoverFromInternalError(const QString& what);
     // The Compare grid for one image: every known bundle by the active styles.
     void compareModels(const QString& imagePath);
     WorkspaceWidget* workspace() const { return workspace_; }
@@ -77,6 +80,7 @@ private:
     QDockWidget* liveDock_ = nullptr;
     ReviewView* review_;
     TrainingPage* training_;
+    bool recovering_ = false;
     QComboBox* device_;
     QLabel *bundleLabel_, *latencyLabel_, *queueLabel_;
     QProgressBar* progress_;

@@ -16,6 +16,7 @@
 #include "settings/appearance.h"
 #include "settings/studio_settings.h"
 #include "shortcuts_help.h"
+#include "studio_application.h"
 #include "training/compare_view.h"
 #include "training/metric_chart.h"
 #include "training/training_page.h"
@@ -48,6 +49,7 @@
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QPushButton>
+#include <QRandomGenerator>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTableView>
@@ -897,6 +899,104 @@ private slots:
                  qPrintable(QString("%1 < %2").arg(reopened->size()).arg(seen)));
         for (const auto& it : reopened.value())
             QVERIFY(!it.generated.isEmpty());
+    }
+
+    // Killed at 100 random moments while Caption all runs and saves, again and again on the same
+    // project: the project file always opens (0 corrupt files) and never holds fewer items than
+    // before (nothing saved is lost).
+    void killedAtAHundredRandomMomentsNothingIsLost() {
+        QTemporaryDir dir;
+        QVERIFY(QDir().mkpath(dir.filePath("many")));
+        for (int i = 0; i < 60; ++i)
+            QVERIFY(QFile::copy(images_ + (i % 2 ? "/b_synthetic.png" : "/a_chelsea.png"),
+                                dir.filePath(QString("many/img%1.png").arg(i, 3, 10, QChar('0')))));
+        const QString project = dir.filePath("run.esper-review");
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        env.insert("XDG_CONFIG_HOME", dir.filePath("config"));
+        QRandomGenerator random(20261207); // the same moments run after run
+        const int kills = qEnvironmentVariableIntValue("ESPER_KILL_RUNS") > 0
+                              ? qEnvironmentVariableIntValue("ESPER_KILL_RUNS")
+                              : 100;
+        int before = 0, saves = 0;
+        for (int run = 0; run < kills; ++run) {
+            QProcess studio;
+            studio.setProcessEnvironment(env);
+            studio.start(ESPER_STUDIO_PATH, {dir.filePath("many"), "--bundle", bundle_, "--project",
+                                             project, "--caption-all"});
+            QVERIFY(studio.waitForStarted(10000));
+            QTest::qWait(int(random.bounded(200, 1800)));
+            studio.kill();
+            QVERIFY(studio.waitForFinished(10000));
+            if (!QFile::exists(project)) {
+                QCOMPARE(before, 0); // killed before the first save ever
+                continue;
+            }
+            auto items = loadProject(project);
+            QVERIFY2(items.ok(),
+                     qPrintable(QString("run %1: %2")
+                                    .arg(run)
+                                    .arg(QString::fromStdString(items.ok() ? "" : items.error()))));
+            QVERIFY2(int(items->size()) >= before, qPrintable(QString("run %1: %2 items, %3 before")
+                                                                  .arg(run)
+                                                                  .arg(items->size())
+                                                                  .arg(before)));
+            saves += int(items->size()) > before;
+            before = int(items->size());
+        }
+        QVERIFY2(before > 0 && saves > 0, "no run lived long enough to save anything");
+    }
+
+    // An error that escapes an event handler saves the review (to a recovery project when none
+    // is open) and says so, instead of aborting with the edits unsaved.
+    void anEscapedErrorSavesTheReviewAndSaysSo() {
+        QString caught;
+        const bool handled =
+            deliverGuarded([]() -> bool { throw std::runtime_error("a broken invariant"); },
+                           [&caught](const QString& what) { caught = what; });
+        QVERIFY(!handled);
+        QCOMPARE(caught, QString("a broken invariant"));
+
+        auto* review = window_->review();
+        ReviewItem it;
+        it.imagePath = images_ + "/recovered.png";
+        it.caption = "a caption typed before the error";
+        review->model()->setItems({it});
+        review->setProjectPath({});
+        QString shown;
+        QTimer::singleShot(200, [&shown] {
+            if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+                shown = box->text();
+                box->accept();
+            }
+        });
+        window_->recoverFromInternalError("a broken invariant");
+        QVERIFY2(shown.contains("a broken invariant") && shown.contains(".esper-review"),
+                 qPrintable(shown));
+        QVERIFY(!review->projectPath().isEmpty());
+        auto saved = loadProject(review->projectPath());
+        QVERIFY(saved.ok() && saved->size() == 1);
+        QCOMPARE(saved->at(0).caption, it.caption);
+        review->setProjectPath({});
+    }
+
+    // --help and --version answer without a display (a QApplication would abort there).
+    void helpAndVersionNeedNoDisplay() {
+        for (const QString& flag : {QString("--help"), QString("--version")}) {
+            QProcess studio;
+            auto env = QProcessEnvironment::systemEnvironment();
+            env.remove("DISPLAY");
+            env.remove("WAYLAND_DISPLAY");
+            env.insert("QT_QPA_PLATFORM", "xcb");
+            studio.setProcessEnvironment(env);
+            studio.start(ESPER_STUDIO_PATH, {flag});
+            QVERIFY(studio.waitForFinished(10000));
+            QCOMPARE(studio.exitStatus(), QProcess::NormalExit);
+            QCOMPARE(studio.exitCode(), 0);
+            const QString out = studio.readAllStandardOutput();
+            QVERIFY2(flag == "--help" ? out.contains("--caption-all") : out.contains("0.1.0"),
+                     qPrintable(out));
+        }
     }
 
     // The keyboard help lists what the menus offer, read from them.
