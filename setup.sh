@@ -13,7 +13,7 @@ PACKAGES=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   qt6-base-dev qt6-multimedia-dev qt6-charts-dev libqt6opengl6-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good sox libsox-fmt-mp3
-  xvfb xauth dpkg-dev
+  xvfb xauth dpkg-dev desktop-file-utils appstream
 )
 
 install_missing() {

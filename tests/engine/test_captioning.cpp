@@ -190,6 +190,7 @@ private slots:
     }
 
     void llamaBundleWithASentencepieceTokenizer() {
+        ESPER_REQUIRE_SENTENCEPIECE();
         // A sentencepiece model trained here (ids 0/1/2 = unk/bos/eos, as llama-tiny expects).
         const std::string corpus = (tmp_.path() + "/corpus.txt").toStdString();
         std::string text;
