@@ -19,6 +19,8 @@ struct Verb {
 
 const Verb kVerbs[] = {
     {"bundle", esper::cli::runBundle, "check a bundle, or create one with a fresh mapper"},
+    {"models", esper::cli::runModels,
+     "import PyTorch checkpoints (ClipCap, Lightning, state dicts) without running them"},
     {"verify-reference", esper::cli::runVerifyReference,
      "check a model folder against a reference io.safetensors"},
     {"tokenize", esper::cli::runTokenize, "print token ids (GPT-2, CLIP, sentencepiece)"},

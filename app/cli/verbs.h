@@ -7,7 +7,8 @@ namespace esper::cli {
 using Verb = int(int argc, char** argv);
 
 // Models, text, metrics and datasets.
-Verb runTokenize, runVerifyReference, runBench, runMetrics, runQuality, runEval, runBundle;
+Verb runTokenize, runVerifyReference, runBench, runMetrics, runQuality, runEval, runBundle,
+    runModels;
 // Training; the kinds of `esper train` (verb_train*.cpp) are dispatched by runTrain.
 Verb runPretrain, runTrain, runTrainEsper, runTrainStyleGenerator, runTrainSentInit;
 #ifdef ESPER_WITH_MEDIA

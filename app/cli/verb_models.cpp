@@ -1,0 +1,56 @@
+#include "args.h"
+#include "verbs.h"
+
+#include "bundle/checkpoint_import.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace esper::cli {
+
+namespace {
+const char* kHelp =
+    "usage: esper models import FILE --out DIR [--as auto|clipcap|mapper|raw] [--heads N]\n\n"
+    "import: turns a PyTorch checkpoint (.pt, .pth, .ckpt; the ZIP or the legacy torch.save\n"
+    "        format) into the project's own files, without running anything in it: code a\n"
+    "        checkpoint would run when loaded in Python is refused by name.\n"
+    "  --as clipcap   ClipCap's gpt.* + clip_project.*: DIR/lm (a GPT-2 folder, config.json\n"
+    "                 inferred from the shapes) and DIR/mapper.safetensors\n"
+    "  --as mapper    a checkpoint holding a mapper under any prefix (a Lightning checkpoint's\n"
+    "                 model.mapper.): DIR/mapper.safetensors\n"
+    "  --as raw       the state dict as DIR/model.safetensors, tensors and dtypes as they are\n"
+    "  --as auto      (default) whichever of these the tensors' names say\n"
+    "  --heads N      GPT-2's head count, for a width other than the released sizes\n";
+} // namespace
+
+int runModels(int argc, char** argv) {
+    if (argc < 3 || std::strcmp(argv[2], "import")) {
+        if (argc >= 3 && !std::strcmp(argv[2], "--help")) {
+            std::fputs(kHelp, stdout);
+            return 0;
+        }
+        return report("models", "say `import`", 2, kHelp);
+    }
+    Args args;
+    if (auto stop = args.parseVerb(argc - 1, argv + 1, "models import", kHelp,
+                                   {{"out", true, false, true}, {"as"}, {"heads"}}, 1,
+                                   "give exactly one checkpoint file"))
+        return *stop;
+    ImportOptions options;
+    auto kind = parseImportKind(args.get("as", "auto"));
+    if (!kind) return report("models import", kind.error(), 2);
+    options.kind = kind.value();
+    options.heads = args.integer("heads", 0, 1, 4096);
+    if (!args.problem().empty()) return report("models import", args.problem(), 2);
+    auto imported = importCheckpoint(args.positional()[0], args.get("out"), options);
+    if (!imported) return report("models import", imported.error(), 1);
+    std::printf("imported %s as %s\n", args.positional()[0].c_str(),
+                importKindName(imported->kind));
+    for (const auto& path : imported->written)
+        std::printf("  wrote %s\n", path.c_str());
+    for (const auto& note : imported->notes)
+        std::printf("  %s\n", note.c_str());
+    return 0;
+}
+
+} // namespace esper::cli

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Small torch.save-shaped files for fuzzing the checkpoint reader, made without torch: the
+pickles torch writes (persistent storage ids, _rebuild_tensor_v2, OrderedDict) in the ZIP and the
+legacy layouts, and a bare pickle with an object to skip.
+    python3 tools/make_checkpoint_seeds.py OUT_DIR
+"""
+import argparse
+import collections
+import io
+import os
+import pickle
+import struct
+import sys
+import zipfile
+
+
+class Call:
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+
+class Storage:
+    def __init__(self, dtype, key, numel):
+        self.dtype, self.key, self.numel = dtype, key, numel
+
+
+class Writer(pickle.Pickler):
+    def persistent_id(self, obj):
+        if isinstance(obj, Storage):
+            return ("storage", global_ref("torch", obj.dtype), obj.key, "cpu", obj.numel)
+        return None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Call):
+            return obj.fn, obj.args
+        return NotImplemented
+
+
+_made = {}
+
+
+def global_ref(module, name):
+    if (module, name) in _made:
+        return _made[(module, name)]
+    # A class with that qualified name in a module made here (torch is not installed), so
+    # pickle writes GLOBAL 'module name'.
+    cls = type(name, (), {})
+    cls.__module__, cls.__qualname__ = module, name
+    parts = module.split(".")
+    for i in range(1, len(parts) + 1):  # parents first: importing a.b imports a
+        sys.modules.setdefault(".".join(parts[:i]), type(sys)(".".join(parts[:i])))
+    setattr(sys.modules[module], name, cls)
+    _made[(module, name)] = cls
+    return cls
+
+
+def tensor(dtype, key, numel, offset, size, stride):
+    rebuild = global_ref("torch._utils", "_rebuild_tensor_v2")
+    return Call(rebuild, Storage(dtype, key, numel), offset, size, stride, False,
+                collections.OrderedDict())
+
+
+def dumps(obj):
+    buffer = io.BytesIO()
+    Writer(buffer, protocol=2).dump(obj)
+    return buffer.getvalue()
+
+
+def state():
+    d = collections.OrderedDict()
+    d["w"] = tensor("FloatStorage", "0", 6, 0, (2, 3), (3, 1))
+    d["t"] = tensor("FloatStorage", "0", 6, 0, (3, 2), (1, 3))  # transposed view
+    d["h"] = tensor("HalfStorage", "1", 4, 1, (3,), (1,))
+    d["n"] = tensor("LongStorage", "2", 1, 0, (), ())
+    return {"state_dict": d, "epoch": 3, "hparams": argparse.Namespace(lr=0.1)}
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    data = {"0": struct.pack("<6f", *range(6)), "1": b"\x00\x3c" * 4, "2": struct.pack("<q", 7)}
+    with zipfile.ZipFile(os.path.join(out, "seed_zip.pt"), "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", dumps(state()))
+        for key, raw in data.items():
+            z.writestr("archive/data/" + key, raw)
+        z.writestr("archive/version", "3\n")
+    legacy = io.BytesIO()
+    for header in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True}):
+        legacy.write(pickle.dumps(header, protocol=2))
+    legacy.write(dumps(state()))
+    legacy.write(pickle.dumps(sorted(data), protocol=2))
+    sizes = {"0": 4, "1": 2, "2": 8}
+    for key in sorted(data):
+        legacy.write(struct.pack("<q", len(data[key]) // sizes[key]) + data[key])
+    with open(os.path.join(out, "seed_legacy.pt"), "wb") as f:
+        f.write(legacy.getvalue())
+    with open(os.path.join(out, "seed_plain.pkl"), "wb") as f:
+        f.write(dumps({"a": [1, 2.5, "x", None, True], "b": argparse.Namespace(x=1)}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
