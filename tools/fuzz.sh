@@ -46,6 +46,9 @@ seeds_for() {
                             $data/reference/images/synthetic_97x61.png ;;
     eval_set) seed "$1" $data/reference/metrics/cases/*.json $bad/evalset-*.json ;;
     decode_json|style_presets) seed "$1" resources/styles.json models/demo/esper.json ;;
+    torch_checkpoint) # torch.save-shaped files made without torch
+      python3 tools/make_checkpoint_seeds.py build-fuzz/seeds/torch_checkpoint >/dev/null
+      echo build-fuzz/seeds/torch_checkpoint ;;
   esac
 }
 

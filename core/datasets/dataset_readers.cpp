@@ -267,6 +267,10 @@ Result<void> readJsonl(const std::string& text, const std::string& path, Caption
             r = json::parse(content);
         } catch (const json::parse_error& e) {
             return fail(where + ": invalid JSON at column " + std::to_string(e.byte));
+        } catch (const json::exception&) {
+            // A number too large for any type (out_of_range) is a parse failure too; it once
+            // escaped here and ended the process (found by fuzzing).
+            return fail(where + ": invalid JSON (a number out of range)");
         }
         if (auto ok = readJsonlRecord(r, where, b); !ok) return ok;
     }

@@ -148,6 +148,10 @@ private slots:
         QTest::newRow("jsonl bad line") << "j.jsonl"
                                         << "{\"image\": \"a\"}\n{\"image\": \n"
                                         << "j.jsonl:2: invalid JSON";
+        // Found by fuzzing: a number out of any type's range threw past the reader.
+        QTest::newRow("jsonl number overflow") << "j4.jsonl"
+                                               << "{\"image\": 776e7777777777755555}\n"
+                                               << "j4.jsonl:1: invalid JSON";
         QTest::newRow("jsonl wrong field") << "j2.jsonl"
                                            << "{\"image\": \"a\", \"references\": 5}\n"
                                            << "j2.jsonl:1: \"references\"";

@@ -7,6 +7,7 @@
 #include "image_header.h"
 #include "io/model_config.h"
 #include "io/safetensors.h"
+#include "io/torch_checkpoint.h"
 #include "metrics/eval_set_json.h"
 #include "metrics/ptb_tokenizer.h"
 #include "quality/caption_quality.h"
@@ -174,6 +175,11 @@ void stylePresets(std::string_view b) {
     (void)parseStylePresets(text(b), "styles.json");
 }
 
+void torchCheckpoint(std::string_view b) {
+    auto checkpoint = parseTorchCheckpoint(b, "fuzz.pt");
+    if (checkpoint) (void)stateDictOf(checkpoint.value());
+}
+
 void captionQuality(std::string_view b) {
     // Lines are captions of one dataset, scored by their length so the CLIP-S check runs too.
     std::vector<CaptionToCheck> captions;
@@ -207,6 +213,7 @@ const std::vector<FuzzTarget>& fuzzTargets() {
         {"decode_json", decodeJson},
         {"style_presets", stylePresets},
         {"caption_quality", captionQuality},
+        {"torch_checkpoint", torchCheckpoint},
     };
     return targets;
 }
