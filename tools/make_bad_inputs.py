@@ -67,6 +67,9 @@ manifest("manifest-wrong-format.json", "another program's JSON", format="somethi
 manifest("manifest-styles-not-array.json", "styles as a string", styles="caption")
 manifest("manifest-bad-decoding.json", "max_new_tokens -1",
          decoding={"max_new_tokens": -1})
+manifest("manifest-decoding-wraps.json", "max_new_tokens 2^32 + 5 (wrapped to 5)",
+         decoding={"max_new_tokens": 2**32 + 5})
+manifest("manifest-decoding-fraction.json", "top_k 2.5", decoding={"top_k": 2.5})
 manifest("manifest-mapper-missing.json", "a mapper that is not there",
          mapper="no-such-mapper.safetensors")
 

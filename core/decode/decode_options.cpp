@@ -2,6 +2,7 @@
 
 #include "util/json_text.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace esper {
@@ -48,8 +49,29 @@ Result<void> applyDecodeJson(const std::string& text, DecodeOptions& o, const st
             if (!s) return fail(origin + ": " + s.error());
             o.strategy = s.value();
         }
+        // An integer must be a whole number that fits its field: nlohmann's get<int> would take
+        // 2.7 as 2 and 2^32 + 5 as 5.
+        std::string problem;
         auto num = [&](const char* key, auto& field) {
-            if (j.contains(key)) field = j[key].get<std::decay_t<decltype(field)>>();
+            using T = std::decay_t<decltype(field)>;
+            if (!j.contains(key)) return;
+            const auto& v = j[key];
+            if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+                const bool fits =
+                    v.is_number_integer() &&
+                    (v.is_number_unsigned()
+                         ? v.template get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max())
+                         : v.template get<int64_t>() >= int64_t(std::numeric_limits<T>::min()) &&
+                               (std::is_unsigned_v<T> ||
+                                v.template get<int64_t>() <= int64_t(std::numeric_limits<T>::max())));
+                if (!fits) {
+                    if (problem.empty())
+                        problem = std::string(key) + " must be a whole number in range, not " +
+                                  dumpJson(v).substr(0, 40);
+                    return;
+                }
+            }
+            field = v.template get<T>();
         };
         num("max_new_tokens", o.maxNewTokens);
         num("min_new_tokens", o.minNewTokens);
@@ -63,6 +85,7 @@ Result<void> applyDecodeJson(const std::string& text, DecodeOptions& o, const st
         num("best_of", o.bestOf);
         num("seed", o.seed);
         num("stop", o.stopStrings);
+        if (!problem.empty()) return fail(origin + ": " + problem);
     } catch (const nlohmann::json::exception& e) {
         return fail(origin + ": a decoding setting has the wrong type: " + e.what());
     }
