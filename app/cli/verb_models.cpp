@@ -10,7 +10,20 @@ namespace esper::cli {
 
 namespace {
 const char* kHelp =
-    "usage: esper models import FILE --out DIR [--as auto|clipcap|mapper|raw] [--heads N]\n\n"
+    "usage: esper models download REPO [--revision R] [--endpoint URL] [--models-dir DIR]\n"
+    "                                [--no-cache]\n"
+    "       esper models size REPO [--revision R] [--endpoint URL]\n"
+    "       esper models list | where REPO | remove REPO [--models-dir DIR]\n"
+    "       esper models import FILE --out DIR [--as auto|clipcap|mapper|raw] [--heads N]\n\n"
+    "download: a model from the Hugging Face hub ({endpoint}/{repo}/resolve/{revision}/{file};\n"
+    "        --endpoint or $HF_ENDPOINT, $HF_TOKEN for gated models) into the models folder\n"
+    "        (--models-dir, $ESPER_MODELS_DIR or ~/.local/share/esper-studio/models): the\n"
+    "        registry's files for a model it knows, else config, safetensors weights and\n"
+    "        tokenizer files. Resumes FILE.incomplete after a dropped connection or a restart,\n"
+    "        checks the sha256 the hub gives for large files (else the size), retries transient\n"
+    "        failures. A model already in your Hugging Face cache is used in place.\n"
+    "size:   the memory its weights need, read from the safetensors headers (a few KB).\n"
+    "list, where, remove: the models in the models folder.\n"
     "import: turns a PyTorch checkpoint (.pt, .pth, .ckpt; the ZIP or the legacy torch.save\n"
     "        format) into the project's own files, without running anything in it: code a\n"
     "        checkpoint would run when loaded in Python is refused by name.\n"
@@ -24,12 +37,20 @@ const char* kHelp =
 } // namespace
 
 int runModels(int argc, char** argv) {
+    for (const char* sub : {"download", "size", "list", "where", "remove"})
+        if (argc >= 3 && !std::strcmp(argv[2], sub)) {
+#ifdef ESPER_WITH_MEDIA
+            return runModelsHub(argc, argv, kHelp);
+#else
+            return report("models", "this build has no network support (ESPER_ENGINE_ONLY)", 2);
+#endif
+        }
     if (argc < 3 || std::strcmp(argv[2], "import")) {
         if (argc >= 3 && !std::strcmp(argv[2], "--help")) {
             std::fputs(kHelp, stdout);
             return 0;
         }
-        return report("models", "say `import`", 2, kHelp);
+        return report("models", "say download, size, list, where, remove or import", 2, kHelp);
     }
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, "models import", kHelp,

@@ -14,6 +14,8 @@ Verb runPretrain, runTrain, runTrainEsper, runTrainStyleGenerator, runTrainSentI
 #ifdef ESPER_WITH_MEDIA
 // The verbs that read image files, `train supervised --bundle START --pairs DATASET` among them.
 Verb runPreprocess, runCaption, runWorld, runScore, runTrainSupervisedPairs;
+// esper models download|size|list|where|remove (Qt Network); `help` is the verb's usage.
+int runModelsHub(int argc, char** argv, const char* help);
 #endif
 
 } // namespace esper::cli

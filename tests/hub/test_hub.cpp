@@ -1,0 +1,353 @@
+// The hub client against a hub served here on 127.0.0.1: the hub's URL scheme and headers
+// (X-Linked-Etag, X-Linked-Size, Range, redirects, 401/404), a connection dropped mid-file and
+// resumed, a cancel resumed later, a damaged file refused, the memory estimate from the header
+// alone, repository listings and the Hugging Face cache.
+#include "test_support.h"
+
+#include "hub_client.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+
+using namespace esper;
+
+namespace {
+
+// A safetensors file of two tensors (F32 [256, 128] and F16 [1000]): 133,120 bytes of weights.
+QByteArray makeSafetensors() {
+    const QByteArray header =
+        R"({"a":{"dtype":"F32","shape":[256,128],"data_offsets":[0,131072]},)"
+        R"("b":{"dtype":"F16","shape":[1000],"data_offsets":[131072,133072]}})";
+    QByteArray out;
+    quint64 n = quint64(header.size());
+    for (int i = 0; i < 8; ++i)
+        out += char((n >> (8 * i)) & 0xFF);
+    out += header;
+    for (int i = 0; i < 133072; ++i)
+        out += char((i * 7919) % 251);
+    return out;
+}
+
+class FakeHub : public QObject {
+public:
+    QByteArray weights = makeSafetensors();
+    QByteArray config = R"({"model_type": "gpt2"})";
+    int dropNextFullGetAfter = 0; // bytes; 0: serve whole
+    QList<QByteArray> ranges;     // Range headers of the GETs of model.safetensors
+    qint64 bytesSent = 0;
+
+    FakeHub() {
+        server_.listen(QHostAddress::LocalHost, 0);
+        connect(&server_, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket* socket = server_.nextPendingConnection()) {
+                connect(socket, &QTcpSocket::readyRead, this, [this, socket] { serve(socket); });
+                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            }
+        });
+    }
+    QString endpoint() const { return QString("http://127.0.0.1:%1").arg(server_.serverPort()); }
+
+private:
+    QTcpServer server_;
+    QHash<QTcpSocket*, QByteArray> pending_;
+
+    static QByteArray sha256(const QByteArray& b) {
+        return QCryptographicHash::hash(b, QCryptographicHash::Sha256).toHex();
+    }
+
+    void reply(QTcpSocket* socket, int status, const QByteArray& body, bool head,
+               QList<QPair<QByteArray, QByteArray>> headers = {}, qint64 cutAfter = -1) {
+        static const QHash<int, QByteArray> reasons = {
+            {200, "OK"},           {206, "Partial Content"}, {302, "Found"},
+            {401, "Unauthorized"}, {404, "Not Found"},       {416, "Range Not Satisfiable"}};
+        QByteArray out =
+            "HTTP/1.1 " + QByteArray::number(status) + " " + reasons.value(status) + "\r\n";
+        headers.append(qMakePair(QByteArray("Content-Length"), QByteArray::number(body.size())));
+        // A refusal keeps the connection open, as the hub does (Qt answers a closed one after a
+        // 401 with "connection closed" instead of the status).
+        if (status != 401) headers.append(qMakePair(QByteArray("Connection"), QByteArray("close")));
+        for (const auto& [k, v] : headers)
+            out += k + ": " + v + "\r\n";
+        out += "\r\n";
+        if (!head) out += cutAfter >= 0 ? body.left(int(cutAfter)) : body;
+        bytesSent += out.size();
+        socket->write(out);
+        socket->flush();
+        if (cutAfter >= 0) {
+            socket->waitForBytesWritten(1000);
+            socket->abort(); // the connection drops mid-file
+            return;
+        }
+        if (status != 401) socket->disconnectFromHost();
+    }
+
+    void serve(QTcpSocket* socket) {
+        QByteArray& request = pending_[socket];
+        request += socket->readAll();
+        if (!request.contains("\r\n\r\n")) return;
+        const QList<QByteArray> lines = request.split('\n');
+        const QList<QByteArray> first = lines[0].trimmed().split(' ');
+        const QByteArray method = first.value(0), path = first.value(1);
+        QHash<QByteArray, QByteArray> h;
+        for (int i = 1; i < lines.size(); ++i) {
+            const int colon = lines[i].indexOf(':');
+            if (colon > 0)
+                h[lines[i].left(colon).trimmed().toLower()] = lines[i].mid(colon + 1).trimmed();
+        }
+        pending_.remove(socket);
+        const bool head = method == "HEAD";
+        if (path == "/api/models/org/model/revision/main") {
+            QJsonArray siblings;
+            for (const char* f :
+                 {"config.json", "model.safetensors", "pytorch_model.bin", "README.md"})
+                siblings.append(QJsonObject{{"rfilename", f}});
+            return reply(socket, 200, QJsonDocument(QJsonObject{{"siblings", siblings}}).toJson(),
+                         head);
+        }
+        if (path.startsWith("/gated/") && h.value("authorization") != "Bearer secret")
+            return reply(socket, 401, "unauthorized", head,
+                         {{"WWW-Authenticate", "Bearer realm=\"Authentication required\""}});
+        if (path == "/org/redirected/resolve/main/config.json")
+            return reply(socket, 302, {}, head,
+                         {{"Location", "/org/model/resolve/main/config.json"}});
+        if (path.endsWith("/config.json") && !path.startsWith("/org/missing"))
+            return reply(socket, 200, config, head, {{"ETag", "\"0123abcd\""}});
+        if (path.endsWith("/model.safetensors") && !path.startsWith("/org/missing")) {
+            const QByteArray sha =
+                path.startsWith("/org/corrupt") ? QByteArray(64, 'a') : sha256(weights);
+            const QList<QPair<QByteArray, QByteArray>> lfs = {
+                {"X-Linked-Etag", "\"" + sha + "\""},
+                {"X-Linked-Size", QByteArray::number(weights.size())}};
+            if (head) return reply(socket, 200, weights, true, lfs);
+            ranges << h.value("range");
+            if (h.contains("range")) {
+                const QByteArray spec = h.value("range").mid(6); // bytes=FROM-[TO]
+                const qint64 from = spec.split('-')[0].toLongLong();
+                const QByteArray toText = spec.split('-').value(1);
+                const qint64 to = toText.isEmpty() ? weights.size() - 1 : toText.toLongLong();
+                if (from >= weights.size()) return reply(socket, 416, {}, false);
+                auto partial = lfs;
+                partial.append(
+                    {"Content-Range",
+                     QString("bytes %1-%2/%3").arg(from).arg(to).arg(weights.size()).toLatin1()});
+                return reply(socket, 206, weights.mid(int(from), int(to - from + 1)), false,
+                             partial);
+            }
+            const int cut = dropNextFullGetAfter;
+            dropNextFullGetAfter = 0;
+            return reply(socket, 200, weights, false, lfs, cut > 0 ? cut : -1);
+        }
+        reply(socket, 404, "not found", head);
+    }
+};
+
+QByteArray readAll(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+} // namespace
+
+class TestHub : public QObject {
+    Q_OBJECT
+
+    FakeHub hub_;
+    QTemporaryDir tmp_;
+
+    hub::HubSettings settings() {
+        hub::HubSettings s;
+        s.endpoint = hub_.endpoint();
+        s.firstBackoffMs = 10;
+        s.timeoutMs = 5000;
+        return s;
+    }
+
+private slots:
+    void urlsFollowTheHubsScheme() {
+        auto s = settings();
+        QCOMPARE(hub::resolveUrl(s, "openai/clip-vit-base-patch32", "config.json").toString(),
+                 hub_.endpoint() + "/openai/clip-vit-base-patch32/resolve/main/config.json");
+        qputenv("HF_ENDPOINT", "https://mirror.example/");
+        qputenv("HF_TOKEN", "abc");
+        const auto env = hub::settingsFromEnvironment();
+        QCOMPARE(env.endpoint, QString("https://mirror.example"));
+        QCOMPARE(env.token, QString("abc"));
+        QCOMPARE(hub::settingsFromEnvironment("http://flag").endpoint, QString("http://flag"));
+        qunsetenv("HF_ENDPOINT");
+        qunsetenv("HF_TOKEN");
+    }
+
+    void largeFilesCarryTheirSha256() {
+        auto s = settings();
+        auto lfs = hub::inspect(s, hub::resolveUrl(s, "org/model", "model.safetensors"));
+        ESPER_VERIFY_OK(lfs);
+        QCOMPARE(lfs->size, qint64(hub_.weights.size()));
+        QCOMPARE(lfs->sha256.size(), 64);
+        auto plain = hub::inspect(s, hub::resolveUrl(s, "org/model", "config.json"));
+        ESPER_VERIFY_OK(plain);
+        QVERIFY(plain->sha256.isEmpty()); // a git hash is not the content's sha256
+        QCOMPARE(plain->size, qint64(hub_.config.size()));
+    }
+
+    // The connection drops after 40,000 bytes: the download resumes with a Range request from
+    // there, and the file is whole and verified.
+    void aDroppedConnectionIsResumed() {
+        auto s = settings();
+        const QUrl url = hub::resolveUrl(s, "org/model", "model.safetensors");
+        auto remote = hub::inspect(s, url);
+        ESPER_VERIFY_OK(remote);
+        hub_.ranges.clear();
+        hub_.dropNextFullGetAfter = 40000;
+        const QString dest = tmp_.path() + "/resume/model.safetensors";
+        ESPER_VERIFY_OK(hub::download(s, url, dest, remote.value()));
+        QCOMPARE(readAll(dest), hub_.weights);
+        QVERIFY(!QFile::exists(dest + ".incomplete"));
+        QCOMPARE(hub_.ranges.size(), 2);
+        QVERIFY(hub_.ranges[0].isEmpty());
+        QVERIFY2(hub_.ranges[1].startsWith("bytes=") && hub_.ranges[1] != "bytes=0-",
+                 hub_.ranges[1].constData());
+    }
+
+    // A cancel keeps what arrived; the next download (after a restart) continues from there.
+    void aCancelledDownloadContinuesLater() {
+        auto s = settings();
+        const QUrl url = hub::resolveUrl(s, "org/model", "model.safetensors");
+        auto remote = hub::inspect(s, url);
+        ESPER_VERIFY_OK(remote);
+        const QString dest = tmp_.path() + "/cancel/model.safetensors";
+        // Half the file, as a cancelled or crashed run leaves it.
+        QDir().mkpath(tmp_.path() + "/cancel");
+        QFile partial(dest + ".incomplete");
+        QVERIFY(partial.open(QIODevice::WriteOnly));
+        partial.write(hub_.weights.left(50000));
+        partial.close();
+        std::atomic<bool> cancel{true};
+        auto cancelled = hub::download(s, url, dest, remote.value(), {}, &cancel);
+        QVERIFY(cancelled.cancelled());
+        QVERIFY(QFile::exists(dest + ".incomplete"));
+        hub_.ranges.clear();
+        ESPER_VERIFY_OK(hub::download(s, url, dest, remote.value()));
+        QCOMPARE(readAll(dest), hub_.weights);
+        QCOMPARE(hub_.ranges.size(), 1);
+        QVERIFY(hub_.ranges[0].startsWith("bytes=50000-") ||
+                hub_.ranges[0].startsWith("bytes=" + QByteArray::number(QFileInfo(dest).size())));
+    }
+
+    void aDamagedFileIsRemovedAndSaidSo() {
+        auto s = settings();
+        const QUrl url = hub::resolveUrl(s, "org/corrupt", "model.safetensors");
+        auto remote = hub::inspect(s, url);
+        ESPER_VERIFY_OK(remote);
+        const QString dest = tmp_.path() + "/corrupt/model.safetensors";
+        auto ok = hub::download(s, url, dest, remote.value());
+        QVERIFY(!ok.ok());
+        QVERIFY2(QString::fromStdString(ok.error()).contains("arrived damaged"),
+                 ok.error().c_str());
+        QVERIFY(!QFile::exists(dest) && !QFile::exists(dest + ".incomplete"));
+    }
+
+    void refusalsAreExplained() {
+        auto s = settings();
+        auto gated = hub::inspect(s, hub::resolveUrl(s, "gated/model", "config.json"));
+        QVERIFY(!gated.ok());
+        QVERIFY2(QString::fromStdString(gated.error()).contains("HF_TOKEN") &&
+                     QString::fromStdString(gated.error()).contains("licence"),
+                 gated.error().c_str());
+        s.token = "secret";
+        ESPER_VERIFY_OK(hub::inspect(s, hub::resolveUrl(s, "gated/model", "config.json")));
+        auto missing = hub::inspect(s, hub::resolveUrl(s, "org/missing", "config.json"));
+        QVERIFY(!missing.ok());
+        QVERIFY(missing.code() == ErrorCode::NotFound);
+        QVERIFY(QString::fromStdString(missing.error()).contains("does not exist"));
+        const QString dest = tmp_.path() + "/redirect/config.json";
+        ESPER_VERIFY_OK(
+            hub::download(s, hub::resolveUrl(s, "org/redirected", "config.json"), dest, {}));
+        QCOMPARE(readAll(dest), hub_.config);
+    }
+
+    // The weights' memory from the header alone: a few hundred bytes cross the wire, not the file.
+    void memoryIsEstimatedFromTheHeader() {
+        auto s = settings();
+        const qint64 before = hub_.bytesSent;
+        auto bytes =
+            hub::safetensorsWeightBytes(s, hub::resolveUrl(s, "org/model", "model.safetensors"));
+        ESPER_VERIFY_OK(bytes);
+        QCOMPARE(bytes.value(), qint64(256 * 128 * 4 + 1000 * 2));
+        QVERIFY(hub_.bytesSent - before < 4000);
+    }
+
+    void repositoriesListTheFilesAModelNeeds() {
+        auto files = hub::listRepoFiles(settings(), "org/model");
+        ESPER_VERIFY_OK(files);
+        QCOMPARE(files->size(), 4);
+        QCOMPARE(hub::filesToFetch(files.value()),
+                 (QStringList{"config.json", "model.safetensors"}));
+        QCOMPARE(
+            hub::filesToFetch({"model-00001-of-00002.safetensors", "model.safetensors.index.json",
+                               "flax_model.msgpack", "tokenizer.json"}),
+            (QStringList{"model-00001-of-00002.safetensors", "model.safetensors.index.json",
+                         "tokenizer.json"}));
+    }
+
+    // esper models download / size / list / remove against this hub, as a user runs them.
+    void theCommandLineDownloadsListsAndRemoves() {
+        const QString models = tmp_.path() + "/cli-models";
+        auto esper = [&](const QStringList& args) {
+            QProcess p;
+            p.start(ESPER_CLI_PATH, args);
+            p.waitForStarted();
+            // The hub answers from this thread's event loop, so wait while serving it.
+            while (p.state() != QProcess::NotRunning)
+                QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+            return std::pair{p.exitCode(),
+                             QString(p.readAllStandardOutput() + p.readAllStandardError())};
+        };
+        auto [code, out] = esper({"models", "download", "org/model", "--endpoint", hub_.endpoint(),
+                                  "--models-dir", models});
+        QVERIFY2(code == 0, qPrintable(out));
+        QVERIFY2(out.contains("sha256 verified"), qPrintable(out));
+        QCOMPARE(readAll(models + "/org/model/model.safetensors"), hub_.weights);
+        QCOMPARE(readAll(models + "/org/model/config.json"), hub_.config);
+        QVERIFY(!QFile::exists(models + "/org/model/pytorch_model.bin"));
+        std::tie(code, out) = esper({"models", "size", "org/model", "--endpoint", hub_.endpoint()});
+        QVERIFY2(code == 0 && out.contains("133.1 KB"), qPrintable(out));
+        std::tie(code, out) = esper({"models", "list", "--models-dir", models});
+        QVERIFY2(code == 0 && out.contains("org/model"), qPrintable(out));
+        std::tie(code, out) = esper({"models", "remove", "org/model", "--models-dir", models});
+        QVERIFY2(code == 0 && !QFile::exists(models + "/org/model"), qPrintable(out));
+        std::tie(code, out) = esper({"models", "download", "org/missing", "--endpoint",
+                                     hub_.endpoint(), "--models-dir", models});
+        QVERIFY2(code == 1 && out.contains("does not exist"), qPrintable(out));
+    }
+
+    void modelsInTheHuggingFaceCacheAreFound() {
+        const QString cache = tmp_.path() + "/hf-cache";
+        const QString snapshot = cache + "/models--openai--clip-vit-base-patch32/snapshots/abc123";
+        QVERIFY(QDir().mkpath(snapshot));
+        QVERIFY(QDir().mkpath(cache + "/models--openai--clip-vit-base-patch32/refs"));
+        QFile ref(cache + "/models--openai--clip-vit-base-patch32/refs/main");
+        QVERIFY(ref.open(QIODevice::WriteOnly));
+        ref.write("abc123\n");
+        ref.close();
+        QFile config(snapshot + "/config.json");
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        config.write("{}");
+        config.close();
+        qputenv("HF_HUB_CACHE", cache.toUtf8());
+        QCOMPARE(hub::findInHfCache("openai/clip-vit-base-patch32"), snapshot);
+        QCOMPARE(hub::findInHfCache("openai/clip-vit-base-patch32", "abc123"), snapshot);
+        QVERIFY(hub::findInHfCache("gpt2").isEmpty());
+        qunsetenv("HF_HUB_CACHE");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHub)
+#include "test_hub.moc"
