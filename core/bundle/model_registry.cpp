@@ -29,7 +29,14 @@ Result<std::vector<RegistryModel>> parseModelRegistry(const std::string& text,
             for (const auto& f : m.value("files", nlohmann::json::array())) {
                 RegistryFile file;
                 file.name = f.at("name").get<std::string>();
-                if (f.contains("size")) file.size = f["size"].get<int64_t>();
+                if (f.contains("size")) {
+                    // A float converted to an integer is undefined beyond its range (fuzzing
+                    // found 5e129): sizes must be whole and non-negative.
+                    if (!f["size"].is_number_integer() || f["size"].get<int64_t>() < 0)
+                        return fail(origin + ": the size of '" + file.name +
+                                    "' must be a whole number of bytes");
+                    file.size = f["size"].get<int64_t>();
+                }
                 file.approximate = f.value("approx", false);
                 file.sha256 = f.value("sha256", "");
                 r.files.push_back(file);

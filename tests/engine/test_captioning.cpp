@@ -5,6 +5,7 @@
 #include "test_support.h"
 
 #include "bundle/bundle_builder.h"
+#include "bundle/model_registry.h"
 #include "captioning/captioner.h"
 #include "io/safetensors.h"
 #include "styles/style_presets.h"
@@ -54,6 +55,18 @@ class TestCaptioning : public QObject {
     }
 
 private slots:
+    // Registry sizes are whole byte counts; a float (fuzzing found 5e129, undefined when cast)
+    // or a negative one is refused by name.
+    void registrySizesMustBeWholeBytes() {
+        const std::string entry = R"({"models": [{"id": "x", "files": [{"name": "w", "size": )";
+        QVERIFY(parseModelRegistry(entry + "12}]}]}", "r.json").ok());
+        for (const char* size : {"5.247e129", "-3", "1.5"}) {
+            auto r = parseModelRegistry(entry + size + "}]}]}", "r.json");
+            QVERIFY2(!r.ok(), size);
+            QVERIFY(QString::fromStdString(r.error()).contains("'w' must be a whole number"));
+        }
+    }
+
     void initTestCase() {
         const auto dir = makeGpt2Bundle("gpt2-bundle");
         auto c = Captioner::loadBundle(dir);

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace esper {
@@ -32,13 +33,19 @@ Field number(const char* name, double& v) {
 }
 
 Field integer(const char* name, int& v) {
-    return {name,
-            [&v](const Json& j) -> std::string {
-                if (!j.is_number_integer()) return "a whole number";
-                v = j.get<int>();
-                return {};
-            },
-            [&v] { return Json(v); }};
+    return {
+        name,
+        [&v](const Json& j) -> std::string {
+            if (!j.is_number_integer() ||
+                (!j.is_number_unsigned() && j.get<int64_t>() < std::numeric_limits<int>::min()) ||
+                (j.is_number_unsigned() ? j.get<uint64_t>()
+                                        : uint64_t(std::max<int64_t>(0, j.get<int64_t>()))) >
+                    uint64_t(std::numeric_limits<int>::max()))
+                return "a whole number that fits 32 bits";
+            v = j.get<int>();
+            return {};
+        },
+        [&v] { return Json(v); }};
 }
 
 Field flag(const char* name, bool& v) {
