@@ -260,7 +260,14 @@ Result<void> download(const HubSettings& s, const QUrl& url, const QString& dest
         const bool complete = last.status == 200 || last.status == 206 ||
                               (last.status == 416 && expected.size >= 0 &&
                                QFileInfo(partial).size() == expected.size);
-        if (complete && last.error == QNetworkReply::NoError) break;
+        // A body cut short is not always reported as an error: the size says so, and the next
+        // attempt resumes from there.
+        const bool short_ = expected.size >= 0 && QFileInfo(partial).size() < expected.size;
+        if (complete && last.error == QNetworkReply::NoError && !short_) break;
+        if (complete && short_ && attempt + 1 < s.attempts) {
+            QThread::msleep(static_cast<unsigned long>(s.firstBackoffMs << attempt));
+            continue;
+        }
         if (last.status == 416 && QFileInfo(partial).size() != expected.size)
             QFile::remove(partial);
         if (!transient(last) && last.status != 416)

@@ -2,6 +2,7 @@
 
 #include "workspace/live_listen.h"
 
+#include "models/model_manager.h"
 #include "review/caption_origin.h"
 #include "review/export_dialog.h"
 #include "review/replace_dialog.h"
@@ -288,10 +289,17 @@ void MainWindow::buildMenus() {
     });
     switchModel_ = file->addMenu(tr("Switch model"));
     connect(switchModel_, &QMenu::aboutToShow, this, &MainWindow::fillSwitchModelMenu);
-    file->addAction(tr("Models directory…"), this, [this] {
-        const QString dir =
-            QFileDialog::getExistingDirectory(this, tr("Where models live"), settings_.modelsDir());
-        if (!dir.isEmpty()) settings_.setModelsDir(dir);
+    file->addAction(tr("Models…"), QKeySequence(tr("Ctrl+Shift+M")), this, [this] {
+        auto* manager = new ModelManager(settings_.modelsDir(), {}, this);
+        manager->setAttribute(Qt::WA_DeleteOnClose);
+        connect(manager, &ModelManager::modelsDirChanged, this,
+                [this](const QString& dir) { settings_.setModelsDir(dir); });
+        connect(manager, &ModelManager::downloaded, this,
+                [this](const QString& repo, const QString&) {
+                    statusBar()->showMessage(
+                        tr("%1 is downloaded; bundles naming it now find it").arg(repo), 8000);
+                });
+        manager->show();
     });
     file->addSeparator();
     file->addAction(tr("Open dataset for review…"), this, [this] {

@@ -5,6 +5,7 @@
 
 #include "bundle/model_registry.h"
 #include "hub_client.h"
+#include "model_download.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -34,25 +35,6 @@ QString human(qint64 bytes) {
     return QString::number(v, 'f', u ? 1 : 0) + " " + units[u];
 }
 
-// The files to fetch: the registry's list for a model it knows, else the repository's.
-Result<QStringList> filesOf(const hub::HubSettings& s, const QString& repo,
-                            const QString& revision) {
-    if (const RegistryModel* m = findRegisteredModel(repo.toStdString())) {
-        QStringList files;
-        for (const auto& f : m->files)
-            files << QString::fromStdString(f.name);
-        return files;
-    }
-    auto listed = hub::listRepoFiles(s, repo, revision);
-    ESPER_TRY(listed);
-    const QStringList wanted = hub::filesToFetch(listed.value());
-    if (wanted.isEmpty())
-        return fail(ErrorCode::NotFound, repo.toStdString() +
-                                             " has no model files ESPER Studio reads (config.json "
-                                             "and safetensors weights)");
-    return wanted;
-}
-
 int download(const Args& args) {
     const QString repo = QString::fromStdString(args.positional()[0]);
     const QString revision = QString::fromStdString(args.get("revision", "main"));
@@ -64,50 +46,35 @@ int download(const Args& args) {
                     qPrintable(repo), qPrintable(cached));
         return 0;
     }
-    auto files = filesOf(s, repo, revision);
-    if (!files) return report("models download", files.error(), 1);
     const QString dest = modelsDir(args) + "/" + repo;
-    for (const QString& file : files.value()) {
-        const QUrl url = hub::resolveUrl(s, repo, file, revision);
-        auto remote = hub::inspect(s, url);
-        if (!remote) return report("models download", remote.error(), 1);
-        const QString target = dest + "/" + file;
-        if (QFileInfo(target).size() == remote->size && remote->size >= 0) {
-            std::printf("  %s: already here\n", qPrintable(file));
-            continue;
-        }
-        const bool tty = ::isatty(2);
-        auto ok = hub::download(s, url, target, remote.value(), [&](qint64 done, qint64 total) {
-            if (tty)
-                std::fprintf(stderr, "\r\033[K  %s  %s / %s", qPrintable(file),
-                             qPrintable(human(done)), qPrintable(human(total)));
-        });
+    const bool tty = ::isatty(2);
+    hub::ModelProgress progress;
+    progress.bytes = [&](const QString& file, qint64 done, qint64 total) {
+        if (tty)
+            std::fprintf(stderr, "\r\033[K  %s  %s / %s", qPrintable(file), qPrintable(human(done)),
+                         qPrintable(human(total)));
+    };
+    progress.fileDone = [&](const QString& file, qint64 size, bool sha256) {
         if (tty) std::fprintf(stderr, "\r\033[K");
-        if (!ok) return report("models download", ok.error(), 1);
-        std::printf("  %s: %s%s\n", qPrintable(file), qPrintable(human(QFileInfo(target).size())),
-                    remote->sha256.isEmpty() ? "" : ", sha256 verified");
-    }
+        std::printf("  %s: %s%s\n", qPrintable(file), qPrintable(human(size)),
+                    sha256 ? ", sha256 verified" : "");
+    };
+    auto ok = hub::downloadModel(s, repo, revision, dest, progress);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    if (!ok) return report("models download", ok.error(), 1);
     std::printf("%s is in %s\n", qPrintable(repo), qPrintable(dest));
     return 0;
 }
 
 int size(const Args& args) {
     const QString repo = QString::fromStdString(args.positional()[0]);
-    const QString revision = QString::fromStdString(args.get("revision", "main"));
     const auto s = hub::settingsFromEnvironment(QString::fromStdString(args.get("endpoint")));
-    auto files = filesOf(s, repo, revision);
-    if (!files) return report("models size", files.error(), 1);
-    qint64 total = 0;
-    for (const QString& file : files.value()) {
-        if (!file.endsWith(".safetensors")) continue;
-        auto bytes = hub::safetensorsWeightBytes(s, hub::resolveUrl(s, repo, file, revision));
-        if (!bytes) return report("models size", bytes.error(), 1);
-        std::printf("  %s: %s of weights\n", qPrintable(file), qPrintable(human(bytes.value())));
-        total += bytes.value();
-    }
-    std::printf("%s needs %s of memory for its weights as stored (read from the headers "
-                "alone)\n",
-                qPrintable(repo), qPrintable(human(total)));
+    auto bytes =
+        hub::modelWeightBytes(s, repo, QString::fromStdString(args.get("revision", "main")));
+    if (!bytes) return report("models size", bytes.error(), 1);
+    std::printf("%s needs %s of memory for its weights as stored (read from the safetensors "
+                "headers alone)\n",
+                qPrintable(repo), qPrintable(human(bytes.value())));
     return 0;
 }
 
@@ -149,17 +116,10 @@ int where(const Args& args) {
 }
 
 int remove(const Args& args) {
-    const QString repo = QString::fromStdString(args.positional()[0]);
-    const QString dir = modelsDir(args);
-    const QString target = QDir::cleanPath(dir + "/" + repo);
-    // Only a model folder inside the models folder is removed, never anything above it.
-    if (repo.contains("..") || !target.startsWith(QDir::cleanPath(dir) + "/") ||
-        !QFileInfo::exists(target + "/config.json"))
-        return report("models remove",
-                      repo.toStdString() + " is not a model in " + dir.toStdString(), 1);
-    if (!QDir(target).removeRecursively())
-        return report("models remove", "could not remove all of " + target.toStdString(), 1);
-    std::printf("removed %s\n", qPrintable(target));
+    auto removed =
+        hub::removeLocalModel(modelsDir(args), QString::fromStdString(args.positional()[0]));
+    if (!removed) return report("models remove", removed.error(), 1);
+    std::printf("removed %s\n", qPrintable(removed.value()));
     return 0;
 }
 

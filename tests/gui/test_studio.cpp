@@ -8,7 +8,9 @@
 #include "bundle/bundle_builder.h"
 #include "datasets/caption_dataset.h"
 #include "engine/engine_client.h"
+#include "fake_hub.h"
 #include "main_window.h"
+#include "models/model_manager.h"
 #include "review/export_dialog.h"
 #include "review/replace_dialog.h"
 #include "review/review_io.h"
@@ -1006,6 +1008,33 @@ private slots:
             QVERIFY2(flag == "--help" ? out.contains("--caption-all") : out.contains("0.1.0"),
                      qPrintable(out));
         }
+    }
+
+    // File → Models…: a model fetched from a hub (served here) in a click, with its memory
+    // shown first, listed where it lives, then removed.
+    void modelManagerDownloadsShowsAndRemoves() {
+        esper::test::FakeHub hub;
+        QTemporaryDir models;
+        ModelManager manager(models.path(), hub.endpoint());
+        manager.show();
+        QCOMPARE(manager.statusOf("org/model"), QString("not downloaded"));
+        QSignalSpy downloaded(&manager, &ModelManager::downloaded);
+        manager.download("org/model");
+        QCOMPARE(manager.statusOf("org/model"), QString("downloading…"));
+        QVERIFY(waitFor([&] { return downloaded.count() == 1; }, 20000));
+        QCOMPARE(manager.statusOf("org/model"), QString("in the models folder"));
+        QFile weights(models.path() + "/org/model/model.safetensors");
+        QVERIFY(weights.open(QIODevice::ReadOnly));
+        QCOMPARE(weights.readAll(), hub.weights);
+        QVERIFY2(manager.statusText().contains("is ready"), qPrintable(manager.statusText()));
+        shoot(&manager, "model-manager.png");
+        QVERIFY(manager.remove("org/model"));
+        QCOMPARE(manager.statusOf("org/model"), QString("not downloaded"));
+        QVERIFY(!manager.remove("../outside"));
+        // A repository the hub does not have: said in words, nothing left behind.
+        manager.download("org/missing");
+        QVERIFY(waitFor([&] { return manager.statusText().contains("could not be downloaded"); }));
+        QVERIFY(manager.statusText().contains("does not exist"));
     }
 
     // The keyboard help lists what the menus offer, read from them.

@@ -1,0 +1,216 @@
+#include "model_manager.h"
+
+#include "model_download_job.h"
+
+#include "bundle/model_registry.h"
+#include "hub_client.h"
+#include "model_download.h"
+
+#include <QDesktopServices>
+#include <QDir>
+#include <QDirIterator>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QUrl>
+#include <QVBoxLayout>
+
+namespace esper::ui {
+
+namespace {
+
+enum Column { IdColumn, RoleColumn, SizeColumn, LicenceColumn, StatusColumn, ColumnCount };
+
+QString sizeText(qint64 bytes) {
+    return bytes < 0 ? QString() : QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
+}
+
+} // namespace
+
+ModelManager::ModelManager(QString modelsDir, QString endpoint, QWidget* parent)
+    : QDialog(parent), modelsDir_(std::move(modelsDir)), endpoint_(std::move(endpoint)),
+      table_(new QTableWidget(0, ColumnCount)), repo_(new QLineEdit), status_(new QLabel),
+      folder_(new QLabel), progress_(new QProgressBar), download_(new QPushButton(tr("Download"))),
+      cancel_(new QPushButton(tr("Cancel"))), remove_(new QPushButton(tr("Remove"))),
+      show_(new QPushButton(tr("Show folder"))) {
+    setWindowTitle(tr("Models"));
+    resize(900, 480);
+    table_->setHorizontalHeaderLabels(
+        {tr("Model"), tr("Role"), tr("Download size"), tr("Licence"), tr("Where")});
+    table_->horizontalHeader()->setSectionResizeMode(IdColumn, QHeaderView::Stretch);
+    table_->horizontalHeader()->setSectionResizeMode(StatusColumn, QHeaderView::ResizeToContents);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table_->verticalHeader()->hide();
+    repo_->setPlaceholderText(
+        tr("Any model on the hub, e.g. gpt2 or openai/clip-vit-base-patch32"));
+    status_->setWordWrap(true);
+    status_->setTextFormat(Qt::PlainText);
+    progress_->setVisible(false);
+    cancel_->setVisible(false);
+    auto* change = new QPushButton(tr("Change…"));
+    auto* folderRow = new QHBoxLayout;
+    folderRow->addWidget(new QLabel(tr("Models folder:")));
+    folderRow->addWidget(folder_, 1);
+    folderRow->addWidget(change);
+    auto* actions = new QHBoxLayout;
+    actions->addWidget(repo_, 1);
+    actions->addWidget(download_);
+    actions->addWidget(cancel_);
+    actions->addWidget(remove_);
+    actions->addWidget(show_);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(folderRow);
+    layout->addWidget(table_, 1);
+    layout->addLayout(actions);
+    layout->addWidget(progress_);
+    layout->addWidget(status_);
+
+    connect(table_, &QTableWidget::itemSelectionChanged, this, [this] {
+        if (!selectedRepo().isEmpty()) repo_->setText(selectedRepo());
+    });
+    connect(repo_, &QLineEdit::returnPressed, download_, &QPushButton::click);
+    connect(download_, &QPushButton::clicked, this, [this] {
+        const QString repo = repo_->text().trimmed();
+        if (!repo.isEmpty()) download(repo);
+    });
+    connect(cancel_, &QPushButton::clicked, this, &ModelManager::cancelDownload);
+    connect(remove_, &QPushButton::clicked, this, [this] {
+        const QString repo = repo_->text().trimmed();
+        if (repo.isEmpty()) return;
+        if (QMessageBox::question(this, tr("Remove model"),
+                                  tr("Remove %1 from %2?").arg(repo, modelsDir_)) ==
+            QMessageBox::Yes)
+            remove(repo);
+    });
+    connect(show_, &QPushButton::clicked, this, [this] {
+        const QString repo = repo_->text().trimmed();
+        QString dir = modelsDir_ + "/" + repo;
+        if (repo.isEmpty() || !QFileInfo::exists(dir)) dir = hub::findInHfCache(repo);
+        if (dir.isEmpty()) dir = modelsDir_;
+        QDir().mkpath(dir);
+        QDesktopServices::openUrl(QUrl::fromLocalFile(dir));
+    });
+    connect(change, &QPushButton::clicked, this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Where models live"), modelsDir_);
+        if (dir.isEmpty()) return;
+        modelsDir_ = dir;
+        emit modelsDirChanged(dir);
+        refresh();
+    });
+    refresh();
+}
+
+QString ModelManager::selectedRepo() const {
+    const auto rows = table_->selectionModel()->selectedRows();
+    return rows.isEmpty() ? QString() : table_->item(rows.first().row(), IdColumn)->text();
+}
+
+QString ModelManager::statusOf(const QString& repo) const {
+    if (job_ && job_->running() && job_->repo() == repo) return tr("downloading…");
+    if (QFileInfo::exists(modelsDir_ + "/" + repo + "/config.json"))
+        return tr("in the models folder");
+    if (!hub::findInHfCache(repo).isEmpty()) return tr("in the Hugging Face cache");
+    return tr("not downloaded");
+}
+
+QString ModelManager::statusText() const {
+    return status_->text();
+}
+
+void ModelManager::refresh() {
+    folder_->setText(modelsDir_);
+    // The registry's models, then any other model folder found in the models folder.
+    QStringList ids;
+    QHash<QString, const RegistryModel*> known;
+    for (const auto& m : builtinModelRegistry()) {
+        ids << QString::fromStdString(m.id);
+        known[ids.last()] = &m;
+    }
+    QDirIterator it(modelsDir_, {"config.json"}, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString id = QDir(modelsDir_).relativeFilePath(QFileInfo(it.next()).absolutePath());
+        if (!ids.contains(id)) ids << id;
+    }
+    const QString selected = selectedRepo();
+    table_->setRowCount(int(ids.size()));
+    for (int row = 0; row < ids.size(); ++row) {
+        const RegistryModel* m = known.value(ids[row]);
+        qint64 bytes = m ? 0 : -1;
+        if (m)
+            for (const auto& f : m->files)
+                bytes += f.size.value_or(0);
+        const QStringList cells = {
+            ids[row], m ? QString::fromStdString(m->role) : QString(), sizeText(bytes),
+            m ? QString::fromStdString(m->license) : QString(), statusOf(ids[row])};
+        for (int c = 0; c < ColumnCount; ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            if (c == IdColumn && m) item->setToolTip(QString::fromStdString(m->description));
+            table_->setItem(row, c, item);
+        }
+        if (ids[row] == selected) table_->selectRow(row);
+    }
+    const bool busy = job_ && job_->running();
+    download_->setEnabled(!busy);
+    cancel_->setVisible(busy);
+    progress_->setVisible(busy);
+}
+
+void ModelManager::download(const QString& repo) {
+    if (job_ && job_->running()) return;
+    job_ = new ModelDownloadJob(repo, modelsDir_, endpoint_, this);
+    status_->setText(tr("%1: looking it up…").arg(repo));
+    progress_->setRange(0, 0);
+    connect(job_, &ModelDownloadJob::estimated, this, [this, repo](qint64 bytes) {
+        status_->setText(tr("%1 needs %2 of memory for its weights.").arg(repo, sizeText(bytes)));
+    });
+    connect(job_, &ModelDownloadJob::progress, this,
+            [this, repo](const QString& file, qint64 done, qint64 total) {
+                progress_->setRange(0, total > 0 ? 1000 : 0);
+                if (total > 0) progress_->setValue(int(1000 * done / total));
+                progress_->setFormat(
+                    QString("%1  %2 / %3").arg(file, sizeText(done), sizeText(total)));
+                progress_->setTextVisible(true);
+            });
+    connect(job_, &ModelDownloadJob::finished, this, [this, repo](const QString& dir) {
+        status_->setText(tr("%1 is ready in %2.").arg(repo, dir));
+        job_->deleteLater();
+        refresh();
+        emit downloaded(repo, dir);
+    });
+    connect(job_, &ModelDownloadJob::failed, this,
+            [this, repo](const QString& why, bool cancelled) {
+                status_->setText(
+                    cancelled
+                        ? tr("%1: cancelled. What arrived is kept; Download resumes it.").arg(repo)
+                        : tr("%1 could not be downloaded: %2").arg(repo, why));
+                job_->deleteLater();
+                refresh();
+            });
+    job_->start();
+    refresh();
+}
+
+void ModelManager::cancelDownload() {
+    if (job_) job_->cancel();
+}
+
+bool ModelManager::remove(const QString& repo) {
+    auto removed = hub::removeLocalModel(modelsDir_, repo);
+    status_->setText(removed ? tr("Removed %1.").arg(removed.value())
+                             : QString::fromStdString(removed.error()));
+    refresh();
+    return removed.ok();
+}
+
+} // namespace esper::ui

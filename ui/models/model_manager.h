@@ -1,0 +1,50 @@
+// File → Models…: the models ESPER Studio knows (the registry) and those in the models folder,
+// where each lives (the models folder, the Hugging Face cache, or not here), and getting one in
+// a click: the memory it needs first, then a resumable, verified download with progress and
+// cancel. Any repository can be fetched by name; models can be removed or shown in the file
+// manager; the models folder is a setting.
+#pragma once
+
+#include <QDialog>
+#include <QPointer>
+
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QTableWidget;
+
+namespace esper::ui {
+
+class ModelDownloadJob;
+
+class ModelManager final : public QDialog {
+    Q_OBJECT
+
+public:
+    // `endpoint` empty: $HF_ENDPOINT or the public hub.
+    explicit ModelManager(QString modelsDir, QString endpoint = {}, QWidget* parent = nullptr);
+    void download(const QString& repo);
+    void cancelDownload();
+    bool remove(const QString& repo);
+    // "in the models folder", "in the Hugging Face cache", "not downloaded", "downloading…"
+    QString statusOf(const QString& repo) const;
+    QString statusText() const;
+    void refresh();
+
+signals:
+    void downloaded(const QString& repo, const QString& dir);
+    void modelsDirChanged(const QString& dir);
+
+private:
+    QString selectedRepo() const;
+    QString modelsDir_, endpoint_;
+    QTableWidget* table_;
+    QLineEdit* repo_;
+    QLabel *status_, *folder_;
+    QProgressBar* progress_;
+    QPushButton *download_, *cancel_, *remove_, *show_;
+    QPointer<ModelDownloadJob> job_;
+};
+
+} // namespace esper::ui
