@@ -374,18 +374,4 @@ QStringList filesToFetch(const QStringList& repoFiles) {
     return out;
 }
 
-QString findInHfCache(const QString& repo, const QString& revision) {
-    QString cache = qEnvironmentVariable("HF_HUB_CACHE");
-    if (cache.isEmpty() && !qEnvironmentVariable("HF_HOME").isEmpty())
-        cache = qEnvironmentVariable("HF_HOME") + "/hub";
-    if (cache.isEmpty()) cache = QDir::homePath() + "/.cache/huggingface/hub";
-    const QString dir = cache + "/models--" + QString(repo).replace('/', "--");
-    // A branch or tag names a commit in refs/; a commit hash names the snapshot itself.
-    QString commit = revision;
-    QFile ref(dir + "/refs/" + revision);
-    if (ref.open(QIODevice::ReadOnly)) commit = QString::fromUtf8(ref.readAll()).trimmed();
-    const QString snapshot = dir + "/snapshots/" + commit;
-    return QFileInfo::exists(snapshot + "/config.json") ? snapshot : QString();
-}
-
 } // namespace esper::hub

@@ -53,8 +53,4 @@ Result<QStringList> listRepoFiles(const HubSettings& s, const QString& repo,
 // Of those, what a model folder needs: config, weights (safetensors only), tokenizer files.
 QStringList filesToFetch(const QStringList& repoFiles);
 
-// A model already in the user's Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub or
-// ~/.cache/huggingface/hub): its snapshot folder for `revision`, if it has a config.json.
-QString findInHfCache(const QString& repo, const QString& revision = "main");
-
 } // namespace esper::hub

@@ -3,6 +3,7 @@
 #include "args.h"
 #include "verbs.h"
 
+#include "bundle/hf_cache.h"
 #include "bundle/model_registry.h"
 #include "hub_client.h"
 #include "model_download.h"
@@ -39,7 +40,8 @@ int download(const Args& args) {
     const QString repo = QString::fromStdString(args.positional()[0]);
     const QString revision = QString::fromStdString(args.get("revision", "main"));
     const auto s = hub::settingsFromEnvironment(QString::fromStdString(args.get("endpoint")));
-    const QString cached = hub::findInHfCache(repo, revision);
+    const QString cached =
+        QString::fromStdString(findInHfCache(repo.toStdString(), revision.toStdString()));
     if (!cached.isEmpty() && !args.has("no-cache")) {
         std::printf("%s is in your Hugging Face cache: %s (used in place; --no-cache fetches it "
                     "again)\n",
@@ -104,7 +106,7 @@ int where(const Args& args) {
         return 0;
     }
     const QString cached =
-        hub::findInHfCache(repo, QString::fromStdString(args.get("revision", "main")));
+        QString::fromStdString(findInHfCache(repo.toStdString(), args.get("revision", "main")));
     if (!cached.isEmpty()) {
         std::printf("%s\n", qPrintable(cached));
         return 0;

@@ -1,5 +1,6 @@
 #include "bundle/bundle_manifest.h"
 
+#include "bundle/hf_cache.h"
 #include "bundle/model_registry.h"
 #include "util/file_util.h"
 #include "util/json_text.h"
@@ -37,7 +38,12 @@ Result<ModelReference> resolve(const nlohmann::json& v, const std::string& what,
             const auto canonical = fs::weakly_canonical(bundleDir / p, ec);
             return ec ? bundleDir / p : canonical;
         }
-        return fs::path(modelsDir) / p;
+        // A hub id: the models folder, else the user's Hugging Face cache (used in place).
+        const fs::path local = fs::path(modelsDir) / p;
+        if (!fs::exists(local, ec))
+            if (const std::string cached = findInHfCache(spec); !cached.empty())
+                return fs::path(cached);
+        return local;
     };
     ref.path = locate(ref.spec).string();
     ref.tokenizer = tokenizer.empty() ? ref.path : locate(tokenizer).string();

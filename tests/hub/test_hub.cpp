@@ -7,6 +7,9 @@
 #include "fake_hub.h"
 #include "hub_client.h"
 
+#include "bundle/bundle_manifest.h"
+#include "bundle/hf_cache.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -85,10 +88,12 @@ private slots:
         ESPER_VERIFY_OK(hub::download(s, url, dest, remote.value()));
         QCOMPARE(readAll(dest), hub_.weights);
         QVERIFY(!QFile::exists(dest + ".incomplete"));
-        QCOMPARE(hub_.ranges.size(), 2);
-        QVERIFY(hub_.ranges[0].isEmpty());
-        QVERIFY2(hub_.ranges[1].startsWith("bytes=") && hub_.ranges[1] != "bytes=0-",
-                 hub_.ranges[1].constData());
+        // Qt itself may send the first request again when its connection drops; the last one
+        // is ours, resuming where the file stopped.
+        QVERIFY(hub_.ranges.size() >= 2);
+        QVERIFY(hub_.ranges.first().isEmpty());
+        QVERIFY2(hub_.ranges.last().startsWith("bytes=") && hub_.ranges.last() != "bytes=0-",
+                 hub_.ranges.last().constData());
     }
 
     // A cancel keeps what arrived; the next download (after a restart) continues from there.
@@ -217,9 +222,27 @@ private slots:
         config.write("{}");
         config.close();
         qputenv("HF_HUB_CACHE", cache.toUtf8());
-        QCOMPARE(hub::findInHfCache("openai/clip-vit-base-patch32"), snapshot);
-        QCOMPARE(hub::findInHfCache("openai/clip-vit-base-patch32", "abc123"), snapshot);
-        QVERIFY(hub::findInHfCache("gpt2").isEmpty());
+        auto found = [](const char* repo, const char* revision = "main") {
+            return QString::fromStdString(findInHfCache(repo, revision));
+        };
+        QCOMPARE(found("openai/clip-vit-base-patch32"), snapshot);
+        QCOMPARE(found("openai/clip-vit-base-patch32", "abc123"), snapshot);
+        QVERIFY(found("gpt2").isEmpty());
+        // A bundle naming the model by its hub id uses the cached snapshot in place.
+        QVERIFY(QFile::copy(esper::test::referenceDir() + "/models/gpt2-tiny/model.safetensors",
+                            snapshot + "/model.safetensors"));
+        const QString bundle = tmp_.path() + "/cached-bundle";
+        QVERIFY(QDir().mkpath(bundle));
+        QFile manifest(bundle + "/esper.json");
+        QVERIFY(manifest.open(QIODevice::WriteOnly));
+        manifest.write(
+            R"({"clip": "openai/clip-vit-base-patch32", "lm": "openai/clip-vit-base-patch32",
+                           "mapper": "esper.json"})");
+        manifest.close();
+        auto m =
+            readBundleManifest(bundle.toStdString(), (tmp_.path() + "/empty-models").toStdString());
+        ESPER_VERIFY_OK(m);
+        QCOMPARE(QString::fromStdString(m->clip.path), snapshot);
         qunsetenv("HF_HUB_CACHE");
     }
 };

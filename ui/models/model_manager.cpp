@@ -2,6 +2,7 @@
 
 #include "model_download_job.h"
 
+#include "bundle/hf_cache.h"
 #include "bundle/model_registry.h"
 #include "hub_client.h"
 #include "model_download.h"
@@ -95,7 +96,8 @@ ModelManager::ModelManager(QString modelsDir, QString endpoint, QWidget* parent)
     connect(show_, &QPushButton::clicked, this, [this] {
         const QString repo = repo_->text().trimmed();
         QString dir = modelsDir_ + "/" + repo;
-        if (repo.isEmpty() || !QFileInfo::exists(dir)) dir = hub::findInHfCache(repo);
+        if (repo.isEmpty() || !QFileInfo::exists(dir))
+            dir = QString::fromStdString(findInHfCache(repo.toStdString()));
         if (dir.isEmpty()) dir = modelsDir_;
         QDir().mkpath(dir);
         QDesktopServices::openUrl(QUrl::fromLocalFile(dir));
@@ -120,7 +122,8 @@ QString ModelManager::statusOf(const QString& repo) const {
     if (job_ && job_->running() && job_->repo() == repo) return tr("downloading…");
     if (QFileInfo::exists(modelsDir_ + "/" + repo + "/config.json"))
         return tr("in the models folder");
-    if (!hub::findInHfCache(repo).isEmpty()) return tr("in the Hugging Face cache");
+    if (!QString::fromStdString(findInHfCache(repo.toStdString())).isEmpty())
+        return tr("in the Hugging Face cache");
     return tr("not downloaded");
 }
 
