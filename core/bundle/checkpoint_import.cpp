@@ -144,24 +144,24 @@ Result<void> writeClipCap(const Named& weights, const std::string& dir, const st
 
 } // namespace
 
+namespace {
+constexpr std::pair<ImportKind, const char*> kImportKinds[] = {{ImportKind::Auto, "auto"},
+                                                               {ImportKind::ClipCap, "clipcap"},
+                                                               {ImportKind::Mapper, "mapper"},
+                                                               {ImportKind::Raw, "raw"}};
+} // namespace
+
 Result<ImportKind> parseImportKind(const std::string& name) {
-    for (auto k : {ImportKind::Auto, ImportKind::ClipCap, ImportKind::Mapper, ImportKind::Raw})
-        if (name == importKindName(k)) return k;
+    for (const auto& [kind, text] : kImportKinds)
+        if (name == text) return kind;
     return fail(ErrorCode::InvalidInput,
                 "'" + name + "' is not an import kind (auto, clipcap, mapper, raw)");
 }
 
 const char* importKindName(ImportKind kind) {
-    switch (kind) {
-    case ImportKind::ClipCap:
-        return "clipcap";
-    case ImportKind::Mapper:
-        return "mapper";
-    case ImportKind::Raw:
-        return "raw";
-    default:
-        return "auto";
-    }
+    for (const auto& [k, text] : kImportKinds)
+        if (k == kind) return text;
+    return "auto";
 }
 
 Result<ImportReport> importCheckpoint(const std::string& file, const std::string& outDir,

@@ -190,27 +190,19 @@ Result<PickleValue*> PickleMachine::run(std::string_view b, const std::string& o
             break;
         }
         case 'J':
-            if (!need(4)) return bad("cut short");
-            stack.push_back(integer(int32_t(uint32_t(le(4)))));
-            break;
         case 'K':
-            if (!need(1)) return bad("cut short");
-            stack.push_back(integer(int64_t(le(1))));
-            break;
-        case 'M':
-            if (!need(2)) return bad("cut short");
-            stack.push_back(integer(int64_t(le(2))));
-            break;
-        case 0x8a: { // LONG1
-            if (!need(1)) return bad("cut short");
-            const size_t n = le(1);
-            if (!need(n)) return bad("cut short");
-            stack.push_back(longInteger(n));
+        case 'M': { // BININT (4 bytes, signed), BININT1, BININT2 (unsigned)
+            const size_t width = op == 'J' ? 4 : op == 'K' ? 1 : 2;
+            if (!need(width)) return bad("cut short");
+            const uint64_t v = le(width);
+            stack.push_back(integer(op == 'J' ? int64_t(int32_t(uint32_t(v))) : int64_t(v)));
             break;
         }
-        case 0x8b: { // LONG4
-            if (!need(4)) return bad("cut short");
-            const size_t n = le(4);
+        case 0x8a:
+        case 0x8b: { // LONG1, LONG4: a length, then the number's bytes
+            const size_t width = op == 0x8a ? 1 : 4;
+            if (!need(width)) return bad("cut short");
+            const size_t n = le(width);
             if (!need(n)) return bad("cut short");
             stack.push_back(longInteger(n));
             break;

@@ -59,27 +59,21 @@ private slots:
 
     // Vocabulary ids index a dense table: a huge or negative one is refused by name, not
     // allocated (10^9 took gigabytes; 2^31 - 1 overflowed into a length_error abort).
-    void hugeOrNegativeVocabularyIdsAreRefused_data() {
-        QTest::addColumn<QString>("id");
-        for (const char* id : {"1000000000", "2147483647", "4294967296", "-1", "16777216"})
-            QTest::newRow(id) << QString(id);
-    }
     void hugeOrNegativeVocabularyIdsAreRefused() {
-        QFETCH(QString, id);
         QTemporaryDir dir;
         const std::string vocab = (dir.path() + "/vocab.json").toStdString();
         const std::string merges = (dir.path() + "/merges.txt").toStdString();
-        QVERIFY(
-            writeFileAtomic(vocab, "{\"a\": 0, \"b\": 1, \"ab\": " + id.toStdString() + "}").ok());
         QVERIFY(writeFileAtomic(merges, "#version: 0.2\na b\n").ok());
-        auto gpt2 = Gpt2Tokenizer::load(vocab, merges);
-        auto clip = ClipTokenizer::loadHf(vocab, merges);
-        QVERIFY(!gpt2.ok() && !clip.ok());
-        for (const std::string& error : {gpt2.error(), clip.error()}) {
-            const QString message = QString::fromStdString(error);
-            QVERIFY2(message.contains("vocab.json") && message.contains("'ab'") &&
-                         message.contains(id),
-                     qPrintable(message));
+        for (const std::string id : {"1000000000", "2147483647", "4294967296", "-1", "16777216"}) {
+            QVERIFY(writeFileAtomic(vocab, "{\"a\": 0, \"b\": 1, \"ab\": " + id + "}").ok());
+            auto gpt2 = Gpt2Tokenizer::load(vocab, merges);
+            auto clip = ClipTokenizer::loadHf(vocab, merges);
+            QVERIFY2(!gpt2.ok() && !clip.ok(), id.c_str());
+            for (const std::string& error : {gpt2.error(), clip.error()})
+                QVERIFY2(error.find("vocab.json") != std::string::npos &&
+                             error.find("'ab'") != std::string::npos &&
+                             error.find(id) != std::string::npos,
+                         error.c_str());
         }
         // The largest id allowed still loads.
         QVERIFY(writeFileAtomic(vocab, "{\"a\": 0, \"b\": 1, \"ab\": 16777215}").ok());

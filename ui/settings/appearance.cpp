@@ -49,20 +49,20 @@ QPalette darkPalette() {
 
 } // namespace
 
+namespace {
+constexpr std::pair<Appearance, const char*> kAppearances[] = {
+    {Appearance::System, "system"}, {Appearance::Light, "light"}, {Appearance::Dark, "dark"}};
+} // namespace
+
 QString appearanceName(Appearance a) {
-    switch (a) {
-    case Appearance::Light:
-        return "light";
-    case Appearance::Dark:
-        return "dark";
-    default:
-        return "system";
-    }
+    for (const auto& [appearance, name] : kAppearances)
+        if (appearance == a) return name;
+    return "system";
 }
 
 Appearance appearanceFromName(const QString& name) {
-    if (name == "light") return Appearance::Light;
-    if (name == "dark") return Appearance::Dark;
+    for (const auto& [appearance, text] : kAppearances)
+        if (name == text) return appearance;
     return Appearance::System;
 }
 
