@@ -11,6 +11,7 @@ PACKAGES=(
   g++ cmake ninja-build ccache lld pkg-config
   libtorch-dev libopenblas0-pthread libsentencepiece-dev libutf8proc-dev nlohmann-json3-dev zlib1g-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  libssl-dev
   qt6-base-dev qt6-multimedia-dev qt6-charts-dev libqt6opengl6-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good sox libsox-fmt-mp3
   xvfb xauth dpkg-dev desktop-file-utils appstream

@@ -43,6 +43,9 @@ Result<void> download(const HubSettings& s, const QUrl& url, const QString& dest
                       const RemoteFile& expected, const Progress& progress = {},
                       const std::atomic<bool>* cancel = nullptr);
 
+// A file's SHA-256 in hex (OpenSSL's, with the CPU's SHA instructions); empty if unreadable.
+QString sha256OfFile(const QString& path);
+
 // The memory a safetensors file's weights take, from its header alone (two Range requests of
 // a few kilobytes): the sum of each tensor's element count times its dtype's size.
 Result<qint64> safetensorsWeightBytes(const HubSettings& s, const QUrl& url);

@@ -3,6 +3,7 @@
 pickles torch writes (persistent storage ids, _rebuild_tensor_v2, OrderedDict) in the ZIP and the
 legacy layouts, and a bare pickle with an object to skip.
     python3 tools/make_checkpoint_seeds.py OUT_DIR
+    python3 tools/make_checkpoint_seeds.py --clipcap FILE.pt   (GPT-2 base shapes, ~600 MB)
 """
 import argparse
 import collections
@@ -97,5 +98,61 @@ def main(out):
         f.write(dumps({"a": [1, 2.5, "x", None, True], "b": argparse.Namespace(x=1)}))
 
 
+def clipcap(path, width=768, layers=12, vocab=50257, positions=1024, prefix=10, clip=512):
+    """A ClipCap-layout checkpoint of GPT-2's real shapes (base: about 600 MB), for measuring
+    the importer; the weights are zeros, the layout is real."""
+    rebuild_key = [0]
+    storages = {}
+
+    def weight(*shape):
+        key = str(rebuild_key[0])
+        rebuild_key[0] += 1
+        numel = 1
+        for d in shape:
+            numel *= d
+        storages[key] = numel * 4
+        stride = tuple(int(x) for x in [1] * len(shape))
+        acc = 1
+        stride = []
+        for d in reversed(shape):
+            stride.insert(0, acc)
+            acc *= d
+        return tensor("FloatStorage", key, numel, 0, tuple(shape), tuple(stride))
+
+    d = collections.OrderedDict()
+    d["gpt.transformer.wte.weight"] = weight(vocab, width)
+    d["gpt.transformer.wpe.weight"] = weight(positions, width)
+    for i in range(layers):
+        p = "gpt.transformer.h.%d." % i
+        for name, shape in [("ln_1.weight", (width,)), ("ln_1.bias", (width,)),
+                            ("attn.c_attn.weight", (width, 3 * width)), ("attn.c_attn.bias", (3 * width,)),
+                            ("attn.c_proj.weight", (width, width)), ("attn.c_proj.bias", (width,)),
+                            ("ln_2.weight", (width,)), ("ln_2.bias", (width,)),
+                            ("mlp.c_fc.weight", (width, 4 * width)), ("mlp.c_fc.bias", (4 * width,)),
+                            ("mlp.c_proj.weight", (4 * width, width)), ("mlp.c_proj.bias", (width,))]:
+            d[p + name] = weight(*shape)
+    d["gpt.transformer.ln_f.weight"] = weight(width)
+    d["gpt.transformer.ln_f.bias"] = weight(width)
+    d["gpt.lm_head.weight"] = d["gpt.transformer.wte.weight"]  # tied, one storage
+    hidden = prefix * width // 2
+    d["clip_project.model.0.weight"] = weight(hidden, clip)
+    d["clip_project.model.0.bias"] = weight(hidden)
+    d["clip_project.model.2.weight"] = weight(prefix * width, hidden)
+    d["clip_project.model.2.bias"] = weight(prefix * width)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+        z.writestr("archive/data.pkl", dumps(d))
+        for key, size in storages.items():
+            with z.open("archive/data/" + key, "w", force_zip64=True) as f:
+                chunk = bytes(1 << 20)
+                left = size
+                while left:
+                    n = min(left, len(chunk))
+                    f.write(chunk[:n])
+                    left -= n
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if len(sys.argv) == 3 and sys.argv[1] == "--clipcap":
+        clipcap(sys.argv[2])
+    else:
+        main(sys.argv[1])

@@ -228,15 +228,14 @@ Result<void> writeSafetensors(const std::string& path, const std::vector<TensorB
     }
     std::string json = dumpJson(header);
     json.append((8 - json.size() % 8) % 8, ' ');
-    std::string out;
-    out.reserve(8 + json.size() + offset);
-    const uint64_t len = json.size();
+    std::string length(8, '\0');
     for (int i = 0; i < 8; ++i)
-        out.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
-    out += json;
+        length[size_t(i)] = static_cast<char>((uint64_t(json.size()) >> (8 * i)) & 0xff);
+    // Written piece by piece from where the tensors are: no copy of the whole file in memory.
+    std::vector<std::string_view> pieces = {length, json};
     for (size_t i = 0; i < order.size(); ++i)
-        if (sizes[i]) out.append(static_cast<const char*>(order[i]->data), sizes[i]);
-    return writeFileAtomic(path, out);
+        if (sizes[i]) pieces.emplace_back(static_cast<const char*>(order[i]->data), sizes[i]);
+    return writeFileAtomic(path, pieces);
 }
 
 } // namespace esper

@@ -267,20 +267,20 @@ private:
         return data.substr(s.viewOffset * elem, s.numel * elem);
     }
 
-    Result<CheckpointTensor> materialize(const TensorRecord& t, const std::string& name) const {
+    Result<CheckpointTensor> materialize(const TensorRecord& t, const std::string& name,
+                                         TorchCheckpoint& out) const {
         const StorageRecord& s = storages_[t.storage];
         auto data = storageBytes(s);
         ESPER_TRY(data);
-        CheckpointTensor out;
-        out.name = name;
-        out.dtype = s.dtype;
-        out.shape = t.sizes;
+        CheckpointTensor result;
+        result.name = name;
+        result.dtype = s.dtype;
+        result.shape = t.sizes;
         const size_t elem = dtypeSize(s.dtype);
         uint64_t numel = 1;
         for (auto d : t.sizes)
             numel *= uint64_t(d);
-        out.bytes.resize(numel * elem);
-        if (numel == 0) return out;
+        if (numel == 0) return result;
         // Contiguous (the usual case): one copy. Otherwise element by element, odometer order.
         bool contiguous = true;
         int64_t expected = 1;
@@ -289,22 +289,24 @@ private:
             expected *= t.sizes[d];
         }
         const char* base = data.value().data() + t.offset * elem;
-        if (contiguous) {
-            std::memcpy(out.bytes.data(), base, numel * elem);
-            return out;
+        if (contiguous) { // in place: no copy
+            result.bytes = std::string_view(base, numel * elem);
+            return result;
         }
+        std::string& copy = out.owned.emplace_back(numel * elem, '\0');
         std::vector<int64_t> index(t.sizes.size(), 0);
         for (uint64_t i = 0; i < numel; ++i) {
             uint64_t source = 0;
             for (size_t d = 0; d < index.size(); ++d)
                 source += uint64_t(index[d]) * uint64_t(t.strides[d]);
-            std::memcpy(out.bytes.data() + i * elem, base + source * elem, elem);
+            std::memcpy(copy.data() + i * elem, base + source * elem, elem);
             for (size_t d = index.size(); d-- > 0;) {
                 if (++index[d] < t.sizes[d]) break;
                 index[d] = 0;
             }
         }
-        return out;
+        result.bytes = copy;
+        return result;
     }
 
     Result<void> walk(const PickleValue* v, const std::string& path, int depth,
@@ -315,7 +317,7 @@ private:
         };
         switch (v->kind) {
         case Kind::Opaque: {
-            auto t = materialize(tensors_[v->handle], path);
+            auto t = materialize(tensors_[v->handle], path, out);
             ESPER_TRY(t);
             out.tensors.push_back(std::move(t.value()));
             return {};
@@ -369,8 +371,11 @@ Result<TorchCheckpoint> readTorchCheckpoint(const std::string& path) {
     auto file = MappedFile::open(path);
     ESPER_TRY(file);
     const auto& mapped = *file.value();
-    return parseTorchCheckpoint(
+    auto checkpoint = parseTorchCheckpoint(
         std::string_view(reinterpret_cast<const char*>(mapped.data()), mapped.size()), path);
+    ESPER_TRY(checkpoint);
+    checkpoint->file = file.value(); // the tensors' bytes point into it
+    return checkpoint;
 }
 
 std::vector<NamedTensor> stateDictOf(const TorchCheckpoint& c) {

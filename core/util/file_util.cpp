@@ -55,20 +55,26 @@ Result<void> copyFileOver(const std::string& from, const std::string& to, const 
 }
 
 Result<void> writeFileAtomic(const std::string& path, std::string_view bytes) {
+    return writeFileAtomic(path, std::vector<std::string_view>{bytes});
+}
+
+Result<void> writeFileAtomic(const std::string& path, const std::vector<std::string_view>& pieces) {
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return fail("cannot create '" + tmp + "': " + std::strerror(errno));
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            std::string err = std::strerror(errno);
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return fail("cannot write '" + tmp + "': " + err);
+    for (const std::string_view bytes : pieces) {
+        size_t done = 0;
+        while (done < bytes.size()) {
+            ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                std::string err = std::strerror(errno);
+                ::close(fd);
+                ::unlink(tmp.c_str());
+                return fail("cannot write '" + tmp + "': " + err);
+            }
+            done += static_cast<size_t>(n);
         }
-        done += static_cast<size_t>(n);
     }
     if (::fsync(fd) != 0 || ::close(fd) != 0) {
         ::unlink(tmp.c_str());
