@@ -13,7 +13,7 @@ const char* kHelp =
     "usage: esper models download REPO [--revision R] [--endpoint URL] [--models-dir DIR]\n"
     "                                [--no-cache]\n"
     "       esper models size REPO [--revision R] [--endpoint URL]\n"
-    "       esper models list | where REPO | remove REPO [--models-dir DIR]\n"
+    "       esper models list [--json] | path REPO | remove REPO [--models-dir DIR]\n"
     "       esper models import FILE --out DIR [--as auto|clipcap|mapper|raw] [--heads N]\n\n"
     "download: a model from the Hugging Face hub ({endpoint}/{repo}/resolve/{revision}/{file};\n"
     "        --endpoint or $HF_ENDPOINT, $HF_TOKEN for gated models) into the models folder\n"
@@ -23,7 +23,10 @@ const char* kHelp =
     "        checks the sha256 the hub gives for large files (else the size), retries transient\n"
     "        failures. A model already in your Hugging Face cache is used in place.\n"
     "size:   the memory its weights need, read from the safetensors headers (a few KB).\n"
-    "list, where, remove: the models in the models folder.\n"
+    "list:   the models folder's models, their sizes and unfinished downloads (--json: an\n"
+    "        array of {id, path, bytes, partial}).\n"
+    "path:   where a model lives (the models folder, else the Hugging Face cache).\n"
+    "remove: a model from the models folder.\n"
     "import: turns a PyTorch checkpoint (.pt, .pth, .ckpt; the ZIP or the legacy torch.save\n"
     "        format) into the project's own files, without running anything in it: code a\n"
     "        checkpoint would run when loaded in Python is refused by name.\n"
@@ -37,7 +40,7 @@ const char* kHelp =
 } // namespace
 
 int runModels(int argc, char** argv) {
-    for (const char* sub : {"download", "size", "list", "where", "remove"})
+    for (const char* sub : {"download", "size", "list", "where", "path", "remove"})
         if (argc >= 3 && !std::strcmp(argv[2], sub)) {
 #ifdef ESPER_WITH_MEDIA
             return runModelsHub(argc, argv, kHelp);
@@ -50,7 +53,7 @@ int runModels(int argc, char** argv) {
             std::fputs(kHelp, stdout);
             return 0;
         }
-        return report("models", "say download, size, list, where, remove or import", 2, kHelp);
+        return report("models", "say download, size, list, path, remove or import", 2, kHelp);
     }
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, "models import", kHelp,

@@ -12,6 +12,9 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <cstdio>
 #include <cstring>
 #include <unistd.h>
@@ -80,21 +83,38 @@ int size(const Args& args) {
     return 0;
 }
 
+// Every model folder under the models folder: its id, size, and whether a download of it was
+// left unfinished (a FILE.incomplete beside its files).
 int list(const Args& args) {
     const QString dir = modelsDir(args);
-    int found = 0;
+    QJsonArray models;
     QDirIterator it(dir, {"config.json"}, QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QFileInfo config(it.next());
         qint64 bytes = 0;
-        for (const auto& f : config.dir().entryInfoList(QDir::Files))
+        bool partial = false;
+        for (const auto& f : config.dir().entryInfoList(QDir::Files)) {
             bytes += f.size();
-        std::printf("%-40s %10s  %s\n",
-                    qPrintable(QDir(dir).relativeFilePath(config.absolutePath())),
-                    qPrintable(human(bytes)), qPrintable(config.absolutePath()));
-        ++found;
+            partial = partial || f.fileName().endsWith(".incomplete");
+        }
+        models.append(QJsonObject{{"id", QDir(dir).relativeFilePath(config.absolutePath())},
+                                  {"path", config.absolutePath()},
+                                  {"bytes", bytes},
+                                  {"partial", partial}});
     }
-    if (!found) std::printf("no models in %s yet (esper models download REPO)\n", qPrintable(dir));
+    if (args.has("json")) {
+        std::printf("%s\n", QJsonDocument(models).toJson(QJsonDocument::Compact).constData());
+        return 0;
+    }
+    for (const auto& m : models) {
+        const QJsonObject o = m.toObject();
+        std::printf("%-40s %10s%s  %s\n", qPrintable(o["id"].toString()),
+                    qPrintable(human(qint64(o["bytes"].toDouble()))),
+                    o["partial"].toBool() ? " (partial: download it again to finish)" : "",
+                    qPrintable(o["path"].toString()));
+    }
+    if (models.isEmpty())
+        std::printf("no models in %s yet (esper models download REPO)\n", qPrintable(dir));
     return 0;
 }
 
@@ -131,9 +151,9 @@ int runModelsHub(int argc, char** argv, const char* help) {
     QCoreApplication app(argc, argv); // Qt Network needs one
     const std::string sub = argv[2];
     Args args;
-    if (auto stop =
-            args.parseVerb(argc - 1, argv + 1, ("models " + sub).c_str(), help,
-                           {{"revision"}, {"endpoint"}, {"models-dir"}, {"no-cache", false}}))
+    if (auto stop = args.parseVerb(
+            argc - 1, argv + 1, ("models " + sub).c_str(), help,
+            {{"revision"}, {"endpoint"}, {"models-dir"}, {"no-cache", false}, {"json", false}}))
         return *stop;
     const bool needsRepo = sub != "list";
     if (needsRepo && args.positional().size() != 1)
@@ -142,7 +162,7 @@ int runModelsHub(int argc, char** argv, const char* help) {
     if (sub == "download") return download(args);
     if (sub == "size") return size(args);
     if (sub == "list") return list(args);
-    if (sub == "where") return where(args);
+    if (sub == "where" || sub == "path") return where(args);
     return remove(args);
 }
 

@@ -50,6 +50,7 @@
 #include <QMimeData>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScrollBar>
@@ -1019,18 +1020,40 @@ private slots:
         manager.show();
         QCOMPARE(manager.statusOf("org/model"), QString("not downloaded"));
         QSignalSpy downloaded(&manager, &ModelManager::downloaded);
+        hub.slow = true; // slow enough to be seen in progress
         manager.download("org/model");
         QCOMPARE(manager.statusOf("org/model"), QString("downloading…"));
+        auto* bar = manager.findChild<QProgressBar*>();
+        QVERIFY(waitFor(
+            [&] { return bar->format().startsWith("model.safetensors") && bar->value() > 400; }));
+        shoot(&manager, "model-manager.png");
         QVERIFY(waitFor([&] { return downloaded.count() == 1; }, 20000));
+        hub.slow = false;
         QCOMPARE(manager.statusOf("org/model"), QString("in the models folder"));
         QFile weights(models.path() + "/org/model/model.safetensors");
         QVERIFY(weights.open(QIODevice::ReadOnly));
         QCOMPARE(weights.readAll(), hub.weights);
         QVERIFY2(manager.statusText().contains("is ready"), qPrintable(manager.statusText()));
-        shoot(&manager, "model-manager.png");
         QVERIFY(manager.remove("org/model"));
         QCOMPARE(manager.statusOf("org/model"), QString("not downloaded"));
         QVERIFY(!manager.remove("../outside"));
+        // What a cancelled or crashed download leaves is shown as such.
+        QVERIFY(QDir().mkpath(models.path() + "/org/half"));
+        QVERIFY(esper::test::writeTestFile(models.path() + "/org/half/config.json", "{}"));
+        QVERIFY(esper::test::writeTestFile(models.path() + "/org/half/model.safetensors.incomplete",
+                                           "1234"));
+        QVERIFY(manager.statusOf("org/half").startsWith("partly downloaded"));
+        // A PyTorch checkpoint imported in the background, read without running it.
+        const QString checkpoint =
+            esper::test::sharedReferenceDir() + "/checkpoints/lightning_style.ckpt";
+        if (QFileInfo::exists(checkpoint)) {
+            QSignalSpy imported(&manager, &ModelManager::imported);
+            manager.importCheckpointFile(checkpoint);
+            QVERIFY(waitFor([&] { return imported.count() == 1; }));
+            QVERIFY(
+                QFileInfo::exists(models.path() + "/imported/lightning_style/mapper.safetensors"));
+            QVERIFY2(manager.statusText().contains("as mapper"), qPrintable(manager.statusText()));
+        }
         // A repository the hub does not have: said in words, nothing left behind.
         manager.download("org/missing");
         QVERIFY(waitFor([&] { return manager.statusText().contains("could not be downloaded"); }));

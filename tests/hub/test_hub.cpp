@@ -12,6 +12,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -127,6 +128,28 @@ private slots:
         QCOMPARE(hub_.ranges.last(), QByteArray("bytes=50000-"));
     }
 
+    // On a slow hub a cancel takes effect at once, not when the file is done.
+    void cancelOnASlowHubStopsAtOnce() {
+        Weights w;
+        QVERIFY(inspectWeights("org/model", "slow", w));
+        hub_.slow = true;
+        std::atomic<bool> cancel{false};
+        QElapsedTimer sinceCancel;
+        auto result = hub::download(
+            settings(), w.url, w.dest, w.remote,
+            [&](qint64 done, qint64) {
+                if (done > 8192 && !cancel) {
+                    cancel = true;
+                    sinceCancel.start();
+                }
+            },
+            &cancel);
+        hub_.slow = false;
+        QVERIFY(result.cancelled());
+        QVERIFY2(sinceCancel.elapsed() < 300, qPrintable(QString::number(sinceCancel.elapsed())));
+        QVERIFY(QFileInfo(w.dest + ".incomplete").size() < hub_.weights.size());
+    }
+
     void aDamagedFileIsRemovedAndSaidSo() {
         Weights w;
         QVERIFY(inspectWeights("org/corrupt", "corrupt", w));
@@ -202,8 +225,16 @@ private slots:
         QVERIFY(!QFile::exists(models + "/org/model/pytorch_model.bin"));
         std::tie(code, out) = esper({"models", "size", "org/model", "--endpoint", hub_.endpoint()});
         QVERIFY2(code == 0 && out.contains("133.1 KB"), qPrintable(out));
-        std::tie(code, out) = esper({"models", "list", "--models-dir", models});
-        QVERIFY2(code == 0 && out.contains("org/model"), qPrintable(out));
+        std::tie(code, out) = esper({"models", "list", "--json", "--models-dir", models});
+        QVERIFY2(code == 0, qPrintable(out));
+        const QJsonArray listed = QJsonDocument::fromJson(out.toUtf8()).array();
+        QCOMPARE(listed.size(), 1);
+        QCOMPARE(listed[0].toObject()["id"].toString(), QString("org/model"));
+        QCOMPARE(listed[0].toObject()["bytes"].toDouble(),
+                 double(hub_.weights.size() + hub_.config.size()));
+        QCOMPARE(listed[0].toObject()["partial"].toBool(), false);
+        std::tie(code, out) = esper({"models", "path", "org/model", "--models-dir", models});
+        QVERIFY2(code == 0 && out.trimmed() == models + "/org/model", qPrintable(out));
         std::tie(code, out) = esper({"models", "remove", "org/model", "--models-dir", models});
         QVERIFY2(code == 0 && !QFile::exists(models + "/org/model"), qPrintable(out));
         std::tie(code, out) = esper({"models", "download", "org/missing", "--endpoint",

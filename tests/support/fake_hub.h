@@ -11,6 +11,8 @@
 #include <QJsonObject>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
+#include <memory>
 
 namespace esper::test {
 
@@ -34,6 +36,7 @@ public:
     QByteArray weights = makeSafetensors();
     QByteArray config = R"({"model_type": "gpt2"})";
     int dropNextFullGetAfter = 0; // bytes; 0: serve whole
+    bool slow = false;            // bodies trickle in (4 KB every 20 ms)
     QList<QByteArray> ranges;     // Range headers of the GETs of model.safetensors
     qint64 bytesSent = 0;
 
@@ -70,6 +73,23 @@ private:
         for (const auto& [k, v] : headers)
             out += k + ": " + v + "\r\n";
         out += "\r\n";
+        // A slow hub: the body in 4 KB pieces, one every 20 ms.
+        if (slow && !head && body.size() > 4096 && cutAfter < 0) {
+            socket->write(out);
+            auto sent = std::make_shared<qsizetype>(0);
+            auto* timer = new QTimer(socket);
+            QObject::connect(timer, &QTimer::timeout, socket, [socket, body, sent, timer] {
+                if (socket->state() != QAbstractSocket::ConnectedState) return timer->stop();
+                socket->write(body.mid(*sent, 4096));
+                *sent += 4096;
+                if (*sent >= body.size()) {
+                    timer->stop();
+                    socket->disconnectFromHost();
+                }
+            });
+            timer->start(20);
+            return;
+        }
         if (!head) out += cutAfter >= 0 ? body.left(int(cutAfter)) : body;
         bytesSent += out.size();
         socket->write(out);

@@ -2,6 +2,7 @@
 
 #include "model_download_job.h"
 
+#include "bundle/checkpoint_import.h"
 #include "bundle/hf_cache.h"
 #include "bundle/model_registry.h"
 #include "hub_client.h"
@@ -10,8 +11,10 @@
 #include <QDesktopServices>
 #include <QDir>
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -23,6 +26,7 @@
 #include <QTableWidget>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace esper::ui {
 
@@ -69,6 +73,16 @@ ModelManager::ModelManager(QString modelsDir, QString endpoint, QWidget* parent)
     actions->addWidget(cancel_);
     actions->addWidget(remove_);
     actions->addWidget(show_);
+    auto* import = new QPushButton(tr("Import checkpoint…"));
+    import->setToolTip(tr("A PyTorch .pt/.ckpt (ClipCap, Lightning, a state dict), read without "
+                          "running any of its code"));
+    actions->addWidget(import);
+    connect(import, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(
+            this, tr("Import a PyTorch checkpoint"), {},
+            tr("PyTorch checkpoints (*.pt *.pth *.ckpt *.bin);;All files (*)"));
+        if (!file.isEmpty()) importCheckpointFile(file);
+    });
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(folderRow);
     layout->addWidget(table_, 1);
@@ -120,8 +134,10 @@ QString ModelManager::selectedRepo() const {
 
 QString ModelManager::statusOf(const QString& repo) const {
     if (job_ && job_->running() && job_->repo() == repo) return tr("downloading…");
-    if (QFileInfo::exists(modelsDir_ + "/" + repo + "/config.json"))
-        return tr("in the models folder");
+    const QDir local(modelsDir_ + "/" + repo);
+    if (!local.entryList({"*.incomplete"}, QDir::Files).isEmpty())
+        return tr("partly downloaded (Download resumes it)");
+    if (local.exists("config.json")) return tr("in the models folder");
     if (!QString::fromStdString(findInHfCache(repo.toStdString())).isEmpty())
         return tr("in the Hugging Face cache");
     return tr("not downloaded");
@@ -145,6 +161,7 @@ void ModelManager::refresh() {
         const QString id = QDir(modelsDir_).relativeFilePath(QFileInfo(it.next()).absolutePath());
         if (!ids.contains(id)) ids << id;
     }
+    if (job_ && job_->running() && !ids.contains(job_->repo())) ids << job_->repo();
     const QString selected = selectedRepo();
     table_->setRowCount(int(ids.size()));
     for (int row = 0; row < ids.size(); ++row) {
@@ -177,12 +194,27 @@ void ModelManager::download(const QString& repo) {
     connect(job_, &ModelDownloadJob::estimated, this, [this, repo](qint64 bytes) {
         status_->setText(tr("%1 needs %2 of memory for its weights.").arg(repo, sizeText(bytes)));
     });
+    // Speed and time left from this file's bytes since its first report (a resumed file counts
+    // only what arrives now).
+    auto since = std::make_shared<std::tuple<QString, QElapsedTimer, qint64>>();
     connect(job_, &ModelDownloadJob::progress, this,
-            [this, repo](const QString& file, qint64 done, qint64 total) {
+            [this, since](const QString& file, qint64 done, qint64 total) {
+                auto& [current, clock, first] = *since;
+                if (current != file) {
+                    current = file;
+                    clock.start();
+                    first = done;
+                }
                 progress_->setRange(0, total > 0 ? 1000 : 0);
                 if (total > 0) progress_->setValue(int(1000 * done / total));
-                progress_->setFormat(
-                    QString("%1  %2 / %3").arg(file, sizeText(done), sizeText(total)));
+                const double seconds = clock.elapsed() / 1000.0;
+                const double rate = seconds > 0.5 ? (done - first) / seconds : 0;
+                QString text = QString("%1  %2 / %3").arg(file, sizeText(done), sizeText(total));
+                if (rate > 0) {
+                    text += tr(" · %1/s").arg(sizeText(qint64(rate)));
+                    if (total > done) text += tr(" · %1 s left").arg(qint64((total - done) / rate));
+                }
+                progress_->setFormat(text);
                 progress_->setTextVisible(true);
             });
     connect(job_, &ModelDownloadJob::finished, this, [this, repo](const QString& dir) {
@@ -202,6 +234,31 @@ void ModelManager::download(const QString& repo) {
             });
     job_->start();
     refresh();
+}
+
+void ModelManager::importCheckpointFile(const QString& file) {
+    const QString out = modelsDir_ + "/imported/" + QFileInfo(file).completeBaseName();
+    status_->setText(tr("Importing %1…").arg(file));
+    auto* watcher = new QFutureWatcher<Result<ImportReport>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, file, out] {
+        const auto report = watcher->result();
+        watcher->deleteLater();
+        if (!report) {
+            status_->setText(
+                tr("%1 was not imported: %2").arg(file, QString::fromStdString(report.error())));
+            return;
+        }
+        QStringList notes;
+        for (const auto& n : report->notes)
+            notes << QString::fromStdString(n);
+        status_->setText(tr("Imported %1 as %2 into %3.\n%4")
+                             .arg(file, importKindName(report->kind), out, notes.join("\n")));
+        refresh();
+        emit imported(file, out);
+    });
+    // Off the UI thread: reading a checkpoint of gigabytes takes seconds.
+    watcher->setFuture(QtConcurrent::run(
+        [file, out] { return importCheckpoint(file.toStdString(), out.toStdString()); }));
 }
 
 void ModelManager::cancelDownload() {

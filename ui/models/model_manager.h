@@ -2,7 +2,8 @@
 // where each lives (the models folder, the Hugging Face cache, or not here), and getting one in
 // a click: the memory it needs first, then a resumable, verified download with progress and
 // cancel. Any repository can be fetched by name; models can be removed or shown in the file
-// manager; the models folder is a setting.
+// manager; PyTorch checkpoints are imported without running them; the models folder is a
+// setting.
 #pragma once
 
 #include <QDialog>
@@ -26,6 +27,8 @@ public:
     explicit ModelManager(QString modelsDir, QString endpoint = {}, QWidget* parent = nullptr);
     void download(const QString& repo);
     void cancelDownload();
+    // Imports a PyTorch checkpoint into MODELS/imported/NAME in the background (imported()).
+    void importCheckpointFile(const QString& file);
     bool remove(const QString& repo);
     // "in the models folder", "in the Hugging Face cache", "not downloaded", "downloading…"
     QString statusOf(const QString& repo) const;
@@ -35,6 +38,7 @@ public:
 signals:
     void downloaded(const QString& repo, const QString& dir);
     void modelsDirChanged(const QString& dir);
+    void imported(const QString& file, const QString& dir);
 
 private:
     QString selectedRepo() const;
