@@ -83,7 +83,8 @@ MainWindow::MainWindow(QWidget* parent)
       review_(new ReviewView(undo_)), training_(new TrainingPage(&settings_)),
       device_(new QComboBox), bundleLabel_(new QLabel), latencyLabel_(new QLabel),
       queueLabel_(new QLabel), progress_(new QProgressBar),
-      cancelAll_(new QPushButton(tr("Cancel"))) {
+      cancelAll_(new QPushButton(tr("Cancel"))),
+      modelsHint_(new QPushButton(tr("Captioning real photos? Get models…"))) {
     setWindowTitle(tr("ESPER Studio"));
     applyAppearance(appearanceFromName(settings_.appearance()));
     setAcceptDrops(true);
@@ -126,6 +127,13 @@ MainWindow::MainWindow(QWidget* parent)
     progress_->setMaximumWidth(220);
     progress_->setVisible(false);
     cancelAll_->setVisible(false);
+    // The first-run hint: the demo captions the synthetic world's shapes, not photographs.
+    modelsHint_->setFlat(true);
+    modelsHint_->setToolTip(tr("The demo model knows only the synthetic world's coloured shapes; "
+                               "File → Models… gets CLIP and GPT-2 for real images"));
+    modelsHint_->hide();
+    connect(modelsHint_, &QPushButton::clicked, this, &MainWindow::showModels);
+    statusBar()->addPermanentWidget(modelsHint_);
     statusBar()->addPermanentWidget(bundleLabel_);
     statusBar()->addPermanentWidget(latencyLabel_);
     statusBar()->addPermanentWidget(queueLabel_);
@@ -142,6 +150,11 @@ MainWindow::MainWindow(QWidget* parent)
             settings_.setLastBundle(info.dir);
             settings_.addRecentBundle(info.dir);
             statusBar()->showMessage(tr("Loaded %1 on %2").arg(info.name, info.device), 5000);
+            const QString loaded = QFileInfo(info.dir).canonicalFilePath();
+            modelsHint_->setVisible(
+                std::any_of(shippedBundles_.begin(), shippedBundles_.end(), [&](const QString& d) {
+                    return QFileInfo(d).canonicalFilePath() == loaded;
+                }));
         } else {
             bundleName_ = tr("no model");
         }
@@ -289,18 +302,7 @@ void MainWindow::buildMenus() {
     });
     switchModel_ = file->addMenu(tr("Switch model"));
     connect(switchModel_, &QMenu::aboutToShow, this, &MainWindow::fillSwitchModelMenu);
-    file->addAction(tr("Models…"), QKeySequence(tr("Ctrl+Shift+M")), this, [this] {
-        auto* manager = new ModelManager(settings_.modelsDir(), {}, this);
-        manager->setAttribute(Qt::WA_DeleteOnClose);
-        connect(manager, &ModelManager::modelsDirChanged, this,
-                [this](const QString& dir) { settings_.setModelsDir(dir); });
-        connect(manager, &ModelManager::downloaded, this,
-                [this](const QString& repo, const QString&) {
-                    statusBar()->showMessage(
-                        tr("%1 is downloaded; bundles naming it now find it").arg(repo), 8000);
-                });
-        manager->show();
-    });
+    file->addAction(tr("Models…"), QKeySequence(tr("Ctrl+Shift+M")), this, &MainWindow::showModels);
     file->addSeparator();
     file->addAction(tr("Open dataset for review…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a dataset"), {},
@@ -713,6 +715,18 @@ void MainWindow::exportReview() {
             else
                 statusBar()->showMessage(tr("Exported to %1").arg(path), 6000);
         });
+}
+
+void MainWindow::showModels() {
+    auto* manager = new ModelManager(settings_.modelsDir(), {}, this);
+    manager->setAttribute(Qt::WA_DeleteOnClose);
+    connect(manager, &ModelManager::modelsDirChanged, this,
+            [this](const QString& dir) { settings_.setModelsDir(dir); });
+    connect(manager, &ModelManager::downloaded, this, [this](const QString& repo, const QString&) {
+        statusBar()->showMessage(tr("%1 is downloaded; bundles naming it now find it").arg(repo),
+                                 8000);
+    });
+    manager->show();
 }
 
 void MainWindow::recoverFromInternalError(const QString& what) {

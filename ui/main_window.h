@@ -44,6 +44,8 @@ public:
     class LiveListenPanel* liveListening() const {
         return live_;
     }
+    // File → Models…: the model manager (downloads, imports, the models folder).
+    void showModels();
     void captionAll();
     void editQualityChecks();
     // The last resort for an error that escaped an event handler: the review is saved (to a
@@ -85,6 +87,7 @@ private:
     QLabel *bundleLabel_, *latencyLabel_, *queueLabel_;
     QProgressBar* progress_;
     QPushButton* cancelAll_;
+    QPushButton* modelsHint_; // shown while the shipped demo model is loaded
     QString bundleName_ = tr("no model");
     QString bundleDir_;
     QStringList shippedBundles_;

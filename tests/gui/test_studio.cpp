@@ -55,6 +55,7 @@
 #include <QRandomGenerator>
 #include <QScrollBar>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -1009,6 +1010,27 @@ private slots:
             QVERIFY2(flag == "--help" ? out.contains("--caption-all") : out.contains("0.1.0"),
                      qPrintable(out));
         }
+    }
+
+    // While a shipped demo model is loaded, the status bar offers the way to real models.
+    void theDemoModelPointsToRealModels() {
+        auto hint = [this]() -> QPushButton* {
+            for (auto* b : window_->statusBar()->findChildren<QPushButton*>())
+                if (b->text().contains("Get models")) return b;
+            return nullptr;
+        };
+        QVERIFY(hint());
+        auto reload = [this] {
+            QSignalSpy loaded(window_->engine(), &EngineClient::bundleLoaded);
+            window_->openBundle(bundle_);
+            return loaded.wait(30000);
+        };
+        window_->setShippedBundles({bundle_});
+        QVERIFY(reload());
+        QVERIFY(hint()->isVisible());
+        window_->setShippedBundles({});
+        QVERIFY(reload());
+        QVERIFY(!hint()->isVisible());
     }
 
     // File → Models…: a model fetched from a hub (served here) in a click, with its memory
