@@ -1065,6 +1065,14 @@ private slots:
         QVERIFY(esper::test::writeTestFile(models.path() + "/org/half/model.safetensors.incomplete",
                                            "1234"));
         QVERIFY(manager.statusOf("org/half").startsWith("partly downloaded"));
+        QLineEdit* repo = nullptr;
+        for (auto* e : manager.findChildren<QLineEdit*>())
+            repo = e;
+        repo->setText("org/half");
+        bool resume = false;
+        for (auto* b : manager.findChildren<QPushButton*>())
+            resume = resume || b->text() == "Resume";
+        QVERIFY(resume); // an interrupted download is resumed, not started again
         // A PyTorch checkpoint imported in the background, read without running it.
         const QString checkpoint =
             esper::test::sharedReferenceDir() + "/checkpoints/lightning_style.ckpt";

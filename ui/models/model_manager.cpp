@@ -44,7 +44,7 @@ ModelManager::ModelManager(QString modelsDir, QString endpoint, QWidget* parent)
     : QDialog(parent), modelsDir_(std::move(modelsDir)), endpoint_(std::move(endpoint)),
       table_(new QTableWidget(0, ColumnCount)), repo_(new QLineEdit), status_(new QLabel),
       folder_(new QLabel), progress_(new QProgressBar), download_(new QPushButton(tr("Download"))),
-      cancel_(new QPushButton(tr("Cancel"))), remove_(new QPushButton(tr("Remove"))),
+      cancel_(new QPushButton(tr("Pause"))), remove_(new QPushButton(tr("Remove"))),
       show_(new QPushButton(tr("Show folder"))) {
     setWindowTitle(tr("Models"));
     resize(900, 480);
@@ -92,6 +92,10 @@ ModelManager::ModelManager(QString modelsDir, QString endpoint, QWidget* parent)
 
     connect(table_, &QTableWidget::itemSelectionChanged, this, [this] {
         if (!selectedRepo().isEmpty()) repo_->setText(selectedRepo());
+    });
+    connect(repo_, &QLineEdit::textChanged, this, [this](const QString& text) {
+        download_->setText(statusOf(text.trimmed()).startsWith(tr("partly")) ? tr("Resume")
+                                                                             : tr("Download"));
     });
     connect(repo_, &QLineEdit::returnPressed, download_, &QPushButton::click);
     connect(download_, &QPushButton::clicked, this, [this] {
@@ -182,6 +186,9 @@ void ModelManager::refresh() {
     }
     const bool busy = job_ && job_->running();
     download_->setEnabled(!busy);
+    // A paused (or interrupted) download is resumed, not started again.
+    download_->setText(statusOf(repo_->text().trimmed()).startsWith(tr("partly")) ? tr("Resume")
+                                                                                  : tr("Download"));
     cancel_->setVisible(busy);
     progress_->setVisible(busy);
 }
@@ -223,15 +230,14 @@ void ModelManager::download(const QString& repo) {
         refresh();
         emit downloaded(repo, dir);
     });
-    connect(job_, &ModelDownloadJob::failed, this,
-            [this, repo](const QString& why, bool cancelled) {
-                status_->setText(
-                    cancelled
-                        ? tr("%1: cancelled. What arrived is kept; Download resumes it.").arg(repo)
-                        : tr("%1 could not be downloaded: %2").arg(repo, why));
-                job_->deleteLater();
-                refresh();
-            });
+    connect(
+        job_, &ModelDownloadJob::failed, this, [this, repo](const QString& why, bool cancelled) {
+            status_->setText(
+                cancelled ? tr("%1: paused. What arrived is kept; Resume continues it.").arg(repo)
+                          : tr("%1 could not be downloaded: %2").arg(repo, why));
+            job_->deleteLater();
+            refresh();
+        });
     job_->start();
     refresh();
 }
