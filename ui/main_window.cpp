@@ -722,6 +722,10 @@ void MainWindow::showModels() {
     manager->setAttribute(Qt::WA_DeleteOnClose);
     connect(manager, &ModelManager::modelsDirChanged, this,
             [this](const QString& dir) { settings_.setModelsDir(dir); });
+    connect(manager, &ModelManager::bundleCreated, this, [this](const QString& dir) {
+        openBundle(dir); // recent bundles remember it for Switch model
+        showWorkspace();
+    });
     connect(manager, &ModelManager::downloaded, this, [this](const QString& repo, const QString&) {
         statusBar()->showMessage(tr("%1 is downloaded; bundles naming it now find it").arg(repo),
                                  8000);

@@ -11,6 +11,7 @@
 #include "fake_hub.h"
 #include "main_window.h"
 #include "models/model_manager.h"
+#include "models/new_bundle_dialog.h"
 #include "review/export_dialog.h"
 #include "review/replace_dialog.h"
 #include "review/review_io.h"
@@ -1010,6 +1011,45 @@ private slots:
             QVERIFY2(flag == "--help" ? out.contains("--caption-all") : out.contains("0.1.0"),
                      qPrintable(out));
         }
+    }
+
+    // Models → New bundle…: a bundle from the models here, made and checked by esper in a child
+    // process, its mapper taken from a file when one is given.
+    void aBundleIsMadeFromInstalledModels() {
+        QTemporaryDir models;
+        const QString ref = esper::test::referenceDir() + "/models";
+        const QString tok = esper::test::dataDir() + "/tokenizers";
+        for (const auto& [model, tokenizer, dest] :
+             {std::tuple{"clip-tiny", "clip-tiny", "org/clip"},
+              {"gpt2-tiny", "gpt2-tiny", "org/lm"}}) {
+            QVERIFY(QDir().mkpath(models.path() + "/" + dest));
+            for (const char* f : {"config.json", "model.safetensors"})
+                QVERIFY(
+                    QFile::copy(ref + "/" + model + "/" + f, models.path() + "/" + dest + "/" + f));
+            for (const char* f : {"vocab.json", "merges.txt"})
+                QVERIFY(QFile::copy(tok + "/" + tokenizer + "/" + f,
+                                    models.path() + "/" + dest + "/" + f));
+        }
+        QCOMPARE(NewBundleDialog::installedModels(models.path(), {"clip"}),
+                 QStringList{"org/clip"});
+        QCOMPARE(NewBundleDialog::installedModels(models.path(), {"gpt2", "llama"}),
+                 QStringList{"org/lm"});
+        NewBundleDialog dialog(models.path());
+        QSignalSpy created(&dialog, &NewBundleDialog::created);
+        dialog.choose("org/clip", "org/lm", {}, "tiny");
+        dialog.create();
+        QVERIFY2(waitFor([&] { return created.count() == 1; }, 60000),
+                 qPrintable(dialog.statusText()));
+        QVERIFY(QFileInfo::exists(models.path() + "/bundles/tiny/esper.json"));
+        dialog.show();
+        shoot(&dialog, "new-bundle.png");
+        // A mapper that does not fit the models is caught by the check, in words.
+        esper::test::writeTestFile(models.path() + "/bad-mapper.safetensors", "not a mapper");
+        dialog.choose("org/clip", "org/lm", models.path() + "/bad-mapper.safetensors", "tiny2");
+        dialog.create();
+        QVERIFY(waitFor([&] { return dialog.statusText().startsWith("The bundle was not made"); },
+                        60000));
+        QVERIFY2(dialog.statusText().contains("mapper"), qPrintable(dialog.statusText()));
     }
 
     // While a shipped demo model is loaded, the status bar offers the way to real models.

@@ -1,6 +1,7 @@
 #include "model_manager.h"
 
 #include "model_download_job.h"
+#include "new_bundle_dialog.h"
 
 #include "bundle/checkpoint_import.h"
 #include "bundle/hf_cache.h"
@@ -73,6 +74,16 @@ ModelManager::ModelManager(QString modelsDir, QString endpoint, QWidget* parent)
     actions->addWidget(cancel_);
     actions->addWidget(remove_);
     actions->addWidget(show_);
+    auto* newBundle = new QPushButton(tr("New bundle…"));
+    newBundle->setToolTip(tr("A bundle from the CLIP and language model here, without the "
+                             "command line"));
+    actions->addWidget(newBundle);
+    connect(newBundle, &QPushButton::clicked, this, [this] {
+        auto* dialog = new NewBundleDialog(modelsDir_, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &NewBundleDialog::created, this, &ModelManager::bundleCreated);
+        dialog->open();
+    });
     auto* import = new QPushButton(tr("Import checkpoint…"));
     import->setToolTip(tr("A PyTorch .pt/.ckpt (ClipCap, Lightning, a state dict), read without "
                           "running any of its code"));

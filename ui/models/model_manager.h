@@ -39,6 +39,7 @@ signals:
     void downloaded(const QString& repo, const QString& dir);
     void modelsDirChanged(const QString& dir);
     void imported(const QString& file, const QString& dir);
+    void bundleCreated(const QString& dir);
 
 private:
     QString selectedRepo() const;
