@@ -14,7 +14,8 @@ const char* kHelp =
     "                                [--no-cache]\n"
     "       esper models size REPO [--revision R] [--endpoint URL]\n"
     "       esper models list [--json] | path REPO | remove REPO [--models-dir DIR]\n"
-    "       esper models import FILE --out DIR [--as auto|clipcap|mapper|raw] [--heads N]\n\n"
+    "       esper models import FILE|FOLDER --out DIR [--as auto|clipcap|mapper|raw]\n"
+    "                             [--heads N] [--link]\n\n"
     "download: a model from the Hugging Face hub ({endpoint}/{repo}/resolve/{revision}/{file};\n"
     "        --endpoint or $HF_ENDPOINT, $HF_TOKEN for gated models) into the models folder\n"
     "        (--models-dir, $ESPER_MODELS_DIR or ~/.local/share/esper-studio/models): the\n"
@@ -36,7 +37,9 @@ const char* kHelp =
     "                 model.mapper.): DIR/mapper.safetensors\n"
     "  --as raw       the state dict as DIR/model.safetensors, tensors and dtypes as they are\n"
     "  --as auto      (default) whichever of these the tensors' names say\n"
-    "  --heads N      GPT-2's head count, for a width other than the released sizes\n";
+    "  --heads N      GPT-2's head count, for a width other than the released sizes\n"
+    "  FOLDER         a Hugging Face model folder: its config, safetensors and tokenizer\n"
+    "                 files copied into DIR (--link: linked instead)\n";
 } // namespace
 
 int runModels(int argc, char** argv) {
@@ -57,14 +60,15 @@ int runModels(int argc, char** argv) {
     }
     Args args;
     if (auto stop = args.parseVerb(argc - 1, argv + 1, "models import", kHelp,
-                                   {{"out", true, false, true}, {"as"}, {"heads"}}, 1,
-                                   "give exactly one checkpoint file"))
+                                   {{"out", true, false, true}, {"as"}, {"heads"}, {"link", false}},
+                                   1, "give exactly one checkpoint file"))
         return *stop;
     ImportOptions options;
     auto kind = parseImportKind(args.get("as", "auto"));
     if (!kind) return report("models import", kind.error(), 2);
     options.kind = kind.value();
     options.heads = args.integer("heads", 0, 1, 4096);
+    options.link = args.has("link");
     if (!args.problem().empty()) return report("models import", args.problem(), 2);
     auto imported = importCheckpoint(args.positional()[0], args.get("out"), options);
     if (!imported) return report("models import", imported.error(), 1);

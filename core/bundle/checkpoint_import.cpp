@@ -148,7 +148,8 @@ namespace {
 constexpr std::pair<ImportKind, const char*> kImportKinds[] = {{ImportKind::Auto, "auto"},
                                                                {ImportKind::ClipCap, "clipcap"},
                                                                {ImportKind::Mapper, "mapper"},
-                                                               {ImportKind::Raw, "raw"}};
+                                                               {ImportKind::Raw, "raw"},
+                                                               {ImportKind::Folder, "folder"}};
 } // namespace
 
 Result<ImportKind> parseImportKind(const std::string& name) {
@@ -164,8 +165,50 @@ const char* importKindName(ImportKind kind) {
     return "auto";
 }
 
+// A Hugging Face folder: what a model folder needs, copied or linked; weights must be
+// safetensors (a pytorch_model.bin is imported with `esper models import FILE`).
+Result<ImportReport> importFolder(const std::string& dir, const std::string& outDir, bool link) {
+    std::error_code ec;
+    if (!fs::exists(fs::path(dir) / "config.json", ec))
+        return fail(ErrorCode::InvalidInput, "'" + dir +
+                                                 "' is a folder without config.json: not a "
+                                                 "Hugging Face model folder");
+    fs::create_directories(outDir, ec);
+    if (ec) return fail("cannot create " + outDir + ": " + ec.message());
+    ImportReport report;
+    report.kind = ImportKind::Folder;
+    bool weights = false;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        const bool wanted = name == "config.json" || name.ends_with(".safetensors") ||
+                            name == "model.safetensors.index.json" || name == "vocab.json" ||
+                            name == "merges.txt" || name.starts_with("tokenizer") ||
+                            name == "special_tokens_map.json" || name == "generation_config.json" ||
+                            name == "preprocessor_config.json";
+        if (!wanted || !entry.is_regular_file(ec)) continue;
+        weights = weights || name.ends_with(".safetensors");
+        const fs::path target = fs::path(outDir) / name;
+        fs::remove(target, ec);
+        if (link)
+            fs::create_symlink(fs::absolute(entry.path()), target, ec);
+        else
+            fs::copy_file(entry.path(), target, ec);
+        if (ec)
+            return fail("cannot " + std::string(link ? "link " : "copy ") + name + ": " +
+                        ec.message());
+        report.written.push_back(target.string());
+    }
+    if (!weights)
+        report.notes.push_back("no safetensors weights: convert its .bin with esper models import "
+                               "FILE --as raw first");
+    report.notes.push_back(std::string(link ? "linked" : "copied") + " from " + dir);
+    return report;
+}
+
 Result<ImportReport> importCheckpoint(const std::string& file, const std::string& outDir,
                                       const ImportOptions& options) {
+    std::error_code isDir;
+    if (fs::is_directory(file, isDir)) return importFolder(file, outDir, options.link);
     auto checkpoint = readTorchCheckpoint(file);
     ESPER_TRY(checkpoint);
     Named weights;

@@ -4,7 +4,8 @@
 //    shapes, model.safetensors) and the mapper;
 //  - a mapper (any checkpoint whose weights hold one ClipCap MLP under some prefix, such as a
 //    Lightning checkpoint's "model.mapper."): mapper.safetensors under the names bundles use;
-//  - anything else: its state dict as model.safetensors, tensors and dtypes as they are.
+//  - anything else: its state dict as model.safetensors, tensors and dtypes as they are;
+//  - a Hugging Face model folder: its config, safetensors and tokenizer files copied (or linked).
 #pragma once
 
 #include "util/result.h"
@@ -14,7 +15,7 @@
 
 namespace esper {
 
-enum class ImportKind { Auto, ClipCap, Mapper, Raw };
+enum class ImportKind { Auto, ClipCap, Mapper, Raw, Folder };
 Result<ImportKind> parseImportKind(const std::string& name);
 const char* importKindName(ImportKind kind);
 
@@ -23,6 +24,8 @@ struct ImportOptions {
     // ClipCap: GPT-2's head count, which no tensor shape holds; 0 takes it from the GPT-2 sizes
     // (768: 12, 1024: 16, 1280: 20, 1600: 25).
     int64_t heads = 0;
+    // A Hugging Face folder (config.json and safetensors) is linked rather than copied.
+    bool link = false;
 };
 
 struct ImportReport {

@@ -15,6 +15,7 @@
 #include "util/file_util.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -184,6 +185,28 @@ private slots:
         auto weights = FileWeights::open((out.path() + "/mapper.safetensors").toStdString(), {});
         ESPER_VERIFY_OK(weights);
         ESPER_VERIFY_OK(Mapper::create({32, 64, 10}, *weights.value()));
+    }
+
+    // A Hugging Face folder is copied, or linked, with only what a model folder needs.
+    void aHuggingFaceFolderIsCopiedOrLinked() {
+        const QString from = esper::test::referenceDir() + "/models/gpt2-tiny";
+        for (bool link : {false, true}) {
+            QTemporaryDir out;
+            ImportOptions options;
+            options.link = link;
+            auto report = importCheckpoint(from.toStdString(), out.path().toStdString(), options);
+            ESPER_VERIFY_OK(report);
+            QVERIFY(report->kind == ImportKind::Folder);
+            const QFileInfo weights(out.path() + "/model.safetensors");
+            QVERIFY(weights.exists());
+            QCOMPARE(weights.isSymLink(), link);
+            QVERIFY(!QFileInfo::exists(out.path() + "/io.safetensors") ||
+                    QFileInfo(out.path() + "/io.safetensors").size() > 0);
+            ESPER_VERIFY_OK(readModelConfig(out.path().toStdString()));
+        }
+        QTemporaryDir empty;
+        QVERIFY(
+            !importCheckpoint(empty.path().toStdString(), empty.path().toStdString() + "/o").ok());
     }
 
     // Every cut of a real checkpoint is an error, never a crash or an out-of-bounds read.
