@@ -3,12 +3,13 @@
 #   esper_base    uses nothing from LibTorch, Qt or OpenCV, and nothing from the engine;
 #   esper_media   uses only the base (and OpenCV);
 #   esper_media_audio (sound files through Qt Multimedia) uses only the base and esper_media;
-#   esper_ui      (the widgets) uses the base, the media library and the engine worker, never
-#                 the engine itself or LibTorch;
+#   esper_hub     (the Hugging Face hub client, Qt Network) uses only the base, never LibTorch;
+#   esper_ui      (the widgets) uses the base, the media library, the hub client and the engine
+#                 worker, never the engine itself or LibTorch;
 #   esper_engine  uses no Qt and no OpenCV.
-# usage: check_layering.sh NM BASE.a ENGINE.a MEDIA.a WORKER.a UI.a MEDIA_AUDIO.a
+# usage: check_layering.sh NM BASE.a ENGINE.a MEDIA.a WORKER.a UI.a MEDIA_AUDIO.a HUB.a
 set -u
-nm_tool=$1 base=$2 engine=$3 media=$4 worker=$5 ui=$6 audio=$7
+nm_tool=$1 base=$2 engine=$3 media=$4 worker=$5 ui=$6 audio=$7 hub=$8
 failures=0
 
 defined() { for lib in "$@"; do "$nm_tool" -C --defined-only "$lib" 2>/dev/null; done |
@@ -54,11 +55,13 @@ check_free_of "the media library (esper_media)" "$media" "$torch" "LibTorch"
 check_closed "the media library (esper_media)" "$media" "$base"
 check_free_of "the sound decoder (esper_media_audio)" "$audio" "$torch" "LibTorch"
 check_closed "the sound decoder (esper_media_audio)" "$audio" "$base" "$media"
+check_free_of "the hub client (esper_hub)" "$hub" "$torch" "LibTorch"
+check_closed "the hub client (esper_hub)" "$hub" "$base"
 check_free_of "the widgets (esper_ui)" "$ui" "$torch" "LibTorch"
-check_closed "the widgets (esper_ui)" "$ui" "$base" "$media" "$audio" "$worker"
+check_closed "the widgets (esper_ui)" "$ui" "$base" "$media" "$audio" "$worker" "$hub"
 
 if [ "$failures" -gt 0 ]; then
     echo "$failures layering rule(s) broken"
     exit 1
 fi
-echo "layering holds: base <- engine <- worker <- widgets; base <- media"
+echo "layering holds: base <- engine <- worker <- widgets; base <- media, hub <- widgets"
