@@ -50,15 +50,18 @@ NewBundleDialog::NewBundleDialog(QString modelsDir, QWidget* parent)
     status_->setWordWrap(true);
     status_->setTextFormat(Qt::PlainText);
     auto* browse = new QPushButton(tr("Choose…"));
-    auto* mapperRow = new QHBoxLayout;
-    mapperRow->addWidget(mapper_, 1);
-    mapperRow->addWidget(browse);
+    auto* mapperRow = new QWidget;
+    auto* mapperLayout = new QHBoxLayout(mapperRow);
+    mapperLayout->setContentsMargins(0, 0, 0, 0);
+    mapperLayout->addWidget(mapper_, 1);
+    mapperLayout->addWidget(browse);
     auto* form = new QFormLayout(this);
-    form->addRow(tr("Name"), name_);
-    form->addRow(tr("CLIP model"), clip_);
-    form->addRow(tr("Language model"), lm_);
-    form->addRow(tr("Mapper (optional)"), mapperRow);
-    form->addRow(tr("Prefix length"), prefix_);
+    for (const auto& [label, field] : {std::pair<QString, QWidget*>{tr("Name"), name_},
+                                       {tr("CLIP model"), clip_},
+                                       {tr("Language model"), lm_},
+                                       {tr("Mapper (optional)"), mapperRow},
+                                       {tr("Prefix length"), prefix_}})
+        form->addRow(label, field);
     form->addRow(status_);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
     buttons->addButton(create_, QDialogButtonBox::AcceptRole);
