@@ -4,7 +4,8 @@
 # (tests/fuzz/corpus/TARGET/) that CI replays (test_fuzz_replay). Not part of CI: it runs for
 # as long as it is asked to.
 #   tools/fuzz.sh [RUNS] [TARGET...]     RUNS: executions per target (default 10,000,000)
-# Writes build-fuzz/fuzz-results.tsv: target, executions, seconds, corpus size, crashes.
+# Writes build-fuzz/fuzz-results.tsv ($FUZZ_RESULTS): target, executions, seconds, corpus size,
+# crashes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10000000}
@@ -56,7 +57,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ESPER_FUZZ_TARGET=list "$fuzzer" 2>/dev/null)
 fi
-results=build-fuzz/fuzz-results.tsv
+results=${FUZZ_RESULTS:-build-fuzz/fuzz-results.tsv} # another file lets two runs go side by side
 printf "target\texecutions\tseconds\tcorpus\tcrashes\n" >"$results"
 for target in "${targets[@]}"; do
   kept=tests/fuzz/corpus/$target
