@@ -135,6 +135,22 @@ bool transient(const Exchange& e) {
            e.error != QNetworkReply::NoError;
 }
 
+// The wait before attempt + 1: the first back-off, doubled each time.
+void backOff(const HubSettings& s, int attempt) {
+    QThread::msleep(static_cast<unsigned long>(s.firstBackoffMs << attempt));
+}
+
+// A GET tried again after transient failures; a redirect (when not followed) is an answer.
+Exchange runRetried(const HubSettings& s, const QNetworkRequest& request) {
+    Exchange e;
+    for (int attempt = 0; attempt < s.attempts; ++attempt) {
+        e = run(s, request, "GET");
+        if (!transient(e) || (e.status >= 300 && e.status < 400)) break;
+        if (attempt + 1 < s.attempts) backOff(s, attempt);
+    }
+    return e;
+}
+
 Error failWith(ErrorCode code, const QString& message) {
     return fail(code, message.toStdString());
 }
@@ -187,12 +203,7 @@ Result<RemoteFile> inspect(const HubSettings& s, const QUrl& url) {
                          QNetworkRequest::ManualRedirectPolicy);
     request.setRawHeader("Accept-Encoding", "identity");
     request.setRawHeader("Range", "bytes=0-0");
-    Exchange e;
-    for (int attempt = 0; attempt < s.attempts; ++attempt) {
-        e = run(s, request, "GET");
-        if (!transient(e) || (e.status >= 300 && e.status < 400)) break;
-        QThread::msleep(static_cast<unsigned long>(s.firstBackoffMs << attempt));
-    }
+    const Exchange e = runRetried(s, request);
     if (e.status >= 400 || e.status == 0)
         return failWith(e.status == 404 ? ErrorCode::NotFound : ErrorCode::Failed, explain(e, url));
     RemoteFile f;
@@ -279,7 +290,7 @@ Result<void> download(const HubSettings& s, const QUrl& url, const QString& dest
         const bool short_ = expected.size >= 0 && QFileInfo(partial).size() < expected.size;
         if (complete && last.error == QNetworkReply::NoError && !short_) break;
         if (complete && short_ && attempt + 1 < s.attempts) {
-            QThread::msleep(static_cast<unsigned long>(s.firstBackoffMs << attempt));
+            backOff(s, attempt);
             continue;
         }
         if (last.status == 416 && QFileInfo(partial).size() != expected.size)
@@ -292,7 +303,7 @@ Result<void> download(const HubSettings& s, const QUrl& url, const QString& dest
                                                          "new download resumes there)")
                                                      .arg(s.attempts)
                                                      .arg(partial));
-        QThread::msleep(static_cast<unsigned long>(s.firstBackoffMs << attempt));
+        backOff(s, attempt);
     }
     const qint64 size = QFileInfo(partial).size();
     if (expected.size >= 0 && size != expected.size) {
@@ -355,12 +366,7 @@ Result<qint64> safetensorsWeightBytes(const HubSettings& s, const QUrl& url) {
 Result<QStringList> listRepoFiles(const HubSettings& s, const QString& repo,
                                   const QString& revision) {
     const QUrl url(s.endpoint + "/api/models/" + repo + "/revision/" + revision);
-    Exchange e;
-    for (int attempt = 0; attempt < s.attempts; ++attempt) {
-        e = run(s, requestFor(s, url), "GET");
-        if (!transient(e)) break;
-        QThread::msleep(static_cast<unsigned long>(s.firstBackoffMs << attempt));
-    }
+    const Exchange e = runRetried(s, requestFor(s, url));
     if (e.status != 200)
         return failWith(e.status == 404 ? ErrorCode::NotFound : ErrorCode::Failed, explain(e, url));
     QStringList files;

@@ -3,6 +3,7 @@
 #include "bundle/model_registry.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QFileInfo>
 
 namespace esper::hub {
@@ -63,6 +64,15 @@ Result<qint64> modelWeightBytes(const HubSettings& s, const QString& repo,
         total += bytes.value();
     }
     return total;
+}
+
+QStringList localModels(const QString& modelsDir) {
+    QStringList ids;
+    QDirIterator it(modelsDir, {"config.json"}, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        ids << QDir(modelsDir).relativeFilePath(QFileInfo(it.next()).absolutePath());
+    ids.sort();
+    return ids;
 }
 
 Result<QString> removeLocalModel(const QString& modelsDir, const QString& repo) {

@@ -24,6 +24,10 @@ Result<void> downloadModel(const HubSettings& s, const QString& repo, const QStr
 Result<qint64> modelWeightBytes(const HubSettings& s, const QString& repo,
                                 const QString& revision = "main");
 
+// The models in `modelsDir`: every folder below it holding a config.json, as its id relative to
+// `modelsDir` ("org/name"), sorted.
+QStringList localModels(const QString& modelsDir);
+
 // Removes DIR/REPO, only when it is a model folder inside `modelsDir` (never anything above it).
 // Returns the folder removed.
 Result<QString> removeLocalModel(const QString& modelsDir, const QString& repo);

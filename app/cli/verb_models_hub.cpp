@@ -10,7 +10,6 @@
 
 #include <QCoreApplication>
 #include <QDir>
-#include <QDirIterator>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -88,17 +87,16 @@ int size(const Args& args) {
 int list(const Args& args) {
     const QString dir = modelsDir(args);
     QJsonArray models;
-    QDirIterator it(dir, {"config.json"}, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QFileInfo config(it.next());
+    for (const QString& id : hub::localModels(dir)) {
+        const QString path = dir + "/" + id;
         qint64 bytes = 0;
         bool partial = false;
-        for (const auto& f : config.dir().entryInfoList(QDir::Files)) {
+        for (const auto& f : QDir(path).entryInfoList(QDir::Files)) {
             bytes += f.size();
             partial = partial || f.fileName().endsWith(".incomplete");
         }
-        models.append(QJsonObject{{"id", QDir(dir).relativeFilePath(config.absolutePath())},
-                                  {"path", config.absolutePath()},
+        models.append(QJsonObject{{"id", id},
+                                  {"path", QFileInfo(path).absoluteFilePath()},
                                   {"bytes", bytes},
                                   {"partial", partial}});
     }

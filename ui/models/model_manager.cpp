@@ -171,11 +171,8 @@ void ModelManager::refresh() {
         ids << QString::fromStdString(m.id);
         known[ids.last()] = &m;
     }
-    QDirIterator it(modelsDir_, {"config.json"}, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString id = QDir(modelsDir_).relativeFilePath(QFileInfo(it.next()).absolutePath());
+    for (const QString& id : hub::localModels(modelsDir_))
         if (!ids.contains(id)) ids << id;
-    }
     if (job_ && job_->running() && !ids.contains(job_->repo())) ids << job_->repo();
     const QString selected = selectedRepo();
     table_->setRowCount(int(ids.size()));

@@ -1,5 +1,6 @@
 #include "new_bundle_dialog.h"
 
+#include "model_download.h"
 #include "training/training_run.h"
 
 #include <QComboBox>
@@ -22,16 +23,13 @@ namespace esper::ui {
 
 QStringList NewBundleDialog::installedModels(const QString& modelsDir, const QStringList& types) {
     QStringList out;
-    QDirIterator it(modelsDir, {"config.json"}, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        QFile config(it.next());
+    for (const QString& id : hub::localModels(modelsDir)) {
+        QFile config(modelsDir + "/" + id + "/config.json");
         if (!config.open(QIODevice::ReadOnly) || config.size() > (1 << 20)) continue;
         const QString type =
             QJsonDocument::fromJson(config.readAll()).object()["model_type"].toString();
-        if (types.contains(type))
-            out << QDir(modelsDir).relativeFilePath(QFileInfo(config).absolutePath());
+        if (types.contains(type)) out << id;
     }
-    out.sort();
     return out;
 }
 
