@@ -4,12 +4,18 @@ pickles torch writes (persistent storage ids, _rebuild_tensor_v2, OrderedDict) i
 legacy layouts, and a bare pickle with an object to skip.
     python3 tools/make_checkpoint_seeds.py OUT_DIR
     python3 tools/make_checkpoint_seeds.py --clipcap FILE.pt   (GPT-2 base shapes, ~600 MB)
+and the import fixtures in tests/data/checkpoints (regenerate: --fixtures tests/data/checkpoints):
+a ClipCap checkpoint around tests/data/reference/models/gpt2-tiny's own weights, and a Wav2CLIP
+Lightning checkpoint of the released layout at a small width.
 """
 import argparse
 import collections
 import io
+import json
+import math
 import os
 import pickle
+import random
 import struct
 import sys
 import zipfile
@@ -151,8 +157,137 @@ def clipcap(path, width=768, layers=12, vocab=50257, positions=1024, prefix=10, 
                     left -= n
 
 
+class ZipCheckpoint:
+    """A torch.save ZIP built tensor by tensor: each tensor its own float32 (or int64) storage."""
+
+    def __init__(self):
+        self.storages = {}
+
+    def add(self, values, shape, storage="FloatStorage"):
+        key = str(len(self.storages))
+        fmt = "<%d%s" % (len(values), "q" if storage == "LongStorage" else "f")
+        self.storages[key] = struct.pack(fmt, *values)
+        stride, acc = [], 1
+        for d in reversed(shape):
+            stride.insert(0, acc)
+            acc *= d
+        return tensor(storage, key, len(values), 0, tuple(shape), tuple(stride))
+
+    def add_raw(self, raw, shape):
+        key = str(len(self.storages))
+        self.storages[key] = raw
+        stride, acc = [], 1
+        for d in reversed(shape):
+            stride.insert(0, acc)
+            acc *= d
+        return tensor("FloatStorage", key, len(raw) // 4, 0, tuple(shape), tuple(stride))
+
+    def save(self, obj, path):
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("archive/data.pkl", dumps(obj))
+            for key, raw in self.storages.items():
+                z.writestr("archive/data/" + key, raw)
+            z.writestr("archive/version", "3\n")
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = collections.OrderedDict()
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", name
+        begin, end = info["data_offsets"]
+        out[name] = (data[begin:end], info["shape"])
+    return out
+
+
+def clipcap_from(gpt2_dir, path, clip=32, prefix=4):
+    """ClipCap's layout around a GPT-2 folder's own weights (lm_head shares wte's storage, as
+    ClipCap saves it) and a mapper of seeded values: importing it must give back that folder."""
+    z = ZipCheckpoint()
+    d = collections.OrderedDict()
+    weights = read_safetensors(os.path.join(gpt2_dir, "model.safetensors"))
+    for name, (raw, shape) in weights.items():
+        d["gpt." + name] = z.add_raw(raw, shape)
+    d["gpt.lm_head.weight"] = d["gpt.transformer.wte.weight"]
+    width = weights["transformer.wte.weight"][1][1]
+    hidden = prefix * width // 2
+    rng = random.Random(11)
+
+    def uniform(shape, fan_in):
+        bound = 1 / math.sqrt(fan_in)
+        return z.add([rng.uniform(-bound, bound) for _ in range(math.prod(shape))], shape)
+
+    d["clip_project.model.0.weight"] = uniform((hidden, clip), clip)
+    d["clip_project.model.0.bias"] = uniform((hidden,), clip)
+    d["clip_project.model.2.weight"] = uniform((prefix * width, hidden), hidden)
+    d["clip_project.model.2.bias"] = uniform((prefix * width,), hidden)
+    z.save(d, path)
+
+
+def wav2clip(path, widths=(4, 8, 8, 16), blocks=(2, 1, 1, 1), mlp=16):
+    """Wav2CLIP's released layout (a Lightning checkpoint of its distillation module) at a small
+    width: the encoder and audio MLP to import, and the image-side MLP, the loss's scale, the
+    optimizer's state and the hyper-parameters to leave behind."""
+    z = ZipCheckpoint()
+    rng = random.Random(5)
+    sd = collections.OrderedDict()
+
+    def normal(shape, std):
+        return z.add([rng.gauss(0, std) for _ in range(math.prod(shape))], shape)
+
+    def bn(prefix, n):
+        sd[prefix + "weight"] = z.add([1 + rng.gauss(0, 0.1) for _ in range(n)], (n,))
+        sd[prefix + "bias"] = normal((n,), 0.1)
+        sd[prefix + "running_mean"] = normal((n,), 0.1)
+        sd[prefix + "running_var"] = z.add([0.5 + rng.random() for _ in range(n)], (n,))
+        sd[prefix + "num_batches_tracked"] = z.add([1000], (), "LongStorage")
+
+    e = "audio_encoder."
+    sd[e + "spectrogram.window"] = z.add(
+        [0.5 - 0.5 * math.cos(2 * math.pi * i / 512) for i in range(512)], (512,))
+    sd[e + "conv1.weight"] = normal((widths[0], 1, 7, 7), 0.2)
+    bn(e + "bn1.", widths[0])
+    inp = widths[0]
+    for s, (w, count) in enumerate(zip(widths, blocks)):
+        for b in range(count):
+            p = "%slayer%d.%d." % (e, s + 1, b)
+            sd[p + "conv1.weight"] = normal((w, inp, 3, 3), 0.2)
+            bn(p + "bn1.", w)
+            sd[p + "conv2.weight"] = normal((w, w, 3, 3), 0.2)
+            bn(p + "bn2.", w)
+            if (s > 0 and b == 0) or inp != w:
+                sd[p + "downsample.0.weight"] = normal((w, inp, 1, 1), 0.2)
+                bn(p + "downsample.1.", w)
+            inp = w
+    for side in ("audio_transform", "image_transform"):
+        for index, (fan_in, fan_out) in zip((0, 3), ((widths[-1], mlp), (mlp, mlp))):
+            sd["%s.sequential.%d.weight" % (side, index)] = normal((fan_out, fan_in), 0.3)
+            sd["%s.sequential.%d.bias" % (side, index)] = normal((fan_out,), 0.1)
+    sd["loss_fn_a.logit_scale"] = z.add([2.659], ())
+    checkpoint = {
+        "epoch": 41,
+        "global_step": 123000,
+        "pytorch-lightning_version": "1.2.4",
+        "state_dict": sd,
+        "optimizer_states": [{"state": {}, "param_groups": [{"lr": 0.001, "params": [0, 1]}]}],
+        "hyper_parameters": {"args": argparse.Namespace(loss="clip_loss_x", optimizer="Adam")},
+    }
+    z.save(checkpoint, path)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--clipcap":
         clipcap(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "--fixtures":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        clipcap_from(os.path.join(root, "tests/data/reference/models/gpt2-tiny"),
+                     os.path.join(sys.argv[2], "clipcap_gpt2_tiny.pt"))
+        wav2clip(os.path.join(sys.argv[2], "wav2clip_lightning.ckpt"))
     else:
         main(sys.argv[1])

@@ -71,9 +71,9 @@ Result<BundleManifest> createBundle(const NewBundle& spec) {
                 spec = ec || rel.empty() ? path.string()
                                          : (rel.rfind("..", 0) == 0 ? rel : "./" + rel);
             }
-            return ModelReference{spec, path.string(),
-                                  tokenizer.empty() ? path.string()
-                                                    : fs::absolute(tokenizer).string()};
+            return ModelReference{
+                spec, path.string(),
+                tokenizer.empty() ? path.string() : fs::absolute(tokenizer).string(), ""};
         };
         m.clip = reference(spec.clip, spec.clipTokenizer);
         m.lm = reference(spec.lm, spec.lmTokenizer);

@@ -47,6 +47,7 @@ Result<ModelReference> resolve(const nlohmann::json& v, const std::string& what,
     };
     ref.path = locate(ref.spec).string();
     ref.tokenizer = tokenizer.empty() ? ref.path : locate(tokenizer).string();
+    ref.tokenizerSpec = tokenizer;
     const char* role = what == "clip"    ? "CLIP model"
                        : what == "audio" ? "audio encoder"
                                          : "language model";
@@ -114,6 +115,15 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
         m.prefixLength = j.value("prefix_length", int64_t{10});
         if (m.prefixLength < 1 || m.prefixLength > kMaxPrefixLength)
             return fail(origin + ": prefix_length must be 1.." + std::to_string(kMaxPrefixLength));
+        if (j.contains("mapper_input")) {
+            const auto& v = j["mapper_input"];
+            if (v != "scaled" && v != "raw")
+                return fail(origin +
+                            ": mapper_input must be \"scaled\" (ESPER) or \"raw\" "
+                            "(ClipCap), not " +
+                            dumpJson(v).substr(0, 60));
+            m.mapperScaledInput = v == "scaled";
+        }
         if (j.contains("styles")) m.styles = j["styles"].get<std::vector<std::string>>();
         if (j.contains("training")) {
             if (!j["training"].is_object())
@@ -138,7 +148,10 @@ Result<void> writeBundleManifest(const BundleManifest& m, const std::string& dir
     auto ref = [&](const ModelReference& r) {
         nlohmann::ordered_json o;
         o["path"] = r.spec;
-        if (!r.tokenizer.empty() && r.tokenizer != r.path) {
+        const std::string& t = r.tokenizerSpec;
+        if (!t.empty() && t[0] != '/' && t.rfind("./", 0) != 0 && t.rfind("../", 0) != 0) {
+            o["tokenizer"] = t; // a registry id
+        } else if (!r.tokenizer.empty() && r.tokenizer != r.path) {
             std::error_code ec;
             const auto rel = fs::relative(r.tokenizer, dir, ec);
             const std::string text = rel.string();
@@ -153,6 +166,7 @@ Result<void> writeBundleManifest(const BundleManifest& m, const std::string& dir
     if (!m.audio.spec.empty()) j["audio"] = ref(m.audio);
     j["mapper"] = fs::path(m.mapperPath).filename().string();
     j["prefix_length"] = m.prefixLength;
+    if (!m.mapperScaledInput) j["mapper_input"] = "raw";
     j["styles"] = m.styles;
     j["decoding"] = nlohmann::ordered_json::parse(decodeOptionsJson(m.decoding));
     if (!m.trainingJson.empty()) j["training"] = nlohmann::ordered_json::parse(m.trainingJson);

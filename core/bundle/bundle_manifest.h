@@ -15,6 +15,9 @@ struct ModelReference {
     std::string spec;      // as written: a registry id ("gpt2") or a path ("./lm", "/models/x")
     std::string path;      // resolved folder
     std::string tokenizer; // folder of the tokenizer files (default: path)
+    // The tokenizer as written, when given apart from the model: a registry id stays an id
+    // when the manifest is written again.
+    std::string tokenizerSpec;
 };
 
 struct BundleManifest {
@@ -27,6 +30,9 @@ struct BundleManifest {
     ModelReference audio;
     std::string mapperPath;
     int64_t prefixLength = 10;
+    // "mapper_input": "scaled" (ESPER divides the CLIP features by sqrt(k·E / C), the default)
+    // or "raw" (ClipCap's mappers read them unscaled).
+    bool mapperScaledInput = true;
     std::vector<std::string> styles; // style ids or raw prompts the mapper was trained with
     DecodeOptions decoding;
     // How the mapper was trained, as a JSON object (e.g. {"method": "esper-ppo", ...}); empty

@@ -1,9 +1,12 @@
 // PyTorch checkpoints turned into the project's own formats, without running anything
 // (io/torch_checkpoint.h reads them):
-//  - ClipCap (gpt.* + clip_project.*): a GPT-2 model folder (config.json inferred from the
-//    shapes, model.safetensors) and the mapper;
+//  - ClipCap (gpt.* + clip_project.*, also under a prefix such as an ESPER Lightning
+//    checkpoint's "policy.model."): a GPT-2 model folder (config.json inferred from the shapes,
+//    model.safetensors), the mapper and an esper.json, so the folder is a bundle;
 //  - a mapper (any checkpoint whose weights hold one ClipCap MLP under some prefix, such as a
 //    Lightning checkpoint's "model.mapper."): mapper.safetensors under the names bundles use;
+//  - Wav2CLIP (audio_encoder.* + audio_transform.*, as the released Lightning checkpoint holds
+//    them): a Wav2CLIP folder (model.safetensors with the encoder's tensors, config.json);
 //  - anything else: its state dict as model.safetensors, tensors and dtypes as they are;
 //  - a Hugging Face model folder: its config, safetensors and tokenizer files copied (or linked).
 #pragma once
@@ -15,7 +18,8 @@
 
 namespace esper {
 
-enum class ImportKind { Auto, ClipCap, Mapper, Raw, Folder };
+enum class ImportKind { Auto, ClipCap, Mapper, Wav2Clip, Raw, Folder };
+enum class MapperInput { Auto, Scaled, Raw };
 Result<ImportKind> parseImportKind(const std::string& name);
 const char* importKindName(ImportKind kind);
 
@@ -26,6 +30,14 @@ struct ImportOptions {
     int64_t heads = 0;
     // A Hugging Face folder (config.json and safetensors) is linked rather than copied.
     bool link = false;
+    // ClipCap's bundle: the CLIP model and the GPT-2 tokenizer esper.json names (ids or paths).
+    // No CLIP given: the registry's ViT-B/32 when the mapper reads 512-d features; otherwise
+    // no esper.json is written and a note says to give one.
+    std::string clip;
+    std::string tokenizer = "gpt2";
+    // Whether the mapper divides its input as ESPER does. Auto: ClipCap's own checkpoints (no
+    // prefix) read raw features; an ESPER checkpoint (under "policy.") scaled ones.
+    MapperInput mapperInput = MapperInput::Auto;
 };
 
 struct ImportReport {

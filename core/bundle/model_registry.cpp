@@ -39,6 +39,7 @@ Result<std::vector<RegistryModel>> parseModelRegistry(const std::string& text,
                 }
                 file.approximate = f.value("approx", false);
                 file.sha256 = f.value("sha256", "");
+                file.url = f.value("url", "");
                 r.files.push_back(file);
             }
             out.push_back(std::move(r));

@@ -17,6 +17,8 @@ struct RegistryFile {
     std::optional<int64_t> size;
     bool approximate = false;
     std::string sha256;
+    // Where the file is served when not from the model's hub repository (a GitHub release).
+    std::string url;
 };
 
 struct RegistryModel {

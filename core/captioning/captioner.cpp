@@ -97,7 +97,7 @@ Captioner::load(const BundleManifest& bundle, const std::string& device, const s
                             std::to_string(impl->lm->vocabSize()));
 
             const MapperShape shape{impl->scorer->embeddingSize(), impl->lm->hiddenSize(),
-                                    bundle.prefixLength};
+                                    bundle.prefixLength, bundle.mapperScaledInput};
             auto mapperWeights = FileWeights::open(bundle.mapperPath, impl->compute);
             ESPER_TRY(mapperWeights);
             auto mapper = Mapper::create(shape, *mapperWeights.value());

@@ -67,7 +67,9 @@ std::unique_ptr<Mapper> Mapper::randomInit(const MapperShape& s, ComputeOptions 
 }
 
 at::Tensor Mapper::forward(const at::Tensor& features) const {
-    const double scale = std::sqrt(double(shape_.prefixLength * shape_.lmDim) / shape_.clipDim);
+    const double scale =
+        shape_.scaledInput ? std::sqrt(double(shape_.prefixLength * shape_.lmDim) / shape_.clipDim)
+                           : 1.0;
     const at::Tensor x = features.to(w0_.device(), w0_.scalar_type()) / scale;
     const at::Tensor h = at::tanh(at::linear(x, w0_, b0_));
     return at::linear(h, w2_, b2_).view({features.size(0), shape_.prefixLength, shape_.lmDim});

@@ -1,6 +1,7 @@
 // ESPER's mapping network (ClipCap's MLP, num_layers 1): a CLIP image embedding to k prefix
 // embeddings for the language model. x / sqrt(k·E / C) -> Linear(C, k·E/2) -> Tanh ->
 // Linear(k·E/2, k·E) -> reshape (k, E). For ViT-B/32 and GPT-2: 512 -> 3840 -> 7680 = 10 x 768.
+// ESPER added the division; ClipCap's released mappers read the features as CLIP gives them.
 #pragma once
 
 #include "models/weight_source.h"
@@ -11,6 +12,8 @@ struct MapperShape {
     int64_t clipDim = 512;
     int64_t lmDim = 768;
     int64_t prefixLength = 10;
+    // ESPER's x / sqrt(k·E / C); false for ClipCap's mappers, trained on unscaled features.
+    bool scaledInput = true;
     int64_t hidden() const { return prefixLength * lmDim / 2; }
     int64_t parameterCount() const;
 };

@@ -8,6 +8,7 @@
 // where there is none (a converted release checkpoint), from the tensors themselves.
 #pragma once
 
+#include "models/wav2clip_config.h"
 #include "models/weight_source.h"
 
 #include <memory>
@@ -15,30 +16,6 @@
 #include <vector>
 
 namespace esper {
-
-struct Wav2ClipConfig {
-    int64_t nFft = 512, hop = 353;
-    int sampleRate = 16000;
-    std::vector<int64_t> widths{64, 128, 256, 512}; // per ResNet stage
-    std::vector<int64_t> blocks{2, 2, 2, 2};        // BasicBlocks per stage
-    std::vector<int64_t> mlp{512, 512, 512};        // units of audio_transform; empty: none
-    double batchNormEps = 1e-5;
-    double dropout = 0.1; // in training only
-    // The mean norm of the CLIP image features a mapper was trained on, when known (> 0). An
-    // encoder trained contrastively agrees with CLIP in direction only, and a mapper reads
-    // unnormalised features, so captioning scales each embedding to this norm.
-    double clipFeatureNorm = 0;
-
-    int64_t embeddingSize() const { return mlp.empty() ? widths.back() : mlp.back(); }
-    std::string json() const; // config.json for a folder of this model
-};
-
-// config.json of a Wav2CLIP folder ({"model_type": "wav2clip", ...}).
-Result<Wav2ClipConfig> parseWav2ClipConfig(const std::string& json, const std::string& origin);
-// The layout a safetensors file's tensor names and shapes imply.
-Result<Wav2ClipConfig> inferWav2ClipConfig(const SafetensorsFile& file);
-// Whether DIR holds a Wav2CLIP model: config.json says so, or model.safetensors has its keys.
-bool isWav2ClipFolder(const std::string& dir);
 
 struct Wav2ClipOutput {
     at::Tensor spectrogram; // [B, n_fft/2 + 1, frames], power

@@ -2,17 +2,24 @@
 // Lightning checkpoint yield exactly the tensors of their safetensors twins (dtype, shape,
 // bytes: shared storages, offsets, a transposed tensor, fp16/bf16/int64), the two malicious ones
 // are refused by name and leave no marker behind, and damaged or hostile pickles end in errors.
+#include <ATen/ATen.h>
+
 #include "test_support.h"
 
+#include "bundle/bundle_manifest.h"
 #include "bundle/checkpoint_import.h"
+#include "captioning/captioner.h"
 #include "io/model_config.h"
 #include "io/pickle_machine.h"
 #include "io/safetensors.h"
 #include "io/torch_checkpoint.h"
 #include "models/causal_lm.h"
 #include "models/mapper.h"
+#include "models/wav2clip.h"
 #include "models/weight_source.h"
 #include "util/file_util.h"
+
+#include "test_images.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -185,6 +192,132 @@ private slots:
         auto weights = FileWeights::open((out.path() + "/mapper.safetensors").toStdString(), {});
         ESPER_VERIFY_OK(weights);
         ESPER_VERIFY_OK(Mapper::create({32, 64, 10}, *weights.value()));
+    }
+
+    // A ClipCap checkpoint made around gpt2-tiny's own weights comes back as that model (every
+    // tensor bit-equal, the tied head dropped) inside a bundle that captions: esper.json names
+    // the CLIP model and tokenizer given, the mapper reads raw features, and no prompt is used.
+    void anImportedClipCapIsABundleThatCaptions() {
+        const QString models = esper::test::referenceDir() + "/models";
+        // A CLIP folder as the hub has it: weights and tokenizer files together.
+        QTemporaryDir clip;
+        for (const QString& from :
+             {models + "/clip-tiny/config.json", models + "/clip-tiny/model.safetensors",
+              esper::test::dataDir() + "/tokenizers/clip-tiny/vocab.json",
+              esper::test::dataDir() + "/tokenizers/clip-tiny/merges.txt"})
+            QVERIFY(QFile::copy(from, clip.path() + "/" + QFileInfo(from).fileName()));
+        QTemporaryDir out;
+        ImportOptions options;
+        options.heads = 4;
+        options.clip = clip.path().toStdString();
+        options.tokenizer = (esper::test::dataDir() + "/tokenizers/gpt2-tiny").toStdString();
+        auto report = importCheckpoint(
+            (esper::test::dataDir() + "/checkpoints/clipcap_gpt2_tiny.pt").toStdString(),
+            out.path().toStdString(), options);
+        ESPER_VERIFY_OK(report);
+        QVERIFY(report->kind == ImportKind::ClipCap);
+        auto imported = SafetensorsFile::open((out.path() + "/lm/model.safetensors").toStdString());
+        ESPER_VERIFY_OK(imported);
+        auto original =
+            SafetensorsFile::open((models + "/gpt2-tiny/model.safetensors").toStdString());
+        ESPER_VERIFY_OK(original);
+        QCOMPARE(imported->tensors().size(), original->tensors().size());
+        for (const auto& want : original->tensors()) {
+            const TensorInfo* got = imported->find(want.name);
+            QVERIFY2(got && got->shape == want.shape, want.name.c_str());
+            QVERIFY2(std::memcmp(imported->bytes(*got), original->bytes(want),
+                                 want.end - want.begin) == 0,
+                     want.name.c_str());
+        }
+        auto bundle = readBundleManifest(out.path().toStdString());
+        ESPER_VERIFY_OK(bundle);
+        QVERIFY(!bundle->mapperScaledInput);
+        QCOMPARE(bundle->prefixLength, int64_t(4));
+        QCOMPARE(bundle->styles, std::vector<std::string>{"plain"});
+        QCOMPARE(QString::fromStdString(bundle->lm.tokenizer),
+                 QFileInfo(QString::fromStdString(options.tokenizer)).absoluteFilePath());
+        auto captioner = Captioner::load(bundle.value());
+        ESPER_VERIFY_OK(captioner);
+        CaptionOptions o;
+        o.decode.maxNewTokens = 6;
+        auto result = captioner.value()->caption(esper::test::patternImage(40, 40, 2), "a",
+                                                 captioner.value()->bundleStyles(), o);
+        ESPER_VERIFY_OK(result);
+        QCOMPARE(result->captions.size(), size_t(1));
+        QCOMPARE(QString::fromStdString(result->captions[0].style.prompt), QString());
+        QVERIFY(!result->captions[0].tokens.empty());
+        // Told the mapper reads scaled features, the manifest says so and captions still load.
+        QTemporaryDir scaled;
+        options.mapperInput = MapperInput::Scaled;
+        ESPER_VERIFY_OK(importCheckpoint(
+            (esper::test::dataDir() + "/checkpoints/clipcap_gpt2_tiny.pt").toStdString(),
+            scaled.path().toStdString(), options));
+        auto scaledBundle = readBundleManifest(scaled.path().toStdString());
+        ESPER_VERIFY_OK(scaledBundle);
+        QVERIFY(scaledBundle->mapperScaledInput);
+        QCOMPARE(scaledBundle->styles, std::vector<std::string>{"caption"});
+    }
+
+    // ClipCap's mappers read CLIP features as they come; ESPER's divide them by sqrt(k·E/C)
+    // first. The same weights differ by exactly that division.
+    void aRawMapperSkipsEspersDivision() {
+        MapperShape shape{16, 8, 3};
+        const auto scaled = Mapper::randomInit(shape, {}, 4);
+        shape.scaledInput = false;
+        const auto raw = Mapper::randomInit(shape, {}, 4);
+        const at::Tensor x = at::randn({2, 16});
+        const double s = std::sqrt(3.0 * 8 / 16);
+        QVERIFY(at::allclose(raw->forward(x / s), scaled->forward(x), 1e-6, 1e-6));
+        QVERIFY(!at::allclose(raw->forward(x), scaled->forward(x), 1e-3, 1e-3));
+    }
+
+    // Wav2CLIP's released layout (a Lightning checkpoint of its distillation): the encoder and
+    // its audio MLP become a folder the engine loads; the image-side MLP, the loss's scale and
+    // the optimizer stay behind.
+    void aWav2ClipCheckpointBecomesAnAudioFolder() {
+        const std::string file =
+            (esper::test::dataDir() + "/checkpoints/wav2clip_lightning.ckpt").toStdString();
+        QTemporaryDir out;
+        auto report = importCheckpoint(file, out.path().toStdString());
+        ESPER_VERIFY_OK(report);
+        QVERIFY(report->kind == ImportKind::Wav2Clip);
+        auto checkpoint = readTorchCheckpoint(file);
+        ESPER_VERIFY_OK(checkpoint);
+        auto imported = SafetensorsFile::open((out.path() + "/model.safetensors").toStdString());
+        ESPER_VERIFY_OK(imported);
+        size_t kept = 0;
+        for (const auto& [name, t] : stateDictOf(checkpoint.value())) {
+            const TensorInfo* got = imported->find(name);
+            const bool wanted =
+                name.starts_with("audio_encoder.") || name.starts_with("audio_transform.");
+            QVERIFY2((got != nullptr) == wanted, name.c_str());
+            if (!got) continue;
+            ++kept;
+            QVERIFY(got->dtype == t->dtype && got->shape == t->shape);
+            QVERIFY(std::memcmp(imported->bytes(*got), t->bytes.data(), t->bytes.size()) == 0);
+        }
+        QCOMPARE(imported->tensors().size(), kept);
+        QVERIFY(isWav2ClipFolder(out.path().toStdString()));
+        auto text = readTextFile((out.path() + "/config.json").toStdString());
+        ESPER_VERIFY_OK(text);
+        auto config = parseWav2ClipConfig(text.value(), "config.json");
+        ESPER_VERIFY_OK(config);
+        QCOMPARE(config->widths, (std::vector<int64_t>{4, 8, 8, 16}));
+        QCOMPARE(config->blocks, (std::vector<int64_t>{2, 1, 1, 1}));
+        QCOMPARE(config->mlp, (std::vector<int64_t>{16, 16, 16}));
+        auto model = Wav2Clip::load(out.path().toStdString(), {});
+        ESPER_VERIFY_OK(model);
+        const at::Tensor wave = at::sin(at::arange(16000, at::kFloat) * (2 * M_PI * 440 / 16000));
+        const auto encoded = model.value()->encode(wave.unsqueeze(0));
+        QCOMPARE(encoded.embedding.sizes().vec(), (std::vector<int64_t>{1, 16}));
+        QVERIFY(at::isfinite(encoded.embedding).all().item<bool>());
+        QVERIFY(std::any_of(report->notes.begin(), report->notes.end(), [](const std::string& n) {
+            return n.find("used only in training left out") != std::string::npos;
+        }));
+        ImportOptions asClipCap;
+        asClipCap.kind = ImportKind::ClipCap;
+        QTemporaryDir wrong;
+        QVERIFY(!importCheckpoint(file, wrong.path().toStdString(), asClipCap).ok());
     }
 
     // A Hugging Face folder is copied, or linked, with only what a model folder needs.

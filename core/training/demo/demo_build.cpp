@@ -241,8 +241,8 @@ Result<DemoBuildReport> buildDemo(const DemoBuildOptions& o) {
     m.description = "A small CLIP and GPT-2 trained by the project on procedurally generated "
                     "scenes, with a supervised mapper (the language model frozen); built by "
                     "`esper world build-demo`.";
-    m.clip = {"./clip", clip.outDir, clip.outDir};
-    m.lm = {"./lm", lmDir.string(), lmDir.string()};
+    m.clip = {"./clip", clip.outDir, clip.outDir, ""};
+    m.lm = {"./lm", lmDir.string(), lmDir.string(), ""};
     m.mapperPath = mapper.outPath;
     m.prefixLength = kPrefix;
     m.styles = world::worldStyles();

@@ -35,7 +35,8 @@ Result<EsperModels> EsperModels::load(const std::string& bundleDir, const std::s
         ESPER_TRY(tokenizer);
         m.tokenizer = std::move(tokenizer.value());
 
-        const MapperShape shape{m.clip->embeddingSize(), m.lm->hiddenSize(), m.bundle.prefixLength};
+        const MapperShape shape{m.clip->embeddingSize(), m.lm->hiddenSize(), m.bundle.prefixLength,
+                                m.bundle.mapperScaledInput};
         auto policy =
             trainableMapper(shape, m.compute, seed, randomMapper ? "" : m.bundle.mapperPath);
         ESPER_TRY(policy);
