@@ -51,6 +51,7 @@ struct Exchange {
 Exchange run(const HubSettings& s, QNetworkRequest request, const QByteArray& verb,
              const std::function<bool(QNetworkReply*)>& onData = {},
              const std::atomic<bool>* cancel = nullptr) {
+    if (!cancel) cancel = s.cancel;
     QNetworkAccessManager manager;
     // The hub's refusals are answered with words (explain), not credentials: leaving the
     // authenticator empty makes Qt finish the reply with its 401 instead of waiting.
@@ -351,9 +352,15 @@ Result<qint64> safetensorsWeightBytes(const HubSettings& s, const QUrl& url) {
         return failWith(ErrorCode::InvalidInput, url.toString() + " is not a safetensors file");
     auto header = range(8, 8 + qint64(length) - 1);
     ESPER_TRY(header);
-    const QJsonObject tensors = QJsonDocument::fromJson(header.value()).object();
-    if (tensors.isEmpty())
+    const qint64 total = weightBytesOfHeader(header.value());
+    if (total < 0)
         return failWith(ErrorCode::InvalidInput, url.toString() + " has no readable header");
+    return total;
+}
+
+qint64 weightBytesOfHeader(const QByteArray& header) {
+    const QJsonObject tensors = QJsonDocument::fromJson(header).object();
+    if (tensors.isEmpty()) return -1;
     qint64 total = 0;
     for (auto it = tensors.begin(); it != tensors.end(); ++it) {
         if (it.key() == "__metadata__") continue;

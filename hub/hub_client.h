@@ -22,6 +22,8 @@ struct HubSettings {
     int attempts = 4;                            // for transient failures
     int firstBackoffMs = 1000;                   // doubled after each
     int timeoutMs = 60000;                       // without a byte arriving
+    // Every request stops soon after this turns true (a closing window's estimates).
+    const std::atomic<bool>* cancel = nullptr;
 };
 // The settings from the environment, the endpoint overridden when `endpoint` is given.
 HubSettings settingsFromEnvironment(const QString& endpoint = {});
@@ -49,6 +51,8 @@ QString sha256OfFile(const QString& path);
 // The memory a safetensors file's weights take, from its header alone (two Range requests of
 // a few kilobytes): the sum of each tensor's element count times its dtype's size.
 Result<qint64> safetensorsWeightBytes(const HubSettings& s, const QUrl& url);
+// The bytes a safetensors header's tensors take; -1 when it is not one.
+qint64 weightBytesOfHeader(const QByteArray& header);
 
 // The files of a repository at a revision, from the hub's API.
 Result<QStringList> listRepoFiles(const HubSettings& s, const QString& repo,

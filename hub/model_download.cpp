@@ -1,6 +1,8 @@
 #include "model_download.h"
 
-#include "bundle/model_registry.h"
+#include "bundle/checkpoint_import.h"
+
+#include "io/safetensors.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -8,14 +10,28 @@
 
 namespace esper::hub {
 
-Result<QStringList> filesForModel(const HubSettings& s, const QString& repo,
-                                  const QString& revision) {
-    if (const RegistryModel* m = findRegisteredModel(repo.toStdString())) {
-        QStringList files;
-        for (const auto& f : m->files)
-            files << QString::fromStdString(f.name);
-        return files;
+namespace {
+bool isCheckpoint(const QString& name) {
+    return name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".ckpt");
+}
+} // namespace
+
+QList<ModelFile> registryFiles(const HubSettings& s, const RegistryModel& model,
+                               const QString& revision) {
+    QList<ModelFile> files;
+    const QString repo = QString::fromStdString(model.id);
+    for (const auto& f : model.files) {
+        const QString name = QString::fromStdString(f.name);
+        files.push_back({name, f.url.empty() ? resolveUrl(s, repo, name, revision)
+                                             : QUrl(QString::fromStdString(f.url))});
     }
+    return files;
+}
+
+Result<QList<ModelFile>> filesForModel(const HubSettings& s, const QString& repo,
+                                       const QString& revision) {
+    if (const RegistryModel* m = findRegisteredModel(repo.toStdString()))
+        return registryFiles(s, *m, revision);
     auto listed = listRepoFiles(s, repo, revision);
     ESPER_TRY(listed);
     const QStringList wanted = filesToFetch(listed.value());
@@ -23,7 +39,49 @@ Result<QStringList> filesForModel(const HubSettings& s, const QString& repo,
         return fail(ErrorCode::NotFound,
                     repo.toStdString() + " has no model files ESPER Studio reads (config.json and "
                                          "safetensors weights)");
-    return wanted;
+    QList<ModelFile> files;
+    for (const QString& name : wanted)
+        files.push_back({name, resolveUrl(s, repo, name, revision)});
+    return files;
+}
+
+Result<void> downloadFiles(const HubSettings& s, const QList<ModelFile>& files,
+                           const QString& destDir, const ModelProgress& progress,
+                           const std::atomic<bool>* cancel) {
+    for (const ModelFile& file : files) {
+        auto remote = inspect(s, file.url);
+        ESPER_TRY(remote);
+        const QString target = destDir + "/" + file.name;
+        const bool whole = remote->size >= 0 && QFileInfo(target).size() == remote->size &&
+                           !QFileInfo::exists(target + ".incomplete");
+        if (!whole) {
+            ESPER_TRY(download(
+                s, file.url, target, remote.value(),
+                [&](qint64 done, qint64 total) {
+                    if (progress.bytes) progress.bytes(file.name, done, total);
+                },
+                cancel));
+        }
+        if (progress.fileDone)
+            progress.fileDone(file.name, QFileInfo(target).size(), !remote->sha256.isEmpty());
+    }
+    return {};
+}
+
+Result<QString> finishModelFolder(const QString& destDir) {
+    const QDir dir(destDir);
+    if (dir.exists("model.safetensors")) return QString();
+    for (const QString& name : dir.entryList(QDir::Files, QDir::Name)) {
+        if (!isCheckpoint(name)) continue;
+        auto report = importCheckpoint(dir.filePath(name).toStdString(), destDir.toStdString());
+        ESPER_TRY(report);
+        QStringList notes;
+        for (const auto& note : report->notes)
+            notes << QString::fromStdString(note);
+        return QString("converted %1 (%2): %3")
+            .arg(name, importKindName(report->kind), notes.join("; "));
+    }
+    return QString();
 }
 
 Result<void> downloadModel(const HubSettings& s, const QString& repo, const QString& revision,
@@ -31,24 +89,10 @@ Result<void> downloadModel(const HubSettings& s, const QString& repo, const QStr
                            const std::atomic<bool>* cancel) {
     auto files = filesForModel(s, repo, revision);
     ESPER_TRY(files);
-    for (const QString& file : files.value()) {
-        const QUrl url = resolveUrl(s, repo, file, revision);
-        auto remote = inspect(s, url);
-        ESPER_TRY(remote);
-        const QString target = destDir + "/" + file;
-        const bool whole = remote->size >= 0 && QFileInfo(target).size() == remote->size &&
-                           !QFileInfo::exists(target + ".incomplete");
-        if (!whole) {
-            ESPER_TRY(download(
-                s, url, target, remote.value(),
-                [&](qint64 done, qint64 total) {
-                    if (progress.bytes) progress.bytes(file, done, total);
-                },
-                cancel));
-        }
-        if (progress.fileDone)
-            progress.fileDone(file, QFileInfo(target).size(), !remote->sha256.isEmpty());
-    }
+    ESPER_TRY(downloadFiles(s, files.value(), destDir, progress, cancel));
+    auto finished = finishModelFolder(destDir);
+    ESPER_TRY(finished);
+    if (!finished->isEmpty() && progress.converted) progress.converted(finished.value());
     return {};
 }
 
@@ -57,12 +101,47 @@ Result<qint64> modelWeightBytes(const HubSettings& s, const QString& repo,
     auto files = filesForModel(s, repo, revision);
     ESPER_TRY(files);
     qint64 total = 0;
-    for (const QString& file : files.value()) {
-        if (!file.endsWith(".safetensors")) continue;
-        auto bytes = safetensorsWeightBytes(s, resolveUrl(s, repo, file, revision));
-        ESPER_TRY(bytes);
-        total += bytes.value();
+    for (const ModelFile& file : files.value()) {
+        if (file.name.endsWith(".safetensors")) {
+            auto bytes = safetensorsWeightBytes(s, file.url);
+            ESPER_TRY(bytes);
+            total += bytes.value();
+        } else if (isCheckpoint(file.name)) {
+            auto remote = inspect(s, file.url);
+            ESPER_TRY(remote);
+            total += std::max<qint64>(remote->size, 0);
+        }
     }
+    return total;
+}
+
+Result<qint64> localWeightBytes(const QString& dir) {
+    qint64 total = 0;
+    bool any = false;
+    for (const QFileInfo& file : QDir(dir).entryInfoList(QDir::Files, QDir::Name)) {
+        if (file.fileName().endsWith(".safetensors")) {
+            QFile f(file.filePath());
+            quint64 length = 0;
+            const QByteArray head = f.open(QIODevice::ReadOnly) ? f.read(8) : QByteArray();
+            for (int i = int(head.size()) - 1; i >= 0; --i)
+                length = length << 8 | quint8(head[i]);
+            const qint64 bytes = head.size() == 8 && length <= SafetensorsFile::kMaxHeaderBytes
+                                     ? weightBytesOfHeader(f.read(qint64(length)))
+                                     : -1;
+            if (bytes < 0)
+                return fail(ErrorCode::InvalidInput,
+                            file.filePath().toStdString() + " is not a readable safetensors file");
+            total += bytes;
+            any = true;
+        }
+    }
+    if (!any)
+        for (const QFileInfo& file : QDir(dir).entryInfoList(QDir::Files, QDir::Name))
+            if (isCheckpoint(file.fileName())) {
+                total += file.size();
+                any = true;
+            }
+    if (!any) return fail(ErrorCode::NotFound, dir.toStdString() + " holds no weights");
     return total;
 }
 

@@ -38,20 +38,33 @@ QString human(qint64 bytes) {
     return QString::number(v, 'f', u ? 1 : 0) + " " + units[u];
 }
 
+void printJson(const QJsonObject& o) {
+    std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+}
+
+// Progress goes to stderr (a live line on a terminal); with --json stdout holds only the one
+// object at the end, for scripts.
 int download(const Args& args) {
     const QString repo = QString::fromStdString(args.positional()[0]);
     const QString revision = QString::fromStdString(args.get("revision", "main"));
     const auto s = hub::settingsFromEnvironment(QString::fromStdString(args.get("endpoint")));
+    const bool json = args.has("json");
     const QString cached =
         QString::fromStdString(findInHfCache(repo.toStdString(), revision.toStdString()));
     if (!cached.isEmpty() && !args.has("no-cache")) {
-        std::printf("%s is in your Hugging Face cache: %s (used in place; --no-cache fetches it "
-                    "again)\n",
-                    qPrintable(repo), qPrintable(cached));
+        if (json)
+            printJson({{"id", repo}, {"path", cached}, {"source", "huggingface-cache"}});
+        else
+            std::printf("%s is in your Hugging Face cache: %s (used in place; --no-cache fetches "
+                        "it again)\n",
+                        qPrintable(repo), qPrintable(cached));
         return 0;
     }
     const QString dest = modelsDir(args) + "/" + repo;
     const bool tty = ::isatty(2);
+    FILE* lines = json ? stderr : stdout;
+    QJsonArray files;
+    QString converted;
     hub::ModelProgress progress;
     progress.bytes = [&](const QString& file, qint64 done, qint64 total) {
         if (tty)
@@ -60,13 +73,28 @@ int download(const Args& args) {
     };
     progress.fileDone = [&](const QString& file, qint64 size, bool sha256) {
         if (tty) std::fprintf(stderr, "\r\033[K");
-        std::printf("  %s: %s%s\n", qPrintable(file), qPrintable(human(size)),
-                    sha256 ? ", sha256 verified" : "");
+        std::fprintf(lines, "  %s: %s%s\n", qPrintable(file), qPrintable(human(size)),
+                     sha256 ? ", sha256 verified" : "");
+        files.append(
+            QJsonObject{{"name", file}, {"bytes", size}, {"verified", sha256 ? "sha256" : "size"}});
+    };
+    progress.converted = [&](const QString& what) {
+        converted = what;
+        std::fprintf(lines, "  %s\n", qPrintable(what));
     };
     auto ok = hub::downloadModel(s, repo, revision, dest, progress);
     if (tty) std::fprintf(stderr, "\r\033[K");
     if (!ok) return report("models download", ok.error(), 1);
-    std::printf("%s is in %s\n", qPrintable(repo), qPrintable(dest));
+    if (json) {
+        QJsonObject o{{"id", repo},
+                      {"path", QFileInfo(dest).absoluteFilePath()},
+                      {"source", "download"},
+                      {"files", files}};
+        if (!converted.isEmpty()) o["converted"] = converted;
+        printJson(o);
+    } else {
+        std::printf("%s is in %s\n", qPrintable(repo), qPrintable(dest));
+    }
     return 0;
 }
 
@@ -76,6 +104,10 @@ int size(const Args& args) {
     auto bytes =
         hub::modelWeightBytes(s, repo, QString::fromStdString(args.get("revision", "main")));
     if (!bytes) return report("models size", bytes.error(), 1);
+    if (args.has("json")) {
+        printJson({{"id", repo}, {"weight_bytes", bytes.value()}});
+        return 0;
+    }
     std::printf("%s needs %s of memory for its weights as stored (read from the safetensors "
                 "headers alone)\n",
                 qPrintable(repo), qPrintable(human(bytes.value())));

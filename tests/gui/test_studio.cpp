@@ -1081,6 +1081,10 @@ private slots:
         ModelManager manager(models.path(), hub.endpoint());
         manager.show();
         QCOMPARE(manager.statusOf("org/model"), QString("not downloaded"));
+        // Every registry model's memory, from its safetensors header on the hub (this one
+        // serves the same weights for each).
+        QVERIFY(waitFor([&] { return manager.memoryText("gpt2") == "133.1 kB"; }));
+        QCOMPARE(manager.memoryText("openai/clip-vit-base-patch32"), QString("133.1 kB"));
         QSignalSpy downloaded(&manager, &ModelManager::downloaded);
         hub.slow = true; // slow enough to be seen in progress
         manager.download("org/model");
@@ -1092,6 +1096,7 @@ private slots:
         QVERIFY(waitFor([&] { return downloaded.count() == 1; }, 20000));
         hub.slow = false;
         QCOMPARE(manager.statusOf("org/model"), QString("in the models folder"));
+        QVERIFY(waitFor([&] { return manager.memoryText("org/model") == "133.1 kB"; }));
         QFile weights(models.path() + "/org/model/model.safetensors");
         QVERIFY(weights.open(QIODevice::ReadOnly));
         QCOMPARE(weights.readAll(), hub.weights);

@@ -6,6 +6,7 @@
 
 #include "fake_hub.h"
 #include "hub_client.h"
+#include "model_download.h"
 
 #include "bundle/bundle_manifest.h"
 #include "bundle/hf_cache.h"
@@ -225,6 +226,16 @@ private slots:
         QVERIFY(!QFile::exists(models + "/org/model/pytorch_model.bin"));
         std::tie(code, out) = esper({"models", "size", "org/model", "--endpoint", hub_.endpoint()});
         QVERIFY2(code == 0 && out.contains("133.1 KB"), qPrintable(out));
+        // --json: stdout holds one object (progress lines went to stderr, after it here).
+        std::tie(code, out) = esper({"models", "download", "org/model", "--endpoint",
+                                     hub_.endpoint(), "--models-dir", models, "--json"});
+        QVERIFY2(code == 0, qPrintable(out));
+        const QJsonObject done =
+            QJsonDocument::fromJson(out.section('\n', 0, 0).toUtf8()).object();
+        QCOMPARE(done["id"].toString(), QString("org/model"));
+        QCOMPARE(done["source"].toString(), QString("download"));
+        QCOMPARE(done["files"].toArray().size(), 2);
+        QCOMPARE(done["files"].toArray()[1].toObject()["verified"].toString(), QString("sha256"));
         std::tie(code, out) = esper({"models", "list", "--json", "--models-dir", models});
         QVERIFY2(code == 0, qPrintable(out));
         const QJsonArray listed = QJsonDocument::fromJson(out.toUtf8()).array();
@@ -240,6 +251,37 @@ private slots:
         std::tie(code, out) = esper({"models", "download", "org/missing", "--endpoint",
                                      hub_.endpoint(), "--models-dir", models});
         QVERIFY2(code == 1 && out.contains("does not exist"), qPrintable(out));
+    }
+
+    // A registry model served outside the hub (Wav2CLIP's checkpoint is a GitHub release)
+    // comes from its own URL and is converted on arrival, without running anything in it.
+    void aCheckpointFromItsOwnUrlIsConvertedOnArrival() {
+        const auto files = hub::filesForModel(hub::settingsFromEnvironment(hub_.endpoint()),
+                                              "descriptinc/wav2clip");
+        ESPER_VERIFY_OK(files);
+        QCOMPARE(files->size(), 1);
+        QVERIFY(files->front().url.host() == "github.com");
+        hub_.extraFiles["/releases/download/v1/Wav2CLIP.pt"] =
+            readAll(esper::test::dataDir() + "/checkpoints/wav2clip_lightning.ckpt");
+        RegistryModel model;
+        model.id = "descriptinc/wav2clip";
+        model.files.push_back(
+            {"Wav2CLIP.pt",
+             {},
+             false,
+             "",
+             (hub_.endpoint() + "/releases/download/v1/Wav2CLIP.pt").toStdString()});
+        const QString dest = tmp_.path() + "/wav2clip";
+        ESPER_VERIFY_OK(
+            hub::downloadFiles(settings(), hub::registryFiles(settings(), model), dest));
+        auto converted = hub::finishModelFolder(dest);
+        ESPER_VERIFY_OK(converted);
+        QVERIFY2(converted->contains("wav2clip"), qPrintable(converted.value()));
+        QVERIFY(QFile::exists(dest + "/model.safetensors"));
+        QVERIFY(readAll(dest + "/config.json").contains("\"model_type\": \"wav2clip\""));
+        QCOMPARE(hub::localModels(tmp_.path()).filter("wav2clip"), QStringList{"wav2clip"});
+        // Done once: a second pass finds the safetensors and leaves the folder alone.
+        QCOMPARE(hub::finishModelFolder(dest).value(), QString());
     }
 
     void modelsInTheHuggingFaceCacheAreFound() {

@@ -39,6 +39,7 @@ public:
     bool slow = false;            // bodies trickle in (4 KB every 20 ms)
     QList<QByteArray> ranges;     // Range headers of the GETs of model.safetensors
     qint64 bytesSent = 0;
+    QHash<QByteArray, QByteArray> extraFiles; // path -> body, served as plain files (no LFS)
 
     FakeHub() {
         server_.listen(QHostAddress::LocalHost, 0);
@@ -158,6 +159,7 @@ private:
             dropNextFullGetAfter = 0;
             return reply(socket, 200, weights, false, lfs, cut > 0 ? cut : -1);
         }
+        if (extraFiles.contains(path)) return reply(socket, 200, extraFiles.value(path), head);
         reply(socket, 404, "not found", head);
     }
 };

@@ -47,9 +47,11 @@ void ModelDownloadJob::start() {
                 sinceReport.restart();
                 emit this->progress(file, done, total);
             };
+            QString converted;
+            progress.converted = [&converted](const QString& what) { converted = what; };
             auto ok = hub::downloadModel(s, repo, "main", dest, progress, cancel.get());
             if (ok)
-                emit finished(dest);
+                emit finished(dest, converted);
             else
                 emit failed(QString::fromStdString(ok.error()), ok.cancelled());
         });

@@ -29,7 +29,8 @@ public:
 signals:
     void estimated(qint64 weightBytes); // before fetching: the memory the weights need
     void progress(const QString& file, qint64 done, qint64 total);
-    void finished(const QString& dir);
+    // `converted`: what was done to a checkpoint among the files (empty when nothing).
+    void finished(const QString& dir, const QString& converted);
     void failed(const QString& message, bool cancelled);
 
 private:

@@ -1,5 +1,6 @@
 #include "model_manager.h"
 
+#include "memory_estimates.h"
 #include "model_download_job.h"
 #include "new_bundle_dialog.h"
 
@@ -33,7 +34,15 @@ namespace esper::ui {
 
 namespace {
 
-enum Column { IdColumn, RoleColumn, SizeColumn, LicenceColumn, StatusColumn, ColumnCount };
+enum Column {
+    IdColumn,
+    RoleColumn,
+    SizeColumn,
+    MemoryColumn,
+    LicenceColumn,
+    StatusColumn,
+    ColumnCount
+};
 
 QString sizeText(qint64 bytes) {
     return bytes < 0 ? QString() : QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
@@ -46,11 +55,18 @@ ModelManager::ModelManager(QString modelsDir, QString endpoint, QWidget* parent)
       table_(new QTableWidget(0, ColumnCount)), repo_(new QLineEdit), status_(new QLabel),
       folder_(new QLabel), progress_(new QProgressBar), download_(new QPushButton(tr("Download"))),
       cancel_(new QPushButton(tr("Pause"))), remove_(new QPushButton(tr("Remove"))),
-      show_(new QPushButton(tr("Show folder"))) {
+      show_(new QPushButton(tr("Show folder"))), estimates_(new MemoryEstimates(endpoint_, this)) {
     setWindowTitle(tr("Models"));
     resize(900, 480);
     table_->setHorizontalHeaderLabels(
-        {tr("Model"), tr("Role"), tr("Download size"), tr("Licence"), tr("Where")});
+        {tr("Model"), tr("Role"), tr("Download size"), tr("Memory"), tr("Licence"), tr("Where")});
+    table_->horizontalHeaderItem(MemoryColumn)
+        ->setToolTip(tr("The memory the weights take as stored, read from their safetensors "
+                        "headers: on disk, or a few kilobytes from the hub"));
+    connect(estimates_, &MemoryEstimates::estimated, this, [this](const QString& id, qint64) {
+        for (int row = 0; row < table_->rowCount(); ++row)
+            if (table_->item(row, IdColumn)->text() == id) showMemory(row, id);
+    });
     table_->horizontalHeader()->setSectionResizeMode(IdColumn, QHeaderView::Stretch);
     table_->horizontalHeader()->setSectionResizeMode(StatusColumn, QHeaderView::ResizeToContents);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -158,6 +174,23 @@ QString ModelManager::statusOf(const QString& repo) const {
     return tr("not downloaded");
 }
 
+void ModelManager::showMemory(int row, const QString& id) {
+    const qint64 bytes = estimates_->bytes(id);
+    auto* item = table_->item(row, MemoryColumn);
+    item->setText(bytes >= 0 ? sizeText(bytes) : estimates_->pending(id) ? tr("…") : tr("?"));
+    item->setToolTip(bytes >= 0 || estimates_->pending(id)
+                         ? QString()
+                         : tr("Not known: the hub could not be asked, or the model has no "
+                              "safetensors weights. It is shown again when a download starts."));
+}
+
+QString ModelManager::memoryText(const QString& repo) const {
+    for (int row = 0; row < table_->rowCount(); ++row)
+        if (table_->item(row, IdColumn)->text() == repo)
+            return table_->item(row, MemoryColumn)->text();
+    return {};
+}
+
 QString ModelManager::statusText() const {
     return status_->text();
 }
@@ -183,15 +216,26 @@ void ModelManager::refresh() {
             for (const auto& f : m->files)
                 bytes += f.size.value_or(0);
         const QStringList cells = {
-            ids[row], m ? QString::fromStdString(m->role) : QString(), sizeText(bytes),
-            m ? QString::fromStdString(m->license) : QString(), statusOf(ids[row])};
+            ids[row],  m ? QString::fromStdString(m->role) : QString(),    sizeText(bytes),
+            QString(), m ? QString::fromStdString(m->license) : QString(), statusOf(ids[row])};
         for (int c = 0; c < ColumnCount; ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             if (c == IdColumn && m) item->setToolTip(QString::fromStdString(m->description));
             table_->setItem(row, c, item);
         }
+        showMemory(row, ids[row]);
         if (ids[row] == selected) table_->selectRow(row);
     }
+    // Models on disk are read from their headers; the others asked of the hub (remembered).
+    QList<QPair<QString, QString>> lookups;
+    for (const QString& id : ids) {
+        if (job_ && job_->running() && job_->repo() == id) continue;
+        QString local = modelsDir_ + "/" + id;
+        if (!QFileInfo::exists(local + "/config.json") || !statusOf(id).startsWith(tr("in the")))
+            local = QString::fromStdString(findInHfCache(id.toStdString()));
+        lookups.push_back({id, local});
+    }
+    estimates_->estimate(lookups);
     const bool busy = job_ && job_->running();
     download_->setEnabled(!busy);
     // A paused (or interrupted) download is resumed, not started again.
@@ -207,6 +251,7 @@ void ModelManager::download(const QString& repo) {
     status_->setText(tr("%1: looking it up…").arg(repo));
     progress_->setRange(0, 0);
     connect(job_, &ModelDownloadJob::estimated, this, [this, repo](qint64 bytes) {
+        estimates_->remember(repo, bytes);
         status_->setText(tr("%1 needs %2 of memory for its weights.").arg(repo, sizeText(bytes)));
     });
     // Speed and time left from this file's bytes since its first report (a resumed file counts
@@ -232,12 +277,17 @@ void ModelManager::download(const QString& repo) {
                 progress_->setFormat(text);
                 progress_->setTextVisible(true);
             });
-    connect(job_, &ModelDownloadJob::finished, this, [this, repo](const QString& dir) {
-        status_->setText(tr("%1 is ready in %2.").arg(repo, dir));
-        job_->deleteLater();
-        refresh();
-        emit downloaded(repo, dir);
-    });
+    connect(job_, &ModelDownloadJob::finished, this,
+            [this, repo](const QString& dir, const QString& converted) {
+                status_->setText(tr("%1 is ready in %2.").arg(repo, dir) +
+                                 (converted.isEmpty()
+                                      ? QString()
+                                      : tr(" Its PyTorch checkpoint was converted to safetensors; "
+                                           "nothing in it was run.")));
+                job_->deleteLater();
+                refresh();
+                emit downloaded(repo, dir);
+            });
     connect(
         job_, &ModelDownloadJob::failed, this, [this, repo](const QString& why, bool cancelled) {
             status_->setText(

@@ -1,9 +1,9 @@
 // File → Models…: the models ESPER Studio knows (the registry) and those in the models folder,
-// where each lives (the models folder, the Hugging Face cache, or not here), and getting one in
-// a click: the memory it needs first, then a resumable, verified download with progress and
-// cancel. Any repository can be fetched by name; models can be removed or shown in the file
-// manager; PyTorch checkpoints are imported without running them; the models folder is a
-// setting.
+// where each lives (the models folder, the Hugging Face cache, or not here), the memory each
+// needs (memory_estimates.h), and getting one in a click: the memory it needs first, then a
+// resumable, verified download with progress and cancel. Any repository can be fetched by name;
+// models can be removed or shown in the file manager; PyTorch checkpoints are imported without
+// running them; the models folder is a setting.
 #pragma once
 
 #include <QDialog>
@@ -17,6 +17,7 @@ class QTableWidget;
 
 namespace esper::ui {
 
+class MemoryEstimates;
 class ModelDownloadJob;
 
 class ModelManager final : public QDialog {
@@ -33,6 +34,8 @@ public:
     // "in the models folder", "in the Hugging Face cache", "not downloaded", "downloading…"
     QString statusOf(const QString& repo) const;
     QString statusText() const;
+    // The Memory column's text for a model ("…" while it is being found out).
+    QString memoryText(const QString& repo) const;
     void refresh();
 
 signals:
@@ -43,6 +46,7 @@ signals:
 
 private:
     QString selectedRepo() const;
+    void showMemory(int row, const QString& id);
     QString modelsDir_, endpoint_;
     QTableWidget* table_;
     QLineEdit* repo_;
@@ -50,6 +54,7 @@ private:
     QProgressBar* progress_;
     QPushButton *download_, *cancel_, *remove_, *show_;
     QPointer<ModelDownloadJob> job_;
+    MemoryEstimates* estimates_;
 };
 
 } // namespace esper::ui

@@ -4,6 +4,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QUrl>
 #include <variant>
 
 namespace esper::ui {
@@ -163,6 +164,21 @@ QByteArray StudioSettings::windowState() const {
 void StudioSettings::setWindow(const QByteArray& geometry, const QByteArray& state) {
     settings_.setValue("window/geometry", geometry);
     settings_.setValue("window/state", state);
+}
+
+namespace {
+QString memoryKey(const QString& endpoint, const QString& id) {
+    // One key per hub and model; '/' would open QSettings groups.
+    return "modelMemory/" + QString::fromLatin1(QUrl::toPercentEncoding(endpoint + " " + id));
+}
+} // namespace
+
+qint64 StudioSettings::modelMemory(const QString& endpoint, const QString& id) const {
+    return settings_.value(memoryKey(endpoint, id), -1).toLongLong();
+}
+
+void StudioSettings::setModelMemory(const QString& endpoint, const QString& id, qint64 bytes) {
+    settings_.setValue(memoryKey(endpoint, id), bytes);
 }
 
 } // namespace esper::ui

@@ -42,6 +42,10 @@ public:
     // The export form's last choices (ExportDialog::choices).
     QJsonObject exportChoices() const;
     void setExportChoices(const QJsonObject& choices);
+    // The memory a model's weights need, as last read from `endpoint` (-1: not known), so the
+    // Models page shows it without the network.
+    qint64 modelMemory(const QString& endpoint, const QString& id) const;
+    void setModelMemory(const QString& endpoint, const QString& id, qint64 bytes);
     QByteArray windowGeometry() const;
     QByteArray windowState() const;
     void setWindow(const QByteArray& geometry, const QByteArray& state);
