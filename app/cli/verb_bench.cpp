@@ -4,6 +4,7 @@
 #include "blas_tuning.h"
 
 #include "bench/engine_bench.h"
+#include "bench/mode_quality.h"
 
 #include <cstdio>
 #include <string>
@@ -13,10 +14,11 @@ namespace esper::cli {
 
 namespace {
 const char* kHelp =
-    "usage: esper bench [--device cpu|cuda[:N]] [--dtype fp32|fp16|bf16] [--only "
+    "usage: esper bench [--device cpu|cuda[:N]] [--dtype fp32|fp16|bf16|int8] [--only "
     "gpt2|clip|metrics|caption|audio]\n"
     "                   [--repeats N] [--steps N] [--gpt2-batches N,N..] [--clip-batches "
-    "N,N..]\n\n"
+    "N,N..]\n"
+    "       esper bench --quality BUNDLE [--modes fp16,int8] [--scenes N] [--models-dir DIR]\n\n"
     "Measures full-size models with random weights and prints JSON: GPT-2 124M decoding with a\n"
     "10-embedding prefix (batch 1 and 8, ms per step) and CLIP ViT-B/32 image encoding (batch 1\n"
     "and 16, ms per image), and BLEU/ROUGE-L/CIDEr-D over a synthetic 5,000-image x 5-reference\n"
@@ -25,7 +27,13 @@ const char* kHelp =
     "spectrogram). Medians over --repeats runs (after one warm-up for models).\n"
     "tools/bench_audio_peer.py runs the same Wav2CLIP in PyTorch eager (Debian's python3-torch).\n"
     "On CUDA the batches also include the large ones the Hugging Face peer measures (GPT-2 64,\n"
-    "CLIP 256); --gpt2-batches and --clip-batches choose others.\n";
+    "CLIP 256); --gpt2-batches and --clip-batches choose others.\n"
+    "On the CPU, --dtype int8 and fp16 keep the large matrices compressed (int8 with a scale\n"
+    "per output channel, or fp16) and compute in fp32; tools/bench_cpu.sh runs fp32, fp16,\n"
+    "int8 and the PyTorch peers in one go.\n"
+    "--quality: what int8 and fp16 cost against fp32 on BUNDLE's captions of the synthetic\n"
+    "world's held-out scenes: the largest logit difference, the share of token-identical\n"
+    "captions, and the CLIP-S difference.\n";
 
 // {"1", "8", "64"} -> {1, 8, 64}; empty when any item is not a positive whole number.
 std::vector<int64_t> batchList(const std::vector<std::string>& items) {
@@ -48,9 +56,26 @@ int runBench(int argc, char** argv) {
                                     {"repeats"},
                                     {"steps"},
                                     {"gpt2-batches"},
-                                    {"clip-batches"}},
+                                    {"clip-batches"},
+                                    {"quality"},
+                                    {"modes"},
+                                    {"scenes"},
+                                    {"models-dir"}},
                                    0))
         return *stop;
+    if (args.has("quality")) {
+        ensureBlasCoreType(argv);
+        ModeQualityOptions q;
+        q.bundleDir = args.get("quality");
+        q.modelsDir = args.get("models-dir");
+        if (args.has("modes")) q.modes = args.items("modes");
+        q.scenes = static_cast<int>(args.integer("scenes", q.scenes, 1, 100000));
+        if (!args.problem().empty()) return report("bench", args.problem(), 2, kHelp);
+        auto out = runModeQuality(q);
+        if (!out) return report("bench", out.error(), 1);
+        std::printf("%s\n", out->c_str());
+        return 0;
+    }
     const std::string only = args.get("only");
     if (!only.empty() && only != "gpt2" && only != "clip" && only != "metrics" &&
         only != "caption" && only != "audio")

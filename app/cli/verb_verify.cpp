@@ -12,7 +12,7 @@ namespace esper::cli {
 namespace {
 const char* kHelp =
     "usage: esper verify-reference MODEL_DIR [--io FILE] [--device cpu|cuda[:N]]\n"
-    "                              [--dtype fp32|fp16|bf16] [--tolerance X] [--json]\n\n"
+    "                              [--dtype fp32|fp16|bf16|int8] [--tolerance X] [--json]\n\n"
     "Loads MODEL_DIR (config.json + model.safetensors: GPT-2, LLaMA or CLIP), runs the inputs\n"
     "recorded in its io.safetensors (or --io FILE) and compares every recorded output: max\n"
     "absolute difference for values, exact equality for greedy tokens. Exits 1 when any output\n"

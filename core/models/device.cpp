@@ -35,21 +35,29 @@ Result<c10::ScalarType> parseDType(const std::string& text) {
     if (text.empty() || text == "fp32" || text == "float32") return c10::kFloat;
     if (text == "fp16" || text == "float16") return c10::kHalf;
     if (text == "bf16" || text == "bfloat16") return c10::kBFloat16;
-    return fail("unknown precision '" + text + "' (use fp32, fp16 or bf16)");
+    return fail("unknown precision '" + text + "' (use fp32, fp16, bf16 or, on the CPU, int8)");
 }
 
 Result<ComputeOptions> parseComputeOptions(const std::string& device, const std::string& dtype) {
     auto d = parseDevice(device);
     ESPER_TRY(d);
+    if (dtype == "int8") {
+        if (!d->is_cpu()) return fail("int8 weights are a CPU mode; on CUDA use fp16 or bf16");
+        return ComputeOptions{d.value(), c10::kFloat, WeightFormat::Int8};
+    }
     auto t = parseDType(dtype);
     ESPER_TRY(t);
+    // LibTorch has no fast fp16 arithmetic on the CPU: there fp16 means fp16 weights.
     if (d->is_cpu() && t.value() == c10::kHalf)
-        return fail("fp16 is for CUDA devices; on the CPU use fp32 or bf16");
+        return ComputeOptions{d.value(), c10::kFloat, WeightFormat::Half};
     return ComputeOptions{d.value(), t.value()};
 }
 
 std::string describe(const ComputeOptions& options) {
-    return options.device.str() + "/" + std::string(c10::toString(options.dtype));
+    const char* weights = options.weights == WeightFormat::Int8   ? " (int8 weights)"
+                          : options.weights == WeightFormat::Half ? " (fp16 weights)"
+                                                                  : "";
+    return options.device.str() + "/" + std::string(c10::toString(options.dtype)) + weights;
 }
 
 } // namespace esper

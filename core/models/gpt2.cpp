@@ -9,10 +9,9 @@ namespace esper {
 namespace {
 
 // GPT-2's Conv1D: weight stored [in, out], y = x·W + b.
-at::Tensor conv1d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
-    auto shape = x.sizes().vec();
-    shape.back() = w.size(1);
-    return at::addmm(b, x.reshape({-1, x.size(-1)}), w).view(shape);
+at::Tensor conv1d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                  const std::shared_ptr<const PackedLinear>& packed) {
+    return linearOf(x, w, b, packed, /*inOut=*/true);
 }
 
 } // namespace
@@ -46,7 +45,20 @@ Result<std::unique_ptr<Gpt2Model>> Gpt2Model::create(const Gpt2Config& c, Weight
         m->blocks_.push_back(std::move(b));
     }
     if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
+    if (m->options_.weights != WeightFormat::Dense) m->packWeights(m->options_.weights);
     return m;
+}
+
+// The four matrices of every block and the head; the token embeddings stay dense for lookups.
+void Gpt2Model::packWeights(WeightFormat format) {
+    for (Block& b : blocks_) {
+        b.attn = PackedLinear::pack(b.attnW, b.attnB, true, format);
+        b.proj = PackedLinear::pack(b.projW, b.projB, true, format);
+        b.fc = PackedLinear::pack(b.fcW, b.fcB, true, format);
+        b.out = PackedLinear::pack(b.outW, b.outB, true, format);
+        b.attnW = b.projW = b.fcW = b.outW = at::Tensor();
+    }
+    head_ = PackedLinear::pack(wte_, at::Tensor(), false, format);
 }
 
 at::Tensor Gpt2Model::embed(const at::Tensor& ids) const {
@@ -64,22 +76,23 @@ at::Tensor Gpt2Model::hidden(const LmInput& in, KvCache* cache) const {
     for (size_t i = 0; i < blocks_.size(); ++i) {
         const Block& blk = blocks_[i];
         const auto a = at::layer_norm(h, {e}, blk.ln1W, blk.ln1B, config_.layerNormEps);
-        const auto qkv = conv1d(a, blk.attnW, blk.attnB).split(e, -1);
+        const auto qkv = conv1d(a, blk.attnW, blk.attnB, blk.attn).split(e, -1);
         at::Tensor q = splitHeads(qkv[0], heads), k = splitHeads(qkv[1], heads),
                    v = splitHeads(qkv[2], heads);
         if (cache) std::tie(k, v) = cache->append(i, blocks_.size(), k, v);
         double scale = config_.scaleAttnWeights ? 1.0 / std::sqrt(double(e / heads)) : 1.0;
         if (config_.scaleByInverseLayerIdx) scale /= double(i + 1);
-        h = h + conv1d(mergeHeads(attend(q, k, v, mask, scale)), blk.projW, blk.projB);
+        h = h + conv1d(mergeHeads(attend(q, k, v, mask, scale)), blk.projW, blk.projB, blk.proj);
         const auto m = at::layer_norm(h, {e}, blk.ln2W, blk.ln2B, config_.layerNormEps);
-        h = h +
-            conv1d(activate(conv1d(m, blk.fcW, blk.fcB), config_.activation), blk.outW, blk.outB);
+        h = h + conv1d(activate(conv1d(m, blk.fcW, blk.fcB, blk.fc), config_.activation), blk.outW,
+                       blk.outB, blk.out);
     }
     if (in.lastLogitsOnly) h = h.narrow(1, t - 1, 1);
     return at::layer_norm(h, {e}, lnfW_, lnfB_, config_.layerNormEps);
 }
 
 at::Tensor Gpt2Model::logitsOf(const at::Tensor& hidden) const {
+    if (head_) return head_->forward(hidden);
     return at::matmul(hidden, wte_.t()); // the head is tied to the token embeddings
 }
 

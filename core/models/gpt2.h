@@ -2,6 +2,7 @@
 #pragma once
 
 #include "models/causal_lm.h"
+#include "models/packed_linear.h"
 #include "models/weight_source.h"
 
 namespace esper {
@@ -23,10 +24,14 @@ public:
 private:
     struct Block {
         at::Tensor ln1W, ln1B, attnW, attnB, projW, projB, ln2W, ln2B, fcW, fcB, outW, outB;
+        // Set for compressed weights (WeightFormat), in place of the dense matrices.
+        std::shared_ptr<const PackedLinear> attn, proj, fc, out;
     };
+    void packWeights(WeightFormat format);
     Gpt2Config config_;
     ComputeOptions options_;
     at::Tensor wte_, wpe_, lnfW_, lnfB_;
+    std::shared_ptr<const PackedLinear> head_; // the tied head, compressed
     std::vector<Block> blocks_;
 };
 

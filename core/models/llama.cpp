@@ -13,10 +13,6 @@ at::Tensor rotateHalf(const at::Tensor& x) {
     return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
 
-at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
-    return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
-}
-
 } // namespace
 
 Result<std::unique_ptr<LlamaModel>> LlamaModel::create(const LlamaConfig& c, WeightSource& w) {
@@ -53,6 +49,7 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::create(const LlamaConfig& c, Wei
         m->layers_.push_back(std::move(l));
     }
     if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
+    if (m->options_.weights != WeightFormat::Dense) m->packWeights(m->options_.weights);
     // inv_freq = 1 / theta^(2i/d), in fp32 as Hugging Face computes it.
     auto f32 = at::TensorOptions().dtype(at::kFloat).device(m->options_.device);
     m->invFreq_ =
@@ -62,6 +59,25 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::create(const LlamaConfig& c, Wei
             at::arange(0, c.headDim, 2, f32.dtype(at::kLong)).to(at::kFloat).div(double(c.headDim)))
             .to(m->options_.device);
     return m;
+}
+
+// Every layer's seven matrices and the head; the token embeddings stay dense for lookups.
+void LlamaModel::packWeights(WeightFormat format) {
+    for (Layer& l : layers_) {
+        auto pack = [format](at::Tensor& w, const at::Tensor& b) {
+            auto packed = PackedLinear::pack(w, b, false, format);
+            w = at::Tensor();
+            return packed;
+        };
+        l.qP = pack(l.q, l.qB);
+        l.kP = pack(l.k, l.kB);
+        l.vP = pack(l.v, l.vB);
+        l.oP = pack(l.o, l.oB);
+        l.gateP = pack(l.gate, l.gateB);
+        l.upP = pack(l.up, l.upB);
+        l.downP = pack(l.down, l.downB);
+    }
+    headP_ = PackedLinear::pack(head_, at::Tensor(), false, format);
 }
 
 at::Tensor LlamaModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const {
@@ -89,23 +105,24 @@ at::Tensor LlamaModel::hidden(const LmInput& in, KvCache* cache) const {
     for (size_t i = 0; i < layers_.size(); ++i) {
         const Layer& l = layers_[i];
         const auto x = rmsNorm(h, l.inNorm);
-        at::Tensor q = splitHeads(linear(x, l.q, l.qB), config_.heads);
-        at::Tensor k = splitHeads(linear(x, l.k, l.kB), config_.kvHeads);
-        at::Tensor v = splitHeads(linear(x, l.v, l.vB), config_.kvHeads);
+        at::Tensor q = splitHeads(linearOf(x, l.q, l.qB, l.qP), config_.heads);
+        at::Tensor k = splitHeads(linearOf(x, l.k, l.kB, l.kP), config_.kvHeads);
+        at::Tensor v = splitHeads(linearOf(x, l.v, l.vB, l.vP), config_.kvHeads);
         q = q * cos + rotateHalf(q) * sin;
         k = k * cos + rotateHalf(k) * sin;
         if (cache) std::tie(k, v) = cache->append(i, layers_.size(), k, v);
-        h = h + linear(mergeHeads(attend(q, k, v, mask, scale)), l.o, l.oB);
+        h = h + linearOf(mergeHeads(attend(q, k, v, mask, scale)), l.o, l.oB, l.oP);
         const auto x2 = rmsNorm(h, l.postNorm);
-        h = h + linear(activate(linear(x2, l.gate, l.gateB), config_.activation) *
-                           linear(x2, l.up, l.upB),
-                       l.down, l.downB);
+        h = h + linearOf(activate(linearOf(x2, l.gate, l.gateB, l.gateP), config_.activation) *
+                             linearOf(x2, l.up, l.upB, l.upP),
+                         l.down, l.downB, l.downP);
     }
     if (in.lastLogitsOnly) h = h.narrow(1, t - 1, 1);
     return rmsNorm(h, norm_);
 }
 
 at::Tensor LlamaModel::logitsOf(const at::Tensor& hidden) const {
+    if (headP_) return headP_->forward(hidden);
     return at::linear(hidden, head_);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "models/causal_lm.h"
+#include "models/packed_linear.h"
 #include "models/weight_source.h"
 
 namespace esper {
@@ -23,11 +24,15 @@ public:
 private:
     struct Layer {
         at::Tensor inNorm, postNorm, q, qB, k, kB, v, vB, o, oB, gate, gateB, up, upB, down, downB;
+        // Set for compressed weights (WeightFormat), in place of the dense matrices.
+        std::shared_ptr<const PackedLinear> qP, kP, vP, oP, gateP, upP, downP;
     };
+    void packWeights(WeightFormat format);
     at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w) const;
     LlamaConfig config_;
     ComputeOptions options_;
     at::Tensor embed_, norm_, head_, invFreq_;
+    std::shared_ptr<const PackedLinear> headP_;
     std::vector<Layer> layers_;
 };
 

@@ -22,6 +22,10 @@ Result<std::vector<StylePreset>> parseStylePresets(const std::string& text,
         if (!s.is_object() || !s.contains("id") || !s.contains("prompt") || !s["id"].is_string() ||
             !s["prompt"].is_string())
             return fail(where + " needs string fields id and prompt");
+        // value() would throw on a label or family of another type (fuzzing found it).
+        for (const char* optional : {"label", "family"})
+            if (s.contains(optional) && !s[optional].is_string())
+                return fail(where + ": " + optional + " must be a string");
         out.push_back({s["id"].get<std::string>(), s.value("label", s["id"].get<std::string>()),
                        s["prompt"].get<std::string>(), s.value("family", std::string("style"))});
     }

@@ -83,6 +83,12 @@ private slots:
         QCOMPARE(findStylePreset("sns")->prompt, std::string("sns:"));
         QCOMPARE(styleFromName("news").prompt, std::string("news:"));
         QCOMPARE(styleFromName("A photo of").prompt, std::string("A photo of"));
+        QCOMPARE(findStylePreset("plain")->prompt, std::string()); // ClipCap: no prompt
+        // A label or family of another type is an error, not an exception (fuzzing found it).
+        const auto bad = parseStylePresets(
+            R"({"styles": [{"id": "a", "prompt": "a:", "family": 7}]})", "styles.json");
+        QVERIFY(!bad.ok());
+        QVERIFY(QString::fromStdString(bad.error()).contains("family must be a string"));
     }
 
     void captionsAreDeterministicAndScored() {

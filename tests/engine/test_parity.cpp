@@ -47,6 +47,38 @@ private slots:
                    models() + "/gpt2-tiny/io.safetensors");
     }
     void llama() { expectPass(models() + "/llama-tiny", lmOutputs); }
+
+    // The compressed CPU modes against the same reference: greedy tokens identical, logits
+    // within what int8 (per-group scales) and fp16 weights cost on these models, for every
+    // kernel path this CPU has (the kernels' own test covers the paths one by one).
+    void compressedWeightsStayCloseToTheReference_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("dtype");
+        QTest::addColumn<double>("tolerance");
+        for (const char* model : {"gpt2-tiny", "llama-tiny"}) {
+            QTest::newRow((std::string(model) + " fp16").c_str()) << model << "fp16" << 1e-3;
+            QTest::newRow((std::string(model) + " int8").c_str()) << model << "int8" << 2e-2;
+        }
+    }
+    void compressedWeightsStayCloseToTheReference() {
+        QFETCH(QString, model);
+        QFETCH(QString, dtype);
+        QFETCH(double, tolerance);
+        ReferenceOptions options;
+        options.dtype = dtype.toStdString();
+        options.tolerance = tolerance;
+        auto report = verifyReference((models() + "/" + model).toStdString(), options);
+        ESPER_VERIFY_OK(report);
+        QVERIFY(QString::fromStdString(report->device).contains(dtype + " weights"));
+        for (const auto& c : report->checks)
+            QVERIFY2(c.passed, qPrintable(QString::fromStdString(c.name) + " " +
+                                          QString::number(c.maxAbsDiff)));
+        // Not free: a perfect match would mean the weights were never compressed.
+        double largest = 0;
+        for (const auto& c : report->checks)
+            largest = std::max(largest, c.maxAbsDiff);
+        QVERIFY(largest > 1e-6);
+    }
     void clip() {
         expectPass(models() + "/clip-tiny",
                    {"vision_last_hidden", "vision_pooled", "image_features", "text_last_hidden",
@@ -69,8 +101,8 @@ private slots:
         }
         for (const char* clip : {"sine440_1s", "chirp_noise_2.5s", "esc50_1-13572-A-46",
                                  "esc50_1-34495-A-14", "esc50_2-116400-A-0"})
-            for (const char* output : {".spectrogram", ".encoder_features", ".embedding",
-                                       ".embedding.cosine"})
+            for (const char* output :
+                 {".spectrogram", ".encoder_features", ".embedding", ".embedding.cosine"})
                 QVERIFY2(seen.count(std::string(clip) + output), clip);
         QVERIFY(seen.count("batch2.embedding"));
         QVERIFY(report->passed());

@@ -1177,7 +1177,7 @@ private slots:
     }
 
     // The device box is filled from the worker's probe (LibTorch never runs on the UI thread);
-    // the CPU is always there.
+    // the CPU is always there, and with it its compressed-weight modes, which load the bundle.
     void deviceBoxListsWhatTheWorkerFound() {
         QSignalSpy found(window_->engine(), &EngineClient::devicesFound);
         window_->engine()->probeDevices();
@@ -1186,10 +1186,18 @@ private slots:
         QVERIFY(devices.contains("cpu"));
         QComboBox* box = nullptr;
         for (auto* c : window_->findChildren<QComboBox*>())
-            if (c->toolTip() == "Where the models run") box = c;
+            if (c->toolTip().startsWith("Where the models run")) box = c;
         QVERIFY(box);
-        QCOMPARE(box->count(), devices.size());
+        QCOMPARE(box->count(), devices.size() + 2);
         QCOMPARE(box->currentText(), QString("cpu"));
+        QSignalSpy loaded(window_->engine(), &EngineClient::bundleLoaded);
+        box->setCurrentText("cpu · int8");
+        QVERIFY(loaded.wait(20000));
+        QVERIFY(window_->engine()->bundleReady());
+        QCOMPARE(loaded.last().first().value<BundleInfo>().device, QString("cpu · int8"));
+        box->setCurrentText("cpu");
+        QVERIFY(loaded.wait(20000));
+        QVERIFY(window_->engine()->bundleReady());
     }
 
     // A fine-tune of the demo bundle on rendered world scenes, driven from the Training page as

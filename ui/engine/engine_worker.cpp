@@ -40,8 +40,11 @@ void EngineWorker::loadBundle(quint64 id, const QString& dir, const QString& mod
     info.dir = dir;
     info.device = device;
     try {
-        auto loaded =
-            Captioner::loadBundle(dir.toStdString(), modelsDir.toStdString(), device.toStdString());
+        // "cpu · int8": a device and the precision its weights are held in.
+        const QStringList parts = device.split(" · ");
+        auto loaded = Captioner::loadBundle(dir.toStdString(), modelsDir.toStdString(),
+                                            parts.value(0).toStdString(),
+                                            parts.value(1, "fp32").toStdString());
         if (!loaded) {
             info.error = QString::fromStdString(loaded.error());
         } else {

@@ -1,0 +1,317 @@
+#include "kernels/weight_kernels.h"
+
+#include "kernels/simd_gemm.inl"
+#include "kernels/weight_kernels_isa.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace esper::kernels {
+namespace {
+
+// The portable path: the same blocks over plain arrays, which the compiler vectorises as far as
+// the build's baseline allows.
+struct Portable {
+    struct Reg {
+        float v[8];
+    };
+    static constexpr int kLanes = 8;
+    static constexpr int kRows = 4, kChannelsForRows = 2, kChannelsFor1Row = 4;
+    static Reg zero() { return Reg{}; }
+    static Reg broadcast(float v) {
+        Reg r;
+        for (float& x : r.v)
+            x = v;
+        return r;
+    }
+    static Reg mul(const Reg& a, const Reg& b) {
+        Reg r;
+        for (int i = 0; i < 8; ++i)
+            r.v[i] = a.v[i] * b.v[i];
+        return r;
+    }
+    static Reg load(const float* p) {
+        Reg r;
+        std::memcpy(r.v, p, sizeof r.v);
+        return r;
+    }
+    static Reg loadWeights(const int8_t* p) {
+        Reg r;
+        for (int i = 0; i < 8; ++i)
+            r.v[i] = float(p[i]);
+        return r;
+    }
+    static Reg loadWeights(const uint16_t* p) {
+        Reg r;
+        for (int i = 0; i < 8; ++i)
+            r.v[i] = fromHalf(p[i]);
+        return r;
+    }
+    static float weight(int8_t q) { return float(q); }
+    static float weight(uint16_t h) { return fromHalf(h); }
+    static Reg fma(const Reg& a, const Reg& b, Reg c) {
+        for (int i = 0; i < 8; ++i)
+            c.v[i] += a.v[i] * b.v[i];
+        return c;
+    }
+    static float sum(const Reg& r) {
+        float s = 0;
+        for (float x : r.v)
+            s += x;
+        return s;
+    }
+};
+
+bool cpuHas(const char* feature) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (!std::strcmp(feature, "avx2"))
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!std::strcmp(feature, "avx512")) return __builtin_cpu_supports("avx512f");
+#endif
+    (void)feature;
+    return false;
+}
+
+// A few threads kept for the kernels: each product is cut into slices of channels, the caller
+// computing the first. Products too small to be worth waking anyone run on the caller alone,
+// and so does a product asked for while another holds the pool.
+class Pool {
+public:
+    static Pool& instance() {
+        static Pool pool;
+        return pool;
+    }
+    void setThreads(int threads) {
+        std::lock_guard busy(run_);
+        stop();
+        threads_ = std::max(1, threads);
+        for (int w = 1; w < threads_; ++w)
+            workers_.emplace_back([this, w] { work(w); });
+    }
+    int threads() const { return threads_; }
+    void run(int64_t n, int64_t cost, const std::function<void(int64_t, int64_t)>& slice) {
+        std::unique_lock busy(run_, std::try_to_lock);
+        const int parts = busy.owns_lock() && cost >= kWorthSplitting ? threads_ : 1;
+        if (parts == 1) return slice(0, n);
+        {
+            std::lock_guard lock(mutex_);
+            task_ = &slice;
+            n_ = n;
+            parts_ = parts;
+            pending_ = parts - 1;
+            ++generation_;
+        }
+        wake_.notify_all();
+        slice(0, bound(1, parts));
+        std::unique_lock lock(mutex_);
+        done_.wait(lock, [&] { return pending_ == 0; });
+        task_ = nullptr;
+    }
+    ~Pool() { stop(); }
+
+private:
+    static constexpr int64_t kWorthSplitting = 1 << 17; // multiply-adds
+    Pool() {
+        int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+        if (const char* env = std::getenv("ESPER_KERNEL_THREADS"); env && std::atoi(env) > 0)
+            threads = std::atoi(env);
+        setThreads(threads);
+    }
+    // Channel slices end on multiples of 8, so blocks stay whole.
+    int64_t bound(int part, int parts) const {
+        if (part >= parts) return n_;
+        return std::min(n_, (n_ * part / parts + 7) / 8 * 8);
+    }
+    void work(int w) {
+        uint64_t seen = 0;
+        for (;;) {
+            const std::function<void(int64_t, int64_t)>* task;
+            int parts;
+            {
+                std::unique_lock lock(mutex_);
+                wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
+                if (quit_) return;
+                seen = generation_;
+                task = task_;
+                parts = parts_;
+                if (!task || w >= parts) continue;
+            }
+            (*task)(bound(w, parts), bound(w + 1, parts));
+            std::lock_guard lock(mutex_);
+            if (--pending_ == 0) done_.notify_one();
+        }
+    }
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            quit_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : workers_)
+            t.join();
+        workers_.clear();
+        quit_ = false;
+    }
+
+    std::mutex run_, mutex_;
+    std::condition_variable wake_, done_;
+    std::vector<std::thread> workers_;
+    const std::function<void(int64_t, int64_t)>* task_ = nullptr;
+    int64_t n_ = 0;
+    int pending_ = 0, parts_ = 1;
+    uint64_t generation_ = 0;
+    int threads_ = 1;
+    bool quit_ = false;
+};
+
+} // namespace
+
+const char* isaName(Isa isa) {
+    switch (isa) {
+    case Isa::Avx2:
+        return "avx2";
+    case Isa::Avx512:
+        return "avx512";
+    default:
+        return "generic";
+    }
+}
+
+std::vector<Isa> availableIsas() {
+    std::vector<Isa> out{Isa::Generic};
+#if defined(ESPER_KERNELS_X86)
+    if (cpuHas("avx2")) out.push_back(Isa::Avx2);
+    if (cpuHas("avx2") && cpuHas("avx512")) out.push_back(Isa::Avx512);
+#endif
+    return out;
+}
+
+Isa activeIsa() {
+    static const Isa chosen = [] {
+        const auto all = availableIsas();
+        if (const char* env = std::getenv("ESPER_CPU_KERNELS"); env && *env)
+            for (Isa isa : all)
+                if (std::string(env) == isaName(isa)) return isa;
+        return all.back();
+    }();
+    return chosen;
+}
+
+void quantizeInt8(const float* w, int64_t n, int64_t k, int8_t* q, float* scale) {
+    const int64_t groups = groupsOf(k);
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t g = 0; g < groups; ++g) {
+            const int64_t from = j * k + g * kGroup, to = j * k + std::min(k, (g + 1) * kGroup);
+            float most = 0;
+            for (int64_t p = from; p < to; ++p)
+                most = std::max(most, std::abs(w[p]));
+            const float s = most > 0 ? most / 127.0f : 1.0f;
+            scale[j * groups + g] = s;
+            for (int64_t p = from; p < to; ++p)
+                q[p] = int8_t(std::clamp(std::nearbyint(w[p] / s), -127.0f, 127.0f));
+        }
+}
+
+void toHalf(const float* w, int64_t count, uint16_t* out) {
+    for (int64_t i = 0; i < count; ++i) {
+        uint32_t f;
+        std::memcpy(&f, &w[i], 4);
+        const uint32_t sign = (f >> 16) & 0x8000u;
+        const uint32_t bits = f & 0x7fffffffu;
+        uint16_t h;
+        if (bits >= 0x7f800000u) { // inf or nan
+            h = uint16_t(sign | 0x7c00u | (bits > 0x7f800000u ? 0x200u : 0));
+        } else if (bits >= 0x477ff000u) { // rounds to more than the largest half: inf
+            h = uint16_t(sign | 0x7c00u);
+        } else if (bits < 0x38800000u) { // a subnormal half (or zero)
+            float v;
+            std::memcpy(&v, &bits, 4);
+            h = uint16_t(sign | uint32_t(std::nearbyint(v * 16777216.0f))); // v / 2^-24
+        } else {
+            const uint32_t mantissa = bits & 0x1fffu, kept = bits >> 13;
+            uint32_t r = kept - (112u << 10); // rebias the exponent (127 - 15)
+            if (mantissa > 0x1000u || (mantissa == 0x1000u && (kept & 1u))) ++r;
+            h = uint16_t(sign | r);
+        }
+        out[i] = h;
+    }
+}
+
+float fromHalf(uint16_t h) {
+    const uint32_t sign = uint32_t(h & 0x8000u) << 16, exponent = (h >> 10) & 0x1fu,
+                   mantissa = h & 0x3ffu;
+    uint32_t f;
+    if (exponent == 0) {
+        float v = std::ldexp(float(mantissa), -24);
+        std::memcpy(&f, &v, 4);
+        f |= sign;
+    } else if (exponent == 31) {
+        f = sign | 0x7f800000u | (mantissa << 13);
+    } else {
+        f = sign | ((exponent + 112u) << 23) | (mantissa << 13);
+    }
+    float out;
+    std::memcpy(&out, &f, 4);
+    return out;
+}
+
+void gemmInt8(const float* x, int64_t m, int64_t k, const int8_t* w, const float* scale,
+              const float* bias, int64_t n, float* y, int64_t ldy, Isa isa) {
+    Pool::instance().run(n, m * n * k, [&](int64_t from, int64_t to) {
+        if (from >= to) return;
+        const int8_t* ws = w + from * k;
+        const float* bs = bias ? bias + from : nullptr;
+        switch (isa) {
+#if defined(ESPER_KERNELS_X86)
+        case Isa::Avx512:
+            return gemmInt8Avx512(x, m, k, ws, scale + from * groupsOf(k), bs, to - from, y + from,
+                                  ldy);
+        case Isa::Avx2:
+            return gemmInt8Avx2(x, m, k, ws, scale + from * groupsOf(k), bs, to - from, y + from,
+                                ldy);
+#endif
+        default:
+            return simd::gemm<Portable>(x, m, k, ws, scale + from * groupsOf(k), bs, to - from,
+                                        y + from, ldy);
+        }
+    });
+}
+
+void gemmHalf(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias, int64_t n,
+              float* y, int64_t ldy, Isa isa) {
+    Pool::instance().run(n, m * n * k, [&](int64_t from, int64_t to) {
+        if (from >= to) return;
+        const uint16_t* ws = w + from * k;
+        const float* bs = bias ? bias + from : nullptr;
+        switch (isa) {
+#if defined(ESPER_KERNELS_X86)
+        case Isa::Avx512:
+            return gemmHalfAvx512(x, m, k, ws, bs, to - from, y + from, ldy);
+        case Isa::Avx2:
+            return gemmHalfAvx2(x, m, k, ws, bs, to - from, y + from, ldy);
+#endif
+        default:
+            return simd::gemm<Portable, uint16_t>(x, m, k, ws, nullptr, bs, to - from, y + from,
+                                                  ldy);
+        }
+    });
+}
+
+void setKernelThreads(int threads) {
+    Pool::instance().setThreads(threads);
+}
+
+int kernelThreads() {
+    return Pool::instance().threads();
+}
+
+} // namespace esper::kernels

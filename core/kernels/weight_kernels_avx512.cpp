@@ -1,0 +1,45 @@
+// The kernels for AVX-512 (F, with F16C and FMA; this file alone is compiled with them).
+#include "kernels/simd_gemm.inl"
+#include "kernels/weight_kernels_isa.h"
+
+#include <immintrin.h>
+
+namespace esper::kernels {
+namespace {
+
+struct Avx512 {
+    using Reg = __m512;
+    static constexpr int kLanes = 16;
+    // 32 registers: 8 rows x 2 channels of sums leaves room for the weights and x; seven
+    // styles decoded together read each weight once per step.
+    static constexpr int kRows = 8, kChannelsForRows = 2, kChannelsFor1Row = 8;
+    static Reg zero() { return _mm512_setzero_ps(); }
+    static Reg broadcast(float v) { return _mm512_set1_ps(v); }
+    static Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
+    static Reg load(const float* p) { return _mm512_loadu_ps(p); }
+    static Reg loadWeights(const int8_t* p) {
+        return _mm512_cvtepi32_ps(
+            _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+    }
+    static Reg loadWeights(const uint16_t* p) {
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    }
+    static float weight(int8_t q) { return float(q); }
+    static float weight(uint16_t h) { return _cvtsh_ss(h); }
+    static Reg fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+    static float sum(Reg v) { return _mm512_reduce_add_ps(v); }
+};
+
+} // namespace
+
+void gemmInt8Avx512(const float* x, int64_t m, int64_t k, const int8_t* w, const float* scale,
+                    const float* bias, int64_t n, float* y, int64_t ldy) {
+    simd::gemm<Avx512>(x, m, k, w, scale, bias, n, y, ldy);
+}
+
+void gemmHalfAvx512(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias,
+                    int64_t n, float* y, int64_t ldy) {
+    simd::gemm<Avx512, uint16_t>(x, m, k, w, nullptr, bias, n, y, ldy);
+}
+
+} // namespace esper::kernels

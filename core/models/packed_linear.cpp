@@ -1,0 +1,62 @@
+#include "models/packed_linear.h"
+
+#include "kernels/weight_kernels.h"
+
+#include <ATen/ATen.h>
+
+namespace esper {
+
+std::shared_ptr<const PackedLinear> PackedLinear::pack(const at::Tensor& weight,
+                                                       const at::Tensor& bias, bool inOut,
+                                                       WeightFormat format) {
+    auto p = std::make_shared<PackedLinear>();
+    const at::Tensor w = (inOut ? weight.t() : weight).to(at::kCPU, at::kFloat).contiguous();
+    p->out_ = w.size(0);
+    p->in_ = w.size(1);
+    p->format_ = format;
+    const int64_t count = p->out_ * p->in_;
+    if (format == WeightFormat::Half) {
+        p->half_.resize(size_t(count));
+        kernels::toHalf(w.data_ptr<float>(), count, p->half_.data());
+    } else {
+        p->q_.resize(size_t(count));
+        p->scale_.resize(size_t(p->out_ * kernels::groupsOf(p->in_)));
+        kernels::quantizeInt8(w.data_ptr<float>(), p->out_, p->in_, p->q_.data(), p->scale_.data());
+    }
+    if (bias.defined()) {
+        const at::Tensor b = bias.to(at::kCPU, at::kFloat).contiguous();
+        p->bias_.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    }
+    return p;
+}
+
+at::Tensor PackedLinear::forward(const at::Tensor& x) const {
+    auto shape = x.sizes().vec();
+    shape.back() = out_;
+    const at::Tensor rows = x.to(at::kFloat).reshape({-1, in_}).contiguous();
+    at::Tensor y = at::empty({rows.size(0), out_}, rows.options());
+    const float* bias = bias_.empty() ? nullptr : bias_.data();
+    if (format_ == WeightFormat::Half)
+        kernels::gemmHalf(rows.data_ptr<float>(), rows.size(0), in_, half_.data(), bias, out_,
+                          y.data_ptr<float>(), out_);
+    else
+        kernels::gemmInt8(rows.data_ptr<float>(), rows.size(0), in_, q_.data(), scale_.data(), bias,
+                          out_, y.data_ptr<float>(), out_);
+    return y.view(shape);
+}
+
+int64_t PackedLinear::bytes() const {
+    return int64_t(q_.size() + half_.size() * 2 + (scale_.size() + bias_.size()) * 4);
+}
+
+at::Tensor linearOf(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                    const std::shared_ptr<const PackedLinear>& packed, bool inOut) {
+    if (packed) return packed->forward(x);
+    if (!inOut) return bias.defined() ? at::linear(x, weight, bias) : at::linear(x, weight);
+    auto shape = x.sizes().vec();
+    shape.back() = weight.size(1);
+    const at::Tensor flat = x.reshape({-1, x.size(-1)});
+    return (bias.defined() ? at::addmm(bias, flat, weight) : at::mm(flat, weight)).view(shape);
+}
+
+} // namespace esper

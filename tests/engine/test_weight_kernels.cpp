@@ -1,0 +1,135 @@
+// The compressed-weight kernels against a plain double-precision product on shapes of every
+// awkward kind (one row, row blocks with tails, k not a multiple of the vector width, channels
+// not a multiple of the block), on every instruction set this CPU has, on one thread and on
+// several (which must agree to the bit); and the fp16 conversion on every half value.
+#include "test_support.h"
+
+#include "kernels/weight_kernels.h"
+
+#include <cmath>
+#include <random>
+
+using namespace esper;
+using namespace esper::kernels;
+
+class TestWeightKernels : public QObject {
+    Q_OBJECT
+
+    static std::vector<float> randoms(size_t count, std::mt19937& rng, float spread = 1) {
+        std::normal_distribution<float> d(0, spread);
+        std::vector<float> v(count);
+        for (auto& x : v)
+            x = d(rng);
+        return v;
+    }
+
+private slots:
+    void int8AndHalfMatchAPlainProduct() {
+        std::mt19937 rng(7);
+        const auto isas = availableIsas();
+        QVERIFY(!isas.empty() && isas.front() == Isa::Generic);
+        for (int64_t m : {1, 2, 3, 4, 5, 7, 9, 17})
+            for (int64_t k : {1, 7, 8, 15, 16, 17, 33, 64, 100, 130})
+                for (int64_t n : {1, 3, 8, 9, 17, 31}) {
+                    const auto x = randoms(size_t(m * k), rng), w = randoms(size_t(n * k), rng),
+                               b = randoms(size_t(n), rng);
+                    std::vector<int8_t> q(size_t(n * k));
+                    std::vector<float> scale(static_cast<size_t>(n * groupsOf(k)));
+                    quantizeInt8(w.data(), n, k, q.data(), scale.data());
+                    std::vector<uint16_t> h(size_t(n * k));
+                    toHalf(w.data(), n * k, h.data());
+                    for (Isa isa : isas) {
+                        std::vector<float> yq(size_t(m * n)), yh(size_t(m * n));
+                        gemmInt8(x.data(), m, k, q.data(), scale.data(), b.data(), n, yq.data(), n,
+                                 isa);
+                        gemmHalf(x.data(), m, k, h.data(), nullptr, n, yh.data(), n, isa);
+                        for (int64_t i = 0; i < m; ++i)
+                            for (int64_t j = 0; j < n; ++j) {
+                                double wantQ = b[size_t(j)], wantH = 0, size = 0;
+                                for (int64_t p = 0; p < k; ++p) {
+                                    const double xv = x[size_t(i * k + p)];
+                                    wantQ += xv * q[size_t(j * k + p)] *
+                                             scale[size_t(j * groupsOf(k) + p / kGroup)];
+                                    wantH += xv * fromHalf(h[size_t(j * k + p)]);
+                                    size += std::abs(xv * w[size_t(j * k + p)]);
+                                }
+                                const double tol = 1e-5 * (size + 1);
+                                const auto where = QString("%1 m=%2 k=%3 n=%4 (%5,%6)")
+                                                       .arg(isaName(isa))
+                                                       .arg(m)
+                                                       .arg(k)
+                                                       .arg(n)
+                                                       .arg(i)
+                                                       .arg(j);
+                                QVERIFY2(std::abs(yq[size_t(i * n + j)] - wantQ) <= tol,
+                                         qPrintable("int8 " + where));
+                                QVERIFY2(std::abs(yh[size_t(i * n + j)] - wantH) <= tol,
+                                         qPrintable("fp16 " + where));
+                            }
+                    }
+                }
+    }
+
+    // Rounding to int8 costs at most half a step of each group's scale.
+    void quantisationErrorIsHalfAStep() {
+        std::mt19937 rng(3);
+        const int64_t n = 5, k = 300;
+        auto w = randoms(size_t(n * k), rng, 0.05f);
+        w[17] = 0.9f; // an outlier sets its channel's scale
+        std::vector<int8_t> q(size_t(n * k));
+        std::vector<float> scale(static_cast<size_t>(n * groupsOf(k)));
+        quantizeInt8(w.data(), n, k, q.data(), scale.data());
+        for (int64_t j = 0; j < n; ++j)
+            for (int64_t p = 0; p < k; ++p)
+                QVERIFY(
+                    std::abs(q[size_t(j * k + p)] * scale[size_t(j * groupsOf(k) + p / kGroup)] -
+                             w[size_t(j * k + p)]) <=
+                    scale[size_t(j * groupsOf(k) + p / kGroup)] * 0.5001f);
+        QCOMPARE(q[17], int8_t(127));
+        // The outlier coarsens its own group only.
+        QVERIFY(scale[1] < scale[0] / 4);
+        std::vector<float> zeros(8, 0.0f);
+        quantizeInt8(zeros.data(), 1, 8, q.data(), scale.data()); // an all-zero channel
+        QCOMPARE(q[0], int8_t(0));
+    }
+
+    // Every half value survives the round trip; float -> half rounds to nearest even.
+    void halfConversionIsExact() {
+        for (uint32_t bits = 0; bits < 65536; ++bits) {
+            const uint16_t h = uint16_t(bits);
+            const float f = fromHalf(h);
+            if (std::isnan(f)) continue;
+            uint16_t back;
+            toHalf(&f, 1, &back);
+            QVERIFY2(back == h, qPrintable(QString::number(bits, 16)));
+        }
+        const float cases[] = {1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048, 65519.0f, 65520.0f, 1e-8f};
+        const uint16_t want[] = {0x3c00, 0x3c02, 0x7bff, 0x7c00, 0x0000};
+        for (size_t i = 0; i < 5; ++i) {
+            uint16_t h;
+            toHalf(&cases[i], 1, &h);
+            QCOMPARE(h, want[i]);
+        }
+    }
+
+    // Split over threads or not, each channel is summed the same way: the same bits.
+    void threadsDoNotChangeTheResult() {
+        std::mt19937 rng(11);
+        const int64_t m = 7, k = 768, n = 2304;
+        const auto x = randoms(size_t(m * k), rng), w = randoms(size_t(n * k), rng);
+        std::vector<int8_t> q(size_t(n * k));
+        std::vector<float> scale(static_cast<size_t>(n * groupsOf(k)));
+        quantizeInt8(w.data(), n, k, q.data(), scale.data());
+        const int before = kernelThreads();
+        std::vector<float> one(size_t(m * n)), several(size_t(m * n));
+        setKernelThreads(1);
+        gemmInt8(x.data(), m, k, q.data(), scale.data(), nullptr, n, one.data(), n);
+        setKernelThreads(3);
+        gemmInt8(x.data(), m, k, q.data(), scale.data(), nullptr, n, several.data(), n);
+        setKernelThreads(before);
+        QVERIFY(one == several);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWeightKernels)
+#include "test_weight_kernels.moc"
