@@ -131,6 +131,10 @@ Result<std::vector<DecodedText>> PrefixDecoder::run(const at::Tensor& prefixes,
         size_t longest = 0;
         for (const auto& pr : prompts)
             longest = std::max(longest, pr.size());
+        // One prefix given for every row (expanded, as the captioner gives one image's) runs
+        // once.
+        if (rows > 1 && longest > 0 && p > 0 && prefixes.stride(0) == 0)
+            return runSharedPrefix(prefixes.narrow(0, 0, 1), prompts, o, onToken, cancel);
         const int64_t total = p + static_cast<int64_t>(longest);
         at::Tensor embeds =
             at::zeros({rows, total, e}, at::TensorOptions().dtype(dtype).device(dev));
@@ -167,11 +171,46 @@ Result<std::vector<DecodedText>> PrefixDecoder::run(const at::Tensor& prefixes,
     return out;
 }
 
-Result<std::vector<DecodedText>> PrefixDecoder::decodeFrom(LmInput in,
-                                                           std::vector<std::vector<int>> sequences,
-                                                           const DecodeOptions& o,
-                                                           const TokenCallback& onToken,
-                                                           const std::atomic<bool>* cancel) const {
+Result<std::vector<DecodedText>> PrefixDecoder::runSharedPrefix(
+    const at::Tensor& prefix, const std::vector<std::vector<int>>& prompts, const DecodeOptions& o,
+    const TokenCallback& onToken, const std::atomic<bool>* cancel) const {
+    const auto dev = lm_.options().device;
+    const auto dtype = lm_.options().dtype;
+    const int64_t rows = static_cast<int64_t>(prompts.size());
+    const int64_t p = prefix.size(1), e = prefix.size(2);
+    KvCache cache;
+    (void)lm_.hidden({prefix.to(dev, dtype), {}, {}, true}, &cache);
+    for (size_t l = 0; l < cache.keys.size(); ++l) {
+        cache.keys[l] = cache.keys[l].expand({rows, -1, -1, -1});
+        cache.values[l] = cache.values[l].expand({rows, -1, -1, -1});
+    }
+    size_t longest = 0;
+    for (const auto& pr : prompts)
+        longest = std::max(longest, pr.size());
+    const int64_t length = static_cast<int64_t>(longest);
+    at::Tensor embeds = at::zeros({rows, length, e}, at::TensorOptions().dtype(dtype).device(dev));
+    at::Tensor mask =
+        at::ones({rows, p + length}, at::TensorOptions().dtype(at::kLong).device(dev));
+    for (int64_t r = 0; r < rows; ++r) {
+        const auto& pr = prompts[static_cast<size_t>(r)];
+        const int64_t pad = length - static_cast<int64_t>(pr.size());
+        mask[r].narrow(0, p, pad).zero_();
+        if (pr.empty()) continue;
+        const auto ids = at::tensor(std::vector<int64_t>(pr.begin(), pr.end()), at::kLong);
+        embeds[r]
+            .narrow(0, pad, static_cast<int64_t>(pr.size()))
+            .copy_(lm_.embed(ids.unsqueeze(0)).squeeze(0));
+    }
+    const bool padded = mask.eq(0).any().item<bool>();
+    const at::Tensor positions = (mask.cumsum(1) - 1).clamp_min(0).narrow(1, p, length);
+    LmInput start{embeds, positions, padded ? mask : at::Tensor(), true};
+    return decodeFrom(std::move(start), prompts, o, onToken, cancel, std::move(cache));
+}
+
+Result<std::vector<DecodedText>>
+PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
+                          const DecodeOptions& o, const TokenCallback& onToken,
+                          const std::atomic<bool>* cancel, KvCache cache) const {
     const auto dev = lm_.options().device;
     const int64_t rows = in.embeds.size(0);
     in.lastLogitsOnly = true;
@@ -179,7 +218,6 @@ Result<std::vector<DecodedText>> PrefixDecoder::decodeFrom(LmInput in,
     at::Tensor mask =
         in.attentionMask.defined() ? in.attentionMask.to(dev).to(at::kLong) : at::Tensor();
     const bool padded = mask.defined();
-    KvCache cache;
     std::vector<DecodedText> out(static_cast<size_t>(rows));
     std::vector<bool> done(static_cast<size_t>(rows), false);
     sequences.resize(static_cast<size_t>(rows));

@@ -44,11 +44,22 @@ public:
     // The greedy/sampling loop from any starting input (embeddings, and optionally the mask
     // and positions of a left-padded batch). `sequences` are the rows' token histories for the
     // n-gram rule; positions continue from each row's last one and the mask grows by ones.
+    // `cache` holds what came before `start` (then `start` gives its positions and a mask over
+    // cache and input).
     Result<std::vector<DecodedText>>
     decodeFrom(LmInput start, std::vector<std::vector<int>> sequences, const DecodeOptions& options,
-               const TokenCallback& onToken = {}, const std::atomic<bool>* cancel = nullptr) const;
+               const TokenCallback& onToken = {}, const std::atomic<bool>* cancel = nullptr,
+               KvCache cache = {}) const;
 
 private:
+    // Rows that share one prefix (one image in several styles): the prefix runs once and its
+    // keys and values serve every row; each row is [prefix][pad...][prompt], masked and
+    // positioned as if alone.
+    Result<std::vector<DecodedText>> runSharedPrefix(const at::Tensor& prefix,
+                                                     const std::vector<std::vector<int>>& prompts,
+                                                     const DecodeOptions& options,
+                                                     const TokenCallback& onToken,
+                                                     const std::atomic<bool>* cancel) const;
     Result<DecodedText> runBeam(const at::Tensor& prefix, const std::vector<int>& prompt,
                                 const DecodeOptions& options,
                                 const std::atomic<bool>* cancel) const;

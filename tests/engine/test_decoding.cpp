@@ -297,6 +297,24 @@ private slots:
         }
     }
 
+    // One image in several styles: its prefix, given once for every row, runs once and serves
+    // them all, and each row comes out as the padded batch (and so as alone) gives it.
+    void aSharedPrefixRunsOnceWithTheSameResult() {
+        const std::vector<std::vector<int>> prompts{tok_->encode("caption:"), tok_->encode("a"),
+                                                    tok_->encode("news: the big")};
+        const at::Tensor one = at::randn({1, 4, 64});
+        const int64_t rows = int64_t(prompts.size());
+        DecodeOptions o = plain(8);
+        auto shared = PrefixDecoder(*lm_, nullptr).run(one.expand({rows, 4, 64}), prompts, o);
+        auto copies = PrefixDecoder(*lm_, nullptr).run(one.repeat({rows, 1, 1}), prompts, o);
+        ESPER_VERIFY_OK(shared);
+        ESPER_VERIFY_OK(copies);
+        for (size_t r = 0; r < prompts.size(); ++r) {
+            QCOMPARE((*shared)[r].tokens, (*copies)[r].tokens);
+            QVERIFY(std::abs((*shared)[r].logprob - (*copies)[r].logprob) < 1e-4);
+        }
+    }
+
     void cancellationStopsWithinOneStep() {
         std::atomic<bool> cancel{false};
         int calls = 0;
