@@ -82,6 +82,10 @@ Result<std::string> runModeQuality(const ModeQualityOptions& o) {
         j["images"] = images.size();
         j["captions"] = base->captions.size();
         j["fp32_seconds"] = base->seconds;
+        double baseSum = 0;
+        for (const auto& c : base->captions)
+            baseSum += c.score.clipS;
+        j["fp32_clip_s_mean"] = baseSum / double(std::max<size_t>(1, base->captions.size()));
         j["modes"] = nlohmann::ordered_json::array();
         for (const auto& mode : o.modes) {
             auto run = captionAll(bundle.value(), mode, images);
@@ -89,7 +93,7 @@ Result<std::string> runModeQuality(const ModeQualityOptions& o) {
             auto logits = maxLogitDifference(bundle.value(), mode, base->captions);
             ESPER_TRY(logits);
             size_t same = 0;
-            double sumDiff = 0, maxDiff = 0;
+            double sumDiff = 0, maxDiff = 0, sum = 0;
             for (size_t i = 0; i < base->captions.size(); ++i) {
                 const auto& a = base->captions[i];
                 const auto& b = run->captions[i];
@@ -97,6 +101,7 @@ Result<std::string> runModeQuality(const ModeQualityOptions& o) {
                 const double d = std::abs(a.score.clipS - b.score.clipS);
                 sumDiff += d;
                 maxDiff = std::max(maxDiff, d);
+                sum += b.score.clipS;
             }
             const double n = double(std::max<size_t>(1, base->captions.size()));
             j["modes"].push_back({{"dtype", mode},
@@ -104,6 +109,7 @@ Result<std::string> runModeQuality(const ModeQualityOptions& o) {
                                   {"identical_captions", double(same) / n},
                                   {"clip_s_mean_abs_diff", sumDiff / n},
                                   {"clip_s_max_abs_diff", maxDiff},
+                                  {"clip_s_mean", sum / n},
                                   {"seconds", run->seconds}});
         }
         return dumpJson(j, 2);
