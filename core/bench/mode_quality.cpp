@@ -66,15 +66,15 @@ Result<double> maxLogitDifference(const BundleManifest& bundle, const std::strin
 } // namespace
 
 Result<std::string> runModeQuality(const ModeQualityOptions& o) {
+    auto bundle = readBundleManifest(o.bundleDir, o.modelsDir);
+    ESPER_TRY(bundle);
+    std::vector<RgbImage> images = o.images;
+    if (images.empty())
+        for (int i = 0; i < o.scenes; ++i)
+            images.push_back(
+                world::renderScene(world::generateScene(o.worldSeed, o.firstScene + i)));
     return guardTorch("the quality check failed", [&]() -> Result<std::string> {
         c10::InferenceMode guard;
-        auto bundle = readBundleManifest(o.bundleDir, o.modelsDir);
-        ESPER_TRY(bundle);
-        std::vector<RgbImage> images = o.images;
-        if (images.empty())
-            for (int i = 0; i < o.scenes; ++i)
-                images.push_back(
-                    world::renderScene(world::generateScene(o.worldSeed, o.firstScene + i)));
         auto base = captionAll(bundle.value(), "fp32", images);
         ESPER_TRY(base);
         nlohmann::ordered_json j;

@@ -176,14 +176,8 @@ private:
 } // namespace
 
 const char* isaName(Isa isa) {
-    switch (isa) {
-    case Isa::Avx2:
-        return "avx2";
-    case Isa::Avx512:
-        return "avx512";
-    default:
-        return "generic";
-    }
+    static const char* const names[] = {"generic", "avx2", "avx512"}; // in Isa's order
+    return names[static_cast<int>(isa)];
 }
 
 std::vector<Isa> availableIsas() {
@@ -264,46 +258,46 @@ float fromHalf(uint16_t h) {
     return out;
 }
 
+namespace {
+
+template <class W>
+using Kernel = void (*)(const float* x, int64_t m, int64_t k, const W* w, const float* scale,
+                        const float* bias, int64_t n, float* y, int64_t ldy);
+
+// The kernel for `isa` (compiled in only on x86), else the portable one.
+template <class W> Kernel<W> pick(Isa isa, Kernel<W> avx512, Kernel<W> avx2) {
+#if defined(ESPER_KERNELS_X86)
+    if (isa == Isa::Avx512) return avx512;
+    if (isa == Isa::Avx2) return avx2;
+#else
+    (void)isa, (void)avx512, (void)avx2;
+#endif
+    return &simd::gemm<Portable, W>;
+}
+
+// The product split over the pool by slices of output channels.
+template <class W>
+void splitChannels(Kernel<W> kernel, const float* x, int64_t m, int64_t k, const W* w,
+                   const float* scale, const float* bias, int64_t n, float* y, int64_t ldy) {
+    Pool::instance().run(n, m * n * k, [&](int64_t from, int64_t to) {
+        if (from < to)
+            kernel(x, m, k, w + from * k, scale ? scale + from * groupsOf(k) : nullptr,
+                   bias ? bias + from : nullptr, to - from, y + from, ldy);
+    });
+}
+
+} // namespace
+
 void gemmInt8(const float* x, int64_t m, int64_t k, const int8_t* w, const float* scale,
               const float* bias, int64_t n, float* y, int64_t ldy, Isa isa) {
-    Pool::instance().run(n, m * n * k, [&](int64_t from, int64_t to) {
-        if (from >= to) return;
-        const int8_t* ws = w + from * k;
-        const float* bs = bias ? bias + from : nullptr;
-        switch (isa) {
-#if defined(ESPER_KERNELS_X86)
-        case Isa::Avx512:
-            return gemmInt8Avx512(x, m, k, ws, scale + from * groupsOf(k), bs, to - from, y + from,
-                                  ldy);
-        case Isa::Avx2:
-            return gemmInt8Avx2(x, m, k, ws, scale + from * groupsOf(k), bs, to - from, y + from,
-                                ldy);
-#endif
-        default:
-            return simd::gemm<Portable>(x, m, k, ws, scale + from * groupsOf(k), bs, to - from,
-                                        y + from, ldy);
-        }
-    });
+    splitChannels(pick<int8_t>(isa, &gemmInt8Avx512, &gemmInt8Avx2), x, m, k, w, scale, bias, n, y,
+                  ldy);
 }
 
 void gemmHalf(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias, int64_t n,
               float* y, int64_t ldy, Isa isa) {
-    Pool::instance().run(n, m * n * k, [&](int64_t from, int64_t to) {
-        if (from >= to) return;
-        const uint16_t* ws = w + from * k;
-        const float* bs = bias ? bias + from : nullptr;
-        switch (isa) {
-#if defined(ESPER_KERNELS_X86)
-        case Isa::Avx512:
-            return gemmHalfAvx512(x, m, k, ws, bs, to - from, y + from, ldy);
-        case Isa::Avx2:
-            return gemmHalfAvx2(x, m, k, ws, bs, to - from, y + from, ldy);
-#endif
-        default:
-            return simd::gemm<Portable, uint16_t>(x, m, k, ws, nullptr, bs, to - from, y + from,
-                                                  ldy);
-        }
-    });
+    splitChannels(pick<uint16_t>(isa, &gemmHalfAvx512, &gemmHalfAvx2), x, m, k, w, nullptr, bias, n,
+                  y, ldy);
 }
 
 void setKernelThreads(int threads) {

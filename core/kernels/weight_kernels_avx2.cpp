@@ -41,9 +41,9 @@ void gemmInt8Avx2(const float* x, int64_t m, int64_t k, const int8_t* w, const f
     simd::gemm<Avx2>(x, m, k, w, scale, bias, n, y, ldy);
 }
 
-void gemmHalfAvx2(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias,
-                  int64_t n, float* y, int64_t ldy) {
-    simd::gemm<Avx2, uint16_t>(x, m, k, w, nullptr, bias, n, y, ldy);
+void gemmHalfAvx2(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* scale,
+                  const float* bias, int64_t n, float* y, int64_t ldy) {
+    simd::gemm<Avx2, uint16_t>(x, m, k, w, scale, bias, n, y, ldy);
 }
 
 } // namespace esper::kernels

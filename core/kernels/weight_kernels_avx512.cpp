@@ -37,9 +37,9 @@ void gemmInt8Avx512(const float* x, int64_t m, int64_t k, const int8_t* w, const
     simd::gemm<Avx512>(x, m, k, w, scale, bias, n, y, ldy);
 }
 
-void gemmHalfAvx512(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias,
-                    int64_t n, float* y, int64_t ldy) {
-    simd::gemm<Avx512, uint16_t>(x, m, k, w, nullptr, bias, n, y, ldy);
+void gemmHalfAvx512(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* scale,
+                    const float* bias, int64_t n, float* y, int64_t ldy) {
+    simd::gemm<Avx512, uint16_t>(x, m, k, w, scale, bias, n, y, ldy);
 }
 
 } // namespace esper::kernels

@@ -15,23 +15,20 @@ ClipModel::Tower ClipModel::loadTower(const ClipTowerConfig& c, const std::strin
     const int64_t d = c.hidden, i = c.intermediate;
     for (int64_t n = 0; n < c.layers && w.ok(); ++n) {
         const std::string p = prefix + "encoder.layers." + std::to_string(n) + ".";
+        // A module's weight ({out} for a norm, {out, in} for a linear layer) and its bias.
+        auto module = [&](const std::string& name, std::vector<int64_t> shape) {
+            const int64_t out = shape.front();
+            return std::pair{w.get(p + name + ".weight", shape), w.get(p + name + ".bias", {out})};
+        };
         Layer l;
-        l.ln1W = w.get(p + "layer_norm1.weight", {d});
-        l.ln1B = w.get(p + "layer_norm1.bias", {d});
-        l.qW = w.get(p + "self_attn.q_proj.weight", {d, d});
-        l.qB = w.get(p + "self_attn.q_proj.bias", {d});
-        l.kW = w.get(p + "self_attn.k_proj.weight", {d, d});
-        l.kB = w.get(p + "self_attn.k_proj.bias", {d});
-        l.vW = w.get(p + "self_attn.v_proj.weight", {d, d});
-        l.vB = w.get(p + "self_attn.v_proj.bias", {d});
-        l.oW = w.get(p + "self_attn.out_proj.weight", {d, d});
-        l.oB = w.get(p + "self_attn.out_proj.bias", {d});
-        l.ln2W = w.get(p + "layer_norm2.weight", {d});
-        l.ln2B = w.get(p + "layer_norm2.bias", {d});
-        l.fc1W = w.get(p + "mlp.fc1.weight", {i, d});
-        l.fc1B = w.get(p + "mlp.fc1.bias", {i});
-        l.fc2W = w.get(p + "mlp.fc2.weight", {d, i});
-        l.fc2B = w.get(p + "mlp.fc2.bias", {d});
+        std::tie(l.ln1W, l.ln1B) = module("layer_norm1", {d});
+        std::tie(l.qW, l.qB) = module("self_attn.q_proj", {d, d});
+        std::tie(l.kW, l.kB) = module("self_attn.k_proj", {d, d});
+        std::tie(l.vW, l.vB) = module("self_attn.v_proj", {d, d});
+        std::tie(l.oW, l.oB) = module("self_attn.out_proj", {d, d});
+        std::tie(l.ln2W, l.ln2B) = module("layer_norm2", {d});
+        std::tie(l.fc1W, l.fc1B) = module("mlp.fc1", {i, d});
+        std::tie(l.fc2W, l.fc2B) = module("mlp.fc2", {d, i});
         t.layers.push_back(std::move(l));
     }
     return t;
