@@ -41,6 +41,8 @@ const Verb kVerbs[] = {
     {"quality", esper::cli::runQuality,
      "flag captions that need review (loops, cut off, short, low CLIP-S, near duplicates)"},
     {"bench", esper::cli::runBench, "measure GPT-2 decoding and CLIP image encoding"},
+    {"launch", esper::cli::runLaunch,
+     "run N workers of an esper command on this machine (torchrun's environment)"},
 };
 
 void usage(FILE* out) {

@@ -5,12 +5,16 @@
 #include "audio_decoder.h"
 #include "blas_tuning.h"
 #include "bundle_flags.h"
+#include "caption_shards.h"
 #include "decode_flags.h"
 #include "image_decoder.h"
 #include "image_inputs.h"
 #include "media_kind.h"
 #include "util/file_util.h"
 #include "util/json_text.h"
+#include "world_flags.h"
+
+#include "distributed/rendezvous.h"
 
 #include <cerrno>
 #include <chrono>
@@ -18,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <unistd.h>
 
 namespace esper::cli {
@@ -46,6 +51,11 @@ const std::string kHelp =
         "  --json                  print one JSON array at the end instead of lines\n"
         "  --window SECONDS        length of the windows long sounds are captioned in (5)\n") +
     kBundleFlagsHelp + kDecodeFlagsHelp +
+    "Several workers (--world-size N, each with its --rank, or `esper launch --workers N --`)\n"
+    "share the inputs out: each appends to FILE.part-R-of-N, worker 0 merges the parts into\n"
+    "--jsonl FILE in input order. A worker that stops is reported with the items it did not\n"
+    "finish; the same command run again captions only those.\n" +
+    kWorldFlagsHelp +
     "exit status: 0 when at least one image was captioned, 1 when none "
     "could be, 2 for usage or bundle errors\n";
 
@@ -68,13 +78,24 @@ public:
     RecordSink(std::string path, bool jsonArray) : path_(std::move(path)), array_(jsonArray) {
         if (!path_.empty()) file_ = std::fopen(partial().c_str(), "w");
     }
+    // One worker of several: its records go to its part of `path` (caption_shards.h).
+    explicit RecordSink(std::unique_ptr<PartWriter> part) : array_(false), part_(std::move(part)) {}
     ~RecordSink() {
         if (file_) std::fclose(file_);
     }
-    bool ok() const { return path_.empty() || file_; }
+    bool ok() const { return part_ ? part_->ok() : path_.empty() || file_; }
+    // An input's records are all written (a part marks it finished).
+    void finishItem(const std::string& input) {
+        if (part_ && !failed())
+            if (auto ok = part_->finishItem(input); !ok) writeError_ = ok.error();
+    }
     // A write failed: stop captioning, nothing more can be kept.
     bool failed() const { return !writeError_.empty(); }
     void add(const nlohmann::ordered_json& record) {
+        if (part_) {
+            if (auto ok = part_->add(record); !ok && !failed()) writeError_ = ok.error();
+            return;
+        }
         if (array_) {
             all_.push_back(record);
             return;
@@ -82,6 +103,7 @@ public:
         write(dumpJson(record) + "\n");
     }
     Result<void> finish() {
+        if (part_) return failed() ? fail(writeError_) : Result<void>{};
         if (array_ && !failed()) write(dumpJson(all_, 2) + "\n");
         if (!file_) {
             if (failed()) return fail(writeError_);
@@ -121,6 +143,7 @@ private:
     std::FILE* file_ = nullptr;
     std::string writeError_;
     nlohmann::ordered_json all_ = nlohmann::ordered_json::array();
+    std::unique_ptr<PartWriter> part_;
 };
 
 nlohmann::ordered_json captionRecord(const std::string& path, const char* modality,
@@ -185,6 +208,63 @@ bool captionSound(Captioner& captioner, const std::string& path, const std::stri
     return captioned > 0;
 }
 
+// After this worker's share: once every worker is done, worker 0 merges the parts into OUT.
+// A worker that stopped leaves its unfinished items listed, for the same command to finish.
+// Without a rendezvous this is a single run finishing what an earlier one left.
+int finishShards(Rendezvous* rendezvous, const std::string& out,
+                 const std::vector<std::string>& files,
+                 const std::vector<nlohmann::ordered_json>& problems) {
+    const int rank = rendezvous ? rendezvous->world().rank : 0;
+    const int workers = rendezvous ? rendezvous->world().size : 1;
+    auto all = rendezvous ? rendezvous->barrier("captioned") : Result<void>{};
+    if (!all) {
+        const auto left = unfinishedItems(out, files);
+        std::string names;
+        for (size_t i = 0; i < left.size() && i < 10; ++i)
+            names += (i ? ", " : "") + files[left[i]];
+        if (left.size() > 10) names += ", ...";
+        return report("caption",
+                      all.error() + "; " + std::to_string(left.size()) +
+                          " input(s) not captioned yet" + (left.empty() ? "" : " (" + names + ")") +
+                          ": run the same command again to caption only those",
+                      1);
+    }
+    int code = 0;
+    if (rank == 0) {
+        auto merged = mergeParts(out, files, problems);
+        if (!merged) {
+            code = report("caption", merged.error(), 1);
+        } else {
+            std::fprintf(stderr, "merged %zu input(s) from %d worker(s) into %s\n", merged.value(),
+                         workers, out.c_str());
+        }
+    }
+    if (rendezvous) rendezvous->leave();
+    return code;
+}
+
+// One input, image or sound, in every style; false when it could not be captioned (its error
+// record written instead).
+bool captionOne(Captioner& captioner, const std::string& path, const std::string& cacheKey,
+                const std::vector<CaptionStyle>& styles, const CaptionOptions& options,
+                double window, RecordSink& sink) {
+    if (media::mediaKindOfFile(path) == media::MediaKind::Audio)
+        return captionSound(captioner, path, cacheKey, styles, options, window, sink);
+    auto image = media::decodeImageFile(path);
+    if (!image) {
+        sink.add({{"path", path}, {"error", image.error()}});
+        return false;
+    }
+    auto result = captioner.caption(image.value(), cacheKey, styles, options);
+    if (!result) {
+        sink.add({{"path", path}, {"error", result.error()}});
+        return false;
+    }
+    for (const auto& c : result->captions)
+        sink.add(captionRecord(path, "image", c, result->timing));
+    return true;
+}
+
 } // namespace
 
 int runCaption(int argc, char** argv) {
@@ -192,7 +272,7 @@ int runCaption(int argc, char** argv) {
     std::vector<OptionSpec> specs = {{"style", true, true},   {"prompt", true, true},
                                      {"photo-prefix", false}, {"jsonl"},
                                      {"json", false},         {"window"}};
-    for (auto v : {bundleFlagSpecs(), decodeFlagSpecs()})
+    for (auto v : {bundleFlagSpecs(), decodeFlagSpecs(), worldFlagSpecs()})
         specs.insert(specs.end(), v.begin(), v.end());
     if (auto stop = args.parseVerb(argc, argv, "caption", kHelp.c_str(), specs)) return *stop;
     if (args.positional().empty())
@@ -200,7 +280,26 @@ int runCaption(int argc, char** argv) {
     const ImageInputs inputs = collectImages(args.positional(), /*includeAudio=*/true);
     const double window = args.real("window", 5.0, 0.5, 3600.0);
     if (!args.problem().empty()) return report("caption", args.problem(), 2);
-    ensureBlasCoreType(argv); // models run from here on
+    auto world = worldFromFlags(args);
+    if (!world) return report("caption", world.error(), 2);
+    // Models run from here on; this may restart the process, so it comes before the
+    // rendezvous (a restarted worker 0 would take the store down with it).
+    ensureBlasCoreType(argv);
+    const std::string out = args.get("jsonl");
+    std::unique_ptr<Rendezvous> rendezvous;
+    if (world->distributed()) {
+        if (out.empty() || args.has("json"))
+            return report("caption", "several workers write their records to --jsonl FILE", 2);
+        // The same inputs in every worker, or they would share out different lists.
+        std::string list;
+        for (const auto& f : inputs.files)
+            list += f + "\n";
+        auto joined = Rendezvous::join(
+            world.value(), "esper caption of " + std::to_string(inputs.files.size()) + " inputs #" +
+                               std::to_string(std::hash<std::string>{}(list)));
+        if (!joined) return report("caption", joined.error(), 1);
+        rendezvous = std::move(joined.value());
+    }
     int code = 0;
     auto captioner = loadBundleFromFlags("caption", args, code);
     if (!captioner) return code;
@@ -217,18 +316,43 @@ int runCaption(int argc, char** argv) {
         styles.push_back({p, p});
     if (styles.empty()) styles = captioner->bundleStyles();
 
-    RecordSink sink(args.get("jsonl"), args.has("json"));
-    if (!sink.ok()) return report("caption", "cannot write " + args.get("jsonl"), 2);
-    size_t done = 0, failed = 0;
-    for (const auto& [arg, why] : inputs.problems) {
-        sink.add({{"path", arg}, {"error", why}});
-        ++failed;
+    // This worker's inputs: all of them, or its share of those no earlier run finished (read by
+    // every worker before any writes).
+    std::vector<size_t> order(inputs.files.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::vector<nlohmann::ordered_json> problems;
+    for (const auto& [arg, why] : inputs.problems)
+        problems.push_back({{"path", arg}, {"error", why}});
+    std::unique_ptr<RecordSink> sinkOwner;
+    // Parts left by a run that stopped: this run (of any number of workers) finishes them.
+    const bool sharded = rendezvous || (!out.empty() && !args.has("json") && hasParts(out));
+    if (sharded) {
+        const auto left = unfinishedItems(out, inputs.files);
+        order = shareOf(left, world->rank, world->size);
+        if (rendezvous)
+            if (auto ok = rendezvous->barrier("planned"); !ok)
+                return report("caption", ok.error(), 1);
+        std::fprintf(stderr, "worker %d of %d: %zu of the %zu inputs left (of %zu)\n", world->rank,
+                     world->size, order.size(), left.size(), inputs.files.size());
+        sinkOwner = std::make_unique<RecordSink>(
+            std::make_unique<PartWriter>(out, world->rank, world->size));
+    } else {
+        sinkOwner = std::make_unique<RecordSink>(out, args.has("json"));
     }
+    RecordSink& sink = *sinkOwner;
+    if (!sink.ok()) return report("caption", "cannot write " + out, 2);
+    size_t done = 0, failed = 0;
+    if (!sharded)
+        for (const auto& p : problems) {
+            sink.add(p);
+            ++failed;
+        }
     const bool tty = ::isatty(2);
     const auto start = std::chrono::steady_clock::now();
-    const size_t total = inputs.files.size();
+    const size_t total = order.size();
     for (size_t i = 0; i < total && !sink.failed(); ++i) {
-        const std::string& path = inputs.files[i];
+        const std::string& path = inputs.files[order[i]];
+        if (rendezvous) rendezvous->beat();
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const std::string eta = i ? formatSeconds(elapsed / double(i) * double(total - i)) : "?";
@@ -238,28 +362,9 @@ int runCaption(int argc, char** argv) {
         std::error_code ec;
         const auto stamp = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
         const std::string cacheKey = path + "@" + std::to_string(stamp);
-        if (media::mediaKindOfFile(path) == media::MediaKind::Audio) {
-            if (captionSound(*captioner, path, cacheKey, styles, options, window, sink))
-                ++done;
-            else
-                ++failed;
-            continue;
-        }
-        auto image = media::decodeImageFile(path);
-        if (!image) {
-            sink.add({{"path", path}, {"error", image.error()}});
-            ++failed;
-            continue;
-        }
-        auto result = captioner->caption(image.value(), cacheKey, styles, options);
-        if (!result) {
-            sink.add({{"path", path}, {"error", result.error()}});
-            ++failed;
-            continue;
-        }
-        for (const auto& c : result->captions)
-            sink.add(captionRecord(path, "image", c, result->timing));
-        ++done;
+        const bool ok = captionOne(*captioner, path, cacheKey, styles, options, window, sink);
+        ++(ok ? done : failed);
+        sink.finishItem(path);
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -270,6 +375,7 @@ int runCaption(int argc, char** argv) {
     }
     std::fprintf(stderr, "%s%zu file(s) captioned, %zu failed, in %s\n", tty ? "\r\033[K" : "",
                  done, failed, formatSeconds(seconds).c_str());
+    if (sharded) return finishShards(rendezvous.get(), out, inputs.files, problems);
     return done > 0 ? 0 : 1;
 }
 

@@ -9,6 +9,8 @@ using Verb = int(int argc, char** argv);
 // Models, text, metrics and datasets.
 Verb runTokenize, runVerifyReference, runBench, runMetrics, runQuality, runEval, runBundle,
     runModels;
+// Several workers of one command on this machine (verb_launch.cpp).
+Verb runLaunch;
 // Training; the kinds of `esper train` (verb_train*.cpp) are dispatched by runTrain.
 Verb runPretrain, runTrain, runTrainEsper, runTrainStyleGenerator, runTrainSentInit;
 #ifdef ESPER_WITH_MEDIA

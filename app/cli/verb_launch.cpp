@@ -1,0 +1,114 @@
+// `esper launch --workers N -- COMMAND...`: N workers of one esper command on this machine,
+// each told its place as torchrun tells it (WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR,
+// MASTER_PORT) and meeting on a free port of 127.0.0.1.
+#include "args.h"
+#include "verbs.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace esper::cli {
+namespace {
+
+const char* kHelp =
+    "usage: esper launch --workers N [--port P] -- COMMAND [ARGS...]\n\n"
+    "Starts N workers of an esper command (`esper caption ... --jsonl FILE`) on this machine.\n"
+    "Each gets WORLD_SIZE=N, RANK and LOCAL_RANK (0..N-1), MASTER_ADDR=127.0.0.1 and\n"
+    "MASTER_PORT (--port, else a free one), as torchrun sets them. COMMAND may start with\n"
+    "\"esper\" or with the verb. Exits with the first failing worker's status, 0 when all\n"
+    "succeed; when one fails the others are left to end on their own (they report it).\n";
+
+// A port nobody listens on now: the kernel's choice for a socket bound to port 0.
+int freePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    int port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0)
+        port = ntohs(addr.sin_port);
+    ::close(fd);
+    return port;
+}
+
+} // namespace
+
+int runLaunch(int argc, char** argv) {
+    int split = 0;
+    for (int i = 1; i < argc; ++i)
+        if (!std::strcmp(argv[i], "--")) {
+            split = i;
+            break;
+        }
+    Args args;
+    if (auto stop = args.parseVerb(split ? split : argc, argv, "launch", kHelp,
+                                   {{"workers", true, false, true}, {"port"}}))
+        return *stop;
+    const int workers = int(args.integer("workers", 1, 1, 256));
+    int port = int(args.integer("port", 0, 1, 65535));
+    if (!args.problem().empty()) return report("launch", args.problem(), 2, kHelp);
+    if (!split || split + 1 >= argc)
+        return report("launch", "give the command after --, e.g. -- caption DIR --jsonl out.jsonl",
+                      2, kHelp);
+    if (!port) port = freePort();
+    if (!port) return report("launch", "no free port on 127.0.0.1", 1);
+    std::vector<std::string> command{"/proc/self/exe"};
+    int first = split + 1;
+    if (!std::strcmp(argv[first], "esper")) ++first;
+    for (int i = first; i < argc; ++i)
+        command.push_back(argv[i]);
+    char self[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return report("launch", "cannot find the esper executable", 1);
+    self[n] = 0;
+    command[0] = self;
+    std::vector<pid_t> pids;
+    for (int rank = 0; rank < workers; ++rank) {
+        const pid_t pid = ::fork();
+        if (pid < 0)
+            return report("launch", std::string("cannot start a worker: ") + std::strerror(errno),
+                          1);
+        if (pid == 0) {
+            ::setenv("WORLD_SIZE", std::to_string(workers).c_str(), 1);
+            ::setenv("RANK", std::to_string(rank).c_str(), 1);
+            ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
+            ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+            ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+            std::vector<char*> argvChild;
+            for (auto& part : command)
+                argvChild.push_back(part.data());
+            argvChild.push_back(nullptr);
+            ::execv(self, argvChild.data());
+            std::fprintf(stderr, "esper launch: cannot run %s: %s\n", self, std::strerror(errno));
+            ::_exit(127);
+        }
+        pids.push_back(pid);
+    }
+    std::fprintf(stderr, "esper launch: %d workers meeting at 127.0.0.1:%d\n", workers, port);
+    int code = 0;
+    for (size_t rank = 0; rank < pids.size(); ++rank) {
+        int status = 0;
+        while (::waitpid(pids[rank], &status, 0) < 0 && errno == EINTR) {
+        }
+        const int exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (exit != 0) {
+            std::fprintf(stderr, "esper launch: worker %zu ended with status %d\n", rank, exit);
+            if (code == 0) code = exit;
+        }
+    }
+    return code;
+}
+
+} // namespace esper::cli

@@ -1,0 +1,70 @@
+#include "distributed/world.h"
+
+#include <cstdlib>
+#include <optional>
+
+namespace esper {
+namespace {
+
+std::optional<long long> whole(const std::string& text) {
+    if (text.empty() || text.size() > 9) return std::nullopt;
+    for (char c : text)
+        if (c < '0' || c > '9') return std::nullopt;
+    return std::stoll(text);
+}
+
+std::string fromEnv(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+} // namespace
+
+Result<WorldOptions> resolveWorld(const std::string& worldSizeFlag, const std::string& rankFlag,
+                                  const std::string& masterFlag, double timeoutSeconds) {
+    WorldOptions w;
+    const std::string size = worldSizeFlag.empty() ? fromEnv("WORLD_SIZE") : worldSizeFlag;
+    const std::string rank = rankFlag.empty() ? fromEnv("RANK") : rankFlag;
+    const std::string local = fromEnv("LOCAL_RANK");
+    if (!size.empty()) {
+        const auto n = whole(size);
+        if (!n || *n < 1 || *n > 4096)
+            return fail(ErrorCode::InvalidInput,
+                        "the world size must be a whole number 1..4096, not '" + size + "'");
+        w.size = int(*n);
+    }
+    if (!rank.empty()) {
+        const auto r = whole(rank);
+        if (!r || *r >= w.size)
+            return fail(ErrorCode::InvalidInput,
+                        "the rank must be 0.." + std::to_string(w.size - 1) + " in a world of " +
+                            std::to_string(w.size) + ", not '" + rank + "'");
+        w.rank = int(*r);
+    } else if (w.size > 1) {
+        return fail(ErrorCode::InvalidInput, "a world of " + std::to_string(w.size) +
+                                                 " workers needs each one's rank (--rank or RANK)");
+    }
+    if (const auto l = whole(local)) w.localRank = int(*l);
+    std::string addr = fromEnv("MASTER_ADDR"), port = fromEnv("MASTER_PORT");
+    if (!masterFlag.empty()) {
+        const auto colon = masterFlag.rfind(':');
+        if (colon == std::string::npos)
+            return fail(ErrorCode::InvalidInput,
+                        "--master takes ADDR:PORT, such as 127.0.0.1:29500, not '" + masterFlag +
+                            "'");
+        addr = masterFlag.substr(0, colon);
+        port = masterFlag.substr(colon + 1);
+    }
+    if (!addr.empty()) w.masterAddr = addr;
+    if (!port.empty()) {
+        const auto p = whole(port);
+        if (!p || *p < 1 || *p > 65535)
+            return fail(ErrorCode::InvalidInput,
+                        "the master's port must be 1..65535, not '" + port + "'");
+        w.masterPort = int(*p);
+    }
+    if (timeoutSeconds > 0) w.timeoutSeconds = timeoutSeconds;
+    return w;
+}
+
+} // namespace esper
