@@ -4,6 +4,7 @@
 #include "args.h"
 #include "verbs.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -13,6 +14,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -23,9 +25,10 @@ const char* kHelp =
     "usage: esper launch --workers N [--port P] -- COMMAND [ARGS...]\n\n"
     "Starts N workers of an esper command (`esper caption ... --jsonl FILE`) on this machine.\n"
     "Each gets WORLD_SIZE=N, RANK and LOCAL_RANK (0..N-1), MASTER_ADDR=127.0.0.1 and\n"
-    "MASTER_PORT (--port, else a free one), as torchrun sets them. COMMAND may start with\n"
-    "\"esper\" or with the verb. Exits with the first failing worker's status, 0 when all\n"
-    "succeed; when one fails the others are left to end on their own (they report it).\n";
+    "MASTER_PORT (--port, else a free one), as torchrun sets them, and the cores shared out\n"
+    "(OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, ESPER_KERNEL_THREADS; yours are kept). COMMAND\n"
+    "may start with \"esper\" or with the verb. Exits with the first failing worker's status,\n"
+    "0 when all succeed; when one fails the others end on their own and report it.\n";
 
 // A port nobody listens on now: the kernel's choice for a socket bound to port 0.
 int freePort() {
@@ -86,6 +89,13 @@ int runLaunch(int argc, char** argv) {
             ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
             ::setenv("MASTER_ADDR", "127.0.0.1", 1);
             ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+            // The cores shared out, as torchrun does: N workers each threading over every core
+            // would oversubscribe them. A setting the user made is kept.
+            const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+            const std::string each = std::to_string(std::max(1u, cores / unsigned(workers)));
+            for (const char* name :
+                 {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "ESPER_KERNEL_THREADS"})
+                ::setenv(name, each.c_str(), 0);
             std::vector<char*> argvChild;
             for (auto& part : command)
                 argvChild.push_back(part.data());
