@@ -154,6 +154,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(engine_, &EngineClient::bundleLoaded, this, [this](const BundleInfo& info) {
         if (info.ok) {
             bundleName_ = info.name;
+            bundleDevice_ = info.device;
             bundleDir_ = info.dir;
             training_->setCurrentBundle(info.dir);
             settings_.setLastBundle(info.dir);
@@ -645,7 +646,9 @@ void MainWindow::connectTraining() {
 }
 
 void MainWindow::updateStatus() {
-    bundleLabel_->setText(tr("Model: %1 · %2").arg(bundleName_, device_->currentText()));
+    bundleLabel_->setText(
+        tr("Model: %1 · %2")
+            .arg(bundleName_, bundleDevice_.isEmpty() ? device_->currentText() : bundleDevice_));
     queueLabel_->setText(tr("queue %1").arg(engine_->queueLength()));
 }
 

@@ -89,6 +89,7 @@ private:
     QPushButton* cancelAll_;
     QPushButton* modelsHint_; // shown while the shipped demo model is loaded
     QString bundleName_ = tr("no model");
+    QString bundleDevice_; // where the loaded bundle runs, with a precision it chose itself
     QString bundleDir_;
     QStringList shippedBundles_;
     QMenu* switchModel_ = nullptr;

@@ -1,5 +1,7 @@
 #include "bundle_flags.h"
 
+#include <cstdio>
+
 #include "bundle/model_registry.h"
 #include "default_bundle.h"
 
@@ -10,7 +12,8 @@ const char* const kBundleFlagsHelp =
     "  --models-dir DIR        where model ids in bundles resolve (default: $ESPER_MODELS_DIR or\n"
     "                          ~/.local/share/esper-studio/models)\n"
     "  --device cpu|cuda[:N]   --dtype fp32|fp16|bf16|int8 (on the CPU, fp16 and int8 keep\n"
-    "                          the weights compressed and compute in fp32: 2-3x faster)\n";
+    "                          the weights compressed and compute in fp32: 2-3x faster;\n"
+    "                          default: the bundle's cpu_weights on the CPU, else fp32)\n";
 
 std::vector<OptionSpec> bundleFlagSpecs() {
     return {{"bundle"}, {"models-dir"}, {"device"}, {"dtype"}};
@@ -27,11 +30,16 @@ std::unique_ptr<Captioner> loadBundleFromFlags(const char* verb, const Args& arg
         return nullptr;
     }
     auto c = Captioner::loadBundle(dir, args.get("models-dir"), args.get("device", "cpu"),
-                                   args.get("dtype", "fp32"));
+                                   args.get("dtype"));
     if (!c) {
         exitCode = report(verb, c.error(), 2);
         return nullptr;
     }
+    // Never silently: a precision the bundle chose is said.
+    if (!args.has("dtype") && !c.value()->bundle().cpuWeights.empty() &&
+        c.value()->computeDescription().find(" weights") != std::string::npos)
+        std::fprintf(stderr, "%s: %s, as the bundle asks (--dtype fp32 for full precision)\n", verb,
+                     c.value()->computeDescription().c_str());
     return std::move(c.value());
 }
 

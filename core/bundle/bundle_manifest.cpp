@@ -124,6 +124,13 @@ Result<BundleManifest> readBundleManifest(const std::string& dir, const std::str
                             dumpJson(v).substr(0, 60));
             m.mapperScaledInput = v == "scaled";
         }
+        if (j.contains("cpu_weights")) {
+            const auto& v = j["cpu_weights"];
+            if (v != "fp32" && v != "fp16" && v != "int8")
+                return fail(origin + ": cpu_weights must be \"fp32\", \"fp16\" or \"int8\", not " +
+                            dumpJson(v).substr(0, 60));
+            m.cpuWeights = v.get<std::string>();
+        }
         if (j.contains("styles")) m.styles = j["styles"].get<std::vector<std::string>>();
         if (j.contains("training")) {
             if (!j["training"].is_object())
@@ -167,6 +174,7 @@ Result<void> writeBundleManifest(const BundleManifest& m, const std::string& dir
     j["mapper"] = fs::path(m.mapperPath).filename().string();
     j["prefix_length"] = m.prefixLength;
     if (!m.mapperScaledInput) j["mapper_input"] = "raw";
+    if (!m.cpuWeights.empty()) j["cpu_weights"] = m.cpuWeights;
     j["styles"] = m.styles;
     j["decoding"] = nlohmann::ordered_json::parse(decodeOptionsJson(m.decoding));
     if (!m.trainingJson.empty()) j["training"] = nlohmann::ordered_json::parse(m.trainingJson);

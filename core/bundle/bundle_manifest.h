@@ -33,6 +33,9 @@ struct BundleManifest {
     // "mapper_input": "scaled" (ESPER divides the CLIP features by sqrt(k·E / C), the default)
     // or "raw" (ClipCap's mappers read them unscaled).
     bool mapperScaledInput = true;
+    // "cpu_weights": how the language model's weights are held on the CPU when no precision
+    // is asked for ("int8" or "fp16": compressed, computed in fp32); empty: fp32.
+    std::string cpuWeights;
     std::vector<std::string> styles; // style ids or raw prompts the mapper was trained with
     DecodeOptions decoding;
     // How the mapper was trained, as a JSON object (e.g. {"method": "esper-ppo", ...}); empty

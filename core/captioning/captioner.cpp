@@ -65,12 +65,18 @@ Captioner::load(const BundleManifest& bundle, const std::string& device, const s
     return guardTorch(
         "the bundle could not be loaded", [&]() -> Result<std::unique_ptr<Captioner>> {
             c10::InferenceMode guard;
-            auto compute = parseComputeOptions(device, dtype);
+            auto where = parseDevice(device);
+            ESPER_TRY(where);
+            const std::string chosen = !dtype.empty() ? dtype
+                                       : where->is_cpu() && !bundle.cpuWeights.empty()
+                                           ? bundle.cpuWeights
+                                           : "fp32";
+            auto compute = parseComputeOptions(device, chosen);
             ESPER_TRY(compute);
             auto impl = std::make_unique<Impl>();
             impl->bundle = bundle;
             impl->compute = compute.value();
-            auto scorer = ClipScorer::load(bundle.clip.path, bundle.clip.tokenizer, device, dtype);
+            auto scorer = ClipScorer::load(bundle.clip.path, bundle.clip.tokenizer, device, chosen);
             ESPER_TRY(scorer);
             impl->scorer = std::move(scorer.value());
 
@@ -323,6 +329,10 @@ std::vector<CaptionStyle> Captioner::bundleStyles() const {
         out.push_back(styleFromName(s));
     if (out.empty()) out.push_back(styleFromName("caption"));
     return out;
+}
+
+std::string Captioner::computeDescription() const {
+    return esper::describe(impl_->compute);
 }
 
 std::string Captioner::describe() const {

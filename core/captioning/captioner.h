@@ -54,6 +54,7 @@ using CaptionStream = std::function<void(size_t style, int token, const std::str
 
 class Captioner {
 public:
+    // dtype empty: the bundle's cpu_weights on the CPU, else fp32.
     static Result<std::unique_ptr<Captioner>> load(const BundleManifest& bundle,
                                                    const std::string& device = "cpu",
                                                    const std::string& dtype = "fp32");
@@ -95,6 +96,8 @@ public:
     std::vector<CaptionStyle> bundleStyles() const;
     ClipScorer& scorer();
     std::string describe() const; // families, sizes, device; for `esper bundle check`
+    // The device and precision the models run in, e.g. "cpu/Float (int8 weights)".
+    std::string computeDescription() const;
 
 private:
     struct Impl;

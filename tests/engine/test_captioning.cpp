@@ -78,6 +78,33 @@ private slots:
         QVERIFY(QString::fromStdString(gpt2_->describe()).contains("gpt2"));
     }
 
+    // A bundle may hold its language model compressed on the CPU (cpu_weights); an explicit
+    // precision wins, and another device ignores it.
+    void aBundleMayChooseCompressedWeightsOnTheCpu() {
+        const auto dir = makeGpt2Bundle("int8-bundle");
+        auto m = readBundleManifest(dir);
+        ESPER_VERIFY_OK(m);
+        m->cpuWeights = "int8";
+        ESPER_VERIFY_OK(writeBundleManifest(m.value(), dir));
+        auto chosen = Captioner::loadBundle(dir, "", "cpu", "");
+        ESPER_VERIFY_OK(chosen);
+        QVERIFY(QString::fromStdString(chosen.value()->computeDescription()).contains("int8"));
+        auto full = Captioner::loadBundle(dir, "", "cpu", "fp32");
+        ESPER_VERIFY_OK(full);
+        QVERIFY(!QString::fromStdString(full.value()->computeDescription()).contains("weights"));
+        const auto r = chosen.value()->caption(patternImage(32, 32, 3), "i", styles_, {});
+        ESPER_VERIFY_OK(r);
+        // A value it cannot use is refused by name.
+        auto text = readTextFile(dir + "/esper.json");
+        ESPER_VERIFY_OK(text);
+        const auto at = text->find("\"int8\"");
+        QVERIFY(at != std::string::npos);
+        ESPER_VERIFY_OK(writeFileAtomic(dir + "/esper.json", text->replace(at, 6, "\"int4\"")));
+        auto bad = readBundleManifest(dir);
+        QVERIFY(!bad.ok());
+        QVERIFY(QString::fromStdString(bad.error()).contains("cpu_weights"));
+    }
+
     void stylePresetsComeFromResources() {
         QVERIFY(builtinStylePresets().size() >= 9);
         QCOMPARE(findStylePreset("sns")->prompt, std::string("sns:"));

@@ -42,14 +42,19 @@ void EngineWorker::loadBundle(quint64 id, const QString& dir, const QString& mod
     try {
         // "cpu · int8": a device and the precision its weights are held in.
         const QStringList parts = device.split(" · ");
-        auto loaded = Captioner::loadBundle(dir.toStdString(), modelsDir.toStdString(),
-                                            parts.value(0).toStdString(),
-                                            parts.value(1, "fp32").toStdString());
+        auto loaded =
+            Captioner::loadBundle(dir.toStdString(), modelsDir.toStdString(),
+                                  parts.value(0).toStdString(), parts.value(1).toStdString());
         if (!loaded) {
             info.error = QString::fromStdString(loaded.error());
         } else {
             captioner_ = std::move(loaded.value());
             info.ok = true;
+            // A precision the bundle chose shows beside the device.
+            if (parts.size() == 1 && !captioner_->bundle().cpuWeights.empty() &&
+                captioner_->bundle().cpuWeights != "fp32" && device == "cpu")
+                info.device =
+                    device + " · " + QString::fromStdString(captioner_->bundle().cpuWeights);
             info.audio = captioner_->hasAudio();
             info.name = QString::fromStdString(captioner_->bundle().name);
             info.description = QString::fromStdString(captioner_->describe());
