@@ -103,6 +103,7 @@ MainWindow::MainWindow(QWidget* parent)
     // The remembered device until the worker has asked LibTorch which ones exist: the UI thread
     // never touches it.
     device_->addItem(settings_.device());
+    device_->setSizeAdjustPolicy(QComboBox::AdjustToContents); // "cpu · int8" shown whole
     device_->setToolTip(tr("Where the models run. On the CPU, \"int8\" and \"fp16\" keep the "
                            "weights compressed: captions come 2-3 times faster, and a few "
                            "come out slightly different"));

@@ -1195,6 +1195,7 @@ private slots:
         QVERIFY(loaded.wait(20000));
         QVERIFY(window_->engine()->bundleReady());
         QCOMPARE(loaded.last().first().value<BundleInfo>().device, QString("cpu · int8"));
+        shoot(window_.get(), "device-int8.png");
         box->setCurrentText("cpu");
         QVERIFY(loaded.wait(20000));
         QVERIFY(window_->engine()->bundleReady());
