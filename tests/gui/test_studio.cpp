@@ -1129,6 +1129,23 @@ private slots:
                 QFileInfo::exists(models.path() + "/imported/lightning_style/mapper.safetensors"));
             QVERIFY2(manager.statusText().contains("as mapper"), qPrintable(manager.statusText()));
         }
+        // A ClipCap checkpoint comes out as a bundle, opened in one click.
+        QPushButton* openImported = nullptr;
+        for (auto* b : manager.findChildren<QPushButton*>())
+            if (b->text() == "Open the imported bundle") openImported = b;
+        QVERIFY(openImported && !openImported->isVisible());
+        esper::ImportOptions clipCap;
+        clipCap.heads = 4; // a GPT-2 this narrow is no released size
+        clipCap.clip = (esper::test::referenceDir() + "/models/clip-tiny").toStdString();
+        QSignalSpy importedBundle(&manager, &ModelManager::imported);
+        QSignalSpy opened(&manager, &ModelManager::bundleCreated);
+        manager.importCheckpointFile(esper::test::dataDir() + "/checkpoints/clipcap_gpt2_tiny.pt",
+                                     clipCap);
+        QVERIFY(waitFor([&] { return importedBundle.count() == 1; }));
+        QVERIFY2(openImported->isVisible(), qPrintable(manager.statusText()));
+        openImported->click();
+        QCOMPARE(opened.count(), 1);
+        QVERIFY(QFileInfo::exists(opened.first().first().toString() + "/esper.json"));
         // A repository the hub does not have: said in words, nothing left behind.
         manager.download("org/missing");
         QVERIFY(waitFor([&] { return manager.statusText().contains("could not be downloaded"); }));

@@ -116,6 +116,13 @@ ModelManager::ModelManager(QString modelsDir, QString endpoint, QWidget* parent)
     layout->addLayout(actions);
     layout->addWidget(progress_);
     layout->addWidget(status_);
+    openImported_ = new QPushButton(tr("Open the imported bundle"));
+    openImported_->setVisible(false);
+    layout->addWidget(openImported_, 0, Qt::AlignLeft);
+    connect(openImported_, &QPushButton::clicked, this, [this] {
+        openImported_->setVisible(false);
+        emit bundleCreated(importedBundle_);
+    });
 
     connect(table_, &QTableWidget::itemSelectionChanged, this, [this] {
         if (!selectedRepo().isEmpty()) repo_->setText(selectedRepo());
@@ -300,7 +307,7 @@ void ModelManager::download(const QString& repo) {
     refresh();
 }
 
-void ModelManager::importCheckpointFile(const QString& file) {
+void ModelManager::importCheckpointFile(const QString& file, const ImportOptions& options) {
     const QString out = modelsDir_ + "/imported/" + QFileInfo(file).completeBaseName();
     status_->setText(tr("Importing %1…").arg(file));
     auto* watcher = new QFutureWatcher<Result<ImportReport>>(this);
@@ -317,12 +324,16 @@ void ModelManager::importCheckpointFile(const QString& file) {
             notes << QString::fromStdString(n);
         status_->setText(tr("Imported %1 as %2 into %3.\n%4")
                              .arg(file, importKindName(report->kind), out, notes.join("\n")));
+        // A ClipCap checkpoint comes out as a whole bundle: one click to caption with it.
+        importedBundle_ = out;
+        openImported_->setVisible(QFileInfo::exists(out + "/esper.json"));
         refresh();
         emit imported(file, out);
     });
     // Off the UI thread: reading a checkpoint of gigabytes takes seconds.
-    watcher->setFuture(QtConcurrent::run(
-        [file, out] { return importCheckpoint(file.toStdString(), out.toStdString()); }));
+    watcher->setFuture(QtConcurrent::run([file, out, options] {
+        return importCheckpoint(file.toStdString(), out.toStdString(), options);
+    }));
 }
 
 void ModelManager::cancelDownload() {

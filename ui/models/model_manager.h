@@ -6,6 +6,8 @@
 // running them; the models folder is a setting.
 #pragma once
 
+#include "bundle/checkpoint_import.h"
+
 #include <QDialog>
 #include <QPointer>
 
@@ -29,7 +31,8 @@ public:
     void download(const QString& repo);
     void cancelDownload();
     // Imports a PyTorch checkpoint into MODELS/imported/NAME in the background (imported()).
-    void importCheckpointFile(const QString& file);
+    // `options`: what the Import button leaves to the importer's defaults.
+    void importCheckpointFile(const QString& file, const ImportOptions& options = {});
     bool remove(const QString& repo);
     // "in the models folder", "in the Hugging Face cache", "not downloaded", "downloading…"
     QString statusOf(const QString& repo) const;
@@ -53,6 +56,8 @@ private:
     QLabel *status_, *folder_;
     QProgressBar* progress_;
     QPushButton *download_, *cancel_, *remove_, *show_;
+    QPushButton* openImported_; // shown when an import made a bundle (ClipCap)
+    QString importedBundle_;
     QPointer<ModelDownloadJob> job_;
     MemoryEstimates* estimates_;
 };
