@@ -352,15 +352,9 @@ Result<qint64> safetensorsWeightBytes(const HubSettings& s, const QUrl& url) {
         return failWith(ErrorCode::InvalidInput, url.toString() + " is not a safetensors file");
     auto header = range(8, 8 + qint64(length) - 1);
     ESPER_TRY(header);
-    const qint64 total = weightBytesOfHeader(header.value());
-    if (total < 0)
+    const QJsonObject tensors = QJsonDocument::fromJson(header.value()).object();
+    if (tensors.isEmpty())
         return failWith(ErrorCode::InvalidInput, url.toString() + " has no readable header");
-    return total;
-}
-
-qint64 weightBytesOfHeader(const QByteArray& header) {
-    const QJsonObject tensors = QJsonDocument::fromJson(header).object();
-    if (tensors.isEmpty()) return -1;
     qint64 total = 0;
     for (auto it = tensors.begin(); it != tensors.end(); ++it) {
         if (it.key() == "__metadata__") continue;

@@ -51,8 +51,6 @@ QString sha256OfFile(const QString& path);
 // The memory a safetensors file's weights take, from its header alone (two Range requests of
 // a few kilobytes): the sum of each tensor's element count times its dtype's size.
 Result<qint64> safetensorsWeightBytes(const HubSettings& s, const QUrl& url);
-// The bytes a safetensors header's tensors take; -1 when it is not one.
-qint64 weightBytesOfHeader(const QByteArray& header);
 
 // The files of a repository at a revision, from the hub's API.
 Result<QStringList> listRepoFiles(const HubSettings& s, const QString& repo,

@@ -120,18 +120,11 @@ Result<qint64> localWeightBytes(const QString& dir) {
     bool any = false;
     for (const QFileInfo& file : QDir(dir).entryInfoList(QDir::Files, QDir::Name)) {
         if (file.fileName().endsWith(".safetensors")) {
-            QFile f(file.filePath());
-            quint64 length = 0;
-            const QByteArray head = f.open(QIODevice::ReadOnly) ? f.read(8) : QByteArray();
-            for (int i = int(head.size()) - 1; i >= 0; --i)
-                length = length << 8 | quint8(head[i]);
-            const qint64 bytes = head.size() == 8 && length <= SafetensorsFile::kMaxHeaderBytes
-                                     ? weightBytesOfHeader(f.read(qint64(length)))
-                                     : -1;
-            if (bytes < 0)
-                return fail(ErrorCode::InvalidInput,
-                            file.filePath().toStdString() + " is not a readable safetensors file");
-            total += bytes;
+            // The engine's own reader: the header is parsed and checked, the data only mapped.
+            auto weights = SafetensorsFile::open(file.filePath().toStdString());
+            ESPER_TRY(weights);
+            for (const auto& t : weights->tensors())
+                total += qint64(t.end - t.begin);
             any = true;
         }
     }
@@ -152,6 +145,10 @@ QStringList localModels(const QString& modelsDir) {
         ids << QDir(modelsDir).relativeFilePath(QFileInfo(it.next()).absolutePath());
     ids.sort();
     return ids;
+}
+
+bool hasUnfinishedDownload(const QString& dir) {
+    return !QDir(dir).entryList({"*.incomplete"}, QDir::Files).isEmpty();
 }
 
 Result<QString> removeLocalModel(const QString& modelsDir, const QString& repo) {

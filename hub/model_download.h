@@ -51,6 +51,9 @@ Result<qint64> localWeightBytes(const QString& dir);
 // `modelsDir` ("org/name"), sorted.
 QStringList localModels(const QString& modelsDir);
 
+// Whether a download into `dir` was left unfinished (a FILE.incomplete beside its files).
+bool hasUnfinishedDownload(const QString& dir);
+
 // Removes DIR/REPO, only when it is a model folder inside `modelsDir` (never anything above it).
 // Returns the folder removed.
 Result<QString> removeLocalModel(const QString& modelsDir, const QString& repo);

@@ -36,8 +36,7 @@ std::unique_ptr<Captioner> loadBundleFromFlags(const char* verb, const Args& arg
         return nullptr;
     }
     // Never silently: a precision the bundle chose is said.
-    if (!args.has("dtype") && !c.value()->bundle().cpuWeights.empty() &&
-        c.value()->computeDescription().find(" weights") != std::string::npos)
+    if (!args.has("dtype") && c.value()->precision() != "fp32")
         std::fprintf(stderr, "%s: %s, as the bundle asks (--dtype fp32 for full precision)\n", verb,
                      c.value()->computeDescription().c_str());
     return std::move(c.value());

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <unistd.h>
+#include <vector>
 
 namespace esper::cli {
 
@@ -115,35 +116,34 @@ int size(const Args& args) {
 }
 
 // Every model folder under the models folder: its id, size, and whether a download of it was
-// left unfinished (a FILE.incomplete beside its files).
+// left unfinished.
 int list(const Args& args) {
-    const QString dir = modelsDir(args);
-    QJsonArray models;
-    for (const QString& id : hub::localModels(dir)) {
-        const QString path = dir + "/" + id;
+    struct Local {
+        QString id, path;
         qint64 bytes = 0;
         bool partial = false;
-        for (const auto& f : QDir(path).entryInfoList(QDir::Files)) {
-            bytes += f.size();
-            partial = partial || f.fileName().endsWith(".incomplete");
-        }
-        models.append(QJsonObject{{"id", id},
-                                  {"path", QFileInfo(path).absoluteFilePath()},
-                                  {"bytes", bytes},
-                                  {"partial", partial}});
+    };
+    const QString dir = modelsDir(args);
+    std::vector<Local> models;
+    for (const QString& id : hub::localModels(dir)) {
+        Local m{id, QFileInfo(dir + "/" + id).absoluteFilePath()};
+        for (const auto& f : QDir(m.path).entryInfoList(QDir::Files))
+            m.bytes += f.size();
+        m.partial = hub::hasUnfinishedDownload(m.path);
+        models.push_back(m);
     }
     if (args.has("json")) {
-        std::printf("%s\n", QJsonDocument(models).toJson(QJsonDocument::Compact).constData());
+        QJsonArray out;
+        for (const auto& m : models)
+            out.append(QJsonObject{
+                {"id", m.id}, {"path", m.path}, {"bytes", m.bytes}, {"partial", m.partial}});
+        std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Compact).constData());
         return 0;
     }
-    for (const auto& m : models) {
-        const QJsonObject o = m.toObject();
-        std::printf("%-40s %10s%s  %s\n", qPrintable(o["id"].toString()),
-                    qPrintable(human(qint64(o["bytes"].toDouble()))),
-                    o["partial"].toBool() ? " (partial: download it again to finish)" : "",
-                    qPrintable(o["path"].toString()));
-    }
-    if (models.isEmpty())
+    for (const auto& m : models)
+        std::printf("%-40s %10s%s  %s\n", qPrintable(m.id), qPrintable(human(m.bytes)),
+                    m.partial ? " (partial: download it again to finish)" : "", qPrintable(m.path));
+    if (models.empty())
         std::printf("no models in %s yet (esper models download REPO)\n", qPrintable(dir));
     return 0;
 }

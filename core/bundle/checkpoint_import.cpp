@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 
 namespace esper {
 
@@ -24,9 +25,8 @@ const char* const kMapperKeys[] = {"model.0.weight", "model.0.bias", "model.2.we
 
 // The first prefix P (in name order) under which the weights hold P + every key, if any:
 // "" for a bare state dict, "model.mapper." or "policy.model." inside Lightning's.
-std::optional<std::string> prefixHolding(const Named& weights,
-                                         std::initializer_list<const char*> keys) {
-    const std::string anchor = *keys.begin();
+std::optional<std::string> prefixHolding(const Named& weights, std::span<const char* const> keys) {
+    const std::string anchor = keys.front();
     for (const auto& [name, t] : weights) {
         if (!name.ends_with(anchor)) continue;
         const std::string prefix = name.substr(0, name.size() - anchor.size());
@@ -39,15 +39,16 @@ std::optional<std::string> prefixHolding(const Named& weights,
 }
 
 std::optional<std::string> mapperPrefix(const Named& weights) {
-    return prefixHolding(weights,
-                         {"model.0.weight", "model.0.bias", "model.2.weight", "model.2.bias"});
+    return prefixHolding(weights, kMapperKeys);
 }
 std::optional<std::string> clipCapPrefix(const Named& weights) {
-    return prefixHolding(weights, {"gpt.transformer.wte.weight", "clip_project.model.0.weight"});
+    static const char* const keys[] = {"gpt.transformer.wte.weight", "clip_project.model.0.weight"};
+    return prefixHolding(weights, keys);
 }
 std::optional<std::string> wav2ClipPrefix(const Named& weights) {
-    return prefixHolding(weights,
-                         {"audio_encoder.layer1.0.conv1.weight", "audio_encoder.conv1.weight"});
+    static const char* const keys[] = {"audio_encoder.layer1.0.conv1.weight",
+                                       "audio_encoder.conv1.weight"};
+    return prefixHolding(weights, keys);
 }
 
 Result<std::string>

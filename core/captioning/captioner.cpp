@@ -36,6 +36,7 @@ CaptionStyle styleFromName(const std::string& nameOrPrompt) {
 struct Captioner::Impl {
     BundleManifest bundle;
     ComputeOptions compute;
+    std::string precision; // as asked, or the bundle's cpu_weights
     std::unique_ptr<ClipScorer> scorer;
     std::unique_ptr<CausalLm> lm;
     std::unique_ptr<Tokenizer> tokenizer;
@@ -76,6 +77,7 @@ Captioner::load(const BundleManifest& bundle, const std::string& device, const s
             auto impl = std::make_unique<Impl>();
             impl->bundle = bundle;
             impl->compute = compute.value();
+            impl->precision = chosen;
             auto scorer = ClipScorer::load(bundle.clip.path, bundle.clip.tokenizer, device, chosen);
             ESPER_TRY(scorer);
             impl->scorer = std::move(scorer.value());
@@ -329,6 +331,10 @@ std::vector<CaptionStyle> Captioner::bundleStyles() const {
         out.push_back(styleFromName(s));
     if (out.empty()) out.push_back(styleFromName("caption"));
     return out;
+}
+
+const std::string& Captioner::precision() const {
+    return impl_->precision;
 }
 
 std::string Captioner::computeDescription() const {

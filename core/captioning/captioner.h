@@ -98,6 +98,8 @@ public:
     std::string describe() const; // families, sizes, device; for `esper bundle check`
     // The device and precision the models run in, e.g. "cpu/Float (int8 weights)".
     std::string computeDescription() const;
+    // The precision it runs in, as asked or as the bundle's cpu_weights chose: "fp32", "int8"...
+    const std::string& precision() const;
 
 private:
     struct Impl;

@@ -117,6 +117,11 @@ std::pair<std::string, bool> PrefixDecoder::cutText(const std::vector<int>& toke
     return {trim(text), stopped};
 }
 
+at::Tensor PrefixDecoder::promptEmbeds(const std::vector<int>& prompt) const {
+    const auto ids = at::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), at::kLong);
+    return lm_.embed(ids.unsqueeze(0)).squeeze(0);
+}
+
 Result<std::vector<DecodedText>> PrefixDecoder::run(const at::Tensor& prefixes,
                                                     const std::vector<std::vector<int>>& prompts,
                                                     const DecodeOptions& o,
@@ -145,10 +150,9 @@ Result<std::vector<DecodedText>> PrefixDecoder::run(const at::Tensor& prefixes,
             const int64_t pad = total - p - static_cast<int64_t>(pr.size());
             embeds[r].narrow(0, pad, p).copy_(prefixes[r].to(dev, dtype));
             if (!pr.empty()) {
-                const auto ids = at::tensor(std::vector<int64_t>(pr.begin(), pr.end()), at::kLong);
                 embeds[r]
                     .narrow(0, pad + p, static_cast<int64_t>(pr.size()))
-                    .copy_(lm_.embed(ids.unsqueeze(0)).squeeze(0));
+                    .copy_(promptEmbeds(pr));
             }
             mask[r].narrow(0, pad, total - pad).fill_(1);
         }
@@ -196,10 +200,7 @@ Result<std::vector<DecodedText>> PrefixDecoder::runSharedPrefix(
         const int64_t pad = length - static_cast<int64_t>(pr.size());
         mask[r].narrow(0, p, pad).zero_();
         if (pr.empty()) continue;
-        const auto ids = at::tensor(std::vector<int64_t>(pr.begin(), pr.end()), at::kLong);
-        embeds[r]
-            .narrow(0, pad, static_cast<int64_t>(pr.size()))
-            .copy_(lm_.embed(ids.unsqueeze(0)).squeeze(0));
+        embeds[r].narrow(0, pad, static_cast<int64_t>(pr.size())).copy_(promptEmbeds(pr));
     }
     const bool padded = mask.eq(0).any().item<bool>();
     const at::Tensor positions = (mask.cumsum(1) - 1).clamp_min(0).narrow(1, p, length);
@@ -280,8 +281,7 @@ Result<DecodedText> PrefixDecoder::runBeam(const at::Tensor& prefix, const std::
     // All beams start identical; only the first is live at step 0 so it is not counted W times.
     at::Tensor embeds = prefix.to(dev, lm_.options().dtype);
     if (!prompt.empty()) {
-        const auto ids = at::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), at::kLong);
-        embeds = at::cat({embeds, lm_.embed(ids.unsqueeze(0))}, 1);
+        embeds = at::cat({embeds, promptEmbeds(prompt).unsqueeze(0)}, 1);
     }
     embeds = embeds.expand({width, embeds.size(1), embeds.size(2)}).contiguous();
     KvCache cache;

@@ -52,6 +52,8 @@ public:
                KvCache cache = {}) const;
 
 private:
+    // A prompt's token embeddings, [tokens, E].
+    at::Tensor promptEmbeds(const std::vector<int>& prompt) const;
     // Rows that share one prefix (one image in several styles): the prefix runs once and its
     // keys and values serve every row; each row is [prefix][pad...][prompt], masked and
     // positioned as if alone.

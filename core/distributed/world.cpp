@@ -13,6 +13,14 @@ std::optional<long long> whole(const std::string& text) {
     return std::stoll(text);
 }
 
+// `text` as a whole number in [least, most], else the error `why`.
+Result<int> wholeIn(const std::string& text, long long least, long long most,
+                    const std::string& why) {
+    const auto n = whole(text);
+    if (!n || *n < least || *n > most) return fail(ErrorCode::InvalidInput, why);
+    return int(*n);
+}
+
 std::string fromEnv(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";
@@ -27,19 +35,17 @@ Result<WorldOptions> resolveWorld(const std::string& worldSizeFlag, const std::s
     const std::string rank = rankFlag.empty() ? fromEnv("RANK") : rankFlag;
     const std::string local = fromEnv("LOCAL_RANK");
     if (!size.empty()) {
-        const auto n = whole(size);
-        if (!n || *n < 1 || *n > 4096)
-            return fail(ErrorCode::InvalidInput,
-                        "the world size must be a whole number 1..4096, not '" + size + "'");
-        w.size = int(*n);
+        auto n = wholeIn(size, 1, 4096,
+                         "the world size must be a whole number 1..4096, not '" + size + "'");
+        ESPER_TRY(n);
+        w.size = n.value();
     }
     if (!rank.empty()) {
-        const auto r = whole(rank);
-        if (!r || *r >= w.size)
-            return fail(ErrorCode::InvalidInput,
-                        "the rank must be 0.." + std::to_string(w.size - 1) + " in a world of " +
-                            std::to_string(w.size) + ", not '" + rank + "'");
-        w.rank = int(*r);
+        auto r = wholeIn(rank, 0, w.size - 1,
+                         "the rank must be 0.." + std::to_string(w.size - 1) + " in a world of " +
+                             std::to_string(w.size) + ", not '" + rank + "'");
+        ESPER_TRY(r);
+        w.rank = r.value();
     } else if (w.size > 1) {
         return fail(ErrorCode::InvalidInput, "a world of " + std::to_string(w.size) +
                                                  " workers needs each one's rank (--rank or RANK)");
@@ -57,11 +63,9 @@ Result<WorldOptions> resolveWorld(const std::string& worldSizeFlag, const std::s
     }
     if (!addr.empty()) w.masterAddr = addr;
     if (!port.empty()) {
-        const auto p = whole(port);
-        if (!p || *p < 1 || *p > 65535)
-            return fail(ErrorCode::InvalidInput,
-                        "the master's port must be 1..65535, not '" + port + "'");
-        w.masterPort = int(*p);
+        auto p = wholeIn(port, 1, 65535, "the master's port must be 1..65535, not '" + port + "'");
+        ESPER_TRY(p);
+        w.masterPort = p.value();
     }
     if (timeoutSeconds > 0) w.timeoutSeconds = timeoutSeconds;
     return w;

@@ -70,17 +70,6 @@ struct Portable {
     }
 };
 
-bool cpuHas(const char* feature) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (!std::strcmp(feature, "avx2"))
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (!std::strcmp(feature, "avx512")) return __builtin_cpu_supports("avx512f");
-#endif
-    (void)feature;
-    return false;
-}
-
 // A few threads kept for the kernels: each product is cut into slices of channels, the caller
 // computing the first. Products too small to be worth waking anyone run on the caller alone,
 // and so does a product asked for while another holds the pool.
@@ -183,8 +172,12 @@ const char* isaName(Isa isa) {
 std::vector<Isa> availableIsas() {
     std::vector<Isa> out{Isa::Generic};
 #if defined(ESPER_KERNELS_X86)
-    if (cpuHas("avx2")) out.push_back(Isa::Avx2);
-    if (cpuHas("avx2") && cpuHas("avx512")) out.push_back(Isa::Avx512);
+    __builtin_cpu_init();
+    // Both paths also turn fp16 into fp32 with F16C and add with FMA.
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                      __builtin_cpu_supports("f16c");
+    if (avx2) out.push_back(Isa::Avx2);
+    if (avx2 && __builtin_cpu_supports("avx512f")) out.push_back(Isa::Avx512);
 #endif
     return out;
 }
@@ -260,19 +253,15 @@ float fromHalf(uint16_t h) {
 
 namespace {
 
-template <class W>
-using Kernel = void (*)(const float* x, int64_t m, int64_t k, const W* w, const float* scale,
-                        const float* bias, int64_t n, float* y, int64_t ldy);
-
-// The kernel for `isa` (compiled in only on x86), else the portable one.
-template <class W> Kernel<W> pick(Isa isa, Kernel<W> avx512, Kernel<W> avx2) {
+// The kernels for `isa` (compiled in only on x86), else the portable ones.
+IsaKernels kernelsFor(Isa isa) {
 #if defined(ESPER_KERNELS_X86)
-    if (isa == Isa::Avx512) return avx512;
-    if (isa == Isa::Avx2) return avx2;
+    if (isa == Isa::Avx512) return kAvx512Kernels;
+    if (isa == Isa::Avx2) return kAvx2Kernels;
 #else
-    (void)isa, (void)avx512, (void)avx2;
+    (void)isa;
 #endif
-    return &simd::gemm<Portable, W>;
+    return {&simd::gemm<Portable, int8_t>, &simd::gemm<Portable, uint16_t>};
 }
 
 // The product split over the pool by slices of output channels.
@@ -290,14 +279,12 @@ void splitChannels(Kernel<W> kernel, const float* x, int64_t m, int64_t k, const
 
 void gemmInt8(const float* x, int64_t m, int64_t k, const int8_t* w, const float* scale,
               const float* bias, int64_t n, float* y, int64_t ldy, Isa isa) {
-    splitChannels(pick<int8_t>(isa, &gemmInt8Avx512, &gemmInt8Avx2), x, m, k, w, scale, bias, n, y,
-                  ldy);
+    splitChannels(kernelsFor(isa).int8, x, m, k, w, scale, bias, n, y, ldy);
 }
 
 void gemmHalf(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias, int64_t n,
               float* y, int64_t ldy, Isa isa) {
-    splitChannels(pick<uint16_t>(isa, &gemmHalfAvx512, &gemmHalfAvx2), x, m, k, w, nullptr, bias, n,
-                  y, ldy);
+    splitChannels(kernelsFor(isa).half, x, m, k, w, nullptr, bias, n, y, ldy);
 }
 
 void setKernelThreads(int threads) {

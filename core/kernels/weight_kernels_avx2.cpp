@@ -36,14 +36,6 @@ struct Avx2 {
 
 } // namespace
 
-void gemmInt8Avx2(const float* x, int64_t m, int64_t k, const int8_t* w, const float* scale,
-                  const float* bias, int64_t n, float* y, int64_t ldy) {
-    simd::gemm<Avx2>(x, m, k, w, scale, bias, n, y, ldy);
-}
-
-void gemmHalfAvx2(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* scale,
-                  const float* bias, int64_t n, float* y, int64_t ldy) {
-    simd::gemm<Avx2, uint16_t>(x, m, k, w, scale, bias, n, y, ldy);
-}
+const IsaKernels kAvx2Kernels{&simd::gemm<Avx2, int8_t>, &simd::gemm<Avx2, uint16_t>};
 
 } // namespace esper::kernels

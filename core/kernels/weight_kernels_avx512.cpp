@@ -32,14 +32,6 @@ struct Avx512 {
 
 } // namespace
 
-void gemmInt8Avx512(const float* x, int64_t m, int64_t k, const int8_t* w, const float* scale,
-                    const float* bias, int64_t n, float* y, int64_t ldy) {
-    simd::gemm<Avx512>(x, m, k, w, scale, bias, n, y, ldy);
-}
-
-void gemmHalfAvx512(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* scale,
-                    const float* bias, int64_t n, float* y, int64_t ldy) {
-    simd::gemm<Avx512, uint16_t>(x, m, k, w, scale, bias, n, y, ldy);
-}
+const IsaKernels kAvx512Kernels{&simd::gemm<Avx512, int8_t>, &simd::gemm<Avx512, uint16_t>};
 
 } // namespace esper::kernels

@@ -51,10 +51,8 @@ void EngineWorker::loadBundle(quint64 id, const QString& dir, const QString& mod
             captioner_ = std::move(loaded.value());
             info.ok = true;
             // A precision the bundle chose shows beside the device.
-            if (parts.size() == 1 && !captioner_->bundle().cpuWeights.empty() &&
-                captioner_->bundle().cpuWeights != "fp32" && device == "cpu")
-                info.device =
-                    device + " · " + QString::fromStdString(captioner_->bundle().cpuWeights);
+            if (parts.size() == 1 && captioner_->precision() != "fp32")
+                info.device = device + " · " + QString::fromStdString(captioner_->precision());
             info.audio = captioner_->hasAudio();
             info.name = QString::fromStdString(captioner_->bundle().name);
             info.description = QString::fromStdString(captioner_->describe());

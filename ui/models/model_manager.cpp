@@ -173,7 +173,7 @@ QString ModelManager::selectedRepo() const {
 QString ModelManager::statusOf(const QString& repo) const {
     if (job_ && job_->running() && job_->repo() == repo) return tr("downloading…");
     const QDir local(modelsDir_ + "/" + repo);
-    if (!local.entryList({"*.incomplete"}, QDir::Files).isEmpty())
+    if (hub::hasUnfinishedDownload(local.path()))
         return tr("partly downloaded (Download resumes it)");
     if (local.exists("config.json")) return tr("in the models folder");
     if (!QString::fromStdString(findInHfCache(repo.toStdString())).isEmpty())
@@ -238,7 +238,7 @@ void ModelManager::refresh() {
     for (const QString& id : ids) {
         if (job_ && job_->running() && job_->repo() == id) continue;
         QString local = modelsDir_ + "/" + id;
-        if (!QFileInfo::exists(local + "/config.json") || !statusOf(id).startsWith(tr("in the")))
+        if (!QFileInfo::exists(local + "/config.json") || hub::hasUnfinishedDownload(local))
             local = QString::fromStdString(findInHfCache(id.toStdString()));
         lookups.push_back({id, local});
     }
