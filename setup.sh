@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 # libopenblas0-pthread: without it libtorch falls back to the reference BLAS, 5x slower.
 PACKAGES=(
   g++ cmake ninja-build ccache lld pkg-config
-  libtorch-dev libopenblas0-pthread libsentencepiece-dev libutf8proc-dev nlohmann-json3-dev zlib1g-dev
+  libtorch-dev libgloo-dev libopenblas0-pthread libsentencepiece-dev libutf8proc-dev nlohmann-json3-dev zlib1g-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libssl-dev
   qt6-base-dev qt6-multimedia-dev qt6-charts-dev libqt6opengl6-dev

@@ -77,13 +77,24 @@ int runLaunch(int argc, char** argv) {
     if (n <= 0) return report("launch", "cannot find the esper executable", 1);
     self[n] = 0;
     command[0] = self;
-    std::vector<pid_t> pids;
+    // Ctrl+C reaches the whole process group, workers included: each stops as it would alone
+    // (its checkpoint written), and the launcher waits for them rather than leave them behind.
+    // A SIGTERM to the launcher alone is passed on to them.
+    ::signal(SIGINT, SIG_IGN);
+    static std::vector<pid_t> pids;
+    pids.reserve(size_t(workers)); // never reallocated under the handler
+    ::signal(SIGTERM, [](int) {
+        for (pid_t pid : pids)
+            ::kill(pid, SIGTERM);
+    });
     for (int rank = 0; rank < workers; ++rank) {
         const pid_t pid = ::fork();
         if (pid < 0)
             return report("launch", std::string("cannot start a worker: ") + std::strerror(errno),
                           1);
         if (pid == 0) {
+            ::signal(SIGINT, SIG_DFL);
+            ::signal(SIGTERM, SIG_DFL);
             ::setenv("WORLD_SIZE", std::to_string(workers).c_str(), 1);
             ::setenv("RANK", std::to_string(rank).c_str(), 1);
             ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);

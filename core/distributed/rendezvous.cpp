@@ -1,9 +1,10 @@
 #include "distributed/rendezvous.h"
 
+#include "distributed/rendezvous_store.h"
+
 #include <c10/util/Exception.h>
 #include <chrono>
 #include <thread>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 namespace esper {
 namespace {
@@ -19,10 +20,6 @@ std::string text(const std::vector<uint8_t>& b) {
 }
 
 } // namespace
-
-struct Rendezvous::Impl {
-    c10::intrusive_ptr<c10d::TCPStore> store;
-};
 
 Rendezvous::Rendezvous(WorldOptions world, std::unique_ptr<Impl> impl)
     : world_(std::move(world)), impl_(std::move(impl)) {}

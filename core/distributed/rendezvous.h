@@ -29,8 +29,10 @@ public:
     void leave();
     const WorldOptions& world() const { return world_; }
 
+    struct Impl; // distributed/rendezvous_store.h
+    Impl& impl() { return *impl_; }
+
 private:
-    struct Impl;
     Rendezvous(WorldOptions world, std::unique_ptr<Impl> impl);
     WorldOptions world_;
     std::unique_ptr<Impl> impl_;

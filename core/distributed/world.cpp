@@ -1,9 +1,19 @@
 #include "distributed/world.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
+#include <thread>
 
 namespace esper {
+
+int workerCores() {
+    if (const char* omp = std::getenv("OMP_NUM_THREADS"); omp && *omp) {
+        const int n = std::atoi(omp);
+        if (n > 0) return n;
+    }
+    return std::max(1, int(std::thread::hardware_concurrency()));
+}
 namespace {
 
 std::optional<long long> whole(const std::string& text) {

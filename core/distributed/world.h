@@ -18,6 +18,10 @@ struct WorldOptions {
     std::string master() const { return masterAddr + ":" + std::to_string(masterPort); }
 };
 
+// The cores this process may use: OMP_NUM_THREADS where a launcher shared the machine's out
+// (esper launch and torchrun set it), else the machine's.
+int workerCores();
+
 // Flags as given (empty: not given); timeout <= 0 keeps the default.
 Result<WorldOptions> resolveWorld(const std::string& worldSize, const std::string& rank,
                                   const std::string& master, double timeoutSeconds = 0);

@@ -43,6 +43,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QMenu>
@@ -137,6 +138,19 @@ class TestStudio : public QObject {
         for (int i = 0; i < ws()->styles()->count(); ++i)
             if (ws()->styles()->card(i)->captionText().isEmpty()) return false;
         return true;
+    }
+
+    // The Training page in view, and a fine-tune of the demo bundle on `scenes` into OUT.
+    TrainingRequest demoFineTune(const QString& scenes, const QString& out,
+                                 const QStringList& styles, int iterations) {
+        window_->showTraining();
+        TrainingRequest r;
+        r.startBundle = ESPER_DEMO_BUNDLE_DIR;
+        r.outDir = tmp_.path() + "/" + out;
+        r.images = {scenes};
+        r.styles = styles;
+        r.iterations = iterations;
+        return r;
     }
 
 private slots:
@@ -1226,13 +1240,7 @@ private slots:
         const QString scenes = renderScenes("train-scenes", 8);
         QVERIFY(!scenes.isEmpty());
         auto* page = window_->training();
-        window_->showTraining();
-        TrainingRequest r;
-        r.startBundle = ESPER_DEMO_BUNDLE_DIR;
-        r.outDir = tmp_.path() + "/finetuned";
-        r.images = {scenes};
-        r.styles = {"caption", "news"};
-        r.iterations = 8;
+        TrainingRequest r = demoFineTune(scenes, "finetuned", {"caption", "news"}, 8);
         r.previewEvery = 2;
         r.previewImages = 2;
         page->setRequest(r);
@@ -1307,6 +1315,37 @@ private slots:
         // Back to the bundle the other tests use.
         window_->openBundle(bundle_);
         QVERIFY(loaded.wait(30000));
+    }
+
+    // A fine-tune by two workers (esper launch): the page shows their progress and what the
+    // exchanges cost, Pause is off (a pause would outlast their exchanges' deadline), and Stop
+    // reaches both: the run ends stopped, with its checkpoint and bundle written.
+    void trainingPageRunsAcrossTwoWorkers() {
+        const QString scenes = renderScenes("workers-scenes", 8);
+        QVERIFY(!scenes.isEmpty());
+        auto* page = window_->training();
+        TrainingRequest r = demoFineTune(scenes, "two-workers", {"caption"}, 50);
+        r.workers = 2;
+        page->setRequest(r);
+        QCOMPARE(page->request().workers, 2);
+        QCOMPARE(TrainingRun::arguments(page->request(), false).mid(0, 4),
+                 QStringList({"launch", "--workers", "2", "--"}));
+        QSignalSpy finished(page->run(), &TrainingRun::finished);
+        page->start();
+        QVERIFY(waitFor([&] { return page->rewardChart()->points() >= 2; }, 120000));
+        const QString status = page->findChild<QLabel*>("trainingStatus")->text();
+        QVERIFY2(status.contains("2 workers"), qPrintable(status));
+        QVERIFY(!page->findChild<QPushButton*>("trainingPause")->isEnabled());
+        shoot(window_.get(), "training-workers.png");
+        page->run()->stop();
+        QVERIFY(waitFor([&] { return finished.count() == 1; }, 120000));
+        QVERIFY2(finished[0][0].toBool(), qPrintable(finished[0][3].toString()));
+        QVERIFY(finished[0][1].toBool());
+        QVERIFY(finished[0][2].toJsonObject()["iterations"].toInt() < 50);
+        QVERIFY(QFile::exists(r.outDir + "/esper.json"));
+        QVERIFY(QFile::exists(r.outDir + "/esper-checkpoint.safetensors"));
+        r.workers = 1;
+        page->setRequest(r); // the next tests run one worker
     }
 
     // Supervised fine-tuning on the captions a user accepted in review: they are written as a

@@ -20,9 +20,11 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QThread>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace esper::ui {
@@ -57,7 +59,7 @@ TrainingPage::TrainingPage(StudioSettings* settings, QWidget* parent)
       images_(new QLineEdit), styles_(new QLineEdit("caption")), name_(new QLineEdit),
       method_(new QComboBox), device_(new QComboBox), free_(new QCheckBox(tr("ESPER-Free"))),
       fresh_(new QCheckBox(tr("Start from a fresh mapper"))), minutes_(new QDoubleSpinBox),
-      iterations_(new QSpinBox), startButton_(new QPushButton(tr("Start"))),
+      iterations_(new QSpinBox), workers_(new QSpinBox), startButton_(new QPushButton(tr("Start"))),
       pauseButton_(new QPushButton(tr("Pause"))), stopButton_(new QPushButton(tr("Stop"))),
       resumeButton_(new QPushButton(tr("Resume"))),
       useButton_(new QPushButton(tr("Use this model"))),
@@ -104,7 +106,13 @@ TrainingPage::TrainingPage(StudioSettings* settings, QWidget* parent)
     saveRow->addWidget(name_, 1);
     saveRow->addWidget(new QLabel(tr("Device")));
     saveRow->addWidget(device_);
+    saveRow->addWidget(new QLabel(tr("Workers")));
+    saveRow->addWidget(workers_);
     form->addRow(tr("Save as"), saveRow);
+    workers_->setRange(1, std::max(1, QThread::idealThreadCount()));
+    workers_->setToolTip(tr("ESPER: train with several worker processes that share every batch "
+                            "and sum their gradients (the same steps as one worker); for "
+                            "machines with many cores or several GPUs"));
 
     auto* buttons = new QHBoxLayout;
     for (auto* b :
@@ -117,6 +125,8 @@ TrainingPage::TrainingPage(StudioSettings* settings, QWidget* parent)
     stopButton_->setToolTip(tr("Finish the current step, write a checkpoint and the model"));
     resumeButton_->setToolTip(tr("Continue the last run from its checkpoint"));
     status_->setWordWrap(true);
+    status_->setObjectName("trainingStatus");
+    pauseButton_->setObjectName("trainingPause");
     resumeNote_->setWordWrap(true);
 
     previews_->setColumnCount(4);
@@ -148,6 +158,7 @@ TrainingPage::TrainingPage(StudioSettings* settings, QWidget* parent)
         imagesRow->setEnabled(esper);
         free_->setEnabled(esper);
         minutes_->setEnabled(esper);
+        workers_->setEnabled(esper);
     };
     connect(method_, &QComboBox::currentIndexChanged, this, methodChanged);
     methodChanged();
@@ -226,6 +237,7 @@ TrainingRequest TrainingPage::request() const {
     r.iterations = iterations_->value();
     r.minutes = r.iterations > 0 ? 0 : minutes_->value();
     r.device = device_->currentText();
+    r.workers = r.method == TrainingRequest::Method::Esper ? workers_->value() : 1;
     QString name = name_->text().trimmed();
     if (name.isEmpty()) name = "finetune-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmm");
     const QString root = modelsDir_.isEmpty() ? QDir::homePath() : modelsDir_;
@@ -245,6 +257,7 @@ void TrainingPage::setRequest(const TrainingRequest& r) {
     iterations_->setValue(r.iterations);
     minutes_->setValue(r.minutes);
     device_->setCurrentText(r.device);
+    workers_->setValue(r.workers);
     name_->setText(r.outDir);
 }
 
@@ -308,6 +321,10 @@ void TrainingPage::onIteration(int done, int planned, double secondsLeft,
         text += tr(" · CLIP-S %1").arg(metrics["clip_s"].toDouble(), 0, 'f', 3);
     if (metrics.contains("loss"))
         text += tr(" · loss %1").arg(metrics["loss"].toDouble(), 0, 'f', 3);
+    if (metrics.contains("workers"))
+        text += tr(" · %1 workers, %2 s of each iteration exchanging")
+                    .arg(metrics["workers"].toInt())
+                    .arg(metrics["seconds_exchange"].toDouble(), 0, 'f', 2);
     text += tr(" · %1 left").arg(duration(secondsLeft));
     status_->setText(text);
 }
@@ -360,7 +377,11 @@ void TrainingPage::updateButtons() {
     const bool busy = s == TrainingRun::State::Running || s == TrainingRun::State::Paused ||
                       s == TrainingRun::State::Stopping;
     startButton_->setEnabled(!busy);
-    pauseButton_->setEnabled(s == TrainingRun::State::Running || s == TrainingRun::State::Paused);
+    pauseButton_->setEnabled((s == TrainingRun::State::Running && run_->canPause()) ||
+                             s == TrainingRun::State::Paused);
+    pauseButton_->setToolTip(run_->canPause() ? QString()
+                                              : tr("A run of several workers cannot pause; Stop "
+                                                   "writes a checkpoint that Resume continues"));
     pauseButton_->setText(s == TrainingRun::State::Paused ? tr("Continue") : tr("Pause"));
     stopButton_->setEnabled(s == TrainingRun::State::Running || s == TrainingRun::State::Paused);
     const QString out =

@@ -73,6 +73,7 @@ private:
     QCheckBox *free_, *fresh_;
     QDoubleSpinBox* minutes_;
     QSpinBox* iterations_;
+    QSpinBox* workers_;
     QPushButton *startButton_, *pauseButton_, *stopButton_, *resumeButton_, *useButton_,
         *compareButton_;
     QLabel *status_, *resumeNote_;

@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QStandardPaths>
 
+#include <algorithm>
 #include <csignal>
 #include <sys/types.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@ QJsonObject TrainingRequest::toJson() const {
             {"iterations", iterations},
             {"minutes", minutes},
             {"device", device},
+            {"workers", workers},
             {"preview_every", previewEvery},
             {"preview_images", previewImages}};
 }
@@ -43,6 +45,7 @@ TrainingRequest TrainingRequest::fromJson(const QJsonObject& j) {
     r.iterations = j["iterations"].toInt();
     r.minutes = j["minutes"].toDouble();
     r.device = j["device"].toString("cpu");
+    r.workers = std::max(1, j["workers"].toInt(1));
     r.previewEvery = j["preview_every"].toInt(5);
     r.previewImages = j["preview_images"].toInt(3);
     return r;
@@ -54,7 +57,11 @@ TrainingRun::TrainingRun(QObject* parent) : QObject(parent) {
     process_.setProcessChannelMode(QProcess::SeparateChannels);
     // The trainer keeps every core busy; at a lower priority it leaves the studio's own thread
     // (and interactive captioning) responsive.
-    process_.setChildProcessModifier([] { [[maybe_unused]] const int niceness = ::nice(10); });
+    // Its own process group: a signal to the group reaches the workers `esper launch` starts.
+    process_.setChildProcessModifier([] {
+        [[maybe_unused]] const int niceness = ::nice(10);
+        ::setpgid(0, 0);
+    });
     connect(&process_, &QProcess::readyReadStandardError, this, &TrainingRun::readEvents);
     connect(&process_, &QProcess::started, this, [this] { setState(State::Running); });
     connect(&process_, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
@@ -87,9 +94,16 @@ TrainingRun::TrainingRun(QObject* parent) : QObject(parent) {
 
 TrainingRun::~TrainingRun() {
     if (process_.state() == QProcess::NotRunning) return;
-    if (state_ == State::Paused) ::kill(pid_t(process_.processId()), SIGCONT);
-    ::kill(pid_t(process_.processId()), SIGINT);
-    if (!process_.waitForFinished(30000)) process_.kill();
+    if (state_ == State::Paused) signal(SIGCONT);
+    signal(SIGINT);
+    if (!process_.waitForFinished(30000)) signal(SIGKILL);
+    process_.waitForFinished(5000);
+}
+
+void TrainingRun::signal(int number) {
+    const pid_t pid = pid_t(process_.processId());
+    if (pid <= 0) return;
+    if (::kill(-pid, number) != 0) ::kill(pid, number); // not (yet) a group leader
 }
 
 QString TrainingRun::cliPath() {
@@ -104,6 +118,9 @@ QString TrainingRun::cliPath() {
 
 QStringList TrainingRun::arguments(const TrainingRequest& r, bool resume) {
     QStringList a;
+    if (r.method == TrainingRequest::Method::Esper && r.workers > 1)
+        a << "launch"
+          << "--workers" << QString::number(r.workers) << "--";
     if (r.method == TrainingRequest::Method::Esper) {
         a << "train"
           << "esper"
@@ -119,6 +136,8 @@ QStringList TrainingRun::arguments(const TrainingRequest& r, bool resume) {
         else
             a << "--styles" << r.styles.join(',');
         if (r.iterations > 0) a << "--iterations" << QString::number(r.iterations);
+        // The batch's parts (2 by default) are shared out among the workers.
+        if (r.workers > 2) a << "--set" << QString("parts=%1").arg(r.workers);
         if (r.minutes > 0) a << "--minutes" << QString::number(r.minutes);
         a << "--preview-every" << QString::number(r.previewEvery) << "--preview-images"
           << QString::number(r.previewImages);
@@ -149,22 +168,22 @@ bool TrainingRun::start(const TrainingRequest& request, bool resume) {
 }
 
 void TrainingRun::pause() {
-    if (state_ != State::Running) return;
-    ::kill(pid_t(process_.processId()), SIGSTOP);
+    if (state_ != State::Running || !canPause()) return;
+    signal(SIGSTOP);
     setState(State::Paused);
 }
 
 void TrainingRun::carryOn() {
     if (state_ != State::Paused) return;
-    ::kill(pid_t(process_.processId()), SIGCONT);
+    signal(SIGCONT);
     setState(State::Running);
 }
 
 void TrainingRun::stop() {
     if (process_.state() == QProcess::NotRunning) return;
     stopAsked_ = true;
-    if (state_ == State::Paused) ::kill(pid_t(process_.processId()), SIGCONT);
-    ::kill(pid_t(process_.processId()), SIGINT);
+    if (state_ == State::Paused) signal(SIGCONT);
+    signal(SIGINT);
     setState(State::Stopping);
 }
 
@@ -199,6 +218,11 @@ void TrainingRun::handleLine(const QByteArray& line) {
     } else {
         // Not an event: the trainer's own error line ("esper train esper: ...") or a library's.
         QString text = QString::fromUtf8(line).trimmed();
+        // The launcher's own lines say which worker ended how; the worker's says why.
+        if (text.startsWith("esper launch: ")) {
+            emit message(text.mid(14));
+            return;
+        }
         const int colon = text.indexOf(": ");
         if (text.startsWith("esper ") && colon > 0) text = text.mid(colon + 2);
         lastProblem_ = text;

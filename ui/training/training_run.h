@@ -7,6 +7,9 @@
 // must not take the user's unsaved review work with it, and Stop, checkpoints and Resume then
 // behave exactly as on the command line (Stop is Ctrl+C: the trainer finishes its step, writes
 // its checkpoint and the bundle). Pause stops the process (SIGSTOP) without losing anything.
+// A run of several workers is `esper launch --workers N -- esper train esper ...`; the child
+// leads its own process group, so Stop reaches every worker at once (a pause longer than the
+// workers' timeout would end their exchanges, so such a run cannot pause).
 #pragma once
 
 #include <QJsonObject>
@@ -30,6 +33,7 @@ struct TrainingRequest {
     int iterations = 0; // ESPER iterations or supervised steps (0: the trainer's default)
     double minutes = 0; // ESPER: a time budget instead (0: none)
     QString device = "cpu";
+    int workers = 1; // ESPER: data-parallel workers on this machine (`esper launch`)
     int previewEvery = 5;
     int previewImages = 3;
 
@@ -58,6 +62,7 @@ public:
     // Starts the request (resume: continue from its checkpoint in request.outDir); false when a
     // run is still going. The state turns Running once the process has started.
     bool start(const TrainingRequest& request, bool resume = false);
+    bool canPause() const { return request_.workers <= 1; }
     void pause();
     void carryOn();
     void stop(); // the trainer finishes its step and writes its checkpoint and bundle
@@ -77,6 +82,7 @@ private:
     void readEvents();
     void handleLine(const QByteArray& line);
     void setState(State s);
+    void signal(int signal); // the child and, under esper launch, its workers
 
     QProcess process_;
     TrainingRequest request_;

@@ -152,7 +152,8 @@ std::vector<Field> fields(EsperConfig& c) {
             flag("train_value_lm", c.trainValueLm),
             integer("eval_every", c.evalEvery),
             integer("eval_scenes", c.evalScenes),
-            flag("parallel", c.parallel)};
+            flag("parallel", c.parallel),
+            integer("parts", c.parts)};
 }
 
 } // namespace
@@ -204,6 +205,7 @@ Result<void> EsperConfig::validate() const {
                     "calibrated)");
     if (learningRate <= 0 || valueRate() <= 0 || totalEpisodes < batchSize)
         return fail("the learning rates must be positive and total_episodes at least one batch");
+    if (parts < 1 || parts > 256) return fail("parts must be between 1 and 256");
     if (evalEvery < 0 || evalScenes < 1) return fail("eval_every must be >= 0, eval_scenes >= 1");
     return {};
 }

@@ -98,6 +98,10 @@ struct EsperConfig {
     // sampling and scoring beside the other. The halves are fixed, so a run gives the same
     // numbers with one thread or two.
     bool parallel = true;
+    // The fixed parts of rows each rollout batch is sampled in (each with its own seed) and each
+    // minibatch evaluated in: two threads take one part each, several workers (a number that
+    // divides it) share them out. The numbers depend on the parts, not on who computes them.
+    int parts = 2;
 
     int referenceUntil() const;
     int klOnly() const;

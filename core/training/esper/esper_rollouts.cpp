@@ -34,15 +34,45 @@ at::Tensor drawPermutation(int64_t rows, std::mt19937_64& rng) {
     return at::tensor(order, at::kLong);
 }
 
-std::array<at::Tensor, 2> rowHalves(const at::Tensor& minibatch) {
-    const int64_t n = minibatch.size(0), half = (n + 1) / 2;
-    return {minibatch.slice(0, 0, half), minibatch.slice(0, half, n)};
-}
-
 EpisodeSampler::EpisodeSampler(const EsperConfig& config, EsperModels& models,
                                EpisodeImages& images, const QuerySampler& queries,
-                               HelperThread& helper)
-    : config_(config), models_(models), images_(images), queries_(queries), helper_(helper) {}
+                               HelperThread& helper, const RolloutParts& parts)
+    : config_(config), models_(models), images_(images), queries_(queries), helper_(helper),
+      parts_(parts) {}
+
+void EpisodeSampler::forMyParts(const std::function<void(int)>& work, bool parallel) const {
+    const std::vector<int> mine = parts_.myParts();
+    const size_t first = (mine.size() + 1) / 2;
+    auto run = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i)
+            work(mine[i]);
+    };
+    helper_.runBeside([&] { run(0, first); }, [&] { run(first, mine.size()); },
+                      parallel && mine.size() > 1);
+}
+
+Result<void> EpisodeSampler::shareResponses(std::vector<std::vector<int>>& responses) const {
+    if (!parts_.shared()) return {};
+    // [rows, 1 + tokens]: each response's length, then its tokens; 0 in the rows of the others.
+    const int64_t rows = int64_t(responses.size()), width = config_.responseLength + 2;
+    at::Tensor table = at::zeros({rows, width}, at::kLong);
+    auto t = table.accessor<int64_t, 2>();
+    for (int64_t r = 0; r < rows; ++r) {
+        const auto& response = responses[size_t(r)];
+        if (int64_t(response.size()) >= width) return fail("a response is longer than it may be");
+        t[r][0] = int64_t(response.size());
+        for (size_t k = 0; k < response.size(); ++k)
+            t[r][int64_t(k) + 1] = response[k];
+    }
+    ESPER_TRY(parts_.sum({table}, "the sampled responses"));
+    for (int64_t r = 0; r < rows; ++r) {
+        auto& response = responses[size_t(r)];
+        response.resize(size_t(t[r][0]));
+        for (size_t k = 0; k < response.size(); ++k)
+            response[k] = int(t[r][int64_t(k) + 1]);
+    }
+    return {};
+}
 
 std::vector<int> EpisodeSampler::withoutEnd(const std::vector<int>& response) const {
     const auto eos = models_.lm->eosTokenIds();
@@ -61,9 +91,22 @@ Result<EpisodeSampler::Drawn> EpisodeSampler::draw(bool fromReference, std::mt19
     }
     for (int r = 0; r < b; ++r)
         d.queries.push_back(queries_.draw(rng));
-    auto features = images_.features(d.images);
-    ESPER_TRY(features);
-    d.features = features.value();
+    if (!parts_.shared()) {
+        auto features = images_.features(d.images);
+        ESPER_TRY(features);
+        d.features = features.value();
+    } else {
+        // Each worker encodes its parts' images (a scene's features do not depend on the
+        // others encoded with it), and the batch's are put together from everyone's.
+        for (int p : parts_.myParts()) {
+            const auto [from, to] = parts_.bounds(b, p);
+            auto features = images_.features({d.images.begin() + from, d.images.begin() + to});
+            ESPER_TRY(features);
+            if (!d.features.defined()) d.features = at::zeros({b, features->size(1)});
+            d.features.narrow(0, from, to - from).copy_(features.value());
+        }
+        ESPER_TRY(parts_.sum({d.features}, "the batch's image features"));
+    }
     for (const auto& q : d.queries)
         if (q.ids.empty()) return fail("a query encoded to no token");
 
@@ -83,57 +126,62 @@ Result<EpisodeSampler::Drawn> EpisodeSampler::draw(bool fromReference, std::mt19
     o.topK = config_.topK;
     o.topP = config_.topP;
     o.stopStrings.clear();
-    // Two fixed halves, each with its own seed, sampled side by side.
-    const int64_t half = (b + 1) / 2;
-    std::vector<std::vector<int>> responses[2];
-    std::optional<Error> failed[2]; // one per half: the halves run on two threads
-    auto decodeHalf = [&](int h, uint64_t seed) {
-        c10::NoGradGuard noGradHere;
-        const int64_t from = h == 0 ? 0 : half, to = h == 0 ? half : b;
-        DecodeOptions mine = o;
-        mine.seed = seed;
-        auto decoded = PrefixDecoder(*models_.lm, nullptr)
-                           .run(prefixes.slice(0, from, to),
-                                {prompts.begin() + from, prompts.begin() + to}, mine);
-        if (!decoded) {
-            failed[h] = decoded.failure();
-            return;
-        }
-        for (auto& row : *decoded)
-            responses[h].push_back(std::move(row.tokens));
-    };
-    const uint64_t seeds[2] = {rng(), rng()};
-    helper_.runBeside([&] { decodeHalf(0, seeds[0]); }, [&] { decodeHalf(1, seeds[1]); },
-                      config_.parallel && b > 1);
+    // The fixed parts, each with its own seed; this worker samples its own.
+    const size_t parts = size_t(parts_.parts());
+    std::vector<uint64_t> seeds;
+    for (size_t p = 0; p < parts; ++p)
+        seeds.push_back(rng());
+    d.responses.resize(size_t(b));
+    std::vector<std::optional<Error>> failed(parts); // one per part: parts run on two threads
+    forMyParts(
+        [&](int p) {
+            c10::NoGradGuard noGradHere;
+            const auto [from, to] = parts_.bounds(b, p);
+            if (from == to) return;
+            DecodeOptions mine = o;
+            mine.seed = seeds[size_t(p)];
+            auto decoded = PrefixDecoder(*models_.lm, nullptr)
+                               .run(prefixes.slice(0, from, to),
+                                    {prompts.begin() + from, prompts.begin() + to}, mine);
+            if (!decoded) {
+                failed[size_t(p)] = decoded.failure();
+                return;
+            }
+            for (int64_t r = from; r < to; ++r)
+                d.responses[size_t(r)] = std::move(decoded.value()[size_t(r - from)].tokens);
+        },
+        config_.parallel && b > 1);
     for (const auto& f : failed)
         if (f) return *f;
-    for (auto& part : responses)
-        for (auto& r : part)
-            d.responses.push_back(std::move(r));
+    ESPER_TRY(shareResponses(d.responses));
     return d;
 }
 
 Result<EpisodeSampler::ClipScores>
 EpisodeSampler::clipScores(const at::Tensor& features, const std::vector<size_t>& images,
                            const std::vector<std::string>& texts) const {
-    // The texts' CLIP embeddings in two halves, side by side.
-    const size_t half = (texts.size() + 1) / 2;
-    Result<std::vector<Embedding>> parts[2] = {std::vector<Embedding>{}, std::vector<Embedding>{}};
-    helper_.runBeside(
-        [&] {
-            parts[0] = models_.clip->embedTexts({texts.begin(), texts.begin() + half});
-        },
-        [&] {
-            parts[1] = models_.clip->embedTexts({texts.begin() + half, texts.end()});
+    // The texts' CLIP embeddings in the batch's parts; this worker embeds its own.
+    const int64_t rows = static_cast<int64_t>(texts.size());
+    at::Tensor text = at::zeros({rows, models_.clip->embeddingSize()});
+    std::vector<std::optional<Error>> failed(size_t(parts_.parts()));
+    forMyParts(
+        [&](int p) {
+            const auto [from, to] = parts_.bounds(rows, p);
+            if (from == to) return;
+            auto embedded = models_.clip->embedTexts({texts.begin() + from, texts.begin() + to});
+            if (!embedded) {
+                failed[size_t(p)] = embedded.failure();
+                return;
+            }
+            for (int64_t r = from; r < to; ++r) {
+                const auto& e = embedded.value()[size_t(r - from)];
+                std::copy(e.begin(), e.end(), text[r].data_ptr<float>());
+            }
         },
         config_.parallel && texts.size() > 1);
-    const int64_t rows = static_cast<int64_t>(texts.size());
-    at::Tensor text = at::empty({rows, models_.clip->embeddingSize()});
-    for (int h = 0, r = 0; h < 2; ++h) {
-        ESPER_TRY(parts[h]);
-        for (const auto& e : parts[h].value())
-            std::copy(e.begin(), e.end(), text[r++].data_ptr<float>());
-    }
+    for (const auto& f : failed)
+        if (f) return *f;
+    ESPER_TRY(parts_.sum({text}, "the texts' CLIP embeddings"));
     // Each row's image, or in the control the next image's; normalised in a copy, so the cached
     // features stay as the mapper reads them (the official reward divided them in place, so
     // later passes saw other features than the rollout did).
@@ -215,30 +263,56 @@ Result<EpisodeBatch> EpisodeSampler::sample(const RolloutPlan& plan, const Rewar
     at::Tensor refLogprobs;
     const auto device = models_.compute.device;
     auto chunk = [&](int64_t c) { return e.firstEpochOrder.slice(0, c * m, (c + 1) * m); };
+    // Alone, the value model takes each minibatch whole and the reference the batch whole;
+    // workers each take their parts, as the update will.
+    const bool shared = parts_.shared();
+    const std::vector<int> mine = parts_.myParts();
     helper_.runBeside(
         [&] {
             c10::NoGradGuard noGrad;
             if (!config_.usesValueModel()) return;
             for (int64_t c = 0; c < config_.minibatches; ++c) {
-                const at::Tensor idx = chunk(c);
-                const at::Tensor v =
-                    models_.values(e.features.index_select(0, idx), e.batch.select(idx));
-                oldValues.narrow(1, 0, v.size(1)).index_copy_(0, idx.to(device), v);
+                std::vector<at::Tensor> pieces{chunk(c)};
+                if (shared) {
+                    pieces.clear();
+                    for (int p : mine)
+                        pieces.push_back(parts_.slice(chunk(c), p));
+                }
+                for (const at::Tensor& idx : pieces) {
+                    if (idx.size(0) == 0) continue;
+                    const at::Tensor v =
+                        models_.values(e.features.index_select(0, idx), e.batch.select(idx));
+                    oldValues.narrow(1, 0, v.size(1)).index_copy_(0, idx.to(device), v);
+                }
             }
         },
         [&] {
             c10::NoGradGuard noGrad;
             for (int64_t c = 0; c < config_.minibatches; ++c)
-                for (const at::Tensor& idx : rowHalves(chunk(c))) {
+                for (int p : mine) {
+                    const at::Tensor idx = parts_.slice(chunk(c), p);
                     if (idx.size(0) == 0) continue;
                     const at::Tensor lp =
                         models_.policyScores(e.features.index_select(0, idx), e.batch.select(idx))
                             .logprobs;
                     oldLogprobs.narrow(1, 0, lp.size(1)).index_copy_(0, idx.to(device), lp);
                 }
-            refLogprobs = models_.referenceScores(e.batch).logprobs;
+            if (!shared) {
+                refLogprobs = models_.referenceScores(e.batch).logprobs;
+                return;
+            }
+            refLogprobs = at::zeros({rows, r}, options);
+            for (int p : mine) {
+                const auto [from, to] = parts_.bounds(rows, p);
+                if (from == to) continue;
+                const at::Tensor lp =
+                    models_.referenceScores(e.batch.select(at::arange(from, to, at::kLong)))
+                        .logprobs;
+                refLogprobs.narrow(0, from, to - from).narrow(1, 0, lp.size(1)).copy_(lp);
+            }
         },
         config_.parallel && config_.usesValueModel());
+    ESPER_TRY(parts_.sum({oldLogprobs, oldValues, refLogprobs}, "the old passes"));
     e.oldLogprobs = ppo::maskPad(oldLogprobs, e.mask);
     e.refLogprobs = ppo::maskPad(refLogprobs, e.mask);
     e.oldValues = oldValues * e.mask;

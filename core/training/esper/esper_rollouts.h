@@ -8,9 +8,10 @@
 #include "training/esper/episode_images.h"
 #include "training/esper/esper_models.h"
 #include "training/esper/queries.h"
+#include "training/esper/rollout_parts.h"
 #include "training/framework/helper_thread.h"
 
-#include <array>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -48,8 +49,10 @@ struct RolloutPlan {
 
 class EpisodeSampler {
 public:
+    // Computes this worker's parts of each batch (all of them alone) and puts the batch
+    // together from every worker's.
     EpisodeSampler(const EsperConfig& config, EsperModels& models, EpisodeImages& images,
-                   const QuerySampler& queries, HelperThread& helper);
+                   const QuerySampler& queries, HelperThread& helper, const RolloutParts& parts);
 
     // Draws images and queries, samples responses, and computes the old passes and rewards.
     Result<EpisodeBatch> sample(const RolloutPlan& plan, const RewardScale& scale,
@@ -77,19 +80,21 @@ private:
     std::vector<double> goals(const std::vector<size_t>& images,
                               const std::vector<std::string>& texts, const ClipScores& clip) const;
     std::vector<int> withoutEnd(const std::vector<int>& response) const;
+    // work(p) for each of this worker's parts, the first half of them on the helper thread.
+    void forMyParts(const std::function<void(int)>& work, bool parallel) const;
+    // The responses of every worker's parts, each worker having filled its own.
+    Result<void> shareResponses(std::vector<std::vector<int>>& responses) const;
 
     const EsperConfig& config_;
     EsperModels& models_;
     EpisodeImages& images_;
     const QuerySampler& queries_;
     HelperThread& helper_;
+    const RolloutParts& parts_;
 };
 
 // A minibatch permutation of `rows` drawn with `rng` (Fisher-Yates on the engine's generator,
 // identical on every machine).
 at::Tensor drawPermutation(int64_t rows, std::mt19937_64& rng);
-// A minibatch's row indices in the two halves the policy is always evaluated in, by the old
-// pass and by the update alike: the same rows in the same batches give the same numbers.
-std::array<at::Tensor, 2> rowHalves(const at::Tensor& minibatch);
 
 } // namespace esper

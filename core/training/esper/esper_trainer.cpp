@@ -2,6 +2,8 @@
 
 #include "bundle/bundle_manifest.h"
 #include "decode/prefix_decoder.h"
+#include "distributed/collectives.h"
+#include "distributed/world.h"
 #include "models/device.h"
 #include "models/runtime.h"
 #include "models/torch_guard.h"
@@ -88,11 +90,22 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
     if (o.config.goal == "world_object_f1" && !o.world)
         return fail("the goal \"world_object_f1\" reads the synthetic world's ground truth: "
                     "train on --world");
+    const int workers = o.workers ? o.workers->size() : 1;
+    if (o.config.parts % workers != 0)
+        return fail("parts (" + std::to_string(o.config.parts) + ") must be a multiple of the " +
+                    "number of workers (" + std::to_string(workers) +
+                    "): --set parts=" + std::to_string(workers) +
+                    " or a multiple of it, the same for every run "
+                    "that is to take the same steps");
     return guardTorch("ESPER training failed", [&]() -> Result<EsperTrainReport> {
         std::error_code ec;
         fs::create_directories(o.outDir, ec);
         if (ec) return fail("cannot create " + o.outDir + ": " + ec.message());
-        const EsperConfig& c = o.config;
+        // What runs on threads follows the cores this worker has; the numbers do not.
+        EsperConfig c = o.config;
+        if (workerCores() < 2) c.parallel = false;
+        const RolloutParts parts(c.parts, o.workers);
+        const bool lead = parts.rank() == 0; // writes, previews and evaluates
         auto loaded =
             EsperModels::load(o.bundleDir, o.modelsDir, c, o.randomMapper, o.device, o.seed);
         ESPER_TRY(loaded);
@@ -127,14 +140,14 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         // Policy and value each on one core: two BLAS threads apiece would oversubscribe them.
         std::optional<BlasThreadsScope> oneEach;
         if (c.parallel) oneEach.emplace(1);
-        EpisodeSampler sampler(c, models, *images, queries.value(), helper);
+        EpisodeSampler sampler(c, models, *images, queries.value(), helper, parts);
 
         // The goal's scale, given or calibrated on the starting policy's samples (restored from
         // the checkpoint on resume, so a resumed run keeps the scale it started with).
         RewardScale scale{c.rewardGain.value_or(0), c.rewardBias.value_or(0)};
         std::optional<double> calMean, calStd;
         TrainHooks hooks;
-        const std::string configJson = c.json();
+        const std::string configJson = o.config.json();
         // Doubles as exact (hexadecimal) text: a resumed run must compute the same rewards.
         auto exact = [](double v) {
             char buffer[64];
@@ -189,7 +202,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         std::unique_ptr<EpisodeImages> heldOut;
         const auto* spTokenizer =
             dynamic_cast<const SentencePieceTokenizer*>(models.tokenizer.get());
-        const bool canEvaluate = o.world && spTokenizer;
+        const bool canEvaluate = o.world && spTokenizer && lead;
         if (canEvaluate) {
             auto config = readModelConfig(models.bundle.clip.path);
             const auto* clip = std::get_if<ClipConfig>(&config.value());
@@ -212,7 +225,7 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         };
 
         auto preview = [&](int done) -> Result<void> {
-            if (!o.onPreview || images->size() == 0) return {};
+            if (!o.onPreview || images->size() == 0 || !lead) return {};
             c10::NoGradGuard noGrad;
             std::vector<size_t> shown(
                 std::min(images->size(), size_t(std::max(0, o.previewImages))));
@@ -262,6 +275,15 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         settings.checkpointPath = checkpoint;
         settings.checkpointEvery = o.checkpointEvery;
         settings.resume = o.resume;
+        settings.writes = lead;
+        if (parts.shared())
+            settings.agreeToStop = [&](bool stop) -> Result<bool> {
+                // Every worker stops at the same iteration: the first to be told to or to run
+                // out of time stops them all (and worker 0 then writes the checkpoint).
+                at::Tensor any = at::tensor({stop ? 1.0 : 0.0}, at::kDouble);
+                ESPER_TRY(parts.max({any}, "whether to stop"));
+                return any.item<double>() > 0;
+            };
         // The iteration the run ends at, when a count ends it (0: a time budget does).
         const int planned = o.iterations > 0 ? std::min(o.iterations, settings.steps)
                             : o.minutes > 0  ? 0
@@ -272,6 +294,8 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         auto iteration = [&](int it, std::mt19937_64& rng,
                              OptimizerSteps& optimizer) -> Result<IterationResult> {
             const auto began = Clock::now();
+            const double exchangedBefore = parts.exchangeSeconds();
+            const int64_t bytesBefore = parts.exchangeBytes();
             if (!firstIteration) firstIteration = it;
             RolloutPlan plan{it, it < c.referenceUntil(), it >= c.goalFrom};
             auto sampled = sampler.sample(plan, scale, rng);
@@ -280,18 +304,25 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
                 std::chrono::duration<double>(Clock::now() - began).count();
             const EpisodeBatch& e = sampled.value();
             const bool klOnly = it < c.klOnly();
-            const PpoUpdate update = ppoUpdate(c, models, e, klOnly, helper, optimizer, rng);
+            auto update = ppoUpdate(c, models, e, parts, klOnly, helper, optimizer, rng);
+            ESPER_TRY(update);
             IterationResult result;
             result.metrics = e.metrics;
-            for (const auto& [name, value] : update.metrics)
+            for (const auto& [name, value] : update->metrics)
                 result.metrics[name] = value;
-            result.loss = update.loss;
+            result.loss = update->loss;
             result.metrics["phase"] = plan.fromReference ? 0 : klOnly ? 1 : 2;
             const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
             result.metrics["episodes_per_second"] = c.batchSize / seconds;
             result.metrics["seconds_rollout"] = rolloutSeconds;
             result.metrics["seconds_update"] = seconds - rolloutSeconds;
             result.metrics["episodes"] = double(int64_t(it + 1) * c.batchSize);
+            if (parts.shared()) {
+                result.metrics["workers"] = parts.workers();
+                result.metrics["seconds_exchange"] = parts.exchangeSeconds() - exchangedBefore;
+                result.metrics["exchange_megabytes"] =
+                    double(parts.exchangeBytes() - bytesBefore) / 1e6;
+            }
             if (canEvaluate && c.evalEvery > 0 && (it + 1) % c.evalEvery == 0) {
                 auto f1 = evaluate();
                 ESPER_TRY(f1);
@@ -353,7 +384,8 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
         if (calMean) training["reward_calibration"] = {{"mean", *calMean}, {"std", *calStd}};
         if (report.evalF1Start) training["world_caption_f1_start"] = *report.evalF1Start;
         if (report.evalF1) training["world_caption_f1"] = *report.evalF1;
-        ESPER_TRY(writeBundle(o, models, dumpJson(training)));
+        if (parts.shared()) training["workers"] = parts.workers();
+        if (lead) ESPER_TRY(writeBundle(o, models, dumpJson(training)));
         return report;
     });
 }

@@ -18,6 +18,8 @@
 
 namespace esper {
 
+class Collectives;
+
 // One of the policy's greedy captions, shown while a run trains.
 struct PreviewCaption {
     std::string image; // the file, or "scene N" of the world
@@ -49,6 +51,12 @@ struct EsperTrainOptions {
     std::string device = "cpu";
     uint64_t seed = 1;
     const std::atomic<bool>* cancel = nullptr;
+    // Data-parallel training: the workers of one run (distributed/collectives.h), each started
+    // with the same options. Each computes its share of the config's parts of every batch and
+    // minibatch; the gradients are summed before each step. Worker 0 alone writes the log, the
+    // checkpoints and the bundle, previews and evaluates; every worker reads the checkpoint on
+    // resume, so a run may resume with another number of workers (one that divides `parts`).
+    Collectives* workers = nullptr;
     std::function<void(const std::string&)> onMessage; // stages and warnings, one line each
     // After each iteration: (finished, the iteration the run ends at or 0 when a time budget
     // ends it, seconds left, that iteration's metrics).

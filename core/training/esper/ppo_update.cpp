@@ -4,8 +4,9 @@
 #include "training/framework/sharded_gradients.h"
 
 #include <ATen/ATen.h>
-#include <array>
 #include <c10/core/GradMode.h>
+#include <functional>
+#include <tuple>
 
 namespace esper {
 namespace {
@@ -44,11 +45,16 @@ private:
 
 } // namespace
 
-PpoUpdate ppoUpdate(const EsperConfig& c, const EsperModels& models, const EpisodeBatch& e,
-                    bool klOnly, HelperThread& helper, OptimizerSteps& optimizer,
-                    std::mt19937_64& rng) {
+Result<PpoUpdate> ppoUpdate(const EsperConfig& c, const EsperModels& models, const EpisodeBatch& e,
+                            const RolloutParts& parts, bool klOnly, HelperThread& helper,
+                            OptimizerSteps& optimizer, std::mt19937_64& rng) {
     const int64_t m = c.minibatchSize();
     const auto device = models.compute.device;
+    const bool shared = parts.shared();
+    // Every trained parameter: what the workers sum the gradients of.
+    std::vector<at::Tensor> trained;
+    for (const auto& group : models.parameterGroups(c))
+        trained.insert(trained.end(), group.params.begin(), group.params.end());
     Means means;
     double firstRatioDeviation = 0;
     ShardedGradients policyGradients(models.policy.weights->parameters());
@@ -83,18 +89,25 @@ PpoUpdate ppoUpdate(const EsperConfig& c, const EsperModels& models, const Episo
                 }
             }
             optimizer.zeroGrad();
-            // The policy in its two row halves (as the old pass computed it), each half's terms
-            // scaled to its share of the minibatch so that they add up to the minibatch's.
+            // The policy in the minibatch's parts (as the old pass computed them), each part's
+            // terms scaled to its share of the minibatch so that they add up to the minibatch's.
             const double tokens = mask.sum().item<double>();
-            const auto halves = rowHalves(idx);
-            std::array<PolicyFigures, 2> figures;
-            ShardedStep step;
-            step.shards = 2;
-            step.forward = [&](int h) {
-                // The half's rows are a slice of the minibatch's, cut to their longest response.
-                const at::Tensor& part = halves[size_t(h)];
-                const int64_t from = h == 0 ? 0 : halves[0].size(0);
+            std::vector<int> computed; // this worker's parts that hold rows
+            for (int p : parts.myParts())
+                if (parts.slice(idx, p).size(0) > 0) computed.push_back(p);
+            // Where part p's rows sit among the minibatch's, and a tensor's slice of them.
+            auto placeOf = [&](int p) {
+                const at::Tensor part = parts.slice(idx, p);
+                const int64_t from = parts.bounds(idx.size(0), p).first;
                 const ResponseBatch sub = e.batch.select(part);
+                return std::make_tuple(part, from, sub);
+            };
+            std::vector<PolicyFigures> figures(size_t(parts.parts()));
+            ShardedStep step;
+            step.shards = int(computed.size());
+            step.forward = [&](int s) {
+                const int p = computed[size_t(s)];
+                const auto [part, from, sub] = placeOf(p);
                 const int64_t w = sub.responseIds.size(1);
                 auto take = [&](const at::Tensor& t) {
                     return t.narrow(0, from, part.size(0)).narrow(1, 0, w);
@@ -104,10 +117,10 @@ PpoUpdate ppoUpdate(const EsperConfig& c, const EsperModels& models, const Episo
                 const double rowShare = double(part.size(0)) / double(idx.size(0));
                 const auto scores = models.policyScores(e.features.index_select(0, part), sub);
                 const at::Tensor logprobs = ppo::maskPad(scores.logprobs, subMask);
-                const at::Tensor oldHalf = take(oldLogprobs);
-                const auto pg = ppo::clippedPolicyLoss(logprobs, oldHalf, take(advantages), subMask,
+                const at::Tensor oldPart = take(oldLogprobs);
+                const auto pg = ppo::clippedPolicyLoss(logprobs, oldPart, take(advantages), subMask,
                                                        c.clipRange);
-                PolicyFigures& f = figures[size_t(h)];
+                PolicyFigures& f = figures[size_t(p)];
                 at::Tensor loss = (klOnly ? at::zeros({}) : c.pgCoef * pg.loss) * share;
                 if (c.supervisedKl) {
                     const at::Tensor kl =
@@ -126,58 +139,114 @@ PpoUpdate ppoUpdate(const EsperConfig& c, const EsperModels& models, const Episo
                 }
                 f.policyLoss = pg.loss.item<double>() * share;
                 f.clipFraction = pg.clipFraction * share;
-                f.approxKl = ppo::approxKl(logprobs, oldHalf, subMask) * share;
+                f.approxKl = ppo::approxKl(logprobs, oldPart, subMask) * share;
                 f.entropy =
                     ppo::maskedMean(scores.entropy.detach(), subMask).item<double>() * share;
-                f.ratioDeviation = ((logprobs.detach() - oldHalf).exp() - 1)
+                f.ratioDeviation = ((logprobs.detach() - oldPart).exp() - 1)
                                        .mul(subMask)
                                        .abs()
                                        .max()
                                        .item<double>();
                 return std::vector<at::Tensor>{loss};
             };
-            step.loss = [](const std::vector<std::vector<at::Tensor>>& parts) {
-                return parts[0][0] + parts[1][0];
+            step.loss = [](const std::vector<std::vector<at::Tensor>>& pieces) {
+                at::Tensor sum = pieces[0][0];
+                for (size_t s = 1; s < pieces.size(); ++s)
+                    sum = sum + pieces[s][0];
+                return sum;
+            };
+            auto policyStep = [&] {
+                if (!computed.empty()) policyGradients.step(step);
             };
             // Each side writes only its own figures; they are added after both have ended.
             double valueLoss = 0, valueClip = 0, explained = 0;
+            at::Tensor valuesSeen; // among workers: the minibatch's values, this one's rows filled
+            auto valueWhole = [&] {
+                const at::Tensor values = models.values(features, rows) * mask;
+                const auto v =
+                    ppo::clippedValueLoss(values, oldValues, returns, mask, c.valueClipRange);
+                (c.vfCoef * v.loss).backward();
+                valueLoss = v.loss.item<double>();
+                valueClip = v.clipFraction;
+                explained = ppo::explainedVariance(values, returns, mask);
+            };
+            auto valueParts = [&] {
+                valuesSeen = at::zeros({idx.size(0), width}, mask.options());
+                for (int p : computed) {
+                    const auto [part, from, sub] = placeOf(p);
+                    const int64_t n = part.size(0), w = sub.responseIds.size(1);
+                    auto take = [&](const at::Tensor& t) {
+                        return t.narrow(0, from, n).narrow(1, 0, w);
+                    };
+                    const at::Tensor subMask = take(mask);
+                    const double share = subMask.sum().item<double>() / tokens;
+                    const at::Tensor values =
+                        models.values(e.features.index_select(0, part), sub) * subMask;
+                    const auto v = ppo::clippedValueLoss(values, take(oldValues), take(returns),
+                                                         subMask, c.valueClipRange);
+                    (c.vfCoef * share * v.loss).backward();
+                    valueLoss += v.loss.item<double>() * share;
+                    valueClip += v.clipFraction * share;
+                    take(valuesSeen).copy_(values.detach());
+                }
+            };
             if (c.usesValueModel()) {
                 step.parallel = false; // the value model has the other core
-                helper.runBeside(
-                    [&] {
-                        const at::Tensor values = models.values(features, rows) * mask;
-                        const auto v = ppo::clippedValueLoss(values, oldValues, returns, mask,
-                                                             c.valueClipRange);
-                        (c.vfCoef * v.loss).backward();
-                        valueLoss = v.loss.item<double>();
-                        valueClip = v.clipFraction;
-                        explained = ppo::explainedVariance(values, returns, mask);
-                    },
-                    [&] { policyGradients.step(step); }, c.parallel);
+                helper.runBeside(shared ? std::function<void()>(valueParts) : valueWhole,
+                                 policyStep, c.parallel);
             } else {
                 step.parallel = c.parallel;
-                policyGradients.step(step);
+                policyStep();
             }
-            const PolicyFigures f = figures[0] + figures[1];
-            const double policyLoss = f.policyLoss, klLoss = f.klLoss, entropyLoss = f.entropyLoss;
-            const double policyClip = f.clipFraction, approxKl = f.approxKl, entropy = f.entropy;
-            if (epoch == 0 && chunk == 0)
-                firstRatioDeviation =
-                    std::max(figures[0].ratioDeviation, figures[1].ratioDeviation);
+            PolicyFigures f;
+            for (const auto& part : figures)
+                f = f + part;
+            if (shared) {
+                // Every worker's gradients summed: the minibatch's, whoever computed which rows.
+                // A parameter no worker reached keeps no gradient, as it would alone.
+                std::vector<double> had;
+                std::vector<at::Tensor> exchanged;
+                for (auto& param : trained) {
+                    had.push_back(param.grad().defined() ? 1.0 : 0.0);
+                    if (!param.grad().defined()) param.mutable_grad() = at::zeros_like(param);
+                    exchanged.push_back(param.grad());
+                }
+                if (valuesSeen.defined()) exchanged.push_back(valuesSeen);
+                ESPER_TRY(parts.sum(exchanged, "the gradients"));
+                std::vector<double> sums{f.policyLoss, f.klLoss,  f.entropyLoss, f.clipFraction,
+                                         f.approxKl,   f.entropy, valueLoss,     valueClip};
+                sums.insert(sums.end(), had.begin(), had.end());
+                at::Tensor figuresSum = at::tensor(sums, at::kDouble);
+                ESPER_TRY(parts.sum({figuresSum}, "the minibatch's figures"));
+                const double* v = figuresSum.data_ptr<double>();
+                f = {v[0], v[1], v[2], v[3], v[4], v[5], f.ratioDeviation};
+                valueLoss = v[6];
+                valueClip = v[7];
+                for (size_t i = 0; i < trained.size(); ++i)
+                    if (v[8 + i] == 0) trained[i].mutable_grad() = at::Tensor();
+                if (c.usesValueModel())
+                    explained = ppo::explainedVariance(valuesSeen, returns, mask);
+                if (epoch == 0 && chunk == 0) {
+                    at::Tensor deviation = at::tensor({f.ratioDeviation}, at::kDouble);
+                    ESPER_TRY(parts.max({deviation}, "the first ratio"));
+                    f.ratioDeviation = deviation.item<double>();
+                }
+            }
+            if (epoch == 0 && chunk == 0) firstRatioDeviation = f.ratioDeviation;
             optimizer.step();
-            means.add("loss_policy", policyLoss);
+            means.add("loss_policy", f.policyLoss);
             means.add("loss_value", valueLoss);
-            means.add("loss_kl", klLoss);
-            means.add("loss_entropy", entropyLoss);
-            means.add("loss", (klOnly ? 0.0 : c.pgCoef * policyLoss) + c.vfCoef * valueLoss +
-                                  klLoss + entropyLoss);
-            means.add("clip_fraction", policyClip);
-            means.add("approx_kl", approxKl);
+            means.add("loss_kl", f.klLoss);
+            means.add("loss_entropy", f.entropyLoss);
+            means.add("loss", (klOnly ? 0.0 : c.pgCoef * f.policyLoss) + c.vfCoef * valueLoss +
+                                  f.klLoss + f.entropyLoss);
+            means.add("clip_fraction", f.clipFraction);
+            means.add("approx_kl", f.approxKl);
             if (c.usesValueModel()) {
                 means.add("value_clip_fraction", valueClip);
                 means.add("explained_variance", explained);
             }
-            means.add("policy_entropy", entropy);
+            means.add("policy_entropy", f.entropy);
         }
     }
     PpoUpdate out;

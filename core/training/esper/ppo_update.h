@@ -3,7 +3,9 @@
 // old passes used), each minibatch whitening its rewards, estimating advantages with GAE, and
 // taking one optimizer step on the clipped policy loss (left out during the KL-only warm-up),
 // the clipped value loss, the time-axis KL and the entropy loss. The value model's half runs on
-// the helper thread beside the policy's.
+// the helper thread beside the policy's. Among several workers, each computes its parts of every
+// minibatch, and the gradients (and the figures) are summed before each optimizer step, which
+// then takes the same step on every worker.
 #pragma once
 
 #include "training/esper/esper_models.h"
@@ -25,8 +27,8 @@ struct PpoUpdate {
     std::map<std::string, double> metrics;
 };
 
-PpoUpdate ppoUpdate(const EsperConfig& config, const EsperModels& models, const EpisodeBatch& batch,
-                    bool klOnly, HelperThread& helper, OptimizerSteps& optimizer,
-                    std::mt19937_64& rng);
+Result<PpoUpdate> ppoUpdate(const EsperConfig& config, const EsperModels& models,
+                            const EpisodeBatch& batch, const RolloutParts& parts, bool klOnly,
+                            HelperThread& helper, OptimizerSteps& optimizer, std::mt19937_64& rng);
 
 } // namespace esper

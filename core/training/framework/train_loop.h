@@ -35,6 +35,12 @@ struct TrainSettings {
     std::string checkpointPath{};
     int checkpointEvery = 200;
     bool resume = false;
+    // False in every worker but the first of a data-parallel run: no log and no checkpoint
+    // written (a checkpoint is still read on resume).
+    bool writes = true;
+    // Among several workers, whether to stop now, given this worker's answer (cancelled or out
+    // of time): they must all stop at the same iteration. Unset: the answer stands.
+    std::function<Result<bool>(bool)> agreeToStop{};
     // (step, steps, loss, seconds left): for progress bars.
     std::function<void(int, int, double, double)> onProgress{};
 };

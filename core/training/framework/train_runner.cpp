@@ -104,16 +104,16 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
     // The log's "seconds" count the whole run's training time, resumed parts included.
     const double secondsBefore = progress.seconds;
     auto checkpoint = [&]() -> Result<void> {
-        if (o.checkpointPath.empty()) return {};
+        if (o.checkpointPath.empty() || !o.writes) return {};
         if (hooks.saveState) progress.metadata = hooks.saveState();
         return saveCheckpoint(o.checkpointPath, optimizer, progress);
     };
     // A resumed run appends to the log the interrupted run wrote, less the lines of the steps
     // after its last checkpoint, which are done again.
-    if (run.resumedFrom && !o.logPath.empty()) ESPER_TRY(keepLogBefore(o.logPath, run.resumedFrom));
-    std::FILE* log =
-        o.logPath.empty() ? nullptr : std::fopen(o.logPath.c_str(), run.resumedFrom ? "a" : "w");
-    if (!o.logPath.empty() && !log)
+    const bool logs = o.writes && !o.logPath.empty();
+    if (run.resumedFrom && logs) ESPER_TRY(keepLogBefore(o.logPath, run.resumedFrom));
+    std::FILE* log = !logs ? nullptr : std::fopen(o.logPath.c_str(), run.resumedFrom ? "a" : "w");
+    if (logs && !log)
         return fail("cannot write the training log " + o.logPath + ": " + std::strerror(errno));
     // A log line that cannot be written (a full disk) stops the run: what it says would be lost.
     const auto logFailed = [&] {
@@ -128,9 +128,15 @@ Result<TrainRun> runIterations(const std::vector<ParamGroup>& groups, const Trai
         return run;
     };
     while (progress.step < stop) {
-        if (o.cancel && o.cancel->load()) break;
         const double before = std::chrono::duration<double>(Clock::now() - start).count();
-        if (o.maxSeconds > 0 && before >= o.maxSeconds) break;
+        bool stopNow =
+            (o.cancel && o.cancel->load()) || (o.maxSeconds > 0 && before >= o.maxSeconds);
+        if (o.agreeToStop) {
+            auto agreed = o.agreeToStop(stopNow);
+            if (!agreed) return finish(agreed.failure());
+            stopNow = agreed.value();
+        }
+        if (stopNow) break;
         const int step = progress.step;
         const double rate = scheduledRate(o, step);
         OptimizerSteps steps(optimizer, rate, o.clipNorm);
