@@ -20,7 +20,8 @@ std::vector<OptionSpec> bundleFlagSpecs() {
 }
 
 std::unique_ptr<Captioner> loadBundleFromFlags(const char* verb, const Args& args, int& exitCode,
-                                               const std::string& bundleDir) {
+                                               const std::string& bundleDir,
+                                               const WorldOptions* world) {
     const std::string dir = !bundleDir.empty() ? bundleDir : args.get("bundle", defaultBundleDir());
     if (dir.empty()) {
         exitCode = report(verb,
@@ -29,8 +30,10 @@ std::unique_ptr<Captioner> loadBundleFromFlags(const char* verb, const Args& arg
                           2);
         return nullptr;
     }
-    auto c = Captioner::loadBundle(dir, args.get("models-dir"), args.get("device", "cpu"),
-                                   args.get("dtype"));
+    const std::string device = args.get("device", "cpu");
+    auto c =
+        Captioner::loadBundle(dir, args.get("models-dir"),
+                              world ? workerDevice(device, *world) : device, args.get("dtype"));
     if (!c) {
         exitCode = report(verb, c.error(), 2);
         return nullptr;

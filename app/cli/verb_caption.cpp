@@ -301,7 +301,7 @@ int runCaption(int argc, char** argv) {
         rendezvous = std::move(joined.value());
     }
     int code = 0;
-    auto captioner = loadBundleFromFlags("caption", args, code);
+    auto captioner = loadBundleFromFlags("caption", args, code, "", &world.value());
     if (!captioner) return code;
 
     CaptionOptions options;

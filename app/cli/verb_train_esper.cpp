@@ -236,6 +236,7 @@ int runTrainEsper(int argc, char** argv) {
         workers = std::move(group.value());
         o.workers = workers.get();
     }
+    o.device = workerDevice(o.device, world.value());
     const bool lead = world->rank == 0; // the others train quietly
     o.cancel = interruptFlag();
     if (lead) {

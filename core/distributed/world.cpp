@@ -7,6 +7,11 @@
 
 namespace esper {
 
+std::string workerDevice(const std::string& device, const WorldOptions& world) {
+    if (device != "cuda" || !world.distributed()) return device;
+    return "cuda:" + std::to_string(world.localRank);
+}
+
 int workerCores() {
     if (const char* omp = std::getenv("OMP_NUM_THREADS"); omp && *omp) {
         const int n = std::atoi(omp);

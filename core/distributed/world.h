@@ -22,6 +22,10 @@ struct WorldOptions {
 // (esper launch and torchrun set it), else the machine's.
 int workerCores();
 
+// The device a worker runs on: plain "cuda" among several workers means this worker's own GPU,
+// cuda:LOCAL_RANK (one worker per GPU, as torchrun places them); anything else stands.
+std::string workerDevice(const std::string& device, const WorldOptions& world);
+
 // Flags as given (empty: not given); timeout <= 0 keeps the default.
 Result<WorldOptions> resolveWorld(const std::string& worldSize, const std::string& rank,
                                   const std::string& master, double timeoutSeconds = 0);

@@ -55,8 +55,13 @@ Result<PpoUpdate> ppoUpdate(const EsperConfig& c, const EsperModels& models, con
     std::vector<at::Tensor> trained;
     for (const auto& group : models.parameterGroups(c))
         trained.insert(trained.end(), group.params.begin(), group.params.end());
-    Means means;
-    double firstRatioDeviation = 0;
+    // Each step's figures, added into means once the workers' shares are summed (one exchange
+    // for the whole update, not one per step).
+    struct StepFigures {
+        PolicyFigures policy;
+        double valueLoss = 0, valueClip = 0, explained = 0;
+    };
+    std::vector<StepFigures> steps;
     ShardedGradients policyGradients(models.policy.weights->parameters());
     for (int epoch = 0; epoch < c.ppoEpochs; ++epoch) {
         const at::Tensor order = epoch == 0 ? e.firstEpochOrder : drawPermutation(c.batchSize, rng);
@@ -198,61 +203,79 @@ Result<PpoUpdate> ppoUpdate(const EsperConfig& c, const EsperModels& models, con
                 step.parallel = c.parallel;
                 policyStep();
             }
-            PolicyFigures f;
+            StepFigures taken;
             for (const auto& part : figures)
-                f = f + part;
+                taken.policy = taken.policy + part;
             if (shared) {
                 // Every worker's gradients summed: the minibatch's, whoever computed which rows.
                 // A parameter no worker reached keeps no gradient, as it would alone.
-                std::vector<double> had;
-                std::vector<at::Tensor> exchanged;
-                for (auto& param : trained) {
-                    had.push_back(param.grad().defined() ? 1.0 : 0.0);
-                    if (!param.grad().defined()) param.mutable_grad() = at::zeros_like(param);
+                at::Tensor had = at::zeros({int64_t(trained.size())});
+                std::vector<at::Tensor> exchanged{had};
+                for (size_t i = 0; i < trained.size(); ++i) {
+                    auto& param = trained[i];
+                    if (param.grad().defined())
+                        had[int64_t(i)] = 1;
+                    else
+                        param.mutable_grad() = at::zeros_like(param);
                     exchanged.push_back(param.grad());
                 }
                 if (valuesSeen.defined()) exchanged.push_back(valuesSeen);
                 ESPER_TRY(parts.sum(exchanged, "the gradients"));
-                std::vector<double> sums{f.policyLoss, f.klLoss,  f.entropyLoss, f.clipFraction,
-                                         f.approxKl,   f.entropy, valueLoss,     valueClip};
-                sums.insert(sums.end(), had.begin(), had.end());
-                at::Tensor figuresSum = at::tensor(sums, at::kDouble);
-                ESPER_TRY(parts.sum({figuresSum}, "the minibatch's figures"));
-                const double* v = figuresSum.data_ptr<double>();
-                f = {v[0], v[1], v[2], v[3], v[4], v[5], f.ratioDeviation};
-                valueLoss = v[6];
-                valueClip = v[7];
                 for (size_t i = 0; i < trained.size(); ++i)
-                    if (v[8 + i] == 0) trained[i].mutable_grad() = at::Tensor();
+                    if (had[int64_t(i)].item<float>() == 0)
+                        trained[i].mutable_grad() = at::Tensor();
                 if (c.usesValueModel())
                     explained = ppo::explainedVariance(valuesSeen, returns, mask);
-                if (epoch == 0 && chunk == 0) {
-                    at::Tensor deviation = at::tensor({f.ratioDeviation}, at::kDouble);
-                    ESPER_TRY(parts.max({deviation}, "the first ratio"));
-                    f.ratioDeviation = deviation.item<double>();
-                }
             }
-            if (epoch == 0 && chunk == 0) firstRatioDeviation = f.ratioDeviation;
+            taken.valueLoss = valueLoss;
+            taken.valueClip = valueClip;
+            taken.explained = explained;
+            steps.push_back(taken);
             optimizer.step();
-            means.add("loss_policy", f.policyLoss);
-            means.add("loss_value", valueLoss);
-            means.add("loss_kl", f.klLoss);
-            means.add("loss_entropy", f.entropyLoss);
-            means.add("loss", (klOnly ? 0.0 : c.pgCoef * f.policyLoss) + c.vfCoef * valueLoss +
-                                  f.klLoss + f.entropyLoss);
-            means.add("clip_fraction", f.clipFraction);
-            means.add("approx_kl", f.approxKl);
-            if (c.usesValueModel()) {
-                means.add("value_clip_fraction", valueClip);
-                means.add("explained_variance", explained);
-            }
-            means.add("policy_entropy", f.entropy);
         }
+    }
+    if (shared) {
+        // Each worker's figures are its parts' shares: summed, they are the minibatches'.
+        std::vector<double> sums;
+        for (const auto& st : steps) {
+            const auto& f = st.policy;
+            sums.insert(sums.end(), {f.policyLoss, f.klLoss, f.entropyLoss, f.clipFraction,
+                                     f.approxKl, f.entropy, st.valueLoss, st.valueClip});
+        }
+        at::Tensor summed = at::tensor(sums, at::kDouble);
+        at::Tensor deviation = at::tensor({steps.front().policy.ratioDeviation}, at::kDouble);
+        ESPER_TRY(parts.sum({summed}, "the update's figures"));
+        ESPER_TRY(parts.max({deviation}, "the first ratio"));
+        const double* v = summed.data_ptr<double>();
+        for (auto& st : steps) {
+            st.policy = {v[0], v[1], v[2], v[3], v[4], v[5], st.policy.ratioDeviation};
+            st.valueLoss = v[6];
+            st.valueClip = v[7];
+            v += 8;
+        }
+        steps.front().policy.ratioDeviation = deviation.item<double>();
+    }
+    Means means;
+    for (const auto& st : steps) {
+        const PolicyFigures& f = st.policy;
+        means.add("loss_policy", f.policyLoss);
+        means.add("loss_value", st.valueLoss);
+        means.add("loss_kl", f.klLoss);
+        means.add("loss_entropy", f.entropyLoss);
+        means.add("loss", (klOnly ? 0.0 : c.pgCoef * f.policyLoss) + c.vfCoef * st.valueLoss +
+                              f.klLoss + f.entropyLoss);
+        means.add("clip_fraction", f.clipFraction);
+        means.add("approx_kl", f.approxKl);
+        if (c.usesValueModel()) {
+            means.add("value_clip_fraction", st.valueClip);
+            means.add("explained_variance", st.explained);
+        }
+        means.add("policy_entropy", f.entropy);
     }
     PpoUpdate out;
     means.into(out.metrics);
     out.loss = out.metrics["loss"];
-    out.metrics["first_ratio_deviation"] = firstRatioDeviation;
+    out.metrics["first_ratio_deviation"] = steps.front().policy.ratioDeviation;
     return out;
 }
 

@@ -1,0 +1,175 @@
+// The pieces data-parallel training stands on, in one process: where a worker is placed (flags,
+// torchrun's environment, its GPU and its cores), how a batch's parts are shared out among the
+// workers, and the exchanges of core/distributed/collectives.h between two workers on two
+// threads over loopback: sums and maxima of several tensors at once, and a lost worker reported
+// within the timeout instead of a hang.
+#include <ATen/ATen.h>
+
+#include "distributed/collectives.h"
+#include "distributed/rendezvous.h"
+#include "distributed/world.h"
+#include "training/esper/rollout_parts.h"
+
+#include <QElapsedTimer>
+#include <QtTest>
+#include <arpa/inet.h>
+#include <cstdlib>
+#include <future>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace esper;
+
+namespace {
+
+// A port nobody listens on now: the kernel's choice for a socket bound to port 0.
+int freePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    int port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0)
+        port = ntohs(addr.sin_port);
+    ::close(fd);
+    return port;
+}
+
+WorldOptions worker(int rank, int port, double timeout = 10) {
+    WorldOptions w;
+    w.size = 2;
+    w.rank = rank;
+    w.masterPort = port;
+    w.timeoutSeconds = timeout;
+    return w;
+}
+
+// Both workers of a world of two, each on its own thread: `work(collectives)` returns its
+// result.
+template <class F> auto onTwoWorkers(int port, double timeout, F work) {
+    using R = decltype(work(std::declval<Collectives&>(), 0));
+    auto run = [&](int rank) -> std::optional<R> {
+        auto rendezvous = Rendezvous::join(worker(rank, port, timeout), "test");
+        if (!rendezvous) return std::nullopt;
+        auto group = Collectives::join(**rendezvous);
+        if (!group) return std::nullopt;
+        R out = work(**group, rank);
+        (*rendezvous)->leave();
+        return out;
+    };
+    auto other = std::async(std::launch::async, run, 1);
+    auto first = run(0);
+    return std::make_pair(first, other.get());
+}
+
+} // namespace
+
+class TestDistributed : public QObject {
+    Q_OBJECT
+
+private slots:
+    void aWorkersPlaceComesFromFlagsOrTheEnvironment() {
+        auto w = resolveWorld("4", "3", "10.0.0.1:1234");
+        QVERIFY(w);
+        QCOMPARE(w->size, 4);
+        QCOMPARE(w->rank, 3);
+        QCOMPARE(QString::fromStdString(w->masterAddr), QString("10.0.0.1"));
+        QCOMPARE(w->masterPort, 1234);
+        QVERIFY(!resolveWorld("2", "2", ""));
+        QVERIFY(!resolveWorld("2", "", ""));
+        qputenv("WORLD_SIZE", "2");
+        qputenv("RANK", "1");
+        qputenv("LOCAL_RANK", "1");
+        w = resolveWorld("", "", "");
+        QVERIFY(w);
+        QCOMPARE(w->rank, 1);
+        // Plain "cuda" is this worker's own GPU; a named one stands; alone, nothing changes.
+        QCOMPARE(QString::fromStdString(workerDevice("cuda", *w)), QString("cuda:1"));
+        QCOMPARE(QString::fromStdString(workerDevice("cuda:0", *w)), QString("cuda:0"));
+        QCOMPARE(QString::fromStdString(workerDevice("cpu", *w)), QString("cpu"));
+        QCOMPARE(QString::fromStdString(workerDevice("cuda", WorldOptions{})), QString("cuda"));
+        qunsetenv("WORLD_SIZE");
+        qunsetenv("RANK");
+        qunsetenv("LOCAL_RANK");
+        qputenv("OMP_NUM_THREADS", "1");
+        QCOMPARE(workerCores(), 1);
+        qunsetenv("OMP_NUM_THREADS");
+        QVERIFY(workerCores() >= 1);
+    }
+
+    void theBatchsPartsAreSharedOutEvenly() {
+        const RolloutParts alone(2, nullptr);
+        QCOMPARE(alone.myParts(), std::vector<int>({0, 1}));
+        // Two parts of 7 rows: the first (7 + 1) / 2, as two threads always split them.
+        QCOMPARE(alone.bounds(7, 0), std::make_pair(int64_t(0), int64_t(4)));
+        QCOMPARE(alone.bounds(7, 1), std::make_pair(int64_t(4), int64_t(7)));
+        const RolloutParts six(6, nullptr);
+        int64_t covered = 0;
+        for (int p = 0; p < 6; ++p) {
+            const auto [from, to] = six.bounds(128, p);
+            QCOMPARE(from, covered);
+            QVERIFY(to - from == 21 || to - from == 22);
+            covered = to;
+        }
+        QCOMPARE(covered, int64_t(128));
+        const at::Tensor index = at::arange(10, 20, at::kLong);
+        QCOMPARE(alone.slice(index, 1)[0].item<int64_t>(), int64_t(15));
+        // Fewer rows than parts: some parts are empty, none overlap.
+        int held = 0;
+        for (int p = 0; p < 6; ++p) {
+            const auto [from, to] = six.bounds(2, p);
+            QVERIFY(to - from <= 1);
+            held += int(to - from);
+        }
+        QCOMPARE(held, 2);
+    }
+
+    void twoWorkersSumAndTakeMaximaOfSeveralTensorsAtOnce() {
+        if (!Collectives::available()) QSKIP("this build has no Gloo");
+        const auto [a, b] = onTwoWorkers(freePort(), 20, [](Collectives& net, int rank) {
+            std::vector<at::Tensor> t{at::full({2, 3}, float(rank + 1)),
+                                      at::arange(4, at::kFloat) * float(rank)};
+            at::Tensor peak = at::tensor({double(rank), 5.0 - rank}, at::kDouble);
+            at::Tensor mixed = at::zeros({1}, at::kDouble);
+            const bool summed = bool(net.sum(t, "two tensors"));
+            const bool maxed = bool(net.max({peak}, "the peak"));
+            const bool refused = !net.sum({t[0], mixed}, "mixed types");
+            return std::vector<at::Tensor>{t[0], t[1], peak,
+                                           at::tensor({double(summed && maxed && refused),
+                                                       double(net.bytes()), net.seconds()})};
+        });
+        QVERIFY(a && b);
+        for (const auto& r : {*a, *b}) {
+            QVERIFY(at::equal(r[0], at::full({2, 3}, 3.0f)));
+            QVERIFY(at::equal(r[1], at::arange(4, at::kFloat)));
+            QVERIFY(at::equal(r[2], at::tensor({1.0, 5.0}, at::kDouble)));
+            QCOMPARE(r[3][0].item<double>(), 1.0);
+            QCOMPARE(r[3][1].item<double>(), double(10 * 4 + 2 * 8)); // floats, then doubles
+            QVERIFY(r[3][2].item<double>() > 0);
+        }
+    }
+
+    void aLostWorkerEndsTheExchangeWithAMessage() {
+        if (!Collectives::available()) QSKIP("this build has no Gloo");
+        QElapsedTimer clock;
+        clock.start();
+        const auto [a, b] = onTwoWorkers(freePort(), 3, [](Collectives& net, int rank) {
+            if (rank == 1) return std::string(); // leaves without exchanging
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            at::Tensor t = at::ones({4});
+            auto ok = net.sum({t}, "the gradients");
+            return ok ? std::string("no error") : ok.error();
+        });
+        QVERIFY(a && b);
+        QVERIFY2(a->find("lost the others while exchanging the gradients") != std::string::npos,
+                 a->c_str());
+        QVERIFY(clock.elapsed() < 20000);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDistributed)
+#include "test_distributed.moc"
