@@ -4,15 +4,14 @@
 #include "args.h"
 #include "verbs.h"
 
+#include "distributed/world.h"
+
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <netinet/in.h>
 #include <string>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -29,22 +28,6 @@ const char* kHelp =
     "(OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, ESPER_KERNEL_THREADS; yours are kept). COMMAND\n"
     "may start with \"esper\" or with the verb. Exits with the first failing worker's status,\n"
     "0 when all succeed; when one fails the others end on their own and report it.\n";
-
-// A port nobody listens on now: the kernel's choice for a socket bound to port 0.
-int freePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0)
-        port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
-}
 
 } // namespace
 
@@ -65,7 +48,7 @@ int runLaunch(int argc, char** argv) {
     if (!split || split + 1 >= argc)
         return report("launch", "give the command after --, e.g. -- caption DIR --jsonl out.jsonl",
                       2, kHelp);
-    if (!port) port = freePort();
+    if (!port) port = freeLoopbackPort();
     if (!port) return report("launch", "no free port on 127.0.0.1", 1);
     std::vector<std::string> command{"/proc/self/exe"};
     int first = split + 1;

@@ -1,15 +1,34 @@
 #include "distributed/world.h"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cstdlib>
+#include <netinet/in.h>
 #include <optional>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 namespace esper {
 
 std::string workerDevice(const std::string& device, const WorldOptions& world) {
     if (device != "cuda" || !world.distributed()) return device;
     return "cuda:" + std::to_string(world.localRank);
+}
+
+int freeLoopbackPort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    int port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0)
+        port = ntohs(addr.sin_port);
+    ::close(fd);
+    return port;
 }
 
 int workerCores() {

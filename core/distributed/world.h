@@ -18,6 +18,9 @@ struct WorldOptions {
     std::string master() const { return masterAddr + ":" + std::to_string(masterPort); }
 };
 
+// A port on 127.0.0.1 that nobody listens on now (the kernel's choice), 0 if there is none.
+int freeLoopbackPort();
+
 // The cores this process may use: OMP_NUM_THREADS where a launcher shared the machine's out
 // (esper launch and torchrun set it), else the machine's.
 int workerCores();

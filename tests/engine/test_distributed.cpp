@@ -12,32 +12,13 @@
 
 #include <QElapsedTimer>
 #include <QtTest>
-#include <arpa/inet.h>
 #include <cstdlib>
 #include <future>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 using namespace esper;
 
 namespace {
-
-// A port nobody listens on now: the kernel's choice for a socket bound to port 0.
-int freePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0)
-        port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
-}
 
 WorldOptions worker(int rank, int port, double timeout = 10) {
     WorldOptions w;
@@ -130,7 +111,7 @@ private slots:
 
     void twoWorkersSumAndTakeMaximaOfSeveralTensorsAtOnce() {
         if (!Collectives::available()) QSKIP("this build has no Gloo");
-        const auto [a, b] = onTwoWorkers(freePort(), 20, [](Collectives& net, int rank) {
+        const auto [a, b] = onTwoWorkers(freeLoopbackPort(), 20, [](Collectives& net, int rank) {
             std::vector<at::Tensor> t{at::full({2, 3}, float(rank + 1)),
                                       at::arange(4, at::kFloat) * float(rank)};
             at::Tensor peak = at::tensor({double(rank), 5.0 - rank}, at::kDouble);
@@ -157,7 +138,7 @@ private slots:
         if (!Collectives::available()) QSKIP("this build has no Gloo");
         QElapsedTimer clock;
         clock.start();
-        const auto [a, b] = onTwoWorkers(freePort(), 3, [](Collectives& net, int rank) {
+        const auto [a, b] = onTwoWorkers(freeLoopbackPort(), 3, [](Collectives& net, int rank) {
             if (rank == 1) return std::string(); // leaves without exchanging
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
             at::Tensor t = at::ones({4});
