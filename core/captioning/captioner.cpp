@@ -338,7 +338,11 @@ const std::string& Captioner::precision() const {
 }
 
 std::string Captioner::computeDescription() const {
-    return esper::describe(impl_->compute);
+    const ComputeOptions& c = impl_->compute;
+    // CLIP's products may run otherwise than the language model's weights say; never silently.
+    const bool clipOwn = c.weights != WeightFormat::BFloat16 && clipWeights(c) != c.weights &&
+                         clipWeights(c) == WeightFormat::BFloat16;
+    return esper::describe(c) + (clipOwn ? ", CLIP in bf16 products" : "");
 }
 
 std::string Captioner::describe() const {

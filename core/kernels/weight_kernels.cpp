@@ -13,6 +13,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#if defined(ESPER_KERNELS_X86)
+#include <cpuid.h>
+#endif
 
 namespace esper::kernels {
 namespace {
@@ -180,6 +183,23 @@ std::vector<Isa> availableIsas() {
     if (avx2 && __builtin_cpu_supports("avx512f")) out.push_back(Isa::Avx512);
 #endif
     return out;
+}
+
+bool bf16Units() {
+    static const bool units = [] {
+        if (const char* env = std::getenv("ESPER_CPU_BF16"); env && *env)
+            return std::string(env) != "0";
+#if defined(ESPER_KERNELS_X86)
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+        const bool amx = (d >> 22) & 1;
+        if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return amx;
+        return amx || ((a >> 5) & 1) != 0;
+#else
+        return false;
+#endif
+    }();
+    return units;
 }
 
 Isa activeIsa() {

@@ -1,6 +1,7 @@
 #include "models/clip.h"
 
 #include "models/layers.h"
+#include "models/packed_linear.h"
 
 #include <ATen/ATen.h>
 #include <cmath>
@@ -60,7 +61,22 @@ Result<std::unique_ptr<ClipModel>> ClipModel::create(const ClipConfig& c, Weight
     m->vision_ = loadTower(c.vision, "vision_model.", w);
     m->text_ = loadTower(c.text, "text_model.", w);
     if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
+    if (const WeightFormat f = clipWeights(m->options_); f != WeightFormat::Dense) {
+        packTower(m->vision_, f);
+        packTower(m->text_, f);
+    }
     return m;
+}
+
+void ClipModel::packTower(Tower& tower, WeightFormat format) {
+    for (Layer& l : tower.layers) {
+        l.qkv = PackedLinear::pack(at::cat({l.qW, l.kW, l.vW}), at::cat({l.qB, l.kB, l.vB}), false,
+                                   format);
+        l.o = PackedLinear::pack(l.oW, l.oB, false, format);
+        l.fc1 = PackedLinear::pack(l.fc1W, l.fc1B, false, format);
+        l.fc2 = PackedLinear::pack(l.fc2W, l.fc2B, false, format);
+        l.qW = l.kW = l.vW = l.oW = l.fc1W = l.fc2W = at::Tensor();
+    }
 }
 
 Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::string& dir, ComputeOptions options) {
@@ -82,12 +98,20 @@ at::Tensor ClipModel::runEncoder(const Tower& tower, at::Tensor h, const at::Ten
     const double scale = 1.0 / std::sqrt(double(d / c.heads));
     for (const Layer& l : tower.layers) {
         const auto x = at::layer_norm(h, {d}, l.ln1W, l.ln1B, c.layerNormEps);
-        const auto q = splitHeads(at::linear(x, l.qW, l.qB), c.heads);
-        const auto k = splitHeads(at::linear(x, l.kW, l.kB), c.heads);
-        const auto v = splitHeads(at::linear(x, l.vW, l.vB), c.heads);
-        h = h + at::linear(mergeHeads(attend(q, k, v, mask, scale)), l.oW, l.oB);
+        at::Tensor q, k, v;
+        if (l.qkv) {
+            const auto parts = l.qkv->forward(x).split(d, -1);
+            q = parts[0], k = parts[1], v = parts[2];
+        } else {
+            q = at::linear(x, l.qW, l.qB), k = at::linear(x, l.kW, l.kB);
+            v = at::linear(x, l.vW, l.vB);
+        }
+        h = h + linearOf(mergeHeads(attend(splitHeads(q, c.heads), splitHeads(k, c.heads),
+                                           splitHeads(v, c.heads), mask, scale)),
+                         l.oW, l.oB, l.o);
         const auto y = at::layer_norm(h, {d}, l.ln2W, l.ln2B, c.layerNormEps);
-        h = h + at::linear(activate(at::linear(y, l.fc1W, l.fc1B), c.activation), l.fc2W, l.fc2B);
+        h = h + linearOf(activate(linearOf(y, l.fc1W, l.fc1B, l.fc1), c.activation), l.fc2W, l.fc2B,
+                         l.fc2);
     }
     return h;
 }

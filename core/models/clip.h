@@ -4,7 +4,11 @@
 #include "io/model_config.h"
 #include "models/weight_source.h"
 
+#include <memory>
+
 namespace esper {
+
+class PackedLinear;
 
 struct ClipVisionOutput {
     at::Tensor lastHidden; // [B, 1 + patches, D]
@@ -38,12 +42,15 @@ public:
 private:
     struct Layer {
         at::Tensor ln1W, ln1B, qW, qB, kW, kB, vW, vB, oW, oB, ln2W, ln2B, fc1W, fc1B, fc2W, fc2B;
+        // Set when the products run compressed (clipWeights): q, k and v as one product.
+        std::shared_ptr<const PackedLinear> qkv, o, fc1, fc2;
     };
     struct Tower {
         ClipTowerConfig config;
         std::vector<Layer> layers;
     };
     static Tower loadTower(const ClipTowerConfig& c, const std::string& prefix, WeightSource& w);
+    static void packTower(Tower& tower, WeightFormat format);
     at::Tensor runEncoder(const Tower& tower, at::Tensor h, const at::Tensor& keyMask,
                           bool causal) const;
 

@@ -1,5 +1,7 @@
 #include "models/device.h"
 
+#include "kernels/weight_kernels.h"
+
 #include <ATen/Context.h>
 #include <torch/cuda.h>
 
@@ -47,17 +49,29 @@ Result<ComputeOptions> parseComputeOptions(const std::string& device, const std:
     }
     auto t = parseDType(dtype);
     ESPER_TRY(t);
-    // LibTorch has no fast fp16 arithmetic on the CPU: there fp16 means fp16 weights.
+    // LibTorch's fp16 and bf16 arithmetic on the CPU is slow outside the matrix products (and
+    // fp16's inside them too): there they mean fp16 or bf16 weights, the rest in fp32.
     if (d->is_cpu() && t.value() == c10::kHalf)
         return ComputeOptions{d.value(), c10::kFloat, WeightFormat::Half};
+    if (d->is_cpu() && t.value() == c10::kBFloat16)
+        return ComputeOptions{d.value(), c10::kFloat, WeightFormat::BFloat16};
     return ComputeOptions{d.value(), t.value()};
 }
 
 std::string describe(const ComputeOptions& options) {
-    const char* weights = options.weights == WeightFormat::Int8   ? " (int8 weights)"
-                          : options.weights == WeightFormat::Half ? " (fp16 weights)"
-                                                                  : "";
+    const char* weights = options.weights == WeightFormat::Int8       ? " (int8 weights)"
+                          : options.weights == WeightFormat::Half     ? " (fp16 weights)"
+                          : options.weights == WeightFormat::BFloat16 ? " (bf16 weights)"
+                                                                      : "";
     return options.device.str() + "/" + std::string(c10::toString(options.dtype)) + weights;
+}
+
+WeightFormat clipWeights(const ComputeOptions& options) {
+    if (!options.device.is_cpu() || options.weights == WeightFormat::Dense)
+        return WeightFormat::Dense;
+    if (options.weights == WeightFormat::BFloat16 || kernels::bf16Units())
+        return WeightFormat::BFloat16;
+    return WeightFormat::Dense;
 }
 
 } // namespace esper

@@ -12,7 +12,10 @@ namespace esper {
 
 // How the weights of the large matrices are held: as `dtype`, or compressed for CPU inference
 // (int8 with per-channel scales, or fp16) and computed in fp32 (kernels/weight_kernels.h).
-enum class WeightFormat { Dense, Int8, Half };
+// How a CPU model holds its linear layers' weights: as loaded, int8 or fp16 (turned back into
+// fp32 inside our kernels), or bf16, multiplied by oneDNN in bf16 and summed in fp32 (the
+// activations, norms and softmax stay fp32).
+enum class WeightFormat { Dense, Int8, Half, BFloat16 };
 
 struct ComputeOptions {
     c10::Device device{c10::kCPU};
@@ -22,8 +25,13 @@ struct ComputeOptions {
 
 Result<c10::Device> parseDevice(const std::string& text);
 Result<c10::ScalarType> parseDType(const std::string& text);
-// dtype: fp32, bf16, fp16 (on CUDA: half compute; on the CPU: fp16 weights, fp32 compute) or
-// int8 (the CPU only: int8 weights, fp32 compute).
+// dtype: fp32, bf16 or fp16 (on CUDA: computed in that type; on the CPU: weights in that type,
+// the rest in fp32) or int8 (the CPU only: int8 weights, fp32 compute).
 Result<ComputeOptions> parseComputeOptions(const std::string& device, const std::string& dtype);
 std::string describe(const ComputeOptions& options);
+// How CLIP's products run: its 50-row (image) and 77-row (text) products are bound by
+// arithmetic, not by reading weights, so int8 and fp16 weights do not speed them up; bf16
+// products do where the CPU has bf16 units. So: bf16 when asked for, or in a compressed mode on
+// such a CPU; otherwise as loaded.
+WeightFormat clipWeights(const ComputeOptions& options);
 } // namespace esper

@@ -15,6 +15,11 @@ std::shared_ptr<const PackedLinear> PackedLinear::pack(const at::Tensor& weight,
     p->in_ = w.size(1);
     p->format_ = format;
     const int64_t count = p->out_ * p->in_;
+    if (format == WeightFormat::BFloat16) {
+        p->bf16_ = w.to(at::kBFloat16).contiguous();
+        if (bias.defined()) p->bf16Bias_ = bias.to(at::kCPU, at::kFloat).contiguous();
+        return p;
+    }
     if (format == WeightFormat::Half) {
         p->half_.resize(size_t(count));
         kernels::toHalf(w.data_ptr<float>(), count, p->half_.data());
@@ -31,6 +36,10 @@ std::shared_ptr<const PackedLinear> PackedLinear::pack(const at::Tensor& weight,
 }
 
 at::Tensor PackedLinear::forward(const at::Tensor& x) const {
+    if (format_ == WeightFormat::BFloat16) {
+        const at::Tensor y = at::linear(x.to(at::kBFloat16), bf16_).to(at::kFloat);
+        return bf16Bias_.defined() ? y.add_(bf16Bias_) : y;
+    }
     auto shape = x.sizes().vec();
     shape.back() = out_;
     const at::Tensor rows = x.to(at::kFloat).reshape({-1, in_}).contiguous();
@@ -46,6 +55,8 @@ at::Tensor PackedLinear::forward(const at::Tensor& x) const {
 }
 
 int64_t PackedLinear::bytes() const {
+    if (format_ == WeightFormat::BFloat16)
+        return bf16_.numel() * 2 + (bf16Bias_.defined() ? bf16Bias_.numel() * 4 : 0);
     return int64_t(q_.size() + half_.size() * 2 + (scale_.size() + bias_.size()) * 4);
 }
 

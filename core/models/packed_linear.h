@@ -1,6 +1,8 @@
-// A linear layer's weight held compressed for CPU inference: int8 with one scale per output
-// channel, or fp16, multiplied in fp32 by kernels/weight_kernels.h. Made once from the fp32
-// weight when a model loads with --dtype int8 or fp16 on the CPU; inference only (no autograd).
+// A linear layer's weight held compressed for CPU inference: int8 with one scale per group of
+// 32 weights, or fp16, multiplied in fp32 by kernels/weight_kernels.h; or bf16, multiplied by
+// LibTorch's oneDNN in bf16 (summed in fp32; the input rounded to bf16 on the way in, the output
+// on the way out). Made once from the fp32 weight when a model loads with --dtype int8, fp16 or
+// bf16 on the CPU; inference only (no autograd).
 #pragma once
 
 #include "models/device.h"
@@ -28,6 +30,7 @@ private:
     std::vector<float> scale_;
     std::vector<uint16_t> half_;
     std::vector<float> bias_;
+    at::Tensor bf16_, bf16Bias_; // BFloat16: [out, in] bf16, [out] fp32 or undefined
 };
 
 // x · Wᵀ + b through `packed` when it is set, else in dense form: `weight` [out, in], or [in, out]

@@ -22,6 +22,22 @@
 namespace esper {
 namespace {
 
+double toleranceFor(const ReferenceOptions& o, const ComputeOptions& ran) {
+    if (o.tolerance >= 0) return o.tolerance;
+    switch (ran.weights) {
+    case WeightFormat::Half:
+        return 1e-3;
+    case WeightFormat::Int8:
+        return 0.02;
+    case WeightFormat::BFloat16:
+        return 0.1;
+    case WeightFormat::Dense:
+        break;
+    }
+    if (ran.dtype == c10::kBFloat16) return 0.1;
+    return ran.dtype == c10::kHalf ? 0.02 : 1e-4;
+}
+
 using Outputs = std::map<std::string, std::function<at::Tensor()>>;
 
 // Computes only the outputs the reference file records, so any subset of keys is a valid file.
@@ -267,7 +283,8 @@ Result<ReferenceReport> verifyReference(const std::string& modelDir,
             ReferenceReport report;
             report.family = "wav2clip";
             report.device = describe(compute.value());
-            checkWav2Clip(*model.value(), io.value(), options.tolerance, report);
+            checkWav2Clip(*model.value(), io.value(), toleranceFor(options, compute.value()),
+                          report);
             if (report.checks.empty())
                 return fail("'" + ioPath + "' records no Wav2CLIP input (NAME.waveform_16k)");
             return report;
@@ -285,13 +302,17 @@ Result<ReferenceReport> verifyReference(const std::string& modelDir,
         if (const auto* clipConfig = std::get_if<ClipConfig>(&config.value())) {
             auto clip = ClipModel::create(*clipConfig, *weights.value());
             ESPER_TRY(clip);
-            compareAll(io.value(), clipOutputs(*clip.value(), io.value()), options.tolerance,
-                       report);
+            // CLIP's products run as clipWeights says, whatever the weights of the others.
+            ComputeOptions ran = compute.value();
+            ran.weights = clipWeights(ran);
+            report.device = describe(ran);
+            compareAll(io.value(), clipOutputs(*clip.value(), io.value()),
+                       toleranceFor(options, ran), report);
         } else {
             auto lm = makeCausalLm(config.value(), *weights.value());
             ESPER_TRY(lm);
-            compareAll(io.value(), languageModelOutputs(*lm.value(), io.value()), options.tolerance,
-                       report);
+            compareAll(io.value(), languageModelOutputs(*lm.value(), io.value()),
+                       toleranceFor(options, compute.value()), report);
         }
         if (report.checks.empty())
             return fail("'" + ioPath + "' records no output this model family produces");

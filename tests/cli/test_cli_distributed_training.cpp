@@ -3,12 +3,15 @@
 // every 128-row batch, take the steps one worker takes with the whole batch (the mapper equal
 // within float round-off after several iterations); the same run twice gives the same bits; a
 // checkpoint two workers wrote resumes with one; a number of workers that does not divide the
-// batch's parts is refused before anything runs.
+// batch's parts is refused before anything runs; a worker that never comes ends the run within
+// the rendezvous timeout.
 #include "test_support.h"
 
+#include "distributed/world.h"
 #include "io/safetensors.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -154,6 +157,23 @@ private slots:
                                                                                 << "parts=3"));
         QCOMPARE(r.code, 2);
         QVERIFY2(r.err.contains("multiple of the number of workers (2)"), qPrintable(r.err));
+    }
+
+    void aWorkerThatNeverComesEndsTheRunWithinTheTimeout() {
+        QElapsedTimer clock;
+        clock.start();
+        const Run r =
+            runEsper(training(tmp_.path() + "/alone", 1)
+                     << "--world-size"
+                     << "2"
+                     << "--rank"
+                     << "0"
+                     << "--master" << QString("127.0.0.1:%1").arg(esper::freeLoopbackPort())
+                     << "--rendezvous-timeout"
+                     << "2");
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("worker(s) 1 did not reach"), qPrintable(r.err));
+        QVERIFY(clock.elapsed() < 20000);
     }
 };
 

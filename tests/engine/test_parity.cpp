@@ -3,6 +3,7 @@
 #include "test_support.h"
 
 #include "io/safetensors.h"
+#include "kernels/weight_kernels.h"
 #include "verify/reference_check.h"
 
 #include <QDir>
@@ -58,6 +59,29 @@ private slots:
         for (const char* model : {"gpt2-tiny", "llama-tiny"}) {
             QTest::newRow((std::string(model) + " fp16").c_str()) << model << "fp16" << 1e-3;
             QTest::newRow((std::string(model) + " int8").c_str()) << model << "int8" << 2e-2;
+            QTest::newRow((std::string(model) + " bf16").c_str()) << model << "bf16" << 0.1;
+        }
+        QTest::newRow("clip-tiny bf16") << "clip-tiny"
+                                        << "bf16" << 0.1;
+    }
+
+    // CLIP in the other compressed modes: its products run in bf16 where the CPU has bf16
+    // units (and are then held to bf16's tolerance by default), else in fp32 as loaded.
+    void clipRunsItsProductsInBf16WhereTheCpuCan() {
+        for (const char* dtype : {"int8", "fp16"}) {
+            ReferenceOptions options;
+            options.dtype = dtype;
+            auto report = verifyReference((models() + "/clip-tiny").toStdString(), options);
+            ESPER_VERIFY_OK(report);
+            QVERIFY2(report->passed(), report->device.c_str());
+            double largest = 0;
+            for (const auto& c : report->checks) {
+                largest = std::max(largest, c.maxAbsDiff);
+                QCOMPARE(c.tolerance, kernels::bf16Units() ? 0.1 : 1e-4);
+            }
+            QCOMPARE(QString::fromStdString(report->device).contains("bf16 weights"),
+                     kernels::bf16Units());
+            if (kernels::bf16Units()) QVERIFY(largest > 1e-6);
         }
     }
     void compressedWeightsStayCloseToTheReference() {
