@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CPU speed table in one run: `esper bench` (GPT-2 decoding, CLIP, one image in 7 styles) in
-# fp32, fp16 weights and int8 weights, beside the PyTorch-eager peers (tools/bench_cpu_peer.py:
+# fp32, fp16, int8 and bf16 weights, beside the PyTorch-eager peers (tools/bench_cpu_peer.py:
 # fp32, and PyTorch's own dynamic int8), on an otherwise idle machine. Prints one JSON object
 # with each figure, its peers and the ratios.
 #   tools/bench_cpu.sh [BUILD_DIR] [REPEATS]
@@ -10,18 +10,19 @@ build=${1:-build}
 repeats=${2:-3}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for dtype in fp32 fp16 int8; do
+for dtype in fp32 fp16 int8 bf16; do
   "$build"/app/cli/esper bench --only gpt2 --dtype "$dtype" --repeats "$repeats" >"$out/gpt2-$dtype.json"
   "$build"/app/cli/esper bench --only caption --dtype "$dtype" --repeats "$repeats" >"$out/caption-$dtype.json"
+  "$build"/app/cli/esper bench --only clip --dtype "$dtype" --repeats "$repeats" >"$out/clip-$dtype.json"
 done
-"$build"/app/cli/esper bench --only clip --repeats "$repeats" >"$out/clip.json"
 /usr/bin/python3 tools/bench_cpu_peer.py 1 "$repeats" >"$out/peer.json"
 /usr/bin/python3 - "$out" "$(git rev-parse --short HEAD)" <<'PY'
 import json, os, sys, datetime
 d, commit = sys.argv[1], sys.argv[2]
 load = lambda name: json.load(open(os.path.join(d, name)))
 peer = load("peer.json")
-steps = {m: {r["batch"]: r for r in load("gpt2-%s.json" % m)["gpt2"]["runs"]} for m in ("fp32", "fp16", "int8")}
+modes = ("fp32", "fp16", "int8", "bf16")
+steps = {m: {r["batch"]: r for r in load("gpt2-%s.json" % m)["gpt2"]["runs"]} for m in modes}
 peer_steps = {k: {r["batch"]: r for r in peer[k]} for k in ("gpt2_fp32", "gpt2_int8_dynamic")}
 out = {"date": datetime.date.today().isoformat(), "commit": commit,
        "cpu": open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":", 1)[1].strip(),
@@ -33,10 +34,12 @@ for batch in (1, 8):
     row["int8_speedup_vs_fp32"] = row["fp32"] / row["int8"]
     row["int8_speedup_vs_peer_fp32"] = row["peer_fp32"] / row["int8"]
     out["gpt2_decode_step_ms"]["batch_%d" % batch] = row
-for m in ("fp32", "fp16", "int8"):
+for m in modes:
     e = load("caption-%s.json" % m)["end_to_end"]
     out["one_image_7_styles_ms"][m] = {k: e[k] for k in ("encode_ms", "decode_ms", "score_ms", "total_ms")}
-out["clip_image_ms"] = {"ours": load("clip.json")["clip"]["runs"][0]["ms_per_image"],
-                        "peer": peer["clip_image_ms"]}
+# CLIP's products run in bf16 in every compressed mode on a CPU with bf16 units.
+out["clip_image_ms"] = {m: load("clip-%s.json" % m)["clip"]["runs"][0]["ms_per_image"] for m in modes}
+out["clip_image_ms"]["peer_fp32"] = peer["clip_image_ms"]
+out["bf16_units"] = any(f in open("/proc/cpuinfo").read() for f in ("avx512_bf16", "amx_bf16"))
 print(json.dumps(out, indent=2))
 PY

@@ -105,7 +105,8 @@ MainWindow::MainWindow(QWidget* parent)
     device_->addItem(settings_.device());
     device_->setSizeAdjustPolicy(QComboBox::AdjustToContents); // "cpu · int8" shown whole
     device_->setToolTip(tr("Where the models run. On the CPU, \"int8\" and \"fp16\" keep the "
-                           "weights compressed: captions come 2-3 times faster, and a few "
+                           "language model's weights compressed (and run CLIP in bf16 where the "
+                           "processor has bf16 units): captions come 2-3 times faster, and a few "
                            "come out slightly different"));
     connect(engine_, &EngineClient::devicesFound, this, [this](const QStringList& devices) {
         const QString current = device_->currentText();

@@ -11,9 +11,11 @@ const char* const kBundleFlagsHelp =
     "  --bundle DIR            the ESPER bundle (default: $ESPER_BUNDLE, else the demo bundle)\n"
     "  --models-dir DIR        where model ids in bundles resolve (default: $ESPER_MODELS_DIR or\n"
     "                          ~/.local/share/esper-studio/models)\n"
-    "  --device cpu|cuda[:N]   --dtype fp32|fp16|bf16|int8 (on the CPU, fp16 and int8 keep\n"
-    "                          the weights compressed and compute in fp32: 2-3x faster;\n"
-    "                          default: the bundle's cpu_weights on the CPU, else fp32)\n";
+    "  --device cpu|cuda[:N]   --dtype fp32|fp16|bf16|int8 (on the CPU, fp16, bf16 and int8\n"
+    "                          keep the weights compressed and compute the rest in fp32:\n"
+    "                          int8 is 2-3x faster; CLIP then runs in bf16 where the CPU has\n"
+    "                          bf16 units. Default: the bundle's cpu_weights on the CPU, else\n"
+    "                          fp32)\n";
 
 std::vector<OptionSpec> bundleFlagSpecs() {
     return {{"bundle"}, {"models-dir"}, {"device"}, {"dtype"}};
