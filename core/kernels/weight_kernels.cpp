@@ -172,13 +172,31 @@ const char* isaName(Isa isa) {
     return names[static_cast<int>(isa)];
 }
 
+namespace {
+
+// Bit `bit` of register `reg` (0 eax .. 3 edx) of CPUID leaf/subleaf; false off x86. Read
+// directly: compilers differ in the feature names __builtin_cpu_supports knows (clang 14 has no
+// "f16c").
+bool cpuidBit(unsigned leaf, unsigned subleaf, int reg, int bit) {
+#if defined(ESPER_KERNELS_X86)
+    unsigned r[4] = {0, 0, 0, 0};
+    if (!__get_cpuid_count(leaf, subleaf, &r[0], &r[1], &r[2], &r[3])) return false;
+    return (r[reg] >> bit) & 1;
+#else
+    (void)leaf, (void)subleaf, (void)reg, (void)bit;
+    return false;
+#endif
+}
+
+} // namespace
+
 std::vector<Isa> availableIsas() {
     std::vector<Isa> out{Isa::Generic};
 #if defined(ESPER_KERNELS_X86)
     __builtin_cpu_init();
     // Both paths also turn fp16 into fp32 with F16C and add with FMA.
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                      __builtin_cpu_supports("f16c");
+    const bool avx2 =
+        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpuidBit(1, 0, 2, 29);
     if (avx2) out.push_back(Isa::Avx2);
     if (avx2 && __builtin_cpu_supports("avx512f")) out.push_back(Isa::Avx512);
 #endif
@@ -189,15 +207,7 @@ bool bf16Units() {
     static const bool units = [] {
         if (const char* env = std::getenv("ESPER_CPU_BF16"); env && *env)
             return std::string(env) != "0";
-#if defined(ESPER_KERNELS_X86)
-        unsigned a = 0, b = 0, c = 0, d = 0;
-        if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-        const bool amx = (d >> 22) & 1;
-        if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return amx;
-        return amx || ((a >> 5) & 1) != 0;
-#else
-        return false;
-#endif
+        return cpuidBit(7, 0, 3, 22) || cpuidBit(7, 1, 0, 5); // AMX-BF16, AVX512-BF16
     }();
     return units;
 }
