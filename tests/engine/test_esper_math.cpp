@@ -145,6 +145,13 @@ private slots:
         QCOMPARE(c.batchSize, 128); // a refused file changes nothing
         auto indivisible = applyEsperConfigJson(R"({"minibatches": 5})", c, "cfg.json");
         QVERIFY(!indivisible.ok());
+        // Every part of every minibatch must hold rows: 128 / 16 = 8 rows a minibatch.
+        QVERIFY(applyEsperConfigJson(R"({"parts": 8})", c, "cfg.json").ok());
+        auto tooMany = applyEsperConfigJson(R"({"parts": 9})", c, "cfg.json");
+        QVERIFY(!tooMany.ok());
+        QVERIFY2(tooMany.error().find("a minibatch's rows") != std::string::npos,
+                 tooMany.error().c_str());
+        QVERIFY(applyEsperConfigJson(R"({"parts": 2})", c, "cfg.json").ok());
         // What it writes it reads back to the same config.
         EsperConfig back;
         QVERIFY(applyEsperConfigJson(c.json(), back, "written").ok());

@@ -205,7 +205,10 @@ Result<void> EsperConfig::validate() const {
                     "calibrated)");
     if (learningRate <= 0 || valueRate() <= 0 || totalEpisodes < batchSize)
         return fail("the learning rates must be positive and total_episodes at least one batch");
-    if (parts < 1 || parts > 256) return fail("parts must be between 1 and 256");
+    if (parts < 1 || parts > minibatchSize())
+        return fail("parts (" + std::to_string(parts) + ") must be between 1 and a minibatch's " +
+                    "rows (batch_size / minibatches = " + std::to_string(minibatchSize()) +
+                    "), so that every part of every minibatch holds rows");
     if (evalEvery < 0 || evalScenes < 1) return fail("eval_every must be >= 0, eval_scenes >= 1");
     return {};
 }
