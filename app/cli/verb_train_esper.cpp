@@ -64,7 +64,7 @@ const std::string kHelp =
         "  --preview-every N   every N iterations (and before the first and at the end) print the\n"
         "                      current mapper's greedy captions of the first --preview-images\n"
         "                      images (default 4) in each style\n"
-        "  --progress json     progress as JSON lines on stderr, for programs (docs/cli.md)\n"
+        "  --progress json     progress as JSON lines on stderr, for programs (docs/cli.md)\n\n"
         "Several workers (torch.distributed's way: each with its --rank, or `esper launch\n"
         "--workers N -- esper train esper ...`) train one run together: each samples and\n"
         "evaluates its share of every batch, and the gradients are summed (Gloo) before each\n"
