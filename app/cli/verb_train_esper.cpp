@@ -209,14 +209,7 @@ int runTrainEsper(int argc, char** argv) {
     }
     auto world = worldFromFlags(args);
     if (!world) return report(verb, world.error(), 2);
-    if (o.config.parts % world->size != 0)
-        return report(verb,
-                      "the config's parts (" + std::to_string(o.config.parts) +
-                          ") must be a multiple of the number of workers (" +
-                          std::to_string(world->size) +
-                          "): --set parts=" + std::to_string(world->size) +
-                          " (or a multiple), in every run that is " + "to take the same steps",
-                      2);
+    if (auto ok = o.config.validateWorkers(world->size); !ok) return report(verb, ok.error(), 2);
     // This may restart the process, so it comes before the rendezvous.
     ensureBlasCoreType(argv);
     std::unique_ptr<Rendezvous> rendezvous;

@@ -101,9 +101,12 @@ at::Tensor ClipModel::runEncoder(const Tower& tower, at::Tensor h, const at::Ten
         at::Tensor q, k, v;
         if (l.qkv) {
             const auto parts = l.qkv->forward(x).split(d, -1);
-            q = parts[0], k = parts[1], v = parts[2];
+            q = parts[0];
+            k = parts[1];
+            v = parts[2];
         } else {
-            q = at::linear(x, l.qW, l.qB), k = at::linear(x, l.kW, l.kB);
+            q = at::linear(x, l.qW, l.qB);
+            k = at::linear(x, l.kW, l.kB);
             v = at::linear(x, l.vW, l.vB);
         }
         h = h + linearOf(mergeHeads(attend(splitHeads(q, c.heads), splitHeads(k, c.heads),

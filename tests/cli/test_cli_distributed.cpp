@@ -5,6 +5,8 @@
 // ends with a message within its timeout, never a hang.
 #include "test_support.h"
 
+#include "distributed/world.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -12,7 +14,6 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <csignal>
 
@@ -46,12 +47,6 @@ QStringList records(const QString& path) {
         out << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
     }
     return out;
-}
-
-int freePort() {
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
 }
 
 int doneMarkers(const QString& dir) {
@@ -99,7 +94,7 @@ private slots:
         const QString dir = tmp_.path() + "/killed";
         QVERIFY(QDir().mkpath(dir));
         const QString out = dir + "/out.jsonl";
-        const QString master = QString("127.0.0.1:%1").arg(freePort());
+        const QString master = QString("127.0.0.1:%1").arg(esper::freeLoopbackPort());
         QProcess workers[2];
         for (int rank = 0; rank < 2; ++rank)
             workers[rank].start(QStringLiteral(ESPER_CLI_PATH),
@@ -144,17 +139,17 @@ private slots:
                                               "2"};
         };
         // Nothing at the master's port.
-        Run r = runEsper(worker(2, 1, freePort()), 30000);
+        Run r = runEsper(worker(2, 1, esper::freeLoopbackPort()), 30000);
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("could not reach the rendezvous"), qPrintable(r.err));
         QVERIFY(r.ms < 15000);
         // A worker that never comes.
-        r = runEsper(worker(2, 0, freePort()), 30000);
+        r = runEsper(worker(2, 0, esper::freeLoopbackPort()), 30000);
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("worker(s) 1 did not reach"), qPrintable(r.err));
         QVERIFY(r.ms < 15000);
         // Two workers started with different world sizes.
-        const int port = freePort();
+        const int port = esper::freeLoopbackPort();
         QProcess other;
         other.start(QStringLiteral(ESPER_CLI_PATH), worker(3, 1, port));
         r = runEsper(worker(2, 0, port), 30000);

@@ -213,6 +213,14 @@ Result<void> EsperConfig::validate() const {
     return {};
 }
 
+Result<void> EsperConfig::validateWorkers(int workers) const {
+    if (parts % workers == 0) return {};
+    return fail("the config's parts (" + std::to_string(parts) +
+                ") must be a multiple of the number of workers (" + std::to_string(workers) +
+                "): --set parts=" + std::to_string(workers) +
+                " (or a multiple), in every run that is to take the same steps");
+}
+
 std::string EsperConfig::json() const {
     EsperConfig copy = *this;
     Json j = Json::object();

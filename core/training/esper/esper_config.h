@@ -112,6 +112,8 @@ struct EsperConfig {
 
     // Checks the values (a batch that minibatches and samples per image divide, ...).
     Result<void> validate() const;
+    // Whether `workers` data-parallel workers can share the parts out (they must divide them).
+    Result<void> validateWorkers(int workers) const;
     std::string json() const;
 };
 

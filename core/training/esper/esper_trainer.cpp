@@ -90,13 +90,8 @@ Result<EsperTrainReport> trainEsper(const EsperTrainOptions& o) {
     if (o.config.goal == "world_object_f1" && !o.world)
         return fail("the goal \"world_object_f1\" reads the synthetic world's ground truth: "
                     "train on --world");
-    const int workers = o.workers ? o.workers->size() : 1;
-    if (o.config.parts % workers != 0)
-        return fail("parts (" + std::to_string(o.config.parts) + ") must be a multiple of the " +
-                    "number of workers (" + std::to_string(workers) +
-                    "): --set parts=" + std::to_string(workers) +
-                    " or a multiple of it, the same for every run "
-                    "that is to take the same steps");
+    if (auto ok = o.config.validateWorkers(o.workers ? o.workers->size() : 1); !ok)
+        return ok.failure();
     return guardTorch("ESPER training failed", [&]() -> Result<EsperTrainReport> {
         std::error_code ec;
         fs::create_directories(o.outDir, ec);

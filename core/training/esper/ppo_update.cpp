@@ -6,7 +6,6 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 #include <functional>
-#include <tuple>
 
 namespace esper {
 namespace {
@@ -23,6 +22,17 @@ struct PolicyFigures {
                 approxKl + o.approxKl,
                 entropy + o.entropy,
                 std::max(ratioDeviation, o.ratioDeviation)};
+    }
+};
+
+// Where one part's rows sit among a minibatch's: the rows, their batch cut to its own longest
+// response, and any [minibatch, width] tensor's slice of them.
+struct PartPlace {
+    at::Tensor rows;
+    ResponseBatch batch;
+    int64_t from = 0;
+    at::Tensor of(const at::Tensor& t) const {
+        return t.narrow(0, from, rows.size(0)).narrow(1, 0, batch.responseIds.size(1));
     }
 };
 
@@ -100,27 +110,23 @@ Result<PpoUpdate> ppoUpdate(const EsperConfig& c, const EsperModels& models, con
             std::vector<int> computed; // this worker's parts that hold rows
             for (int p : parts.myParts())
                 if (parts.slice(idx, p).size(0) > 0) computed.push_back(p);
-            // Where part p's rows sit among the minibatch's, and a tensor's slice of them.
             auto placeOf = [&](int p) {
-                const at::Tensor part = parts.slice(idx, p);
-                const int64_t from = parts.bounds(idx.size(0), p).first;
-                const ResponseBatch sub = e.batch.select(part);
-                return std::make_tuple(part, from, sub);
+                const at::Tensor rows = parts.slice(idx, p);
+                return PartPlace{rows, e.batch.select(rows), parts.bounds(idx.size(0), p).first};
             };
             std::vector<PolicyFigures> figures(size_t(parts.parts()));
             ShardedStep step;
             step.shards = int(computed.size());
             step.forward = [&](int s) {
                 const int p = computed[size_t(s)];
-                const auto [part, from, sub] = placeOf(p);
-                const int64_t w = sub.responseIds.size(1);
-                auto take = [&](const at::Tensor& t) {
-                    return t.narrow(0, from, part.size(0)).narrow(1, 0, w);
-                };
+                const PartPlace place = placeOf(p);
+                const at::Tensor& part = place.rows;
+                auto take = [&](const at::Tensor& t) { return place.of(t); };
                 const at::Tensor subMask = take(mask);
                 const double share = subMask.sum().item<double>() / tokens;
                 const double rowShare = double(part.size(0)) / double(idx.size(0));
-                const auto scores = models.policyScores(e.features.index_select(0, part), sub);
+                const auto scores =
+                    models.policyScores(e.features.index_select(0, part), place.batch);
                 const at::Tensor logprobs = ppo::maskPad(scores.logprobs, subMask);
                 const at::Tensor oldPart = take(oldLogprobs);
                 const auto pg = ppo::clippedPolicyLoss(logprobs, oldPart, take(advantages), subMask,
@@ -178,21 +184,18 @@ Result<PpoUpdate> ppoUpdate(const EsperConfig& c, const EsperModels& models, con
             auto valueParts = [&] {
                 valuesSeen = at::zeros({idx.size(0), width}, mask.options());
                 for (int p : computed) {
-                    const auto [part, from, sub] = placeOf(p);
-                    const int64_t n = part.size(0), w = sub.responseIds.size(1);
-                    auto take = [&](const at::Tensor& t) {
-                        return t.narrow(0, from, n).narrow(1, 0, w);
-                    };
-                    const at::Tensor subMask = take(mask);
+                    const PartPlace place = placeOf(p);
+                    const at::Tensor subMask = place.of(mask);
                     const double share = subMask.sum().item<double>() / tokens;
                     const at::Tensor values =
-                        models.values(e.features.index_select(0, part), sub) * subMask;
-                    const auto v = ppo::clippedValueLoss(values, take(oldValues), take(returns),
-                                                         subMask, c.valueClipRange);
+                        models.values(e.features.index_select(0, place.rows), place.batch) *
+                        subMask;
+                    const auto v = ppo::clippedValueLoss(
+                        values, place.of(oldValues), place.of(returns), subMask, c.valueClipRange);
                     (c.vfCoef * share * v.loss).backward();
                     valueLoss += v.loss.item<double>() * share;
                     valueClip += v.clipFraction * share;
-                    take(valuesSeen).copy_(values.detach());
+                    place.of(valuesSeen).copy_(values.detach());
                 }
             };
             if (c.usesValueModel()) {
