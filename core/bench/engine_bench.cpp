@@ -2,6 +2,7 @@
 
 #include "bench/metrics_bench.h"
 #include "decode/prefix_decoder.h"
+#include "decode/step_replay.h"
 #include "models/causal_lm.h"
 #include "models/clip.h"
 #include "models/gpt2.h"
@@ -189,6 +190,48 @@ nlohmann::ordered_json benchEndToEnd(const ComputeOptions& o, const BenchOptions
             {"target_ms", 1000}}; // an image feels live within a second; a window comes each second
 }
 
+// ESPER's caption decoding through the decoder, as captioning runs it (greedy, 20 tokens, no
+// repeated bigram, end of text banned; a 10-embedding prefix and a 2-token prompt per row), in
+// both loops side by side: the host loop, which reads every step's logits back, and the
+// fixed-shape loop, which chooses on the device and, on CUDA, replays each step as a graph. On
+// CUDA the batches reach past the peer's 64 to what a batched captioning run would use.
+nlohmann::ordered_json benchDecodeLoops(const ComputeOptions& o, const BenchOptions& opt) {
+    RandomWeights w(o, 0);
+    auto lm = Gpt2Model::create(Gpt2Config{}, w);
+    const PrefixDecoder decoder(*lm.value(), nullptr);
+    std::vector<int64_t> batches = opt.gpt2Batches;
+    if (batches.empty())
+        batches =
+            o.device.is_cuda() ? std::vector<int64_t>{1, 64, 1024} : std::vector<int64_t>{1, 8};
+    nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+    for (int64_t batch : batches) {
+        const auto prefix = at::randn({batch, 10, 768}).to(o.device, o.dtype);
+        const std::vector<std::vector<int>> prompts(static_cast<size_t>(batch), {1000, 25});
+        nlohmann::ordered_json run{{"batch", batch}};
+        double hostMs = 0, fixedMs = 0;
+        for (DecodeLoop loop : {DecodeLoop::Host, DecodeLoop::FixedShape}) {
+            DecodeOptions d;
+            d.maxNewTokens = 20;
+            d.stopStrings.clear(); // no text without a tokenizer; all 20 tokens are decoded
+            d.loop = loop;
+            // The decoder hands back host vectors, so each run has waited for its device work.
+            const double ms = medianMs(opt.repeats, [&] {
+                (void)decoder.run(prefix, prompts, d);
+                return at::zeros({1});
+            });
+            const char* name = loop == DecodeLoop::Host ? "host_loop" : "fixed_shape_loop";
+            run[std::string(name) + "_ms"] = ms;
+            run[std::string(name) + "_captions_per_s"] = batch * 1000.0 / ms;
+            (loop == DecodeLoop::Host ? hostMs : fixedMs) = ms;
+        }
+        run["fixed_shape_speedup"] = hostMs / fixedMs;
+        runs.push_back(run);
+    }
+    return {{"model", "gpt2-124M (random weights), 20 greedy tokens with ESPER's rules"},
+            {"graphs", o.device.is_cuda() && StepReplay::graphsCompiledIn()},
+            {"runs", runs}};
+}
+
 } // namespace
 
 Result<std::string> runEngineBench(const BenchOptions& options) {
@@ -201,7 +244,12 @@ Result<std::string> runEngineBench(const BenchOptions& options) {
         j["torch_threads"] = at::get_num_threads();
         if (options.gpt2) j["gpt2"] = benchGpt2(compute.value(), options);
         if (options.clip) j["clip"] = benchClip(compute.value(), options);
-        if (options.endToEnd) j["end_to_end"] = benchEndToEnd(compute.value(), options);
+        if (options.endToEnd) {
+            j["end_to_end"] = benchEndToEnd(compute.value(), options);
+            // One caption alone: the latency a single dropped image sees.
+            j["one_caption"] = benchEndToEnd(compute.value(), options, 1);
+            j["decode_loops"] = benchDecodeLoops(compute.value(), options);
+        }
         if (options.audio) {
             j["wav2clip"] = benchWav2Clip(compute.value(), options);
             // A live window, captioned in one style: due once a second.

@@ -2,6 +2,8 @@
 
 #include "util/json_text.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,15 @@ Result<void> DecodeOptions::validate() const {
     if (beamWidth < 1 || beamWidth > 64) return fail("beam width must be 1..64");
     if (bestOf < 1 || bestOf > 64) return fail("best-of must be 1..64");
     return {};
+}
+
+bool usesFixedShapeLoop(const DecodeOptions& o, bool onCuda) {
+    if (o.strategy == DecodeStrategy::Beam || o.maxNewTokens < 1) return false;
+    if (o.loop != DecodeLoop::Auto) return o.loop == DecodeLoop::FixedShape;
+    const char* env = std::getenv("ESPER_DECODE_LOOP");
+    if (env && std::strcmp(env, "fixed") == 0) return true;
+    if (env && std::strcmp(env, "host") == 0) return false;
+    return onCuda;
 }
 
 const char* strategyName(DecodeStrategy s) {
@@ -63,7 +74,8 @@ Result<void> applyDecodeJson(const std::string& text, DecodeOptions& o, const st
                          ? v.template get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max())
                          : v.template get<int64_t>() >= int64_t(std::numeric_limits<T>::min()) &&
                                (std::is_unsigned_v<T> ||
-                                v.template get<int64_t>() <= int64_t(std::numeric_limits<T>::max())));
+                                v.template get<int64_t>() <=
+                                    int64_t(std::numeric_limits<T>::max())));
                 if (!fits) {
                     if (problem.empty())
                         problem = std::string(key) + " must be a whole number in range, not " +

@@ -12,6 +12,12 @@ namespace esper {
 
 enum class DecodeStrategy { Greedy, Sample, Beam };
 
+// How greedy and sampled tokens are chosen, not which: the host loop reads every step's logits
+// back; the fixed-shape loop (fixed_shape_decode.cpp) chooses on the device and reads back
+// every few steps, which pays on a GPU. Auto: fixed-shape on CUDA, the host loop elsewhere;
+// $ESPER_DECODE_LOOP (host or fixed) overrides Auto. Greedy tokens are the same either way.
+enum class DecodeLoop { Auto, Host, FixedShape };
+
 struct DecodeOptions {
     DecodeStrategy strategy = DecodeStrategy::Greedy;
     int maxNewTokens = 20;
@@ -27,9 +33,14 @@ struct DecodeOptions {
     uint64_t seed = 0; // sampling is reproducible for a seed
     // Generation of a row stops when its text contains one of these; the text is cut before it.
     std::vector<std::string> stopStrings{"."};
+    // Not part of a bundle's "decoding": a property of the machine, not of the captions.
+    DecodeLoop loop = DecodeLoop::Auto;
 
     Result<void> validate() const;
 };
+
+// Whether decoding with `options` takes the fixed-shape loop on a device that is CUDA or not.
+bool usesFixedShapeLoop(const DecodeOptions& options, bool onCuda);
 
 const char* strategyName(DecodeStrategy s);
 Result<DecodeStrategy> parseStrategy(const std::string& name);

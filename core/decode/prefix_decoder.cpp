@@ -117,6 +117,22 @@ std::pair<std::string, bool> PrefixDecoder::cutText(const std::vector<int>& toke
     return {trim(text), stopped};
 }
 
+bool PrefixDecoder::accept(int token, float logprob, const DecodeOptions& o, DecodedText& out,
+                           std::vector<int>& sequence) const {
+    out.tokens.push_back(token);
+    out.tokenLogprobs.push_back(logprob);
+    out.logprob += logprob;
+    sequence.push_back(token);
+    bool stopped = false;
+    if (tok_) {
+        auto [text, cut] = cutText(out.tokens, o);
+        out.text = std::move(text);
+        stopped = cut;
+    }
+    const auto eos = lm_.eosTokenIds();
+    return stopped || std::find(eos.begin(), eos.end(), token) != eos.end();
+}
+
 at::Tensor PrefixDecoder::promptEmbeds(const std::vector<int>& prompt) const {
     const auto ids = at::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), at::kLong);
     return lm_.embed(ids.unsqueeze(0)).squeeze(0);
@@ -213,6 +229,9 @@ PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
                           const DecodeOptions& o, const TokenCallback& onToken,
                           const std::atomic<bool>* cancel, KvCache cache) const {
     const auto dev = lm_.options().device;
+    if (usesFixedShapeLoop(o, dev.is_cuda()))
+        return decodeFixedShape(std::move(in), std::move(sequences), o, onToken, cancel,
+                                std::move(cache));
     const int64_t rows = in.embeds.size(0);
     in.lastLogitsOnly = true;
     at::Tensor positions = positionsOf(in, 0, dev);
@@ -245,18 +264,7 @@ PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
                     ? sampleToken(row.data(), vocab, o, gen)
                     : static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
             next[i] = token;
-            out[i].tokens.push_back(token);
-            out[i].tokenLogprobs.push_back(allLogprobs[r * vocab + token]);
-            out[i].logprob += allLogprobs[r * vocab + token];
-            sequences[i].push_back(token);
-            bool stopped = false;
-            if (tok_) {
-                auto [text, cut] = cutText(out[i].tokens, o);
-                out[i].text = std::move(text);
-                stopped = cut;
-            }
-            const bool isEos = std::find(eos.begin(), eos.end(), token) != eos.end();
-            if (stopped || isEos) done[i] = true;
+            done[i] = accept(token, allLogprobs[r * vocab + token], o, out[i], sequences[i]);
             if (onToken) onToken(i, token, out[i].text);
         }
         if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;

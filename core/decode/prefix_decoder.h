@@ -26,6 +26,11 @@ struct DecodedText {
 // Called after each step for each row that produced a token: (row, token, text so far).
 using TokenCallback = std::function<void(size_t row, int token, const std::string& text)>;
 
+// The fixed-shape loop (DecodeLoop) hands tokens to the host, and checks stop strings and
+// finished rows, every this many steps: long enough that the device runs ahead,
+// short enough that captions still appear token by token and a finished batch stops soon.
+constexpr int kFixedShapeReadEvery = 4;
+
 class PrefixDecoder {
 public:
     // Without a tokenizer there is no text: stop strings cannot apply and texts stay empty
@@ -65,6 +70,15 @@ private:
     Result<DecodedText> runBeam(const at::Tensor& prefix, const std::vector<int>& prompt,
                                 const DecodeOptions& options,
                                 const std::atomic<bool>* cancel) const;
+    // decodeFrom on fixed shapes with the tokens chosen on the device (fixed_shape_decode.cpp).
+    Result<std::vector<DecodedText>>
+    decodeFixedShape(LmInput start, std::vector<std::vector<int>> sequences,
+                     const DecodeOptions& options, const TokenCallback& onToken,
+                     const std::atomic<bool>* cancel, KvCache cache) const;
+    // Takes a row's next token into its output and history; whether the row is now done (its
+    // end-of-text, or a stop string in its text).
+    bool accept(int token, float logprob, const DecodeOptions& options, DecodedText& out,
+                std::vector<int>& sequence) const;
     // Text of generated tokens cut before the first stop string; whether one was found.
     std::pair<std::string, bool> cutText(const std::vector<int>& tokens,
                                          const DecodeOptions& options) const;

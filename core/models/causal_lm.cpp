@@ -9,6 +9,11 @@ namespace esper {
 
 std::pair<at::Tensor, at::Tensor> KvCache::append(size_t layer, size_t layers, at::Tensor k,
                                                   at::Tensor v) {
+    if (slot.defined()) {
+        keys[layer].index_copy_(2, slot, k);
+        values[layer].index_copy_(2, slot, v);
+        return {keys[layer], values[layer]};
+    }
     if (keys.size() != layers) {
         keys.assign(layers, {});
         values.assign(layers, {});
@@ -20,6 +25,25 @@ std::pair<at::Tensor, at::Tensor> KvCache::append(size_t layer, size_t layers, a
     keys[layer] = k;
     values[layer] = v;
     return {k, v};
+}
+
+KvCache KvCache::fixedShape(int64_t capacity) const {
+    KvCache fixed;
+    const int64_t filled = length();
+    for (size_t l = 0; l < keys.size(); ++l) {
+        auto room = [&](const at::Tensor& t) {
+            auto shape = t.sizes().vec();
+            shape[2] = capacity;
+            at::Tensor all = at::zeros(shape, t.options());
+            all.narrow(2, 0, filled).copy_(t);
+            return all;
+        };
+        fixed.keys.push_back(room(keys[l]));
+        fixed.values.push_back(room(values[l]));
+    }
+    const auto device = keys.empty() ? c10::Device(c10::kCPU) : keys[0].device();
+    fixed.slot = at::full({1}, filled, at::TensorOptions().dtype(at::kLong).device(device));
+    return fixed;
 }
 
 at::Tensor positionsOf(const LmInput& in, int64_t past, c10::Device device) {

@@ -14,14 +14,27 @@ namespace esper {
 
 struct KvCache {
     std::vector<at::Tensor> keys, values; // per layer, [B, H_kv, S, D]
+    // Set in a fixed-shape cache (fixedShape): keys and values are allocated for the whole
+    // sequence up front and a step's one new entry goes to this column ([1] long, on the
+    // model's device), so that no step changes a shape or asks the host where to write.
+    at::Tensor slot;
     int64_t length() const { return keys.empty() || !keys[0].defined() ? 0 : keys[0].size(2); }
+    // The entries before a step of `queries` new tokens, which attention masks and default
+    // positions count from. A fixed-shape cache's attention always spans its whole length.
+    int64_t pastFor(int64_t queries) const {
+        return slot.defined() ? length() - queries : length();
+    }
     void clear() {
         keys.clear();
         values.clear();
+        slot = at::Tensor();
     }
-    // Appends a layer's new keys/values and returns the whole sequence's, for attention.
+    // Appends a layer's new keys/values and returns the whole sequence's, for attention. A
+    // fixed-shape cache takes one token per step, written at `slot`; its caller moves the slot.
     std::pair<at::Tensor, at::Tensor> append(size_t layer, size_t layers, at::Tensor k,
                                              at::Tensor v);
+    // A fixed-shape copy of this cache with room for `capacity` entries, the next at length().
+    KvCache fixedShape(int64_t capacity) const;
 };
 
 struct LmInput {

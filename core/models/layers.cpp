@@ -65,6 +65,10 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     // and the CPU keep the plain path, so CPU results stay bit-identical across versions.
     if (!mask.bias.defined() && !mask.hasKeys.defined() && q.is_cuda())
         return at::scaled_dot_product_attention(q, kk, vv, {}, 0.0, false, scale);
+    // A decode step's one query always has a key (its own), so the additive mask alone is
+    // exact there and the fused kernels take it; a padded prefill's pad queries have none.
+    if (q.is_cuda() && q.size(2) == 1 && mask.bias.defined())
+        return at::scaled_dot_product_attention(q, kk, vv, mask.bias, 0.0, false, scale);
 #endif
     at::Tensor scores = at::matmul(q, kk.transpose(-1, -2)) * scale;
     if (mask.bias.defined()) scores = scores + mask.bias;

@@ -92,7 +92,7 @@ at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
 
 at::Tensor LlamaModel::hidden(const LmInput& in, KvCache* cache) const {
     const int64_t b = in.embeds.size(0), t = in.embeds.size(1);
-    const int64_t past = cache ? cache->length() : 0;
+    const int64_t past = cache ? cache->pastFor(t) : 0;
     const auto dev = options_.device;
     const at::Tensor pos = positionsOf(in, past, dev);
     at::Tensor h = in.embeds.to(dev, options_.dtype);

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace esper {
 namespace {
@@ -90,6 +91,7 @@ at::Tensor greedy(const CausalLm& lm, const LmInput& start, const at::Tensor& id
         history.emplace_back(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
     }
     const auto decoded = PrefixDecoder(lm, nullptr).decodeFrom(start, history, o);
+    if (!decoded) throw std::runtime_error(decoded.error()); // guardTorch reports it
     const int64_t pad = lm.eosTokenIds().empty() ? 0 : lm.eosTokenIds().front();
     at::Tensor out = at::full({ids.size(0), steps}, pad, at::kLong);
     for (size_t r = 0; r < decoded->size(); ++r)

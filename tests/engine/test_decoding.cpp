@@ -3,6 +3,7 @@
 // Torch headers first: Qt's `slots` keyword macro would break them (ivalue.h has slots()).
 #include "decode/prefix_decoder.h"
 #include "decode/response_scoring.h"
+#include "decode/tensor_choice.h"
 #include "models/causal_lm.h"
 #include "models/mapper.h"
 #include "text/gpt2_tokenizer.h"
@@ -171,6 +172,58 @@ private slots:
         }
     }
 
+    // The fixture model with another end-of-text id, written to `dir`.
+    std::unique_ptr<CausalLm> endingWith(int eos, const QTemporaryDir& dir) {
+        const QString src = esper::test::referenceDir() + "/models/gpt2-tiny";
+        QFile::copy(src + "/model.safetensors", dir.path() + "/model.safetensors");
+        auto config = readTextFile((src + "/config.json").toStdString());
+        if (!config.ok()) return nullptr;
+        std::string text = config.value();
+        const std::string key = "\"eos_token_id\": 50256";
+        if (text.find(key) == std::string::npos) return nullptr;
+        text.replace(text.find(key), key.size(), "\"eos_token_id\": " + std::to_string(eos));
+        if (!writeFileAtomic((dir.path() + "/config.json").toStdString(), text).ok())
+            return nullptr;
+        auto lm = loadCausalLm(dir.path().toStdString(), {});
+        return lm.ok() ? std::move(lm.value()) : nullptr;
+    }
+
+    // Decodes with the host loop and with the fixed-shape loop: the same tokens, texts and
+    // streamed (row, token, text) calls, and log-probabilities within float rounding.
+    void compareLoops(DecodeOptions o, const std::vector<std::vector<int>>& prompts,
+                      const at::Tensor& prefixes, const CausalLm& lm, const QString& what,
+                      bool withText = true) {
+        const Tokenizer* tok = withText ? tok_.get() : nullptr;
+        using Call = std::tuple<size_t, int, std::string>;
+        std::vector<Call> hostCalls, fixedCalls;
+        o.loop = DecodeLoop::Host;
+        const auto host =
+            PrefixDecoder(lm, tok_.get())
+                .run(prefixes, prompts, o, [&](size_t r, int t, const std::string& s) {
+                    hostCalls.emplace_back(r, t, s);
+                });
+        o.loop = DecodeLoop::FixedShape;
+        const auto fixed =
+            PrefixDecoder(lm, tok_.get())
+                .run(prefixes, prompts, o, [&](size_t r, int t, const std::string& s) {
+                    fixedCalls.emplace_back(r, t, s);
+                });
+        ESPER_VERIFY_OK(host);
+        ESPER_VERIFY_OK(fixed);
+        for (size_t r = 0; r < prompts.size(); ++r) {
+            const auto& a = (*host)[r];
+            const auto& b = (*fixed)[r];
+            QVERIFY2(a.tokens == b.tokens, qPrintable(what + QString(": row %1").arg(r)));
+            QCOMPARE(b.text, a.text);
+            QCOMPARE(b.tokenLogprobs.size(), a.tokenLogprobs.size());
+            for (size_t k = 0; k < a.tokenLogprobs.size(); ++k)
+                QVERIFY2(std::abs(a.tokenLogprobs[k] - b.tokenLogprobs[k]) < 1e-5,
+                         qPrintable(what + QString(": row %1 token %2").arg(r).arg(k)));
+            QVERIFY(std::abs(a.logprob - b.logprob) < 1e-4);
+        }
+        QVERIFY2(hostCalls == fixedCalls, qPrintable(what + ": streamed tokens differ"));
+    }
+
     void endOfTextBanAndMinimumHold() {
         // A copy of the model whose end-of-text id is a token greedy decoding first emits at
         // step k >= 2 (the tiny model loops, so earlier steps may repeat it).
@@ -187,31 +240,22 @@ private slots:
         QVERIFY(k < greedy[0].tokens.size());
         const int eos = greedy[0].tokens[k];
         QTemporaryDir dir;
-        const QString src = esper::test::referenceDir() + "/models/gpt2-tiny";
-        QFile::copy(src + "/model.safetensors", dir.path() + "/model.safetensors");
-        auto config = readTextFile((src + "/config.json").toStdString());
-        QVERIFY(config.ok());
-        std::string text = config.value();
-        const std::string key = "\"eos_token_id\": 50256";
-        QVERIFY(text.find(key) != std::string::npos);
-        text.replace(text.find(key), key.size(), "\"eos_token_id\": " + std::to_string(eos));
-        QVERIFY(writeFileAtomic((dir.path() + "/config.json").toStdString(), text).ok());
-        auto lm = loadCausalLm(dir.path().toStdString(), {});
-        QVERIFY(lm.ok());
+        auto lm = endingWith(eos, dir);
+        QVERIFY(lm);
 
         auto allowed = base;
         allowed.banEos = false;
-        const auto stopped = run(allowed, {}, lm.value().get());
+        const auto stopped = run(allowed, {}, lm.get());
         QCOMPARE(stopped[0].tokens.size(), k + 1); // ends at the end-of-text token
         QCOMPARE(stopped[0].tokens.back(), eos);
 
-        const auto banned = run(base, {}, lm.value().get()); // banEos is the default
+        const auto banned = run(base, {}, lm.get()); // banEos is the default
         QCOMPARE(banned[0].tokens.size(), size_t(12));
         for (int t : banned[0].tokens)
             QVERIFY(t != eos);
 
         allowed.minNewTokens = static_cast<int>(k) + 2;
-        const auto late = run(allowed, {}, lm.value().get());
+        const auto late = run(allowed, {}, lm.get());
         QVERIFY(late[0].tokens.size() > k + 1);
         for (size_t i = 0; i < k + 2 && i < late[0].tokens.size(); ++i)
             QVERIFY(late[0].tokens[i] != eos);
@@ -328,7 +372,128 @@ private slots:
                            },
                            &cancel);
         QVERIFY(out.cancelled());
-        QCOMPARE(calls, 2); // the step in flight finished its rows; no further step ran
+        // The step in flight finished its rows and no further step ran; the fixed-shape loop
+        // hands over its tokens (and so meets the flag) a few steps at a time.
+        QCOMPARE(calls, usesFixedShapeLoop(plain(20), false) ? 2 * kFixedShapeReadEvery : 2);
+    }
+
+    // The loop CUDA takes chooses on tensors what the host loop chooses on the host, for a
+    // padded batch (an empty prompt among them) and a shared prefix, every n-gram rule, end of
+    // text allowed or held back, stop strings, and step counts around its read interval.
+    void theFixedShapeLoopGivesTheHostLoopsTokens() {
+        const std::vector<std::vector<int>> prompts{
+            tok_->encode("caption:"), {}, tok_->encode("news: the big city")};
+        const int64_t rows = static_cast<int64_t>(prompts.size());
+        const at::Tensor own = at::randn({rows, 4, 64});
+        // A stop string that the first row's free text reaches at its 6th token.
+        const auto free = run(plain(12), prompts);
+        std::string piece = tok_->decode({free[0].tokens[5]});
+        piece.erase(0, piece.find_first_not_of(' '));
+        QVERIFY(!piece.empty());
+        for (int n : {0, 1, 2, 3})
+            for (int tokens : {1, 4, 5, 13})
+                for (bool stop : {false, true}) {
+                    auto o = plain(tokens);
+                    o.noRepeatNgram = n;
+                    if (stop) o.stopStrings = {piece};
+                    const QString what =
+                        QString("n=%1 tokens=%2 stop=%3").arg(n).arg(tokens).arg(stop);
+                    compareLoops(o, prompts, prefix_.expand({rows, 4, 64}), *lm_, what + " shared");
+                    compareLoops(o, prompts, own, *lm_, what);
+                }
+        // End of text: a token the model emits early, allowed, or held back for a while.
+        QTemporaryDir dir;
+        auto ending = endingWith(free[2].tokens[3], dir);
+        QVERIFY(ending);
+        auto o = plain(12);
+        o.banEos = false;
+        compareLoops(o, prompts, own, *ending, "end of text allowed");
+        o.minNewTokens = 6;
+        compareLoops(o, prompts, own, *ending, "end of text after 6");
+        o.banEos = true;
+        compareLoops(o, prompts, own, *ending, "end of text banned");
+
+        // The other architecture (rotary positions, grouped keys and values), and compressed
+        // weights.
+        const QString models = esper::test::referenceDir() + "/models/";
+        auto llama = loadCausalLm((models + "llama-tiny").toStdString(), {});
+        ESPER_VERIFY_OK(llama);
+        o = plain(9);
+        o.noRepeatNgram = 2;
+        o.banEos = false;
+        compareLoops(o, {{5, 6, 7}, {}, {9}}, own, *llama.value(), "llama", false);
+        ComputeOptions int8;
+        int8.weights = WeightFormat::Int8;
+        auto packed = loadCausalLm((models + "gpt2-tiny").toStdString(), int8);
+        ESPER_VERIFY_OK(packed);
+        compareLoops(plain(9), prompts, own, *packed.value(), "gpt-2 int8");
+    }
+
+    // The same draw gives the same token from the tensor sampler as from the host's, for
+    // temperature, top-k and top-p, alone and together.
+    void theTensorSamplerPicksWhatTheHostSamplerPicks() {
+        struct Warp {
+            double temperature;
+            int topK;
+            double topP;
+        };
+        const int64_t rows = 5, vocab = 300;
+        at::manual_seed(17);
+        for (const Warp w : {Warp{1, 0, 1}, Warp{0.7, 50, 1}, Warp{1, 0, 0.9}, Warp{0.7, 20, 0.8},
+                             Warp{2, 1, 1}, Warp{0.3, 0, 0.5}}) {
+            DecodeOptions o = plain(4);
+            o.strategy = DecodeStrategy::Sample;
+            o.banEos = false;
+            o.temperature = w.temperature;
+            o.topK = w.topK;
+            o.topP = w.topP;
+            const auto state =
+                ChoiceState::create(std::vector<std::vector<int>>(rows), o, {}, vocab, at::kCPU);
+            for (uint64_t trial = 0; trial < 40; ++trial) {
+                const at::Tensor logits = at::randn({rows, vocab}) * 3;
+                auto gen = at::detail::createCPUGenerator(trial);
+                auto twin = at::detail::createCPUGenerator(trial);
+                std::vector<double> draws;
+                for (int64_t r = 0; r < rows; ++r) // as sampleToken draws them
+                    draws.push_back(
+                        double(at::check_generator<at::CPUGeneratorImpl>(twin)->random64() >> 11) *
+                        0x1.0p-53);
+                state.uniform.copy_(at::tensor(draws, at::kDouble));
+                at::Tensor scores = logits.clone();
+                const at::Tensor picked = chooseTokens(scores, o, state);
+                for (int64_t r = 0; r < rows; ++r)
+                    QCOMPARE(picked[r].item<int64_t>(),
+                             int64_t(sampleToken(logits[r].contiguous(), o, gen)));
+            }
+        }
+    }
+
+    // The tensor n-gram rule bans what the host's bans, on random histories with many repeats.
+    void theTensorNgramBanMatchesTheHostBan() {
+        at::manual_seed(23);
+        const int64_t vocab = 12;
+        for (int n : {1, 2, 3, 4})
+            for (int trial = 0; trial < 20; ++trial) {
+                std::vector<std::vector<int>> histories;
+                for (int r = 0; r < 4; ++r) {
+                    const int64_t length = at::randint(0, 9, {1}).item<int64_t>();
+                    const at::Tensor ids = at::randint(0, 5, {length});
+                    histories.emplace_back(ids.data_ptr<int64_t>(),
+                                           ids.data_ptr<int64_t>() + length);
+                }
+                DecodeOptions o = plain(3);
+                o.noRepeatNgram = n;
+                o.banEos = false;
+                const auto state = ChoiceState::create(histories, o, {}, vocab, at::kCPU);
+                at::Tensor banned = at::zeros({4, vocab});
+                (void)chooseTokens(banned, o, state);
+                for (int r = 0; r < 4; ++r) {
+                    at::Tensor want = at::zeros({vocab});
+                    banRepeatedNgrams(want, histories[size_t(r)], n);
+                    QVERIFY2(at::equal(banned[r], want),
+                             qPrintable(QString("n=%1 trial %2 row %3").arg(n).arg(trial).arg(r)));
+                }
+            }
     }
 };
 
