@@ -148,7 +148,8 @@ nlohmann::ordered_json benchEndToEnd(const ComputeOptions& o, const BenchOptions
     auto audio = sound ? Wav2Clip::create(Wav2ClipConfig{}, w)
                        : Result<std::unique_ptr<Wav2Clip>>(std::unique_ptr<Wav2Clip>());
     const auto mapper = Mapper::randomInit({512, 768, 10}, o, 1);
-    const PrefixDecoder decoder(*lm.value(), nullptr);
+    DecodeWorkspace workspace; // kept across captions, as the captioner keeps it
+    const PrefixDecoder decoder(*lm.value(), nullptr, &workspace);
     DecodeOptions d;
     d.maxNewTokens = 20;
     d.stopStrings.clear(); // no text without a tokenizer; all 20 tokens are decoded
@@ -198,7 +199,9 @@ nlohmann::ordered_json benchEndToEnd(const ComputeOptions& o, const BenchOptions
 nlohmann::ordered_json benchDecodeLoops(const ComputeOptions& o, const BenchOptions& opt) {
     RandomWeights w(o, 0);
     auto lm = Gpt2Model::create(Gpt2Config{}, w);
-    const PrefixDecoder decoder(*lm.value(), nullptr);
+    // Kept across runs, as the captioner keeps it: repeated captions of one shape.
+    DecodeWorkspace workspace;
+    const PrefixDecoder decoder(*lm.value(), nullptr, &workspace);
     std::vector<int64_t> batches = opt.gpt2Batches;
     if (batches.empty())
         batches =

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <list>
+#include <mutex>
 #include <sstream>
 
 namespace esper {
@@ -47,6 +48,11 @@ struct Captioner::Impl {
     // Recent audio embeddings by cache key (oldest first), so a new style on the same clip
     // does not encode it again.
     std::list<std::pair<std::string, std::vector<float>>> audioCache;
+    // The fixed-shape decoding loop's buffers and recorded step, kept from one caption to the
+    // next (a decode of the same styles reuses them). A caption made while another holds them
+    // decodes without.
+    std::mutex workspaceLock;
+    DecodeWorkspace workspace;
 };
 
 Captioner::Captioner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -194,7 +200,9 @@ Result<CaptionResult> Captioner::decodeAndScore(
             prompts.push_back(ids);
     }
     const int64_t rows = static_cast<int64_t>(prompts.size());
-    PrefixDecoder decoder(*impl_->lm, impl_->tokenizer.get());
+    std::unique_lock<std::mutex> ownWorkspace(impl_->workspaceLock, std::try_to_lock);
+    PrefixDecoder decoder(*impl_->lm, impl_->tokenizer.get(),
+                          ownWorkspace.owns_lock() ? &impl_->workspace : nullptr);
     TokenCallback onToken;
     if (stream)
         onToken = [&](size_t row, int token, const std::string& text) {

@@ -3,7 +3,8 @@
 // the step's inputs (token embeddings, positions, key mask) are written in place, and the next
 // token is chosen on the device (tensor_choice.h). The host reads the tokens back every few
 // steps, to stream them, cut stop strings and stop once every row is done. So a step is a fixed
-// sequence of kernels with no host synchronisation, which StepReplay records as a CUDA graph.
+// sequence of kernels with no host synchronisation, which StepReplay records as a CUDA graph,
+// and which a DecodeWorkspace keeps for the next decode of the same shape.
 #include "decode/prefix_decoder.h"
 #include "decode/step_replay.h"
 #include "decode/tensor_choice.h"
@@ -12,8 +13,24 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <algorithm>
 #include <mutex>
+#include <sstream>
 
 namespace esper {
+
+struct DecodeWorkspace::Buffers {
+    std::string shape; // what they were made and the step recorded for
+    KvCache cache;     // fixed-shape
+    LmInput step;      // the step's input: embeddings, positions and key mask, written in place
+    ChoiceState choice;
+    at::Tensor tokens, logprobs; // [B, new tokens]: what each step chose
+    std::unique_ptr<StepReplay> replay;
+};
+
+DecodeWorkspace::DecodeWorkspace() = default;
+DecodeWorkspace::~DecodeWorkspace() = default;
+DecodeWorkspace::DecodeWorkspace(DecodeWorkspace&&) noexcept = default;
+DecodeWorkspace& DecodeWorkspace::operator=(DecodeWorkspace&&) noexcept = default;
+
 namespace {
 
 // A seeded generator for the sampling draws on the decode's device.
@@ -27,6 +44,19 @@ at::Generator drawsFor(c10::Device device, uint64_t seed) {
     return gen;
 }
 
+// Everything a recorded step depends on: the model, every shape, and every rule it applies.
+std::string shapeOf(const CausalLm& lm, const KvCache& prefilled, int64_t historyWidth,
+                    const DecodeOptions& o) {
+    std::ostringstream s;
+    s << &lm << ' ' << lm.options().device << ' ' << lm.options().dtype << ' '
+      << prefilled.keys.size() << ' ';
+    if (!prefilled.keys.empty()) s << prefilled.keys[0].sizes() << prefilled.values[0].sizes();
+    s << ' ' << historyWidth << ' ' << o.maxNewTokens << ' ' << int(o.strategy) << ' '
+      << o.noRepeatNgram << ' ' << o.banEos << ' ' << o.minNewTokens << ' ' << std::hexfloat
+      << o.temperature << ' ' << o.topK << ' ' << o.topP;
+    return s.str();
+}
+
 } // namespace
 
 Result<std::vector<DecodedText>>
@@ -37,15 +67,13 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
     const int64_t rows = in.embeds.size(0);
     sequences.resize(static_cast<size_t>(rows));
     if (cancel && cancel->load()) return cancelledError();
+    DecodeWorkspace local;
+    DecodeWorkspace& space = workspace_ ? *workspace_ : local;
     try {
-        StepReplay replay(dev);
-        ChoiceState choice =
-            ChoiceState::create(sequences, o, lm_.eosTokenIds(), lm_.vocabSize(), dev);
+        const DecodeStream stream(dev);
         const bool sampling = o.strategy == DecodeStrategy::Sample;
         at::Generator draws = drawsFor(dev, o.seed);
         const auto onDevice = at::TensorOptions().device(dev);
-        at::Tensor tokens = at::zeros({rows, o.maxNewTokens}, onDevice.dtype(at::kLong));
-        at::Tensor logprobs = at::zeros({rows, o.maxNewTokens}, onDevice.dtype(at::kFloat));
 
         // The prefill, with the cache growing as in the host loop.
         in.lastLogitsOnly = true;
@@ -57,39 +85,59 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
                 : at::ones({rows, cache.length() + t}, onDevice.dtype(at::kLong));
         const at::Tensor firstLogits = lm_.forward(in, &cache).select(1, 0);
 
-        // Every later step writes into these in place.
+        // Every later step reads and writes these in place: made for this shape, or kept from
+        // the last decode of it.
         const int64_t filled = cache.length();
-        KvCache fixed = cache.fixedShape(filled + o.maxNewTokens - 1);
+        const int64_t capacity = filled + o.maxNewTokens - 1;
+        const std::string shape = shapeOf(lm_, cache, ChoiceState::widthFor(sequences, o), o);
+        if (!space.buffers || space.buffers->shape != shape) {
+            space.buffers.reset(); // the old recording and buffers go before new ones are made
+            auto b = std::make_unique<DecodeWorkspace::Buffers>();
+            b->shape = shape;
+            b->cache = cache.fixedShape(capacity);
+            b->step = {at::zeros({rows, 1, lm_.hiddenSize()}, onDevice.dtype(lm_.options().dtype)),
+                       at::zeros({rows, 1}, onDevice.dtype(at::kLong)),
+                       at::zeros({rows, capacity}, onDevice.dtype(at::kLong)), true};
+            b->choice = ChoiceState::allocate(rows, ChoiceState::widthFor(sequences, o),
+                                              lm_.eosTokenIds(), lm_.vocabSize(), dev);
+            b->tokens = at::zeros({rows, o.maxNewTokens}, onDevice.dtype(at::kLong));
+            b->logprobs = at::zeros({rows, o.maxNewTokens}, onDevice.dtype(at::kFloat));
+            b->replay = std::make_unique<StepReplay>(dev);
+            space.buffers = std::move(b);
+        } else {
+            space.buffers->cache.refill(cache);
+        }
+        DecodeWorkspace::Buffers& b = *space.buffers;
         cache.clear();
-        LmInput step{at::zeros({rows, 1, lm_.hiddenSize()}, onDevice.dtype(lm_.options().dtype)),
-                     positions.narrow(1, t - 1, 1).clone(),
-                     at::zeros({rows, filled + o.maxNewTokens - 1}, onDevice.dtype(at::kLong)),
-                     true};
-        step.attentionMask.narrow(1, 0, filled).copy_(prefillMask);
+        b.step.positionIds.copy_(positions.narrow(1, t - 1, 1));
+        b.step.attentionMask.zero_();
+        b.step.attentionMask.narrow(1, 0, filled).copy_(prefillMask);
+        b.choice.start(sequences, o);
 
-        auto choose = [&](const at::Tensor& logits) {
+        auto choose = [&b, &o, rows, this](const at::Tensor& logits) {
             at::Tensor scores = logits.to(at::kFloat);
-            // The recorded log-probability is of the unprocessed distribution, as in the host loop.
+            // The recorded log-probability is of the unprocessed distribution, as in the host
+            // loop.
             const at::Tensor logp = at::log_softmax(scores, -1);
-            const at::Tensor next = chooseTokens(scores, o, choice);
-            tokens.index_copy_(1, choice.step, next.view({rows, 1}));
-            logprobs.index_copy_(1, choice.step, logp.gather(1, next.view({rows, 1})));
-            recordTokens(next, choice);
-            step.embeds.copy_(lm_.embed(next.view({rows, 1})));
-            step.positionIds.add_(1);
+            const at::Tensor next = chooseTokens(scores, o, b.choice);
+            b.tokens.index_copy_(1, b.choice.step, next.view({rows, 1}));
+            b.logprobs.index_copy_(1, b.choice.step, logp.gather(1, next.view({rows, 1})));
+            recordTokens(next, b.choice);
+            b.step.embeds.copy_(lm_.embed(next.view({rows, 1})));
+            b.step.positionIds.add_(1);
         };
-        auto oneStep = [&] {
-            step.attentionMask.index_fill_(1, fixed.slot, 1);
-            choose(lm_.forward(step, &fixed).select(1, 0));
-            fixed.slot.add_(1);
+        auto oneStep = [&b, &choose, this] {
+            b.step.attentionMask.index_fill_(1, b.cache.slot, 1);
+            choose(lm_.forward(b.step, &b.cache).select(1, 0));
+            b.cache.slot.add_(1);
         };
 
         std::vector<DecodedText> out(static_cast<size_t>(rows));
         std::vector<bool> done(static_cast<size_t>(rows), false);
         int read = 0;
         auto readTokens = [&](int upTo) {
-            const at::Tensor idsHere = tokens.narrow(1, read, upTo - read).to(at::kCPU);
-            const at::Tensor lpsHere = logprobs.narrow(1, read, upTo - read).to(at::kCPU);
+            const at::Tensor idsHere = b.tokens.narrow(1, read, upTo - read).to(at::kCPU);
+            const at::Tensor lpsHere = b.logprobs.narrow(1, read, upTo - read).to(at::kCPU);
             const auto ids = idsHere.accessor<int64_t, 2>();
             const auto lps = lpsHere.accessor<float, 2>();
             for (int k = 0; k < upTo - read; ++k)
@@ -104,18 +152,19 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
             return std::all_of(done.begin(), done.end(), [](bool d) { return d; });
         };
 
-        if (sampling) choice.uniform.uniform_(0, 1, draws);
+        if (sampling) b.choice.uniform.uniform_(0, 1, draws);
         choose(firstLogits);
         int made = 1;
         for (; made < o.maxNewTokens; ++made) {
             if (made % kFixedShapeReadEvery == 0 && readTokens(made)) break;
             if (cancel && cancel->load()) return cancelledError();
-            if (sampling) choice.uniform.uniform_(0, 1, draws);
-            replay.run(oneStep);
+            if (sampling) b.choice.uniform.uniform_(0, 1, draws);
+            b.replay->run(oneStep);
         }
         if (read < made) readTokens(made);
         return out;
     } catch (const std::exception& e) {
+        space.buffers.reset(); // whatever was recorded may be half done
         return fail("decoding on " + dev.str() + " failed: " + e.what());
     }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "decode/decode_options.h"
+#include "decode/decode_workspace.h"
 #include "models/causal_lm.h"
 #include "text/tokenizer.h"
 #include "util/result.h"
@@ -35,7 +36,11 @@ class PrefixDecoder {
 public:
     // Without a tokenizer there is no text: stop strings cannot apply and texts stay empty
     // (reference checks decode token ids only).
-    PrefixDecoder(const CausalLm& lm, const Tokenizer* tokenizer) : lm_(lm), tok_(tokenizer) {}
+    // `workspace` (optional) keeps the fixed-shape loop's buffers and recorded step from one
+    // decode to the next; it must serve this model only, one decode at a time.
+    PrefixDecoder(const CausalLm& lm, const Tokenizer* tokenizer,
+                  DecodeWorkspace* workspace = nullptr)
+        : lm_(lm), tok_(tokenizer), workspace_(workspace) {}
 
     // prefixes: [R, P, E], one per row (rows may repeat an image); prompts: R token lists.
     // Greedy or sampling per `options.strategy` (beam falls back to beam search per row).
@@ -85,6 +90,7 @@ private:
 
     const CausalLm& lm_;
     const Tokenizer* tok_;
+    DecodeWorkspace* workspace_;
 };
 
 // Logit processing shared by every strategy, in Hugging Face's order: no-repeat n-grams over

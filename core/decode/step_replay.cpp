@@ -14,12 +14,33 @@ namespace esper {
 
 #ifdef ESPER_WITH_CUDA_GRAPHS
 
-struct StepReplay::Impl {
+struct DecodeStream::Impl {
     explicit Impl(c10::Device device)
         : guard(device), previous(at::cuda::getCurrentCUDAStream(device.index())),
           stream(at::cuda::getStreamFromPool(false, device.index())) {}
     c10::cuda::CUDAGuard guard;
     at::cuda::CUDAStream previous, stream;
+};
+
+DecodeStream::DecodeStream(c10::Device device) {
+    if (!device.is_cuda()) return;
+    impl_ = std::make_unique<Impl>(device);
+    // The decode's stream starts after whatever the caller has queued (features, prompts).
+    at::cuda::CUDAEvent ready;
+    ready.record(impl_->previous);
+    ready.block(impl_->stream);
+    at::cuda::setCurrentCUDAStream(impl_->stream);
+}
+
+DecodeStream::~DecodeStream() {
+    if (!impl_) return;
+    at::cuda::CUDAEvent done;
+    done.record(impl_->stream);
+    done.block(impl_->previous);
+    at::cuda::setCurrentCUDAStream(impl_->previous);
+}
+
+struct StepReplay::Impl {
     std::unique_ptr<at::cuda::CUDAGraph> graph;
     int calls = 0;
     bool graphs = true;
@@ -27,24 +48,12 @@ struct StepReplay::Impl {
 
 StepReplay::StepReplay(c10::Device device) {
     if (!device.is_cuda()) return;
-    impl_ = std::make_unique<Impl>(device);
+    impl_ = std::make_unique<Impl>();
     const char* env = std::getenv("ESPER_CUDA_GRAPHS");
     impl_->graphs = !(env && std::strcmp(env, "0") == 0);
-    // Graphs can only be recorded on a stream other than the default one; the decode's stream
-    // starts after whatever the caller has queued (the image features, the prompts).
-    at::cuda::CUDAEvent ready;
-    ready.record(impl_->previous);
-    ready.block(impl_->stream);
-    at::cuda::setCurrentCUDAStream(impl_->stream);
 }
 
-StepReplay::~StepReplay() {
-    if (!impl_) return;
-    at::cuda::CUDAEvent done;
-    done.record(impl_->stream);
-    done.block(impl_->previous);
-    at::cuda::setCurrentCUDAStream(impl_->previous);
-}
+StepReplay::~StepReplay() = default;
 
 void StepReplay::run(const std::function<void()>& step) {
     if (!impl_ || !impl_->graphs || impl_->calls++ == 0) {
@@ -82,8 +91,11 @@ bool StepReplay::graphsCompiledIn() {
 
 #else
 
-struct StepReplay::Impl {};
+struct DecodeStream::Impl {};
+DecodeStream::DecodeStream(c10::Device) {}
+DecodeStream::~DecodeStream() = default;
 
+struct StepReplay::Impl {};
 StepReplay::StepReplay(c10::Device) {}
 StepReplay::~StepReplay() = default;
 void StepReplay::run(const std::function<void()>& step) {

@@ -67,41 +67,67 @@ at::Tensor sampleTokens(const at::Tensor& logits, const DecodeOptions& o, const 
     return at::minimum(token, lastPossible);
 }
 
-} // namespace
+// Leading columns that never hold a token, so that the last n-1 columns before `end` always
+// exist, however short the prompt.
+int64_t leadFor(const DecodeOptions& o) {
+    return std::max(o.noRepeatNgram - 1, 0);
+}
 
-ChoiceState ChoiceState::create(const std::vector<std::vector<int>>& prompts,
-                                const DecodeOptions& o, const std::vector<int64_t>& eos,
-                                int64_t vocab, c10::Device device) {
+int64_t longestOf(const std::vector<std::vector<int>>& prompts) {
     size_t longest = 0;
     for (const auto& p : prompts)
         longest = std::max(longest, p.size());
-    // Leading columns that never hold a token, so that the last n-1 columns before `end`
-    // always exist, however short the prompt.
-    const int64_t lead = std::max(o.noRepeatNgram - 1, 0);
-    const int64_t start = lead + static_cast<int64_t>(longest);
-    const int64_t rows = static_cast<int64_t>(prompts.size());
-    at::Tensor history = at::zeros({rows, start + o.maxNewTokens}, at::kLong);
-    at::Tensor known = at::zeros({rows, start + o.maxNewTokens}, at::kBool);
-    for (int64_t r = 0; r < rows; ++r) {
-        const auto& p = prompts[static_cast<size_t>(r)];
-        const int64_t n = static_cast<int64_t>(p.size());
-        if (n == 0) continue;
-        history[r]
-            .narrow(0, start - n, n)
-            .copy_(at::tensor(std::vector<int64_t>(p.begin(), p.end()), at::kLong));
-        known[r].narrow(0, start - n, n).fill_(true);
-    }
+    return static_cast<int64_t>(longest);
+}
+
+} // namespace
+
+int64_t ChoiceState::widthFor(const std::vector<std::vector<int>>& prompts,
+                              const DecodeOptions& o) {
+    return leadFor(o) + longestOf(prompts) + o.maxNewTokens;
+}
+
+ChoiceState ChoiceState::allocate(int64_t rows, int64_t width, const std::vector<int64_t>& eos,
+                                  int64_t vocab, c10::Device device) {
     std::vector<int64_t> ids;
     for (int64_t id : eos)
         if (id >= 0 && id < vocab) ids.push_back(id);
     const auto onDevice = at::TensorOptions().device(device);
     ChoiceState s;
-    s.history = history.to(device);
-    s.known = known.to(device);
-    s.end = at::full({1}, start, onDevice.dtype(at::kLong));
+    s.history = at::zeros({rows, width}, onDevice.dtype(at::kLong));
+    s.known = at::zeros({rows, width}, onDevice.dtype(at::kBool));
+    s.end = at::zeros({1}, onDevice.dtype(at::kLong));
     s.step = at::zeros({1}, onDevice.dtype(at::kLong));
     s.eos = at::tensor(ids, at::kLong).to(device);
     s.uniform = at::zeros({rows}, onDevice.dtype(at::kDouble));
+    return s;
+}
+
+void ChoiceState::start(const std::vector<std::vector<int>>& prompts, const DecodeOptions& o) {
+    const int64_t begin = leadFor(o) + longestOf(prompts);
+    at::Tensor rows = at::zeros(history.sizes(), at::kLong);
+    at::Tensor have = at::zeros(known.sizes(), at::kBool);
+    for (int64_t r = 0; r < static_cast<int64_t>(prompts.size()); ++r) {
+        const auto& p = prompts[static_cast<size_t>(r)];
+        const int64_t n = static_cast<int64_t>(p.size());
+        if (n == 0) continue;
+        rows[r]
+            .narrow(0, begin - n, n)
+            .copy_(at::tensor(std::vector<int64_t>(p.begin(), p.end()), at::kLong));
+        have[r].narrow(0, begin - n, n).fill_(true);
+    }
+    history.copy_(rows);
+    known.copy_(have);
+    end.fill_(begin);
+    step.zero_();
+}
+
+ChoiceState ChoiceState::create(const std::vector<std::vector<int>>& prompts,
+                                const DecodeOptions& o, const std::vector<int64_t>& eos,
+                                int64_t vocab, c10::Device device) {
+    ChoiceState s =
+        allocate(static_cast<int64_t>(prompts.size()), widthFor(prompts, o), eos, vocab, device);
+    s.start(prompts, o);
     return s;
 }
 

@@ -23,8 +23,17 @@ struct ChoiceState {
     // so a graph never holds a random-number generator).
     at::Tensor uniform;
 
-    // Room for `prompts` (host rows of any lengths) and options.maxNewTokens more, on
-    // `device`; end-of-text ids outside the vocabulary are left out, as the host loop does.
+    // The history's width for `prompts` and options.maxNewTokens more tokens.
+    static int64_t widthFor(const std::vector<std::vector<int>>& prompts,
+                            const DecodeOptions& options);
+    // Room for `rows` histories of `width`, on `device`; end-of-text ids outside the
+    // vocabulary are left out, as the host loop does.
+    static ChoiceState allocate(int64_t rows, int64_t width, const std::vector<int64_t>& eos,
+                                int64_t vocab, c10::Device device);
+    // Starts a decode of `prompts` (host rows of any lengths) in place, so that a recorded step
+    // keeps reading the same tensors.
+    void start(const std::vector<std::vector<int>>& prompts, const DecodeOptions& options);
+    // allocate and start in one.
     static ChoiceState create(const std::vector<std::vector<int>>& prompts,
                               const DecodeOptions& options, const std::vector<int64_t>& eos,
                               int64_t vocab, c10::Device device);

@@ -29,21 +29,31 @@ std::pair<at::Tensor, at::Tensor> KvCache::append(size_t layer, size_t layers, a
 
 KvCache KvCache::fixedShape(int64_t capacity) const {
     KvCache fixed;
-    const int64_t filled = length();
     for (size_t l = 0; l < keys.size(); ++l) {
-        auto room = [&](const at::Tensor& t) {
+        auto room = [capacity](const at::Tensor& t) {
             auto shape = t.sizes().vec();
             shape[2] = capacity;
-            at::Tensor all = at::zeros(shape, t.options());
-            all.narrow(2, 0, filled).copy_(t);
-            return all;
+            return at::zeros(shape, t.options());
         };
         fixed.keys.push_back(room(keys[l]));
         fixed.values.push_back(room(values[l]));
     }
     const auto device = keys.empty() ? c10::Device(c10::kCPU) : keys[0].device();
-    fixed.slot = at::full({1}, filled, at::TensorOptions().dtype(at::kLong).device(device));
+    fixed.slot = at::zeros({1}, at::TensorOptions().dtype(at::kLong).device(device));
+    fixed.refill(*this);
     return fixed;
+}
+
+void KvCache::refill(const KvCache& from) {
+    const int64_t filled = from.length();
+    for (size_t l = 0; l < keys.size(); ++l) {
+        for (auto [into, source] :
+             {std::pair{&keys[l], &from.keys[l]}, std::pair{&values[l], &from.values[l]}}) {
+            into->zero_();
+            into->narrow(2, 0, filled).copy_(*source);
+        }
+    }
+    slot.fill_(filled);
 }
 
 at::Tensor positionsOf(const LmInput& in, int64_t past, c10::Device device) {

@@ -35,6 +35,10 @@ struct KvCache {
                                              at::Tensor v);
     // A fixed-shape copy of this cache with room for `capacity` entries, the next at length().
     KvCache fixedShape(int64_t capacity) const;
+    // Makes this fixed-shape cache hold `from` (a growing cache with the same rows and heads)
+    // in place, the next entry at from.length(), so that a recorded step keeps reading the same
+    // tensors. The rest is zeroed: masked entries must still be finite.
+    void refill(const KvCache& from);
 };
 
 struct LmInput {

@@ -429,6 +429,49 @@ private slots:
         compareLoops(plain(9), prompts, own, *packed.value(), "gpt-2 int8");
     }
 
+    // A workspace kept between decodes gives what a fresh decode gives: for new inputs of the
+    // same shape (its buffers refilled), for another shape (new buffers), after a cancelled
+    // decode, and for sampling.
+    void aKeptWorkspaceGivesWhatAFreshDecodeGives() {
+        const std::vector<std::vector<int>> prompts{
+            tok_->encode("caption:"), {}, tok_->encode("news: the big city")};
+        const std::vector<std::vector<int>> others{tok_->encode("story:"),
+                                                   tok_->encode("a b c d e f g h")};
+        auto o = plain(11);
+        o.noRepeatNgram = 2;
+        o.loop = DecodeLoop::FixedShape;
+        auto sampled = o;
+        sampled.strategy = DecodeStrategy::Sample;
+        sampled.topK = 20;
+        sampled.seed = 4;
+        DecodeWorkspace workspace;
+        const PrefixDecoder kept(*lm_, tok_.get(), &workspace);
+        const PrefixDecoder fresh(*lm_, tok_.get());
+        auto same = [](const Result<std::vector<DecodedText>>& a,
+                       const Result<std::vector<DecodedText>>& b) {
+            if (!a || !b || a->size() != b->size()) return false;
+            for (size_t r = 0; r < a->size(); ++r)
+                if ((*a)[r].tokens != (*b)[r].tokens ||
+                    (*a)[r].tokenLogprobs != (*b)[r].tokenLogprobs)
+                    return false;
+            return true;
+        };
+        std::atomic<bool> cancel{false};
+        for (int round = 0; round < 3; ++round) {
+            const at::Tensor three = at::randn({3, 4, 64}), two = at::randn({2, 4, 64});
+            QVERIFY(same(kept.run(three, prompts, o), fresh.run(three, prompts, o)));
+            QVERIFY(same(kept.run(three, prompts, sampled), fresh.run(three, prompts, sampled)));
+            QVERIFY(same(kept.run(two, others, o), fresh.run(two, others, o)));
+            // Cancelled part-way: the kept buffers hold a half-done decode.
+            cancel = false;
+            const auto stopped = kept.run(
+                three, prompts, o, [&](size_t, int, const std::string&) { cancel = true; },
+                &cancel);
+            QVERIFY(stopped.cancelled());
+            QVERIFY(same(kept.run(three, prompts, o), fresh.run(three, prompts, o)));
+        }
+    }
+
     // The same draw gives the same token from the tensor sampler as from the host's, for
     // temperature, top-k and top-p, alone and together.
     void theTensorSamplerPicksWhatTheHostSamplerPicks() {

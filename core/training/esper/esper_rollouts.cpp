@@ -38,7 +38,7 @@ EpisodeSampler::EpisodeSampler(const EsperConfig& config, EsperModels& models,
                                EpisodeImages& images, const QuerySampler& queries,
                                HelperThread& helper, const RolloutParts& parts)
     : config_(config), models_(models), images_(images), queries_(queries), helper_(helper),
-      parts_(parts) {}
+      parts_(parts), workspaces_(static_cast<size_t>(parts.parts())) {}
 
 void EpisodeSampler::forMyParts(const std::function<void(int)>& work, bool parallel) const {
     const std::vector<int> mine = parts_.myParts();
@@ -140,7 +140,7 @@ Result<EpisodeSampler::Drawn> EpisodeSampler::draw(bool fromReference, std::mt19
             if (from == to) return;
             DecodeOptions mine = o;
             mine.seed = seeds[size_t(p)];
-            auto decoded = PrefixDecoder(*models_.lm, nullptr)
+            auto decoded = PrefixDecoder(*models_.lm, nullptr, &workspaces_[size_t(p)])
                                .run(prefixes.slice(0, from, to),
                                     {prompts.begin() + from, prompts.begin() + to}, mine);
             if (!decoded) {

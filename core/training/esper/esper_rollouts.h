@@ -5,6 +5,8 @@
 // per-token rewards.
 #pragma once
 
+#include "decode/decode_workspace.h"
+
 #include "training/esper/episode_images.h"
 #include "training/esper/esper_models.h"
 #include "training/esper/queries.h"
@@ -91,6 +93,9 @@ private:
     const QuerySampler& queries_;
     HelperThread& helper_;
     const RolloutParts& parts_;
+    // One per part (parts decode side by side): each part's batch keeps its shape from one
+    // iteration to the next, so the fixed-shape loop's buffers and recorded step are reused.
+    std::vector<DecodeWorkspace> workspaces_;
 };
 
 // A minibatch permutation of `rows` drawn with `rng` (Fisher-Yates on the engine's generator,
