@@ -10,9 +10,7 @@
 #include "decode/tensor_choice.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <algorithm>
-#include <mutex>
 #include <sstream>
 
 namespace esper {
@@ -32,17 +30,6 @@ DecodeWorkspace::DecodeWorkspace(DecodeWorkspace&&) noexcept = default;
 DecodeWorkspace& DecodeWorkspace::operator=(DecodeWorkspace&&) noexcept = default;
 
 namespace {
-
-// A seeded generator for the sampling draws on the decode's device.
-at::Generator drawsFor(c10::Device device, uint64_t seed) {
-    at::Generator gen = device.is_cuda() ? at::globalContext().defaultGenerator(device)
-                                         : at::detail::createCPUGenerator(seed);
-    if (device.is_cuda()) {
-        const std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_current_seed(seed);
-    }
-    return gen;
-}
 
 // Everything a recorded step depends on: the model, every shape, and every rule it applies.
 std::string shapeOf(const CausalLm& lm, const KvCache& prefilled, int64_t historyWidth,
@@ -71,8 +58,6 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
     DecodeWorkspace& space = workspace_ ? *workspace_ : local;
     try {
         const DecodeStream stream(dev);
-        const bool sampling = o.strategy == DecodeStrategy::Sample;
-        at::Generator draws = drawsFor(dev, o.seed);
         const auto onDevice = at::TensorOptions().device(dev);
 
         // The prefill, with the cache growing as in the host loop.
@@ -98,8 +83,9 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
             b->step = {at::zeros({rows, 1, lm_.hiddenSize()}, onDevice.dtype(lm_.options().dtype)),
                        at::zeros({rows, 1}, onDevice.dtype(at::kLong)),
                        at::zeros({rows, capacity}, onDevice.dtype(at::kLong)), true};
-            b->choice = ChoiceState::allocate(rows, ChoiceState::widthFor(sequences, o),
-                                              lm_.eosTokenIds(), lm_.vocabSize(), dev);
+            b->choice =
+                ChoiceState::allocate(rows, ChoiceState::widthFor(sequences, o), o.maxNewTokens,
+                                      lm_.eosTokenIds(), lm_.vocabSize(), dev);
             b->tokens = at::zeros({rows, o.maxNewTokens}, onDevice.dtype(at::kLong));
             b->logprobs = at::zeros({rows, o.maxNewTokens}, onDevice.dtype(at::kFloat));
             b->replay = std::make_unique<StepReplay>(dev);
@@ -152,13 +138,11 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
             return std::all_of(done.begin(), done.end(), [](bool d) { return d; });
         };
 
-        if (sampling) b.choice.uniform.uniform_(0, 1, draws);
         choose(firstLogits);
         int made = 1;
         for (; made < o.maxNewTokens; ++made) {
             if (made % kFixedShapeReadEvery == 0 && readTokens(made)) break;
             if (cancel && cancel->load()) return cancelledError();
-            if (sampling) b.choice.uniform.uniform_(0, 1, draws);
             b.replay->run(oneStep);
         }
         if (read < made) readTokens(made);

@@ -63,7 +63,9 @@ void StepReplay::run(const std::function<void()>& step) {
     if (!impl_->graph) {
         // Recording runs nothing: the replay below is the step's first run from the graph.
         impl_->graph = std::make_unique<at::cuda::CUDAGraph>();
-        impl_->graph->capture_begin();
+        // Thread-local: ESPER's rollouts decode two parts on two threads, and another
+        // thread's allocation must not end this thread's recording.
+        impl_->graph->capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
         try {
             step();
         } catch (...) {

@@ -1,6 +1,7 @@
 #include "decode/tensor_choice.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <algorithm>
 #include <limits>
 
@@ -42,7 +43,7 @@ void banEndOfText(at::Tensor& logits, const DecodeOptions& o, const ChoiceState&
 
 // The host loop's sampler in tensors: temperature, top-k (ties at the k-th score kept), top-p
 // over the ascending stable order, then the first token whose cumulative probability passes
-// the row's uniform draw.
+// the step's uniform draw for the row.
 at::Tensor sampleTokens(const at::Tensor& logits, const DecodeOptions& o, const ChoiceState& s) {
     const int64_t vocab = logits.size(1);
     at::Tensor scores = logits / o.temperature;
@@ -59,7 +60,7 @@ at::Tensor sampleTokens(const at::Tensor& logits, const DecodeOptions& o, const 
     }
     const at::Tensor cumulative = probs.cumsum(-1);
     const at::Tensor target =
-        s.uniform.to(at::kDouble).unsqueeze(1) * cumulative.narrow(1, vocab - 1, 1);
+        s.uniforms.index_select(0, s.step).view({-1, 1}) * cumulative.narrow(1, vocab - 1, 1);
     const at::Tensor token =
         at::searchsorted(cumulative, target, /*out_int32=*/false, /*right=*/true).squeeze(1);
     // Rounding can leave the draw past the end: the last token with any probability then.
@@ -87,8 +88,9 @@ int64_t ChoiceState::widthFor(const std::vector<std::vector<int>>& prompts,
     return leadFor(o) + longestOf(prompts) + o.maxNewTokens;
 }
 
-ChoiceState ChoiceState::allocate(int64_t rows, int64_t width, const std::vector<int64_t>& eos,
-                                  int64_t vocab, c10::Device device) {
+ChoiceState ChoiceState::allocate(int64_t rows, int64_t width, int newTokens,
+                                  const std::vector<int64_t>& eos, int64_t vocab,
+                                  c10::Device device) {
     std::vector<int64_t> ids;
     for (int64_t id : eos)
         if (id >= 0 && id < vocab) ids.push_back(id);
@@ -99,7 +101,7 @@ ChoiceState ChoiceState::allocate(int64_t rows, int64_t width, const std::vector
     s.end = at::zeros({1}, onDevice.dtype(at::kLong));
     s.step = at::zeros({1}, onDevice.dtype(at::kLong));
     s.eos = at::tensor(ids, at::kLong).to(device);
-    s.uniform = at::zeros({rows}, onDevice.dtype(at::kDouble));
+    s.uniforms = at::zeros({newTokens, rows}, onDevice.dtype(at::kDouble));
     return s;
 }
 
@@ -120,13 +122,17 @@ void ChoiceState::start(const std::vector<std::vector<int>>& prompts, const Deco
     known.copy_(have);
     end.fill_(begin);
     step.zero_();
+    if (o.strategy == DecodeStrategy::Sample) {
+        auto gen = at::detail::createCPUGenerator(o.seed);
+        uniforms.copy_(at::rand(uniforms.sizes(), gen, at::kDouble));
+    }
 }
 
 ChoiceState ChoiceState::create(const std::vector<std::vector<int>>& prompts,
                                 const DecodeOptions& o, const std::vector<int64_t>& eos,
                                 int64_t vocab, c10::Device device) {
-    ChoiceState s =
-        allocate(static_cast<int64_t>(prompts.size()), widthFor(prompts, o), eos, vocab, device);
+    ChoiceState s = allocate(static_cast<int64_t>(prompts.size()), widthFor(prompts, o),
+                             o.maxNewTokens, eos, vocab, device);
     s.start(prompts, o);
     return s;
 }

@@ -19,17 +19,18 @@ struct ChoiceState {
     at::Tensor end;  // [1] long: the column the next token goes to
     at::Tensor step; // [1] long: how many tokens have been generated
     at::Tensor eos;  // [n] long: the end-of-text ids
-    // [B] double uniform draws in [0, 1) for sampling, refilled before each step (outside a graph,
-    // so a graph never holds a random-number generator).
-    at::Tensor uniform;
+    // [new tokens, B] double uniform draws in [0, 1) for sampling, one per step and row, drawn
+    // when a decode starts from a CPU generator seeded with options.seed: no step draws (a
+    // graph holds no generator) and the same seed draws the same on every device.
+    at::Tensor uniforms;
 
     // The history's width for `prompts` and options.maxNewTokens more tokens.
     static int64_t widthFor(const std::vector<std::vector<int>>& prompts,
                             const DecodeOptions& options);
     // Room for `rows` histories of `width`, on `device`; end-of-text ids outside the
     // vocabulary are left out, as the host loop does.
-    static ChoiceState allocate(int64_t rows, int64_t width, const std::vector<int64_t>& eos,
-                                int64_t vocab, c10::Device device);
+    static ChoiceState allocate(int64_t rows, int64_t width, int newTokens,
+                                const std::vector<int64_t>& eos, int64_t vocab, c10::Device device);
     // Starts a decode of `prompts` (host rows of any lengths) in place, so that a recorded step
     // keeps reading the same tensors.
     void start(const std::vector<std::vector<int>>& prompts, const DecodeOptions& options);
@@ -40,7 +41,7 @@ struct ChoiceState {
 };
 
 // Bans what the options ban (in place, in `logits` [B, V] float) and picks each row's token:
-// the first maximum when greedy; when sampling, inverse-CDF with state.uniform.
+// the first maximum when greedy; when sampling, inverse-CDF with the step's uniform draws.
 at::Tensor chooseTokens(at::Tensor& logits, const DecodeOptions& options, const ChoiceState& state);
 
 // Appends `tokens` [B] to the history and moves end and step on by one.

@@ -501,7 +501,7 @@ private slots:
                     draws.push_back(
                         double(at::check_generator<at::CPUGeneratorImpl>(twin)->random64() >> 11) *
                         0x1.0p-53);
-                state.uniform.copy_(at::tensor(draws, at::kDouble));
+                state.uniforms.select(0, 0).copy_(at::tensor(draws, at::kDouble)); // step 0
                 at::Tensor scores = logits.clone();
                 const at::Tensor picked = chooseTokens(scores, o, state);
                 for (int64_t r = 0; r < rows; ++r)
