@@ -967,6 +967,7 @@ private slots:
                 },
                 120000));
             firstSave = int(clock.elapsed());
+            qInfo("first save after %d ms", firstSave);
             studio.kill();
             QVERIFY(studio.waitForFinished(10000));
         }
@@ -976,7 +977,7 @@ private slots:
         for (int run = 1; run < kills; ++run) {
             QProcess studio;
             QVERIFY(start(studio));
-            QTest::qWait(int(random.bounded(firstSave / 5 + 1, 2 * firstSave + 2)));
+            QTest::qWait(int(random.bounded(firstSave / 5 + 1, firstSave * 6 / 5 + 2)));
             studio.kill();
             QVERIFY(studio.waitForFinished(10000));
             if (!QFile::exists(project)) {
