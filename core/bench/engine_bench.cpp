@@ -120,6 +120,15 @@ nlohmann::ordered_json benchClip(const ComputeOptions& o, const BenchOptions& op
     return {{"model", "clip-vit-base-patch32 image tower (random weights)"}, {"runs", runs}};
 }
 
+// ESPER's caption decoding as the benchmarks run it: its defaults, 20 new tokens, and no stop
+// string (no text without a tokenizer), so every run decodes all 20.
+DecodeOptions captionDecoding() {
+    DecodeOptions d;
+    d.maxNewTokens = 20;
+    d.stopStrings.clear();
+    return d;
+}
+
 // Wav2CLIP at the released size (ResNet-18, MLP 512-512-512) on 5 s of sound: a 257 x 227
 // spectrogram, as a live window or one ESC-50 clip is encoded.
 nlohmann::ordered_json benchWav2Clip(const ComputeOptions& o, const BenchOptions& opt) {
@@ -150,9 +159,7 @@ nlohmann::ordered_json benchEndToEnd(const ComputeOptions& o, const BenchOptions
     const auto mapper = Mapper::randomInit({512, 768, 10}, o, 1);
     DecodeWorkspace workspace; // kept across captions, as the captioner keeps it
     const PrefixDecoder decoder(*lm.value(), nullptr, &workspace);
-    DecodeOptions d;
-    d.maxNewTokens = 20;
-    d.stopStrings.clear(); // no text without a tokenizer; all 20 tokens are decoded
+    const DecodeOptions d = captionDecoding();
     std::vector<std::vector<int>> prompts;
     for (int s = 0; s < styles; ++s)
         prompts.push_back({1000 + s, 25}); // "word:"-like prompts
@@ -213,9 +220,7 @@ nlohmann::ordered_json benchDecodeLoops(const ComputeOptions& o, const BenchOpti
         nlohmann::ordered_json run{{"batch", batch}};
         double hostMs = 0, fixedMs = 0;
         for (DecodeLoop loop : {DecodeLoop::Host, DecodeLoop::FixedShape}) {
-            DecodeOptions d;
-            d.maxNewTokens = 20;
-            d.stopStrings.clear(); // no text without a tokenizer; all 20 tokens are decoded
+            DecodeOptions d = captionDecoding();
             d.loop = loop;
             // The decoder hands back host vectors, so each run has waited for its device work.
             const double ms = medianMs(opt.repeats, [&] {

@@ -74,7 +74,9 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
         // the last decode of it.
         const int64_t filled = cache.length();
         const int64_t capacity = filled + o.maxNewTokens - 1;
-        const std::string shape = shapeOf(lm_, cache, ChoiceState::widthFor(sequences, o), o);
+        const int64_t historyWidth = ChoiceState::widthFor(sequences, o);
+        const auto eos = lm_.eosTokenIds();
+        const std::string shape = shapeOf(lm_, cache, historyWidth, o);
         if (!space.buffers || space.buffers->shape != shape) {
             space.buffers.reset(); // the old recording and buffers go before new ones are made
             auto b = std::make_unique<DecodeWorkspace::Buffers>();
@@ -83,9 +85,8 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
             b->step = {at::zeros({rows, 1, lm_.hiddenSize()}, onDevice.dtype(lm_.options().dtype)),
                        at::zeros({rows, 1}, onDevice.dtype(at::kLong)),
                        at::zeros({rows, capacity}, onDevice.dtype(at::kLong)), true};
-            b->choice =
-                ChoiceState::allocate(rows, ChoiceState::widthFor(sequences, o), o.maxNewTokens,
-                                      lm_.eosTokenIds(), lm_.vocabSize(), dev);
+            b->choice = ChoiceState::allocate(rows, historyWidth, o.maxNewTokens, eos,
+                                              lm_.vocabSize(), dev);
             b->tokens = at::zeros({rows, o.maxNewTokens}, onDevice.dtype(at::kLong));
             b->logprobs = at::zeros({rows, o.maxNewTokens}, onDevice.dtype(at::kFloat));
             b->replay = std::make_unique<StepReplay>(dev);
@@ -131,7 +132,7 @@ PrefixDecoder::decodeFixedShape(LmInput in, std::vector<std::vector<int>> sequen
                     const size_t i = static_cast<size_t>(r);
                     if (done[i]) continue;
                     const int token = static_cast<int>(ids[r][k]);
-                    done[i] = accept(token, lps[r][k], o, out[i], sequences[i]);
+                    done[i] = accept(token, lps[r][k], o, eos, out[i], sequences[i]);
                     if (onToken) onToken(i, token, out[i].text);
                 }
             read = upTo;

@@ -117,7 +117,8 @@ std::pair<std::string, bool> PrefixDecoder::cutText(const std::vector<int>& toke
     return {trim(text), stopped};
 }
 
-bool PrefixDecoder::accept(int token, float logprob, const DecodeOptions& o, DecodedText& out,
+bool PrefixDecoder::accept(int token, float logprob, const DecodeOptions& o,
+                           const std::vector<int64_t>& eos, DecodedText& out,
                            std::vector<int>& sequence) const {
     out.tokens.push_back(token);
     out.tokenLogprobs.push_back(logprob);
@@ -129,7 +130,6 @@ bool PrefixDecoder::accept(int token, float logprob, const DecodeOptions& o, Dec
         out.text = std::move(text);
         stopped = cut;
     }
-    const auto eos = lm_.eosTokenIds();
     return stopped || std::find(eos.begin(), eos.end(), token) != eos.end();
 }
 
@@ -264,7 +264,7 @@ PrefixDecoder::decodeFrom(LmInput in, std::vector<std::vector<int>> sequences,
                     ? sampleToken(row.data(), vocab, o, gen)
                     : static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin());
             next[i] = token;
-            done[i] = accept(token, allLogprobs[r * vocab + token], o, out[i], sequences[i]);
+            done[i] = accept(token, allLogprobs[r * vocab + token], o, eos, out[i], sequences[i]);
             if (onToken) onToken(i, token, out[i].text);
         }
         if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;

@@ -80,9 +80,10 @@ private:
     decodeFixedShape(LmInput start, std::vector<std::vector<int>> sequences,
                      const DecodeOptions& options, const TokenCallback& onToken,
                      const std::atomic<bool>* cancel, KvCache cache) const;
-    // Takes a row's next token into its output and history; whether the row is now done (its
-    // end-of-text, or a stop string in its text).
-    bool accept(int token, float logprob, const DecodeOptions& options, DecodedText& out,
+    // Takes a row's next token into its output and history; whether the row is now done (one
+    // of the model's end-of-text ids `eos`, or a stop string in its text).
+    bool accept(int token, float logprob, const DecodeOptions& options,
+                const std::vector<int64_t>& eos, DecodedText& out,
                 std::vector<int>& sequence) const;
     // Text of generated tokens cut before the first stop string; whether one was found.
     std::pair<std::string, bool> cutText(const std::vector<int>& tokens,
