@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstdlib>
+#include <fstream>
 #include <netinet/in.h>
 #include <optional>
+#include <random>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -16,19 +18,49 @@ std::string workerDevice(const std::string& device, const WorldOptions& world) {
     return "cuda:" + std::to_string(world.localRank);
 }
 
-int freeLoopbackPort() {
+namespace {
+
+// Binds 127.0.0.1:`port` (0: the kernel's choice) and returns the port bound, 0 if it cannot.
+int bindLoopback(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return 0;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
     socklen_t length = sizeof addr;
-    int port = 0;
+    int bound = 0;
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0)
-        port = ntohs(addr.sin_port);
+        bound = ntohs(addr.sin_port);
     ::close(fd);
-    return port;
+    return bound;
+}
+
+// The first of the kernel's ephemeral ports (Linux's default where it cannot be read).
+int firstEphemeralPort() {
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    int first = 0;
+    if (range >> first && first > 1024 && first <= 65535) return first;
+    return 32768;
+}
+
+} // namespace
+
+int freeLoopbackPort() {
+    // A port the kernel handed out once (bind to port 0) is free only until another process
+    // connects anywhere and is given it as its own side of the connection; with training
+    // workers connecting to each other that happened. Ports below the ephemeral range are
+    // never handed out, only taken by name.
+    const int end = firstEphemeralPort();
+    const int begin = std::max(1025, end - 12000);
+    if (end - begin >= 100) {
+        std::mt19937 pick(std::random_device{}());
+        std::uniform_int_distribution<int> port(begin, end - 1);
+        for (int attempt = 0; attempt < 64; ++attempt)
+            if (const int p = bindLoopback(port(pick))) return p;
+    }
+    return bindLoopback(0);
 }
 
 int workerCores() {

@@ -18,7 +18,9 @@ struct WorldOptions {
     std::string master() const { return masterAddr + ":" + std::to_string(masterPort); }
 };
 
-// A port on 127.0.0.1 that nobody listens on now (the kernel's choice), 0 if there is none.
+// A port on 127.0.0.1 that is free now and that the kernel will not hand to anyone else: one
+// below its range of ephemeral ports, so no outgoing connection or bind to port 0 elsewhere can
+// take it before the rendezvous binds it. 0 if there is none.
 int freeLoopbackPort();
 
 // The cores this process may use: OMP_NUM_THREADS where a launcher shared the machine's out
