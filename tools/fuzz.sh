@@ -4,8 +4,10 @@
 # (tests/fuzz/corpus/TARGET/) that CI replays (test_fuzz_replay). Not part of CI: it runs for
 # as long as it is asked to.
 #   tools/fuzz.sh [RUNS] [TARGET...]     RUNS: executions per target (default 10,000,000)
-# Writes build-fuzz/fuzz-results.tsv ($FUZZ_RESULTS): target, executions, seconds, corpus size,
-# crashes.
+# Writes build-fuzz/fuzz-results.tsv: target, executions, seconds, corpus size, crashes.
+# FUZZ_TAG=NAME runs another instance beside this one (each core its own): its own log, work
+# corpus and results file (build-fuzz/fuzz-resultsNAME.tsv); the merges into the kept corpora
+# take turns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10000000}
@@ -57,11 +59,13 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ESPER_FUZZ_TARGET=list "$fuzzer" 2>/dev/null)
 fi
-results=${FUZZ_RESULTS:-build-fuzz/fuzz-results.tsv} # another file lets two runs go side by side
+tag=${FUZZ_TAG:-}
+results=build-fuzz/fuzz-results$tag.tsv
 printf "target\texecutions\tseconds\tcorpus\tcrashes\n" >"$results"
 for target in "${targets[@]}"; do
   kept=tests/fuzz/corpus/$target
-  work=build-fuzz/work/$target
+  work=build-fuzz/work/$target$tag
+  log=build-fuzz/$target$tag.log
   mkdir -p "$kept" "$work" build-fuzz/crashes
   seeds=$(seeds_for "$target")
   start=$(date +%s)
@@ -69,18 +73,21 @@ for target in "${targets[@]}"; do
   ESPER_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
     "$fuzzer" -runs="$runs" -max_len=16384 -rss_limit_mb=2048 -timeout=10 \
     -artifact_prefix=build-fuzz/crashes/"$target"- -print_final_stats=1 \
-    "$work" "$kept" ${seeds:+"$seeds"} >build-fuzz/"$target".log 2>&1
+    "$work" "$kept" ${seeds:+"$seeds"} >"$log" 2>&1
   rc=$?
   set -e
   seconds=$(( $(date +%s) - start ))
-  executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' build-fuzz/"$target".log | grep -o '[0-9]*$' || echo 0)
-  # Keep a minimal corpus with the coverage of everything found so far.
-  rm -rf "$kept.new" && mkdir -p "$kept.new"
-  ESPER_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
-    "$fuzzer" -merge=1 -max_len=16384 "$kept.new" "$kept" "$work" >/dev/null 2>&1 &&
-    rm -rf "$kept" && mv "$kept.new" "$kept" || rm -rf "$kept.new"
+  executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  # Keep a minimal corpus with the coverage of everything found so far (one instance at a time).
+  (
+    flock 9
+    rm -rf "$kept.new" && mkdir -p "$kept.new"
+    ESPER_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+      "$fuzzer" -merge=1 -max_len=16384 "$kept.new" "$kept" "$work" >/dev/null 2>&1 &&
+      rm -rf "$kept" && mv "$kept.new" "$kept" || rm -rf "$kept.new"
+  ) 9>build-fuzz/merge.lock
   crashes=$(find build-fuzz/crashes -name "$target-*" | wc -l)
   printf "%s\t%s\t%s\t%s\t%s\n" "$target" "$executions" "$seconds" "$(ls "$kept" | wc -l)" \
     "$crashes" | tee -a "$results"
-  [ $rc -eq 0 ] || echo "fuzz: $target stopped (exit $rc); see build-fuzz/$target.log" >&2
+  [ $rc -eq 0 ] || echo "fuzz: $target stopped (exit $rc); see $log" >&2
 done
