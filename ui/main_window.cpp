@@ -106,7 +106,7 @@ MainWindow::MainWindow(QWidget* parent)
     device_->setSizeAdjustPolicy(QComboBox::AdjustToContents); // "cpu · int8" shown whole
     device_->setToolTip(tr("Where the models run. On the CPU, \"int8\" and \"fp16\" keep the "
                            "language model's weights compressed (and run CLIP in bf16 where the "
-                           "processor has bf16 units): captions come 2-3 times faster, and a few "
+                           "processor has AMX): captions come 2-3 times faster, and a few "
                            "come out slightly different"));
     connect(engine_, &EngineClient::devicesFound, this, [this](const QStringList& devices) {
         const QString current = device_->currentText();

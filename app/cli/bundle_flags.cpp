@@ -14,7 +14,7 @@ const char* const kBundleFlagsHelp =
     "  --device cpu|cuda[:N]   --dtype fp32|fp16|bf16|int8 (on the CPU, fp16, bf16 and int8\n"
     "                          keep the weights compressed and compute the rest in fp32:\n"
     "                          int8 is 2-3x faster; CLIP then runs in bf16 where the CPU has\n"
-    "                          bf16 units. Default: the bundle's cpu_weights on the CPU, else\n"
+    "                          AMX. Default: the bundle's cpu_weights on the CPU, else\n"
     "                          fp32)\n";
 
 std::vector<OptionSpec> bundleFlagSpecs() {

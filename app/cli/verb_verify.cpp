@@ -20,7 +20,7 @@ const char* kHelp =
     "or int8 (on the CPU: compressed weights), or several, e.g. fp32,fp16,int8, one report\n"
     "each; the default tolerance follows the precision the model runs in: 1e-4 fp32, 1e-3\n"
     "fp16 weights on the CPU, 0.02 int8 and fp16 on CUDA, 0.1 bf16. CLIP's products run in\n"
-    "bf16 in every compressed CPU mode where the CPU has bf16 units (ESPER_CPU_BF16=0: fp32).\n";
+    "bf16 in every compressed CPU mode where the CPU has AMX (ESPER_CPU_BF16=0: fp32; =1: bf16).\n";
 
 void printReport(const ReferenceReport& r) {
     std::printf("%s model on %s\n", r.family.c_str(), r.device.c_str());

@@ -188,6 +188,20 @@ bool cpuidBit(unsigned leaf, unsigned subleaf, int reg, int bit) {
 #endif
 }
 
+// Whether the OS saves the AMX tile state (XCR0 bits 17 and 18), without which the tiles
+// cannot be used whatever CPUID says.
+bool amxEnabled() {
+#if defined(ESPER_KERNELS_X86)
+    if (!cpuidBit(1, 0, 2, 27)) return false; // OSXSAVE: xgetbv may be used
+    unsigned lo = 0, hi = 0;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    return ((lo >> 17) & 3) == 3;
+#else
+    return false;
+#endif
+}
+
 } // namespace
 
 std::vector<Isa> availableIsas() {
@@ -203,13 +217,13 @@ std::vector<Isa> availableIsas() {
     return out;
 }
 
-bool bf16Units() {
-    static const bool units = [] {
+bool fastBf16Products() {
+    static const bool fast = [] {
         if (const char* env = std::getenv("ESPER_CPU_BF16"); env && *env)
             return std::string(env) != "0";
-        return cpuidBit(7, 0, 3, 22) || cpuidBit(7, 1, 0, 5); // AMX-BF16, AVX512-BF16
+        return amxEnabled() && cpuidBit(7, 0, 3, 22); // AMX-BF16
     }();
-    return units;
+    return fast;
 }
 
 Isa activeIsa() {

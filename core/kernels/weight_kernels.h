@@ -40,10 +40,11 @@ void gemmInt8(const float* x, int64_t m, int64_t k, const int8_t* w, const float
 void gemmHalf(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias, int64_t n,
               float* y, int64_t ldy, Isa isa = activeIsa());
 
-// Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX-BF16), where LibTorch's oneDNN
-// products in bf16 (summed in fp32) run several times faster than fp32 ones; $ESPER_CPU_BF16=0
-// or 1 overrides.
-bool bf16Units();
+// Whether LibTorch's oneDNN products in bf16 (summed in fp32) run faster than fp32 ones here:
+// on a CPU with AMX-BF16 tiles that the OS has enabled (CLIP's image: 46 against 75 ms). With
+// AVX512-BF16 alone they run slower (138 against 82 ms), so that does not count.
+// $ESPER_CPU_BF16=0 or 1 overrides.
+bool fastBf16Products();
 
 // How many threads the kernels split a product over (the caller's included); default: the
 // machine's cores ($ESPER_KERNEL_THREADS overrides).

@@ -69,7 +69,7 @@ std::string describe(const ComputeOptions& options) {
 WeightFormat clipWeights(const ComputeOptions& options) {
     if (!options.device.is_cpu() || options.weights == WeightFormat::Dense)
         return WeightFormat::Dense;
-    if (options.weights == WeightFormat::BFloat16 || kernels::bf16Units())
+    if (options.weights == WeightFormat::BFloat16 || kernels::fastBf16Products())
         return WeightFormat::BFloat16;
     return WeightFormat::Dense;
 }

@@ -31,7 +31,7 @@ Result<ComputeOptions> parseComputeOptions(const std::string& device, const std:
 std::string describe(const ComputeOptions& options);
 // How CLIP's products run: its 50-row (image) and 77-row (text) products are bound by
 // arithmetic, not by reading weights, so int8 and fp16 weights do not speed them up; bf16
-// products do where the CPU has bf16 units. So: bf16 when asked for, or in a compressed mode on
-// such a CPU; otherwise as loaded.
+// products do where the CPU has AMX tiles (kernels::fastBf16Products). So: bf16 when asked for, or
+// in a compressed mode on such a CPU; otherwise as loaded.
 WeightFormat clipWeights(const ComputeOptions& options);
 } // namespace esper
