@@ -5,6 +5,7 @@
 #include "decode/step_replay.h"
 #include "models/causal_lm.h"
 #include "models/clip.h"
+#include "models/device.h"
 #include "models/gpt2.h"
 #include "models/mapper.h"
 #include "models/torch_guard.h"
@@ -117,7 +118,13 @@ nlohmann::ordered_json benchClip(const ComputeOptions& o, const BenchOptions& op
                         {"ms_per_image", ms / batch},
                         {"images_per_s", batch * 1000.0 / ms}});
     }
-    return {{"model", "clip-vit-base-patch32 image tower (random weights)"}, {"runs", runs}};
+    // What the products ran in: on the CPU, bf16 or fp32 as clipWeights chose for this machine.
+    const std::string products = !o.device.is_cpu()                         ? c10::toString(o.dtype)
+                                 : clipWeights(o) == WeightFormat::BFloat16 ? "bf16"
+                                                                            : "fp32";
+    return {{"model", "clip-vit-base-patch32 image tower (random weights)"},
+            {"products", products},
+            {"runs", runs}};
 }
 
 // ESPER's caption decoding as the benchmarks run it: its defaults, 20 new tokens, and no stop
