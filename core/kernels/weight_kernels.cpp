@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #if defined(ESPER_KERNELS_X86)
 #include <cpuid.h>
 #endif
@@ -118,10 +119,10 @@ private:
             threads = std::atoi(env);
         setThreads(threads);
     }
-    // Channel slices end on multiples of 8, so blocks stay whole.
+    // Channel slices end on whole panels.
     int64_t bound(int part, int parts) const {
         if (part >= parts) return n_;
-        return std::min(n_, (n_ * part / parts + 7) / 8 * 8);
+        return std::min(n_, (n_ * part / parts + kPanel - 1) / kPanel * kPanel);
     }
     void work(int w) {
         uint64_t seen = 0;
@@ -308,27 +309,77 @@ IsaKernels kernelsFor(Isa isa) {
     return {&simd::gemm<Portable, int8_t>, &simd::gemm<Portable, uint16_t>};
 }
 
-// The product split over the pool by slices of output channels.
+// The product split over the pool by slices of whole panels.
 template <class W>
-void splitChannels(Kernel<W> kernel, const float* x, int64_t m, int64_t k, const W* w,
-                   const float* scale, const float* bias, int64_t n, float* y, int64_t ldy) {
-    Pool::instance().run(n, m * n * k, [&](int64_t from, int64_t to) {
+void splitChannels(Kernel<W> kernel, const float* x, int64_t m, const PanelWeights<W>& w,
+                   const float* bias, float* y, int64_t ldy) {
+    const int64_t panelSize = kPanel * simd::paddedK(w.k), panelScales = kPanel * groupsOf(w.k);
+    const bool scaled = !w.scale.empty();
+    Pool::instance().run(w.n, m * w.n * w.k, [&](int64_t from, int64_t to) {
         if (from < to)
-            kernel(x, m, k, w + from * k, scale ? scale + from * groupsOf(k) : nullptr,
+            kernel(x, m, w.k, w.w.data() + from / kPanel * panelSize,
+                   scaled ? w.scale.data() + from / kPanel * panelScales : nullptr,
                    bias ? bias + from : nullptr, to - from, y + from, ldy);
     });
 }
 
-} // namespace
-
-void gemmInt8(const float* x, int64_t m, int64_t k, const int8_t* w, const float* scale,
-              const float* bias, int64_t n, float* y, int64_t ldy, Isa isa) {
-    splitChannels(kernelsFor(isa).int8, x, m, k, w, scale, bias, n, y, ldy);
+// Row-major W [n, k] (and its row-major group scales, int8) into panels.
+template <class W>
+PanelWeights<W> toPanels(const W* rows, const float* rowScales, int64_t n, int64_t k) {
+    PanelWeights<W> out;
+    out.n = n;
+    out.k = k;
+    const int64_t panels = (n + kPanel - 1) / kPanel, groups = groupsOf(k);
+    const int64_t panelSize = kPanel * simd::paddedK(k);
+    out.w.assign(size_t(panels * panelSize), W(0));
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t p = 0; p < k; ++p)
+            out.w[size_t(j / kPanel * panelSize + j % kPanel * kChunk + simd::offsetOf(p))] =
+                rows[j * k + p];
+    if (rowScales) {
+        out.scale.assign(size_t(panels * kPanel * groups), 1.0f);
+        for (int64_t j = 0; j < n; ++j)
+            for (int64_t g = 0; g < groups; ++g)
+                out.scale[size_t((j / kPanel * groups + g) * kPanel + j % kPanel)] =
+                    rowScales[j * groups + g];
+    }
+    return out;
 }
 
-void gemmHalf(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias, int64_t n,
-              float* y, int64_t ldy, Isa isa) {
-    splitChannels(kernelsFor(isa).half, x, m, k, w, nullptr, bias, n, y, ldy);
+} // namespace
+
+template <class W> float PanelWeights<W>::at(int64_t j, int64_t p) const {
+    const int64_t panel = j / kPanel, within = j % kPanel;
+    const W v = w[size_t(panel * kPanel * simd::paddedK(k) + within * kChunk + simd::offsetOf(p))];
+    if constexpr (std::is_same_v<W, int8_t>)
+        return float(v) * scale[size_t((panel * groupsOf(k) + p / kGroup) * kPanel + within)];
+    else
+        return fromHalf(v);
+}
+template struct PanelWeights<int8_t>;
+template struct PanelWeights<uint16_t>;
+
+Int8Weights packInt8(const float* w, int64_t n, int64_t k) {
+    std::vector<int8_t> q(size_t(n * k));
+    std::vector<float> scale(size_t(n * groupsOf(k)));
+    quantizeInt8(w, n, k, q.data(), scale.data());
+    return toPanels(q.data(), scale.data(), n, k);
+}
+
+HalfWeights packHalf(const float* w, int64_t n, int64_t k) {
+    std::vector<uint16_t> h(size_t(n * k));
+    toHalf(w, n * k, h.data());
+    return toPanels<uint16_t>(h.data(), nullptr, n, k);
+}
+
+void gemmInt8(const float* x, int64_t m, const Int8Weights& w, const float* bias, float* y,
+              int64_t ldy, Isa isa) {
+    splitChannels(kernelsFor(isa).int8, x, m, w, bias, y, ldy);
+}
+
+void gemmHalf(const float* x, int64_t m, const HalfWeights& w, const float* bias, float* y,
+              int64_t ldy, Isa isa) {
+    splitChannels(kernelsFor(isa).half, x, m, w, bias, y, ldy);
 }
 
 void setKernelThreads(int threads) {

@@ -1,5 +1,5 @@
 // Matrix products with compressed weights for CPU inference: y = x · Wᵀ + b where W [n, k] is
-// stored as int8 with one fp32 scale per output channel, or as fp16. The weights are turned back
+// stored as int8 with one fp32 scale per group of weights, or as fp16. The weights are turned back
 // into fp32 inside the kernel, a few at a time, and everything is summed in fp32: decoding one
 // token reads every weight once, so a quarter (int8) or half (fp16) of the bytes is what makes
 // it faster. Written for AVX2 and AVX-512, chosen at run time by what the CPU has, with a
@@ -31,14 +31,37 @@ void quantizeInt8(const float* w, int64_t n, int64_t k, int8_t* q, float* scale)
 void toHalf(const float* w, int64_t count, uint16_t* out);
 float fromHalf(uint16_t h);
 
-// y[i, j] = Σ_k x[i, k] · W[j, k] (+ bias[j]) for rows i < m, channels j < n (int8: W is q
-// times its group's scale, n · groupsOf(k) scales). x rows are k
-// apart, y rows ldy apart; bias may be null. Threads: the caller's own, plus the pool's
-// helpers (setKernelThreads) over slices of the channels.
-void gemmInt8(const float* x, int64_t m, int64_t k, const int8_t* w, const float* scale,
-              const float* bias, int64_t n, float* y, int64_t ldy, Isa isa = activeIsa());
-void gemmHalf(const float* x, int64_t m, int64_t k, const uint16_t* w, const float* bias, int64_t n,
-              float* y, int64_t ldy, Isa isa = activeIsa());
+// A weight matrix W [n, k] as the kernels read it, made once when a model loads. Channels go in
+// panels of kPanel, and each panel's weights in chunks of kChunk along k: chunk c holds channel
+// 0's kChunk weights, then channel 1's, and so on. Decoding one token multiplies one row of x by
+// every weight once, so the speed is the memory's: a product over one panel then reads one
+// contiguous stream, which the memory system fetches ahead far better than kPanel rows k apart.
+// k is padded to whole chunks and n to whole panels, with zeros.
+constexpr int64_t kPanel = 8, kChunk = 16;
+static_assert(kGroup % kChunk == 0, "a chunk lies in one scale group");
+
+template <class W> struct PanelWeights {
+    int64_t n = 0, k = 0;
+    std::vector<W> w;         // the panels
+    std::vector<float> scale; // int8 only: panel by panel, group by group, kPanel channels
+    // The weight W[j, p] that the kernels multiply by (an int8 weight times its scale).
+    float at(int64_t j, int64_t p) const;
+    int64_t bytes() const { return int64_t(w.size() * sizeof(W) + scale.size() * sizeof(float)); }
+};
+using Int8Weights = PanelWeights<int8_t>;
+using HalfWeights = PanelWeights<uint16_t>;
+
+// W [n, k] in fp32, quantised (quantizeInt8) or rounded (toHalf), in panels.
+Int8Weights packInt8(const float* w, int64_t n, int64_t k);
+HalfWeights packHalf(const float* w, int64_t n, int64_t k);
+
+// y[i, j] = Σ_p x[i, p] · W[j, p] (+ bias[j]) for rows i < m and every channel j of w: x rows
+// are w.k apart, y rows ldy apart; bias may be null. Threads: the caller's own, plus the pool's
+// helpers (setKernelThreads) over slices of whole panels.
+void gemmInt8(const float* x, int64_t m, const Int8Weights& w, const float* bias, float* y,
+              int64_t ldy, Isa isa = activeIsa());
+void gemmHalf(const float* x, int64_t m, const HalfWeights& w, const float* bias, float* y,
+              int64_t ldy, Isa isa = activeIsa());
 
 // Whether LibTorch's oneDNN products in bf16 (summed in fp32) run faster than fp32 ones here:
 // on a CPU with AMX-BF16 tiles that the OS has enabled (CLIP's image: 46 against 75 ms). With

@@ -1,5 +1,6 @@
 // The kernels each instruction-set file provides (internal): one signature for both weight
-// kinds (fp16 has no scales: `scale` is null).
+// kinds (fp16 has no scales: `scale` is null). `w` and `scale` point at the start of a panel of
+// PanelWeights (k padded as it says), and the product covers the n channels from there.
 #pragma once
 
 #include <cstdint>

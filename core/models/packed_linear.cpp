@@ -14,20 +14,15 @@ std::shared_ptr<const PackedLinear> PackedLinear::pack(const at::Tensor& weight,
     p->out_ = w.size(0);
     p->in_ = w.size(1);
     p->format_ = format;
-    const int64_t count = p->out_ * p->in_;
     if (format == WeightFormat::BFloat16) {
         p->bf16_ = w.to(at::kBFloat16).contiguous();
         if (bias.defined()) p->bf16Bias_ = bias.to(at::kCPU, at::kFloat).contiguous();
         return p;
     }
-    if (format == WeightFormat::Half) {
-        p->half_.resize(size_t(count));
-        kernels::toHalf(w.data_ptr<float>(), count, p->half_.data());
-    } else {
-        p->q_.resize(size_t(count));
-        p->scale_.resize(size_t(p->out_ * kernels::groupsOf(p->in_)));
-        kernels::quantizeInt8(w.data_ptr<float>(), p->out_, p->in_, p->q_.data(), p->scale_.data());
-    }
+    if (format == WeightFormat::Half)
+        p->half_ = kernels::packHalf(w.data_ptr<float>(), p->out_, p->in_);
+    else
+        p->int8_ = kernels::packInt8(w.data_ptr<float>(), p->out_, p->in_);
     if (bias.defined()) {
         const at::Tensor b = bias.to(at::kCPU, at::kFloat).contiguous();
         p->bias_.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
@@ -46,18 +41,18 @@ at::Tensor PackedLinear::forward(const at::Tensor& x) const {
     at::Tensor y = at::empty({rows.size(0), out_}, rows.options());
     const float* bias = bias_.empty() ? nullptr : bias_.data();
     if (format_ == WeightFormat::Half)
-        kernels::gemmHalf(rows.data_ptr<float>(), rows.size(0), in_, half_.data(), bias, out_,
-                          y.data_ptr<float>(), out_);
+        kernels::gemmHalf(rows.data_ptr<float>(), rows.size(0), half_, bias, y.data_ptr<float>(),
+                          out_);
     else
-        kernels::gemmInt8(rows.data_ptr<float>(), rows.size(0), in_, q_.data(), scale_.data(), bias,
-                          out_, y.data_ptr<float>(), out_);
+        kernels::gemmInt8(rows.data_ptr<float>(), rows.size(0), int8_, bias, y.data_ptr<float>(),
+                          out_);
     return y.view(shape);
 }
 
 int64_t PackedLinear::bytes() const {
     if (format_ == WeightFormat::BFloat16)
         return bf16_.numel() * 2 + (bf16Bias_.defined() ? bf16Bias_.numel() * 4 : 0);
-    return int64_t(q_.size() + half_.size() * 2 + (scale_.size() + bias_.size()) * 4);
+    return int8_.bytes() + half_.bytes() + int64_t(bias_.size() * 4);
 }
 
 at::Tensor linearOf(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,

@@ -5,6 +5,7 @@
 // bf16 on the CPU; inference only (no autograd).
 #pragma once
 
+#include "kernels/weight_kernels.h"
 #include "models/device.h"
 
 #include <ATen/core/Tensor.h>
@@ -26,9 +27,8 @@ public:
 private:
     int64_t in_ = 0, out_ = 0;
     WeightFormat format_ = WeightFormat::Int8;
-    std::vector<int8_t> q_;
-    std::vector<float> scale_;
-    std::vector<uint16_t> half_;
+    kernels::Int8Weights int8_;
+    kernels::HalfWeights half_;
     std::vector<float> bias_;
     at::Tensor bf16_, bf16Bias_; // BFloat16: [out, in] bf16, [out] fp32 or undefined
 };

@@ -1,7 +1,8 @@
 // The compressed-weight kernels against a plain double-precision product on shapes of every
-// awkward kind (one row, row blocks with tails, k not a multiple of the vector width, channels
-// not a multiple of the block), on every instruction set this CPU has, on one thread and on
-// several (which must agree to the bit); and the fp16 conversion on every half value.
+// awkward kind (one row, row blocks with tails, k not a multiple of the vector width or the
+// chunk, channels not a multiple of the block or the panel), on every instruction set this CPU
+// has, on one thread and on several (which must agree to the bit); the panels' layout; and the
+// fp16 conversion on every half value.
 #include "test_support.h"
 
 #include "kernels/weight_kernels.h"
@@ -33,24 +34,19 @@ private slots:
                 for (int64_t n : {1, 3, 8, 9, 17, 31}) {
                     const auto x = randoms(size_t(m * k), rng), w = randoms(size_t(n * k), rng),
                                b = randoms(size_t(n), rng);
-                    std::vector<int8_t> q(size_t(n * k));
-                    std::vector<float> scale(static_cast<size_t>(n * groupsOf(k)));
-                    quantizeInt8(w.data(), n, k, q.data(), scale.data());
-                    std::vector<uint16_t> h(size_t(n * k));
-                    toHalf(w.data(), n * k, h.data());
+                    const Int8Weights q = packInt8(w.data(), n, k);
+                    const HalfWeights h = packHalf(w.data(), n, k);
                     for (Isa isa : isas) {
                         std::vector<float> yq(size_t(m * n)), yh(size_t(m * n));
-                        gemmInt8(x.data(), m, k, q.data(), scale.data(), b.data(), n, yq.data(), n,
-                                 isa);
-                        gemmHalf(x.data(), m, k, h.data(), nullptr, n, yh.data(), n, isa);
+                        gemmInt8(x.data(), m, q, b.data(), yq.data(), n, isa);
+                        gemmHalf(x.data(), m, h, nullptr, yh.data(), n, isa);
                         for (int64_t i = 0; i < m; ++i)
                             for (int64_t j = 0; j < n; ++j) {
                                 double wantQ = b[size_t(j)], wantH = 0, size = 0;
                                 for (int64_t p = 0; p < k; ++p) {
                                     const double xv = x[size_t(i * k + p)];
-                                    wantQ += xv * q[size_t(j * k + p)] *
-                                             scale[size_t(j * groupsOf(k) + p / kGroup)];
-                                    wantH += xv * fromHalf(h[size_t(j * k + p)]);
+                                    wantQ += xv * q.at(j, p);
+                                    wantH += xv * h.at(j, p);
                                     size += std::abs(xv * w[size_t(j * k + p)]);
                                 }
                                 const double tol = 1e-5 * (size + 1);
@@ -68,6 +64,43 @@ private slots:
                             }
                     }
                 }
+    }
+
+    // The panels hold each weight as quantised or rounded in rows: at(j, p) reads back W[j, p]
+    // (so the products above, checked against at(), are checked against the weights).
+    void panelsHoldEveryWeight() {
+        std::mt19937 rng(5);
+        for (int64_t k : {1, 15, 16, 17, 33, 100})
+            for (int64_t n : {1, 7, 8, 9, 20}) {
+                const auto w = randoms(size_t(n * k), rng);
+                std::vector<int8_t> q(size_t(n * k));
+                std::vector<float> scale(static_cast<size_t>(n * groupsOf(k)));
+                quantizeInt8(w.data(), n, k, q.data(), scale.data());
+                std::vector<uint16_t> h(size_t(n * k));
+                toHalf(w.data(), n * k, h.data());
+                const Int8Weights pq = packInt8(w.data(), n, k);
+                const HalfWeights ph = packHalf(w.data(), n, k);
+                QCOMPARE(pq.n, n);
+                QCOMPARE(pq.k, k);
+                for (int64_t j = 0; j < n; ++j)
+                    for (int64_t p = 0; p < k; ++p) {
+                        const size_t at = size_t(j * k + p);
+                        QCOMPARE(pq.at(j, p),
+                                 float(q[at]) * scale[size_t(j * groupsOf(k) + p / kGroup)]);
+                        QCOMPARE(ph.at(j, p), fromHalf(h[at]));
+                    }
+                // Padding aside, each weight is held once.
+                const int64_t padded =
+                    (n + kPanel - 1) / kPanel * kPanel * ((k + kChunk - 1) / kChunk * kChunk);
+                QCOMPARE(int64_t(pq.w.size()), padded);
+                int64_t nonZero = 0;
+                for (int8_t v : pq.w)
+                    nonZero += v != 0;
+                int64_t want = 0;
+                for (int8_t v : q)
+                    want += v != 0;
+                QCOMPARE(nonZero, want);
+            }
     }
 
     // Rounding to int8 costs at most half a step of each group's scale.
@@ -117,15 +150,13 @@ private slots:
         std::mt19937 rng(11);
         const int64_t m = 7, k = 768, n = 2304;
         const auto x = randoms(size_t(m * k), rng), w = randoms(size_t(n * k), rng);
-        std::vector<int8_t> q(size_t(n * k));
-        std::vector<float> scale(static_cast<size_t>(n * groupsOf(k)));
-        quantizeInt8(w.data(), n, k, q.data(), scale.data());
+        const Int8Weights q = packInt8(w.data(), n, k);
         const int before = kernelThreads();
         std::vector<float> one(size_t(m * n)), several(size_t(m * n));
         setKernelThreads(1);
-        gemmInt8(x.data(), m, k, q.data(), scale.data(), nullptr, n, one.data(), n);
+        gemmInt8(x.data(), m, q, nullptr, one.data(), n);
         setKernelThreads(3);
-        gemmInt8(x.data(), m, k, q.data(), scale.data(), nullptr, n, several.data(), n);
+        gemmInt8(x.data(), m, q, nullptr, several.data(), n);
         setKernelThreads(before);
         QVERIFY(one == several);
     }
