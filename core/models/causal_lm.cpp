@@ -4,6 +4,7 @@
 #include "models/llama.h"
 
 #include <ATen/ATen.h>
+#include <algorithm>
 
 namespace esper {
 
@@ -18,13 +19,38 @@ std::pair<at::Tensor, at::Tensor> KvCache::append(size_t layer, size_t layers, a
         keys.assign(layers, {});
         values.assign(layers, {});
     }
-    if (keys[layer].defined()) {
-        k = at::cat({keys[layer], k}, 2);
-        v = at::cat({values[layer], v}, 2);
+    if (!keys[layer].defined()) {
+        keys[layer] = k;
+        values[layer] = v;
+        return {k, v};
     }
-    keys[layer] = k;
-    values[layer] = v;
-    return {k, v};
+    if (rooms.size() != layers) rooms.assign(layers, {});
+    Room& room = rooms[layer];
+    const int64_t length = keys[layer].size(2), wanted = length + k.size(2);
+    auto startsRoom = [](const at::Tensor& held, const at::Tensor& whole) {
+        return whole.defined() && held.data_ptr() == whole.data_ptr() &&
+               held.strides() == whole.strides() && held.size(0) == whole.size(0) &&
+               held.size(1) == whole.size(1);
+    };
+    if (room.filled != length || !startsRoom(keys[layer], room.keys) ||
+        !startsRoom(values[layer], room.values) || room.keys.size(2) < wanted) {
+        const int64_t capacity = wanted + std::max<int64_t>(kRoomAhead, wanted / 2);
+        auto moved = [&](const at::Tensor& held) {
+            auto shape = held.sizes().vec();
+            shape[2] = capacity;
+            at::Tensor into = at::empty(shape, held.options());
+            into.narrow(2, 0, length).copy_(held);
+            return into;
+        };
+        room.keys = moved(keys[layer]);
+        room.values = moved(values[layer]);
+    }
+    room.keys.narrow(2, length, k.size(2)).copy_(k);
+    room.values.narrow(2, length, v.size(2)).copy_(v);
+    room.filled = wanted;
+    keys[layer] = room.keys.narrow(2, 0, wanted);
+    values[layer] = room.values.narrow(2, 0, wanted);
+    return {keys[layer], values[layer]};
 }
 
 KvCache KvCache::fixedShape(int64_t capacity) const {

@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace esper {
@@ -27,6 +28,7 @@ struct KvCache {
     void clear() {
         keys.clear();
         values.clear();
+        rooms.clear();
         slot = at::Tensor();
     }
     // Appends a layer's new keys/values and returns the whole sequence's, for attention. A
@@ -35,10 +37,36 @@ struct KvCache {
                                              at::Tensor v);
     // A fixed-shape copy of this cache with room for `capacity` entries, the next at length().
     KvCache fixedShape(int64_t capacity) const;
+
     // Makes this fixed-shape cache hold `from` (a growing cache with the same rows and heads)
     // in place, the next entry at from.length(), so that a recorded step keeps reading the same
     // tensors. The rest is zeroed: masked entries must still be finite.
     void refill(const KvCache& from);
+
+    // A growing cache's keys and values are views of the first entries of larger tensors with
+    // room for more, so that a step writes its one new entry instead of copying the whole
+    // sequence. Entries already handed out are never written again: a step writes past
+    // `filled` only, and only while the cache's keys and values are still the room's first
+    // `filled` entries (the prefix decoder expands a shared prefix to every row, beam search
+    // reorders rows: then a new room is made). A copy of a cache makes rooms of its own.
+    struct Room {
+        at::Tensor keys, values;
+        int64_t filled = 0;
+    };
+    std::vector<Room> rooms; // per layer
+    static constexpr int64_t kRoomAhead = 64;
+
+    KvCache() = default;
+    KvCache(const KvCache& other) : keys(other.keys), values(other.values), slot(other.slot) {}
+    KvCache& operator=(const KvCache& other) {
+        keys = other.keys;
+        values = other.values;
+        slot = other.slot;
+        rooms.clear();
+        return *this;
+    }
+    KvCache(KvCache&&) = default;
+    KvCache& operator=(KvCache&&) = default;
 };
 
 struct LmInput {

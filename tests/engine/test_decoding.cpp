@@ -359,6 +359,47 @@ private slots:
         }
     }
 
+    // A growing cache writes each step's entry into room kept ahead (no copy of the sequence),
+    // holds what concatenation would, and never writes into what a copy of it, or a view it
+    // handed out before, still reads.
+    void theKvCacheGrowsInPlaceAndKeepsCopiesApart() {
+        const auto entry = [](int64_t t, float from) {
+            return at::arange(from, from + float(2 * 3 * t * 4)).view({2, 3, t, 4});
+        };
+        KvCache cache;
+        cache.append(0, 1, entry(5, 0), entry(5, 100));
+        at::Tensor want = cache.keys[0].clone();
+        cache.append(0, 1, entry(1, 1000), entry(1, 2000));
+        want = at::cat({want, entry(1, 1000)}, 2);
+        const void* room = cache.keys[0].data_ptr();
+        for (int step = 0; step < 40; ++step) {
+            const auto [k, v] = cache.append(0, 1, entry(1, float(step)), entry(1, -float(step)));
+            want = at::cat({want, entry(1, float(step))}, 2);
+            QVERIFY(at::equal(k, want));
+            QCOMPARE(v.size(2), want.size(2));
+        }
+        QCOMPARE(cache.keys[0].data_ptr(), room); // 42 entries fit the room made at 6
+        QCOMPARE(cache.length(), int64_t(46));
+
+        // A copy shares the rooms: whichever appends first, the other's entries stay its own.
+        KvCache copy = cache;
+        const at::Tensor kept = cache.keys[0].clone();
+        copy.append(0, 1, entry(1, 7), entry(1, 7));
+        cache.append(0, 1, entry(1, 9), entry(1, 9));
+        QVERIFY(at::equal(copy.keys[0], at::cat({kept, entry(1, 7)}, 2)));
+        QVERIFY(at::equal(cache.keys[0], at::cat({kept, entry(1, 9)}, 2)));
+
+        // Cut back (as a caller may), the cache goes on in a new room: what was handed out of
+        // the old one stays as it was.
+        const at::Tensor seen = cache.keys[0];
+        const at::Tensor before = seen.clone();
+        cache.keys[0] = cache.keys[0].narrow(2, 0, 10);
+        cache.values[0] = cache.values[0].narrow(2, 0, 10);
+        cache.append(0, 1, entry(1, 5), entry(1, 5));
+        QVERIFY(at::equal(seen, before));
+        QVERIFY(at::equal(cache.keys[0], at::cat({before.narrow(2, 0, 10), entry(1, 5)}, 2)));
+    }
+
     void cancellationStopsWithinOneStep() {
         std::atomic<bool> cancel{false};
         int calls = 0;
