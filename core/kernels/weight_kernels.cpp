@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
@@ -77,6 +78,11 @@ struct Portable {
 // A few threads kept for the kernels: each product is cut into slices of channels, the caller
 // computing the first. Products too small to be worth waking anyone run on the caller alone,
 // and so does a product asked for while another holds the pool.
+// A decode step asks for a product every few dozen microseconds, and waking a sleeping thread
+// costs more than that: so the helpers, and the caller waiting for them, spin for up to
+// kSpinFor before they sleep. A 768 x 768 int8 product with a little work between products,
+// on 2 cores: 95 us with helpers that sleep, 39 us on one thread, 26 us with helpers that
+// spin; GPT-2's int8 decode step at batch 1: 10-11 ms to 6-7.5 ms.
 class Pool {
 public:
     static Pool& instance() {
@@ -100,24 +106,40 @@ public:
             task_ = &slice;
             n_ = n;
             parts_ = parts;
-            pending_ = parts - 1;
-            ++generation_;
+            pending_.store(parts - 1, std::memory_order_relaxed);
+            generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
         slice(0, bound(1, parts));
+        spinWhile([&] { return pending_.load(std::memory_order_acquire) != 0; });
         std::unique_lock lock(mutex_);
-        done_.wait(lock, [&] { return pending_ == 0; });
+        done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
         task_ = nullptr;
     }
     ~Pool() { stop(); }
 
 private:
     static constexpr int64_t kWorthSplitting = 1 << 17; // multiply-adds
+    static constexpr std::chrono::microseconds kSpinFor{200};
     Pool() {
         int threads = int(std::max(1u, std::thread::hardware_concurrency()));
         if (const char* env = std::getenv("ESPER_KERNEL_THREADS"); env && std::atoi(env) > 0)
             threads = std::atoi(env);
         setThreads(threads);
+    }
+    // Until `waiting` turns false or kSpinFor has passed.
+    template <class Waiting> static void spinWhile(Waiting waiting) {
+        const auto until = std::chrono::steady_clock::now() + kSpinFor;
+        while (waiting()) {
+            for (int i = 0; i < 32; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#else
+                std::this_thread::yield();
+#endif
+            }
+            if (std::chrono::steady_clock::now() >= until) return;
+        }
     }
     // Channel slices end on whole panels.
     int64_t bound(int part, int parts) const {
@@ -125,8 +147,14 @@ private:
         return std::min(n_, (n_ * part / parts + kPanel - 1) / kPanel * kPanel);
     }
     void work(int w) {
+        // From 0, not the current generation: a product asked for before this thread first
+        // runs is still its to help with (setThreads holds the pool, so none is half done).
         uint64_t seen = 0;
         for (;;) {
+            spinWhile([&] {
+                return generation_.load(std::memory_order_acquire) == seen &&
+                       !quit_.load(std::memory_order_relaxed);
+            });
             const std::function<void(int64_t, int64_t)>* task;
             int parts;
             {
@@ -139,8 +167,10 @@ private:
                 if (!task || w >= parts) continue;
             }
             (*task)(bound(w, parts), bound(w + 1, parts));
-            std::lock_guard lock(mutex_);
-            if (--pending_ == 0) done_.notify_one();
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard lock(mutex_); // the caller may be between its check and its wait
+                done_.notify_one();
+            }
         }
     }
     void stop() {
@@ -160,10 +190,11 @@ private:
     std::vector<std::thread> workers_;
     const std::function<void(int64_t, int64_t)>* task_ = nullptr;
     int64_t n_ = 0;
-    int pending_ = 0, parts_ = 1;
-    uint64_t generation_ = 0;
+    int parts_ = 1;
+    std::atomic<int> pending_{0};
+    std::atomic<uint64_t> generation_{0};
     int threads_ = 1;
-    bool quit_ = false;
+    std::atomic<bool> quit_{false};
 };
 
 } // namespace
