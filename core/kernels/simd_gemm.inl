@@ -24,6 +24,20 @@ constexpr int64_t paddedK(int64_t k) {
 constexpr int64_t offsetOf(int64_t p) {
     return p / kChunk * (kChunk * kPanel) + p % kChunk;
 }
+// One panel's weights, and its scales (int8).
+constexpr int64_t panelSize(int64_t k) {
+    return kPanel * paddedK(k);
+}
+constexpr int64_t panelScales(int64_t k) {
+    return kPanel * groupsOf(k);
+}
+// Where W[j, p] lies in the panels, and channel j's scale for group g in theirs.
+constexpr int64_t weightIndex(int64_t j, int64_t p, int64_t k) {
+    return j / kPanel * panelSize(k) + j % kPanel * kChunk + offsetOf(p);
+}
+constexpr int64_t scaleIndex(int64_t j, int64_t g, int64_t k) {
+    return j / kPanel * panelScales(k) + g * kPanel + j % kPanel;
+}
 // How far ahead of the weights in use each panel's stream asks for its lines: enough in flight
 // that one token's pass over GPT-2's int8 weights runs at the memory's bandwidth, not its
 // latency (the language-model head, 50257 x 768, on 2 cores: 3.4 ms in rows k apart with no
@@ -92,10 +106,9 @@ template <class V, class W, int R, int NR>
 void channels(const float* x, int64_t k, const W* w, const float* scale, const float* bias,
               int64_t n, float* y, int64_t ldy) {
     static_assert(NR <= kPanel);
-    const int64_t panelSize = kPanel * paddedK(k), panelScales = kPanel * groupsOf(k);
     for (int64_t first = 0; first < n; first += kPanel) {
-        const W* panel = w + first / kPanel * panelSize;
-        const float* scales = scale ? scale + first / kPanel * panelScales : nullptr;
+        const W* panel = w + weightIndex(first, 0, k);
+        const float* scales = scale ? scale + scaleIndex(first, 0, k) : nullptr;
         const int64_t count = std::min(kPanel, n - first);
         auto at = [&](int64_t j) {
             return std::make_tuple(panel + j * kChunk, scales ? scales + j : nullptr,

@@ -344,12 +344,11 @@ IsaKernels kernelsFor(Isa isa) {
 template <class W>
 void splitChannels(Kernel<W> kernel, const float* x, int64_t m, const PanelWeights<W>& w,
                    const float* bias, float* y, int64_t ldy) {
-    const int64_t panelSize = kPanel * simd::paddedK(w.k), panelScales = kPanel * groupsOf(w.k);
     const bool scaled = !w.scale.empty();
     Pool::instance().run(w.n, m * w.n * w.k, [&](int64_t from, int64_t to) {
         if (from < to)
-            kernel(x, m, w.k, w.w.data() + from / kPanel * panelSize,
-                   scaled ? w.scale.data() + from / kPanel * panelScales : nullptr,
+            kernel(x, m, w.k, w.w.data() + simd::weightIndex(from, 0, w.k),
+                   scaled ? w.scale.data() + simd::scaleIndex(from, 0, w.k) : nullptr,
                    bias ? bias + from : nullptr, to - from, y + from, ldy);
     });
 }
@@ -361,18 +360,15 @@ PanelWeights<W> toPanels(const W* rows, const float* rowScales, int64_t n, int64
     out.n = n;
     out.k = k;
     const int64_t panels = (n + kPanel - 1) / kPanel, groups = groupsOf(k);
-    const int64_t panelSize = kPanel * simd::paddedK(k);
-    out.w.assign(size_t(panels * panelSize), W(0));
+    out.w.assign(size_t(panels * simd::panelSize(k)), W(0));
     for (int64_t j = 0; j < n; ++j)
         for (int64_t p = 0; p < k; ++p)
-            out.w[size_t(j / kPanel * panelSize + j % kPanel * kChunk + simd::offsetOf(p))] =
-                rows[j * k + p];
+            out.w[size_t(simd::weightIndex(j, p, k))] = rows[j * k + p];
     if (rowScales) {
-        out.scale.assign(size_t(panels * kPanel * groups), 1.0f);
+        out.scale.assign(size_t(panels * simd::panelScales(k)), 1.0f);
         for (int64_t j = 0; j < n; ++j)
             for (int64_t g = 0; g < groups; ++g)
-                out.scale[size_t((j / kPanel * groups + g) * kPanel + j % kPanel)] =
-                    rowScales[j * groups + g];
+                out.scale[size_t(simd::scaleIndex(j, g, k))] = rowScales[j * groups + g];
     }
     return out;
 }
@@ -380,10 +376,9 @@ PanelWeights<W> toPanels(const W* rows, const float* rowScales, int64_t n, int64
 } // namespace
 
 template <class W> float PanelWeights<W>::at(int64_t j, int64_t p) const {
-    const int64_t panel = j / kPanel, within = j % kPanel;
-    const W v = w[size_t(panel * kPanel * simd::paddedK(k) + within * kChunk + simd::offsetOf(p))];
+    const W v = w[size_t(simd::weightIndex(j, p, k))];
     if constexpr (std::is_same_v<W, int8_t>)
-        return float(v) * scale[size_t((panel * groupsOf(k) + p / kGroup) * kPanel + within)];
+        return float(v) * scale[size_t(simd::scaleIndex(j, p / kGroup, k))];
     else
         return fromHalf(v);
 }
