@@ -3,6 +3,7 @@
 #include "bench/metrics_bench.h"
 #include "decode/prefix_decoder.h"
 #include "decode/step_replay.h"
+#include "kernels/weight_kernels.h"
 #include "models/causal_lm.h"
 #include "models/clip.h"
 #include "models/device.h"
@@ -118,10 +119,14 @@ nlohmann::ordered_json benchClip(const ComputeOptions& o, const BenchOptions& op
                         {"ms_per_image", ms / batch},
                         {"images_per_s", batch * 1000.0 / ms}});
     }
-    // What the products ran in: on the CPU, bf16 or fp32 as clipWeights chose for this machine.
-    const std::string products = !o.device.is_cpu()                         ? c10::toString(o.dtype)
-                                 : clipWeights(o) == WeightFormat::BFloat16 ? "bf16"
-                                                                            : "fp32";
+    // What the products ran in, and by whom: on the CPU, as clipWeights chose for this machine.
+    const WeightFormat f = clipWeights(o);
+    const std::string products =
+        !o.device.is_cpu()            ? c10::toString(o.dtype)
+        : f == WeightFormat::BFloat16 ? "bf16 (oneDNN)"
+        : f == WeightFormat::FloatPanels
+            ? std::string("fp32 (esper ") + kernels::isaName(kernels::activeIsa()) + ")"
+            : "fp32 (LibTorch)";
     return {{"model", "clip-vit-base-patch32 image tower (random weights)"},
             {"products", products},
             {"runs", runs}};

@@ -1,7 +1,9 @@
 #include "kernels/weight_kernels.h"
 
 #include "kernels/simd_gemm.inl"
+#include "kernels/vector_math.inl"
 #include "kernels/weight_kernels_isa.h"
+#include "kernels/wide_gemm.inl"
 
 #include <algorithm>
 #include <atomic>
@@ -29,7 +31,7 @@ struct Portable {
         float v[8];
     };
     static constexpr int kLanes = 8;
-    static constexpr int kRows = 4, kChannelsForRows = 2, kChannelsFor1Row = 4;
+    static constexpr int kRows = 4, kChannelsForRows = 2, kChannelsFor1Row = 4, kWideRows = 4;
     static Reg zero() { return Reg{}; }
     static Reg broadcast(float v) {
         Reg r;
@@ -43,6 +45,12 @@ struct Portable {
             r.v[i] = a.v[i] * b.v[i];
         return r;
     }
+    static Reg add(Reg a, const Reg& b) {
+        for (int i = 0; i < 8; ++i)
+            a.v[i] += b.v[i];
+        return a;
+    }
+    static void store(float* p, const Reg& r) { std::memcpy(p, r.v, sizeof r.v); }
     static Reg load(const float* p) {
         Reg r;
         std::memcpy(r.v, p, sizeof r.v);
@@ -97,7 +105,9 @@ public:
             workers_.emplace_back([this, w] { work(w); });
     }
     int threads() const { return threads_; }
-    void run(int64_t n, int64_t cost, const std::function<void(int64_t, int64_t)>& slice) {
+    // Slices of [0, n) that start and end on multiples of `grain`.
+    void run(int64_t n, int64_t grain, int64_t cost,
+             const std::function<void(int64_t, int64_t)>& slice) {
         std::unique_lock busy(run_, std::try_to_lock);
         const int parts = busy.owns_lock() && cost >= kWorthSplitting ? threads_ : 1;
         if (parts == 1) return slice(0, n);
@@ -105,6 +115,7 @@ public:
             std::lock_guard lock(mutex_);
             task_ = &slice;
             n_ = n;
+            grain_ = grain;
             parts_ = parts;
             pending_.store(parts - 1, std::memory_order_relaxed);
             generation_.fetch_add(1, std::memory_order_release);
@@ -141,10 +152,9 @@ private:
             if (std::chrono::steady_clock::now() >= until) return;
         }
     }
-    // Channel slices end on whole panels.
     int64_t bound(int part, int parts) const {
         if (part >= parts) return n_;
-        return std::min(n_, (n_ * part / parts + kPanel - 1) / kPanel * kPanel);
+        return std::min(n_, (n_ * part / parts + grain_ - 1) / grain_ * grain_);
     }
     void work(int w) {
         // From 0, not the current generation: a product asked for before this thread first
@@ -189,7 +199,7 @@ private:
     std::condition_variable wake_, done_;
     std::vector<std::thread> workers_;
     const std::function<void(int64_t, int64_t)>* task_ = nullptr;
-    int64_t n_ = 0;
+    int64_t n_ = 0, grain_ = 1;
     int parts_ = 1;
     std::atomic<int> pending_{0};
     std::atomic<uint64_t> generation_{0};
@@ -327,9 +337,6 @@ float fromHalf(uint16_t h) {
     return out;
 }
 
-namespace {
-
-// The kernels for `isa` (compiled in only on x86), else the portable ones.
 IsaKernels kernelsFor(Isa isa) {
 #if defined(ESPER_KERNELS_X86)
     if (isa == Isa::Avx512) return kAvx512Kernels;
@@ -337,15 +344,18 @@ IsaKernels kernelsFor(Isa isa) {
 #else
     (void)isa;
 #endif
-    return {&simd::gemm<Portable, int8_t>, &simd::gemm<Portable, uint16_t>};
+    return {&simd::gemm<Portable, int8_t>, &simd::gemm<Portable, uint16_t>, &wide::gemm<Portable>,
+            &vmath::quickGelu<4>};
 }
+
+namespace {
 
 // The product split over the pool by slices of whole panels.
 template <class W>
 void splitChannels(Kernel<W> kernel, const float* x, int64_t m, const PanelWeights<W>& w,
                    const float* bias, float* y, int64_t ldy) {
     const bool scaled = !w.scale.empty();
-    Pool::instance().run(w.n, m * w.n * w.k, [&](int64_t from, int64_t to) {
+    Pool::instance().run(w.n, kPanel, m * w.n * w.k, [&](int64_t from, int64_t to) {
         if (from < to)
             kernel(x, m, w.k, w.w.data() + simd::weightIndex(from, 0, w.k),
                    scaled ? w.scale.data() + simd::scaleIndex(from, 0, w.k) : nullptr,
@@ -406,6 +416,27 @@ void gemmInt8(const float* x, int64_t m, const Int8Weights& w, const float* bias
 void gemmHalf(const float* x, int64_t m, const HalfWeights& w, const float* bias, float* y,
               int64_t ldy, Isa isa) {
     splitChannels(kernelsFor(isa).half, x, m, w, bias, y, ldy);
+}
+
+WideWeights packWide(const float* w, int64_t n, int64_t k) {
+    WideWeights out;
+    out.n = n;
+    out.k = k;
+    out.w.assign(size_t((n + kWide - 1) / kWide * kWide * k), 0.0f);
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t p = 0; p < k; ++p)
+            out.w[size_t(wideIndex(j, p, k))] = w[j * k + p];
+    return out;
+}
+
+void gemmWide(const float* x, int64_t m, const WideWeights& w, const float* bias, float* y,
+              int64_t ldy, Isa isa) {
+    const Kernel<float> kernel = kernelsFor(isa).wide;
+    Pool::instance().run(w.n, kWide, m * w.n * w.k, [&](int64_t from, int64_t to) {
+        if (from < to)
+            kernel(x, m, w.k, w.w.data() + wideIndex(from, 0, w.k), nullptr,
+                   bias ? bias + from : nullptr, to - from, y + from, ldy);
+    });
 }
 
 void setKernelThreads(int threads) {

@@ -7,7 +7,9 @@
 // can be tested on any machine that has it. No LibTorch here.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 namespace esper::kernels {
@@ -61,6 +63,38 @@ HalfWeights packHalf(const float* w, int64_t n, int64_t k);
 void gemmInt8(const float* x, int64_t m, const Int8Weights& w, const float* bias, float* y,
               int64_t ldy, Isa isa = activeIsa());
 void gemmHalf(const float* x, int64_t m, const HalfWeights& w, const float* bias, float* y,
+              int64_t ldy, Isa isa = activeIsa());
+
+// A weight matrix W [n, k] in fp32 for products over many rows of x at once (CLIP's 50 image and
+// 77 text rows): there the arithmetic, not the reading of weights, sets the speed, and a block
+// of rows keeps many channels' sums in registers while x is broadcast one element at a time.
+// Channels go in panels of kWide, k-major: panel q holds W[q·kWide + c, p] at p·kWide + c, so
+// one step along k reads kWide contiguous weights. n is padded to whole panels, with zeros.
+constexpr int64_t kWide = 32;
+constexpr int64_t wideIndex(int64_t j, int64_t p, int64_t k) {
+    return (j / kWide * k + p) * kWide + j % kWide;
+}
+
+template <class T> struct CacheAligned { // an allocator on cache-line (and vector) boundaries
+    using value_type = T;
+    static constexpr std::align_val_t kAlign{64};
+    CacheAligned() = default;
+    template <class U> CacheAligned(const CacheAligned<U>&) {}
+    T* allocate(size_t count) { return static_cast<T*>(::operator new(count * sizeof(T), kAlign)); }
+    void deallocate(T* p, size_t) { ::operator delete(p, kAlign); }
+    template <class U> bool operator==(const CacheAligned<U>&) const { return true; }
+};
+
+struct WideWeights {
+    int64_t n = 0, k = 0;
+    std::vector<float, CacheAligned<float>> w;
+    float at(int64_t j, int64_t p) const { return w[size_t(wideIndex(j, p, k))]; }
+    int64_t bytes() const { return int64_t(w.size() * sizeof(float)); }
+};
+WideWeights packWide(const float* w, int64_t n, int64_t k);
+// y[i, j] = Σ_p x[i, p] · W[j, p] (+ bias[j]), as gemmInt8 says; made for m of a dozen rows or
+// more (fewer rows read each weight for too few of them: gemmHalf's layout serves those).
+void gemmWide(const float* x, int64_t m, const WideWeights& w, const float* bias, float* y,
               int64_t ldy, Isa isa = activeIsa());
 
 // Whether LibTorch's oneDNN products in bf16 (summed in fp32) run faster than fp32 ones here:

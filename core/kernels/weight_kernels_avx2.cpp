@@ -1,7 +1,9 @@
 // The kernels for AVX2 + FMA + F16C (this file alone is compiled with them; weight_kernels.cpp
 // calls it only on a CPU that has them).
 #include "kernels/simd_gemm.inl"
+#include "kernels/vector_math.inl"
 #include "kernels/weight_kernels_isa.h"
+#include "kernels/wide_gemm.inl"
 
 #include <immintrin.h>
 
@@ -13,10 +15,14 @@ struct Avx2 {
     static constexpr int kLanes = 8;
     // 16 registers: 4 rows x 3 channels of sums, 3 weights and a row of x.
     static constexpr int kRows = 4, kChannelsForRows = 3, kChannelsFor1Row = 8;
+    // Many rows: 6 rows x 2 vectors of sums, 2 of weights and a broadcast x.
+    static constexpr int kWideRows = 6;
     static Reg zero() { return _mm256_setzero_ps(); }
     static Reg broadcast(float v) { return _mm256_set1_ps(v); }
     static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
     static Reg load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
+    static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
     static Reg loadWeights(const int8_t* p) {
         return _mm256_cvtepi32_ps(
             _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
@@ -36,6 +42,7 @@ struct Avx2 {
 
 } // namespace
 
-const IsaKernels kAvx2Kernels{&simd::gemm<Avx2, int8_t>, &simd::gemm<Avx2, uint16_t>};
+const IsaKernels kAvx2Kernels{&simd::gemm<Avx2, int8_t>, &simd::gemm<Avx2, uint16_t>,
+                              &wide::gemm<Avx2>, &vmath::quickGelu<8>};
 
 } // namespace esper::kernels

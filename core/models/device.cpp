@@ -67,11 +67,12 @@ std::string describe(const ComputeOptions& options) {
 }
 
 WeightFormat clipWeights(const ComputeOptions& options) {
-    if (!options.device.is_cpu() || options.weights == WeightFormat::Dense)
-        return WeightFormat::Dense;
-    if (options.weights == WeightFormat::BFloat16 || kernels::fastBf16Products())
+    if (!options.device.is_cpu() || options.dtype != c10::kFloat) return WeightFormat::Dense;
+    if (options.weights == WeightFormat::BFloat16 ||
+        (options.weights != WeightFormat::Dense && kernels::fastBf16Products()))
         return WeightFormat::BFloat16;
-    return WeightFormat::Dense;
+    return kernels::activeIsa() == kernels::Isa::Generic ? WeightFormat::Dense
+                                                         : WeightFormat::FloatPanels;
 }
 
 } // namespace esper

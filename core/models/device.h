@@ -14,8 +14,9 @@ namespace esper {
 // (int8 with per-channel scales, or fp16) and computed in fp32 (kernels/weight_kernels.h).
 // How a CPU model holds its linear layers' weights: as loaded, int8 or fp16 (turned back into
 // fp32 inside our kernels), or bf16, multiplied by oneDNN in bf16 and summed in fp32 (the
-// activations, norms and softmax stay fp32).
-enum class WeightFormat { Dense, Int8, Half, BFloat16 };
+// activations, norms and softmax stay fp32); or, for products over many rows (CLIP's), fp32 in
+// our kernels' wide panels (kernels::WideWeights).
+enum class WeightFormat { Dense, Int8, Half, BFloat16, FloatPanels };
 
 struct ComputeOptions {
     c10::Device device{c10::kCPU};
@@ -31,7 +32,9 @@ Result<ComputeOptions> parseComputeOptions(const std::string& device, const std:
 std::string describe(const ComputeOptions& options);
 // How CLIP's products run: its 50-row (image) and 77-row (text) products are bound by
 // arithmetic, not by reading weights, so int8 and fp16 weights do not speed them up; bf16
-// products do where the CPU has AMX tiles (kernels::fastBf16Products). So: bf16 when asked for, or
-// in a compressed mode on such a CPU; otherwise as loaded.
+// products do where the CPU has AMX tiles (kernels::fastBf16Products). So on the CPU: bf16 when
+// asked for, or in a compressed mode on such a CPU; otherwise fp32 in our wide panels, which run
+// these products 2-3x faster than LibTorch's BLAS where the CPU has AVX2 or AVX-512, or as loaded
+// where it has neither (or $ESPER_CPU_KERNELS=generic). Elsewhere, as loaded.
 WeightFormat clipWeights(const ComputeOptions& options);
 } // namespace esper

@@ -1,5 +1,7 @@
 #include "models/layers.h"
 
+#include "kernels/activations.h"
+
 #include <torch/version.h>
 
 #include <ATen/ATen.h>
@@ -14,6 +16,12 @@ at::Tensor activate(const at::Tensor& x, Activation kind) {
     case Activation::Gelu:
         return at::gelu(x);
     case Activation::QuickGelu:
+        if (x.is_cpu() && x.scalar_type() == at::kFloat && !x.requires_grad() &&
+            kernels::activeIsa() != kernels::Isa::Generic) {
+            at::Tensor y = x.contiguous().clone();
+            kernels::quickGelu(y.data_ptr<float>(), y.numel());
+            return y;
+        }
         return x * at::sigmoid(1.702 * x);
     case Activation::Relu:
         return at::relu(x);

@@ -19,7 +19,9 @@ std::shared_ptr<const PackedLinear> PackedLinear::pack(const at::Tensor& weight,
         if (bias.defined()) p->bf16Bias_ = bias.to(at::kCPU, at::kFloat).contiguous();
         return p;
     }
-    if (format == WeightFormat::Half)
+    if (format == WeightFormat::FloatPanels)
+        p->wide_ = kernels::packWide(w.data_ptr<float>(), p->out_, p->in_);
+    else if (format == WeightFormat::Half)
         p->half_ = kernels::packHalf(w.data_ptr<float>(), p->out_, p->in_);
     else
         p->int8_ = kernels::packInt8(w.data_ptr<float>(), p->out_, p->in_);
@@ -40,7 +42,10 @@ at::Tensor PackedLinear::forward(const at::Tensor& x) const {
     const at::Tensor rows = x.to(at::kFloat).reshape({-1, in_}).contiguous();
     at::Tensor y = at::empty({rows.size(0), out_}, rows.options());
     const float* bias = bias_.empty() ? nullptr : bias_.data();
-    if (format_ == WeightFormat::Half)
+    if (format_ == WeightFormat::FloatPanels)
+        kernels::gemmWide(rows.data_ptr<float>(), rows.size(0), wide_, bias, y.data_ptr<float>(),
+                          out_);
+    else if (format_ == WeightFormat::Half)
         kernels::gemmHalf(rows.data_ptr<float>(), rows.size(0), half_, bias, y.data_ptr<float>(),
                           out_);
     else
@@ -52,7 +57,7 @@ at::Tensor PackedLinear::forward(const at::Tensor& x) const {
 int64_t PackedLinear::bytes() const {
     if (format_ == WeightFormat::BFloat16)
         return bf16_.numel() * 2 + (bf16Bias_.defined() ? bf16Bias_.numel() * 4 : 0);
-    return int8_.bytes() + half_.bytes() + int64_t(bias_.size() * 4);
+    return int8_.bytes() + half_.bytes() + wide_.bytes() + int64_t(bias_.size() * 4);
 }
 
 at::Tensor linearOf(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,

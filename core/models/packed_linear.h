@@ -1,5 +1,6 @@
 // A linear layer's weight held compressed for CPU inference: int8 with one scale per group of
-// 32 weights, or fp16, multiplied in fp32 by kernels/weight_kernels.h; or bf16, multiplied by
+// 32 weights, or fp16, multiplied in fp32 by kernels/weight_kernels.h (or, uncompressed, fp32
+// in the wide panels that serve products over many rows); or bf16, multiplied by
 // LibTorch's oneDNN in bf16 (summed in fp32; the input rounded to bf16 on the way in, the output
 // on the way out). Made once from the fp32 weight when a model loads with --dtype int8, fp16 or
 // bf16 on the CPU; inference only (no autograd).
@@ -29,6 +30,7 @@ private:
     WeightFormat format_ = WeightFormat::Int8;
     kernels::Int8Weights int8_;
     kernels::HalfWeights half_;
+    kernels::WideWeights wide_;
     std::vector<float> bias_;
     at::Tensor bf16_, bf16Bias_; // BFloat16: [out, in] bf16, [out] fp32 or undefined
 };

@@ -33,6 +33,7 @@ double toleranceFor(const ReferenceOptions& o, const ComputeOptions& ran) {
     case WeightFormat::BFloat16:
         return 0.1;
     case WeightFormat::Dense:
+    case WeightFormat::FloatPanels:
         break;
     }
     if (ran.dtype == c10::kBFloat16) return 0.1;

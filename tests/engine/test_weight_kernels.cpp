@@ -5,6 +5,7 @@
 // fp16 conversion on every half value.
 #include "test_support.h"
 
+#include "kernels/activations.h"
 #include "kernels/weight_kernels.h"
 
 #include <cmath>
@@ -22,6 +23,30 @@ class TestWeightKernels : public QObject {
         for (auto& x : v)
             x = d(rng);
         return v;
+    }
+
+    // Where a product's element lies, for failure messages.
+    static QString where(Isa isa, int64_t m, int64_t k, int64_t n, int64_t i, int64_t j) {
+        return QString("%1 m=%2 k=%3 n=%4 (%5,%6)")
+            .arg(isaName(isa))
+            .arg(m)
+            .arg(k)
+            .arg(n)
+            .arg(i)
+            .arg(j);
+    }
+
+    // Σ_p x[i, p] · W[j, p] in double, and Σ |x[i, p] · W[j, p]| (what rounding scales with).
+    static std::pair<double, double> plainProduct(const std::vector<float>& x,
+                                                  const std::vector<float>& w, int64_t k, int64_t i,
+                                                  int64_t j) {
+        double sum = 0, size = 0;
+        for (int64_t p = 0; p < k; ++p) {
+            const double t = double(x[size_t(i * k + p)]) * w[size_t(j * k + p)];
+            sum += t;
+            size += std::abs(t);
+        }
+        return {sum, size};
     }
 
 private slots:
@@ -50,20 +75,115 @@ private slots:
                                     size += std::abs(xv * w[size_t(j * k + p)]);
                                 }
                                 const double tol = 1e-5 * (size + 1);
-                                const auto where = QString("%1 m=%2 k=%3 n=%4 (%5,%6)")
-                                                       .arg(isaName(isa))
-                                                       .arg(m)
-                                                       .arg(k)
-                                                       .arg(n)
-                                                       .arg(i)
-                                                       .arg(j);
+                                const QString at = where(isa, m, k, n, i, j);
                                 QVERIFY2(std::abs(yq[size_t(i * n + j)] - wantQ) <= tol,
-                                         qPrintable("int8 " + where));
+                                         qPrintable("int8 " + at));
                                 QVERIFY2(std::abs(yh[size_t(i * n + j)] - wantH) <= tol,
-                                         qPrintable("fp16 " + where));
+                                         qPrintable("fp16 " + at));
                             }
                     }
                 }
+    }
+
+    // The fp32 products over many rows, on every path: row counts around each path's block
+    // (4, 6, 14 rows) and the row bands, channels around a pass and a panel, y wider than n
+    // (what lies past n is left alone).
+    void wideMatchesAPlainProduct() {
+        std::mt19937 rng(13);
+        for (int64_t m : {1, 3, 6, 13, 14, 15, 29, 50})
+            for (int64_t k : {1, 7, 16, 33, 100})
+                for (int64_t n : {1, 15, 16, 17, 32, 33, 70}) {
+                    const auto x = randoms(size_t(m * k), rng), w = randoms(size_t(n * k), rng),
+                               b = randoms(size_t(n), rng);
+                    const WideWeights packed = packWide(w.data(), n, k);
+                    const int64_t ldy = n + 3;
+                    for (Isa isa : availableIsas())
+                        for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+                            std::vector<float> y(size_t(m * ldy), -7.0f);
+                            gemmWide(x.data(), m, packed, bias, y.data(), ldy, isa);
+                            for (int64_t i = 0; i < m; ++i)
+                                for (int64_t j = 0; j < ldy; ++j) {
+                                    const QString at = where(isa, m, k, n, i, j);
+                                    const float got = y[size_t(i * ldy + j)];
+                                    if (j >= n) {
+                                        QVERIFY2(got == -7.0f, qPrintable("past n " + at));
+                                        continue;
+                                    }
+                                    const auto [sum, size] = plainProduct(x, w, k, i, j);
+                                    const double want = sum + (bias ? bias[j] : 0);
+                                    QVERIFY2(std::abs(got - want) <= 1e-5 * (size + 1),
+                                             qPrintable(at));
+                                }
+                        }
+                }
+        // Rows in more than one band (k large enough that a band is a few blocks).
+        const int64_t m = 300, k = 4096, n = 40;
+        const auto x = randoms(size_t(m * k), rng), w = randoms(size_t(n * k), rng);
+        const WideWeights packed = packWide(w.data(), n, k);
+        std::vector<float> y(size_t(m * n));
+        gemmWide(x.data(), m, packed, nullptr, y.data(), n);
+        for (int64_t i = 0; i < m; i += 37)
+            for (int64_t j = 0; j < n; j += 3) {
+                const auto [want, size] = plainProduct(x, w, k, i, j);
+                QVERIFY(std::abs(y[size_t(i * n + j)] - want) <= 1e-5 * (size + 1));
+            }
+    }
+
+    // QuickGELU on every path against the function in double precision: within a few ulp of
+    // its value (or 1e-35, where it underflows) from far below to far above zero, the tail
+    // past the last whole vector included; infinities and NaN go as
+    // LibTorch's x · σ(1.702 x) takes them.
+    void quickGeluMatchesTheFunction() {
+        std::vector<float> xs;
+        for (float v = -120.0f; v <= 120.0f; v += 0.0137f)
+            xs.push_back(v);
+        for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 3.4e38f, -3.4e38f})
+            xs.push_back(v);
+        for (Isa isa : availableIsas())
+            for (size_t n : {xs.size(), size_t(1), size_t(5), size_t(19)}) {
+                std::vector<float> y(xs.begin(), xs.begin() + ptrdiff_t(n));
+                quickGelu(y.data(), int64_t(n), isa);
+                for (size_t i = 0; i < n; ++i) {
+                    // 1.702 x rounded to fp32 as LibTorch's `1.702 * x` rounds it: its rounding
+                    // alone moves e^(-1.702 x) by up to 1.702 |x| · 6e-8.
+                    const double x = xs[i], z = double(1.702f * xs[i]),
+                                 want = x / (1 + std::exp(-z));
+                    QVERIFY2(std::abs(y[i] - want) <= 4e-7 * std::abs(want) + 1e-35,
+                             qPrintable(QString("%1 x=%2: %3 against %4")
+                                            .arg(isaName(isa))
+                                            .arg(x)
+                                            .arg(y[i])
+                                            .arg(want)));
+                }
+            }
+        for (Isa isa : availableIsas()) {
+            float special[] = {INFINITY, -INFINITY, NAN};
+            quickGelu(special, 3, isa);
+            QCOMPARE(special[0], INFINITY);
+            QVERIFY(std::isnan(special[1])); // -inf · 0, as in LibTorch
+            QVERIFY(std::isnan(special[2]));
+        }
+    }
+
+    // The wide panels hold each weight once, in fp32 as given, the padding zero.
+    void widePanelsHoldEveryWeight() {
+        std::mt19937 rng(17);
+        for (int64_t k : {1, 5, 64})
+            for (int64_t n : {1, 31, 32, 33}) {
+                const auto w = randoms(size_t(n * k), rng);
+                const WideWeights packed = packWide(w.data(), n, k);
+                QCOMPARE(int64_t(packed.w.size()), (n + kWide - 1) / kWide * kWide * k);
+                QCOMPARE(reinterpret_cast<uintptr_t>(packed.w.data()) % 64, uintptr_t(0));
+                double held = 0, given = 0;
+                for (int64_t j = 0; j < n; ++j)
+                    for (int64_t p = 0; p < k; ++p) {
+                        QCOMPARE(packed.at(j, p), w[size_t(j * k + p)]);
+                        given += std::abs(w[size_t(j * k + p)]);
+                    }
+                for (float v : packed.w)
+                    held += std::abs(v);
+                QCOMPARE(held, given);
+            }
     }
 
     // The panels hold each weight as quantised or rounded in rows: at(j, p) reads back W[j, p]
@@ -157,8 +277,16 @@ private slots:
         gemmInt8(x.data(), m, q, nullptr, one.data(), n);
         setKernelThreads(3);
         gemmInt8(x.data(), m, q, nullptr, several.data(), n);
-        setKernelThreads(before);
         QVERIFY(one == several);
+        const WideWeights wide = packWide(w.data(), n, k);
+        const auto rows = randoms(size_t(50 * k), rng);
+        std::vector<float> wideOne(size_t(50 * n)), wideSeveral(size_t(50 * n));
+        setKernelThreads(1);
+        gemmWide(rows.data(), 50, wide, nullptr, wideOne.data(), n);
+        setKernelThreads(3);
+        gemmWide(rows.data(), 50, wide, nullptr, wideSeveral.data(), n);
+        setKernelThreads(before);
+        QVERIFY(wideOne == wideSeveral);
     }
 };
 

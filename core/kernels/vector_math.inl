@@ -1,0 +1,60 @@
+// Element-wise functions on fp32 arrays, written once with GCC's vector extensions and compiled
+// per instruction set (kLanes 16 under AVX-512, 8 under AVX2, 4 on the portable path), so each
+// gets that ISA's vector instructions from the same source.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace esper::kernels::vmath {
+
+template <int kLanes> struct Vec {
+    typedef float F __attribute__((vector_size(4 * kLanes)));
+    typedef int32_t I __attribute__((vector_size(4 * kLanes)));
+};
+
+// e^v to about 2 ulp (Cephes' expf: n = round(v / ln 2), e^r on [-ln2/2, ln2/2] by a degree-6
+// polynomial, times 2^n built in the exponent bits). Inputs are clamped to where e^v is a normal
+// float or inf is near: below -87.3 it gives ~1e-38, above 88.7 ~3e38.
+template <int kLanes> inline typename Vec<kLanes>::F exp(typename Vec<kLanes>::F v) {
+    using F = typename Vec<kLanes>::F;
+    using I = typename Vec<kLanes>::I;
+    const F lo = F{} - 87.3f, hi = F{} + 88.7f;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    // Round to nearest by adding 1.5 · 2^23: the sum's low mantissa bits then hold the integer.
+    const F magic = F{} + 12582912.0f;
+    const F n = (v * 1.44269504088896341f + magic) - magic;
+    const F r = (v - n * 0.693359375f) + n * 2.12194440e-4f; // ln 2 in two parts
+    F p = F{} + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    const I bits = (__builtin_convertvector(n, I) + 127) << 23;
+    return p * (F)bits;
+}
+
+// x ← x · σ(1.702 x) = x / (1 + e^(-1.702 x)): CLIP's QuickGELU, in place; the last n % kLanes
+// through a zero-padded vector.
+template <int kLanes> void quickGelu(float* x, int64_t n) {
+    using F = typename Vec<kLanes>::F;
+    auto one = [](F v) { return v / (1.0f + exp<kLanes>(v * -1.702f)); };
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        F v;
+        std::memcpy(&v, x + i, sizeof v);
+        v = one(v);
+        std::memcpy(x + i, &v, sizeof v);
+    }
+    if (i < n) {
+        F v{};
+        std::memcpy(&v, x + i, size_t(n - i) * 4);
+        v = one(v);
+        std::memcpy(x + i, &v, size_t(n - i) * 4);
+    }
+}
+
+} // namespace esper::kernels::vmath
