@@ -14,12 +14,13 @@ template <int kLanes> struct Vec {
 };
 
 // e^v to about 2 ulp (Cephes' expf: n = round(v / ln 2), e^r on [-ln2/2, ln2/2] by a degree-6
-// polynomial, times 2^n built in the exponent bits). Inputs are clamped to where e^v is a normal
-// float or inf is near: below -87.3 it gives ~1e-38, above 88.7 ~3e38.
+// polynomial, times 2^n built in the exponent bits): 0 below -87.3 (where e^v leaves the normal
+// floats), inf above 88.7 (where it leaves the floats).
 template <int kLanes> inline typename Vec<kLanes>::F exp(typename Vec<kLanes>::F v) {
     using F = typename Vec<kLanes>::F;
     using I = typename Vec<kLanes>::I;
     const F lo = F{} - 87.3f, hi = F{} + 88.7f;
+    const I under = v < lo;
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     // Round to nearest by adding 1.5 · 2^23: the sum's low mantissa bits then hold the integer.
@@ -34,7 +35,33 @@ template <int kLanes> inline typename Vec<kLanes>::F exp(typename Vec<kLanes>::F
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     const I bits = (__builtin_convertvector(n, I) + 127) << 23;
-    return p * (F)bits;
+    return under ? F{} : p * (F)bits;
+}
+
+// v[i] ← e^(v[i] - shift) over n floats; returns their sum.
+template <int kLanes> inline float expShifted(float* v, int64_t n, float shift) {
+    using F = typename Vec<kLanes>::F;
+    F acc{};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        F x;
+        std::memcpy(&x, v + i, sizeof x);
+        x = exp<kLanes>(x - shift);
+        acc += x;
+        std::memcpy(v + i, &x, sizeof x);
+    }
+    float s = 0;
+    for (int l = 0; l < kLanes; ++l)
+        s += acc[l];
+    if (i < n) {
+        F x = F{} - 1e30f; // e^(-1e30 - shift) = 0 in the padding
+        std::memcpy(&x, v + i, size_t(n - i) * 4);
+        x = exp<kLanes>(x - shift);
+        std::memcpy(v + i, &x, size_t(n - i) * 4);
+        for (int64_t l = 0; l < n - i; ++l)
+            s += x[l];
+    }
+    return s;
 }
 
 // x ← x · σ(1.702 x) = x / (1 + e^(-1.702 x)): CLIP's QuickGELU, in place; the last n % kLanes

@@ -1,5 +1,6 @@
 #include "kernels/weight_kernels.h"
 
+#include "kernels/attention.inl"
 #include "kernels/simd_gemm.inl"
 #include "kernels/vector_math.inl"
 #include "kernels/weight_kernels_isa.h"
@@ -345,7 +346,7 @@ IsaKernels kernelsFor(Isa isa) {
     (void)isa;
 #endif
     return {&simd::gemm<Portable, int8_t>, &simd::gemm<Portable, uint16_t>, &wide::gemm<Portable>,
-            &vmath::quickGelu<4>};
+            &vmath::quickGelu<4>, &vmath::attentionRows<4>};
 }
 
 namespace {
@@ -437,6 +438,11 @@ void gemmWide(const float* x, int64_t m, const WideWeights& w, const float* bias
             kernel(x, m, w.k, w.w.data() + wideIndex(from, 0, w.k), nullptr,
                    bias ? bias + from : nullptr, to - from, y + from, ldy);
     });
+}
+
+void parallelFor(int64_t n, int64_t grain, int64_t cost,
+                 const std::function<void(int64_t, int64_t)>& slice) {
+    Pool::instance().run(n, grain, cost, slice);
 }
 
 void setKernelThreads(int threads) {

@@ -1,5 +1,6 @@
 // The kernels for AVX2 + FMA + F16C (this file alone is compiled with them; weight_kernels.cpp
 // calls it only on a CPU that has them).
+#include "kernels/attention.inl"
 #include "kernels/simd_gemm.inl"
 #include "kernels/vector_math.inl"
 #include "kernels/weight_kernels_isa.h"
@@ -43,6 +44,6 @@ struct Avx2 {
 } // namespace
 
 const IsaKernels kAvx2Kernels{&simd::gemm<Avx2, int8_t>, &simd::gemm<Avx2, uint16_t>,
-                              &wide::gemm<Avx2>, &vmath::quickGelu<8>};
+                              &wide::gemm<Avx2>, &vmath::quickGelu<8>, &vmath::attentionRows<8>};
 
 } // namespace esper::kernels

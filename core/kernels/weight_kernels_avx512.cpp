@@ -1,4 +1,5 @@
 // The kernels for AVX-512 (F, with F16C and FMA; this file alone is compiled with them).
+#include "kernels/attention.inl"
 #include "kernels/simd_gemm.inl"
 #include "kernels/vector_math.inl"
 #include "kernels/weight_kernels_isa.h"
@@ -42,6 +43,7 @@ struct Avx512 {
 } // namespace
 
 const IsaKernels kAvx512Kernels{&simd::gemm<Avx512, int8_t>, &simd::gemm<Avx512, uint16_t>,
-                                &wide::gemm<Avx512>, &vmath::quickGelu<16>};
+                                &wide::gemm<Avx512>, &vmath::quickGelu<16>,
+                                &vmath::attentionRows<16>};
 
 } // namespace esper::kernels

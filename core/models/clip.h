@@ -61,6 +61,9 @@ private:
         postLnB_, visualProjection_;
     at::Tensor tokenEmbedding_, textPositions_, finalLnW_, finalLnB_, textProjection_;
     at::Tensor logitScale_;
+    // Set with the towers' packed products: the patch embedding as one product over the image's
+    // patches, each flattened (channel, row, column) as the convolution's weight is.
+    std::shared_ptr<const PackedLinear> patchProduct_;
 };
 
 } // namespace esper

@@ -1,6 +1,7 @@
 #include "models/layers.h"
 
 #include "kernels/activations.h"
+#include "kernels/attention.h"
 
 #include <torch/version.h>
 
@@ -59,8 +60,57 @@ AttentionMask buildAttentionMask(const at::Tensor& keyMask, int64_t batch, int64
     return m;
 }
 
+namespace {
+
+// Whether attend() may run on kernels::attention: CPU fp32 inference (no gradient asked for),
+// the kernels vectorised for this CPU, and each head's rows contiguous.
+bool cpuKernelAttends(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    for (const at::Tensor* t : {&q, &k, &v})
+        if (!t->is_cpu() || t->scalar_type() != at::kFloat || t->requires_grad() ||
+            t->stride(3) != 1)
+            return false;
+    return kernels::activeIsa() != kernels::Isa::Generic && q.size(1) % k.size(1) == 0;
+}
+
+kernels::HeadsView headsView(const at::Tensor& t) {
+    return {t.data_ptr<float>(), t.stride(0), t.stride(1), t.stride(2)};
+}
+
+// The attention in kernels::attention: its output is [B, T, H, D] in memory, returned as the
+// [B, H, T, D] view of it, so mergeHeads() needs no copy.
+at::Tensor kernelAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                           const AttentionMask& mask, double scale) {
+    kernels::Attention a;
+    a.batch = q.size(0);
+    a.heads = q.size(1);
+    a.kvHeads = k.size(1);
+    a.queries = q.size(2);
+    a.keys = k.size(2);
+    a.dim = q.size(3);
+    a.q = headsView(q);
+    a.k = headsView(k);
+    a.v = headsView(v);
+    a.scale = float(scale);
+    at::Tensor bias, hasKeys;
+    if (mask.bias.defined()) {
+        bias = mask.bias.to(at::kFloat).expand({a.batch, 1, a.queries, a.keys}).contiguous();
+        a.bias = bias.data_ptr<float>();
+    }
+    if (mask.hasKeys.defined()) {
+        hasKeys = mask.hasKeys.to(at::kFloat).expand({a.batch, 1, a.queries, 1}).contiguous();
+        a.hasKeys = hasKeys.data_ptr<float>();
+    }
+    at::Tensor out = at::empty({a.batch, a.queries, a.heads, a.dim}, q.options());
+    a.out = out.data_ptr<float>();
+    kernels::attention(a);
+    return out.transpose(1, 2);
+}
+
+} // namespace
+
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   const AttentionMask& mask, double scale) {
+    if (cpuKernelAttends(q, k, v)) return kernelAttention(q, k, v, mask, scale);
     at::Tensor kk = k, vv = v;
     const int64_t groups = q.size(1) / k.size(1);
     if (groups > 1) {

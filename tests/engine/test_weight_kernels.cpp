@@ -6,9 +6,11 @@
 #include "test_support.h"
 
 #include "kernels/activations.h"
+#include "kernels/attention.h"
 #include "kernels/weight_kernels.h"
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 using namespace esper;
@@ -163,6 +165,92 @@ private slots:
             QVERIFY(std::isnan(special[1])); // -inf · 0, as in LibTorch
             QVERIFY(std::isnan(special[2]));
         }
+    }
+
+    // Attention on every path against softmax and sums in double: keys and dims around the
+    // vector widths and the 4-vector blocks, grouped kv heads, rows held in a larger room
+    // (strided as the KV cache's are), an additive mask, and queries that see no key.
+    void attentionMatchesAPlainSoftmax() {
+        std::mt19937 rng(19);
+        struct Case {
+            int64_t batch, heads, kvHeads, queries, keys, dim;
+        };
+        for (const Case c :
+             {Case{1, 1, 1, 1, 1, 1}, Case{2, 3, 3, 5, 17, 7}, Case{1, 12, 12, 50, 50, 64},
+              Case{2, 4, 2, 3, 33, 72}, Case{3, 2, 1, 1, 70, 16}, Case{1, 2, 2, 9, 130, 5}})
+            for (bool masked : {false, true}) {
+                const int64_t room = c.keys + 3; // rows held per head, as in a KV cache's room
+                const auto q = randoms(size_t(c.batch * c.heads * c.queries * c.dim), rng);
+                const auto k = randoms(size_t(c.batch * c.kvHeads * room * c.dim), rng),
+                           v = randoms(size_t(c.batch * c.kvHeads * room * c.dim), rng);
+                std::vector<float> bias(size_t(c.batch * c.queries * c.keys), 0.0f),
+                    hasKeys(size_t(c.batch * c.queries), 1.0f);
+                if (masked) {
+                    std::bernoulli_distribution hide(0.3);
+                    for (auto& b : bias)
+                        b = hide(rng) ? std::numeric_limits<float>::lowest() : 0.0f;
+                    hasKeys[0] = 0; // the first query of the first batch sees nothing
+                }
+                Attention a;
+                a.batch = c.batch;
+                a.heads = c.heads;
+                a.kvHeads = c.kvHeads;
+                a.queries = c.queries;
+                a.keys = c.keys;
+                a.dim = c.dim;
+                a.q = {q.data(), c.heads * c.queries * c.dim, c.queries * c.dim, c.dim};
+                a.k = {k.data(), c.kvHeads * room * c.dim, room * c.dim, c.dim};
+                a.v = {v.data(), c.kvHeads * room * c.dim, room * c.dim, c.dim};
+                a.scale = 1.0f / std::sqrt(float(c.dim));
+                if (masked) {
+                    a.bias = bias.data();
+                    a.hasKeys = hasKeys.data();
+                }
+                for (Isa isa : availableIsas()) {
+                    std::vector<float> out(size_t(c.batch * c.queries * c.heads * c.dim), -7.0f);
+                    a.out = out.data();
+                    attention(a, isa);
+                    for (int64_t b = 0; b < c.batch; ++b)
+                        for (int64_t h = 0; h < c.heads; ++h)
+                            for (int64_t i = 0; i < c.queries; ++i) {
+                                const int64_t kv = h / (c.heads / c.kvHeads);
+                                const float* qi = a.q.row(b, h, i);
+                                std::vector<double> p(size_t(c.keys));
+                                double most = -INFINITY, total = 0;
+                                for (int64_t j = 0; j < c.keys; ++j) {
+                                    double s = 0;
+                                    for (int64_t d = 0; d < c.dim; ++d)
+                                        s += double(qi[d]) * a.k.row(b, kv, j)[d];
+                                    p[size_t(j)] = s * a.scale +
+                                                   bias[size_t((b * c.queries + i) * c.keys + j)];
+                                    most = std::max(most, p[size_t(j)]);
+                                }
+                                for (double& x : p)
+                                    total += x = std::exp(x - most);
+                                const bool none = hasKeys[size_t(b * c.queries + i)] == 0;
+                                for (int64_t d = 0; d < c.dim; ++d) {
+                                    double want = 0;
+                                    for (int64_t j = 0; j < c.keys; ++j)
+                                        want += p[size_t(j)] / total * a.v.row(b, kv, j)[d];
+                                    if (none) want = 0;
+                                    const float got = out[size_t(
+                                        ((b * c.queries + i) * c.heads + h) * c.dim + d)];
+                                    QVERIFY2(std::abs(got - want) <= 2e-5,
+                                             qPrintable(QString("%1 b=%2 h=%3 i=%4 d=%5 keys=%6 "
+                                                                "dim=%7: %8 against %9")
+                                                            .arg(isaName(isa))
+                                                            .arg(b)
+                                                            .arg(h)
+                                                            .arg(i)
+                                                            .arg(d)
+                                                            .arg(c.keys)
+                                                            .arg(c.dim)
+                                                            .arg(got)
+                                                            .arg(want)));
+                                }
+                            }
+                }
+            }
     }
 
     // The wide panels hold each weight once, in fp32 as given, the padding zero.
