@@ -1,10 +1,11 @@
-// Matrix products with compressed weights for CPU inference: y = x · Wᵀ + b where W [n, k] is
-// stored as int8 with one fp32 scale per group of weights, or as fp16. The weights are turned back
-// into fp32 inside the kernel, a few at a time, and everything is summed in fp32: decoding one
-// token reads every weight once, so a quarter (int8) or half (fp16) of the bytes is what makes
-// it faster. Written for AVX2 and AVX-512, chosen at run time by what the CPU has, with a
-// portable version; $ESPER_CPU_KERNELS (generic, avx2, avx512) picks one by hand, so every path
-// can be tested on any machine that has it. No LibTorch here.
+// Matrix products for CPU inference, y = x · Wᵀ + b, in two kinds. For few rows (decoding), W
+// [n, k] is stored as int8 with one fp32 scale per group of weights, or as fp16, turned back
+// into fp32 inside the kernel a few at a time and summed in fp32: decoding one token reads every
+// weight once, so a quarter (int8) or half (fp16) of the bytes is what makes it faster. For many
+// rows (CLIP's), W stays fp32 in wide panels that keep the arithmetic units busy. Written for
+// AVX2 and AVX-512, chosen at run time by what the CPU has, with a portable version;
+// $ESPER_CPU_KERNELS (generic, avx2, avx512) picks one by hand, so every path can be tested on
+// any machine that has it. No LibTorch here.
 #pragma once
 
 #include <cstddef>
@@ -97,9 +98,10 @@ WideWeights packWide(const float* w, int64_t n, int64_t k);
 void gemmWide(const float* x, int64_t m, const WideWeights& w, const float* bias, float* y,
               int64_t ldy, Isa isa = activeIsa());
 
-// Whether LibTorch's oneDNN products in bf16 (summed in fp32) run faster than fp32 ones here:
-// on a CPU with AMX-BF16 tiles that the OS has enabled (CLIP's image: 46 against 75 ms). With
-// AVX512-BF16 alone they run slower (138 against 82 ms), so that does not count.
+// Whether LibTorch's oneDNN products in bf16 (summed in fp32) run faster than its fp32 ones
+// here: on a CPU with AMX-BF16 tiles that the OS has enabled (CLIP's image: 46 against 75 ms;
+// the wide panels above have not been measured on such a CPU). With AVX512-BF16 alone they run
+// slower (138 against 82 ms), so that does not count.
 // $ESPER_CPU_BF16=0 or 1 overrides.
 bool fastBf16Products();
 
