@@ -61,7 +61,8 @@ Result<std::unique_ptr<ClipModel>> ClipModel::create(const ClipConfig& c, Weight
     m->vision_ = loadTower(c.vision, "vision_model.", w);
     m->text_ = loadTower(c.text, "text_model.", w);
     if (!w.ok()) return fail(ErrorCode::InvalidInput, w.error());
-    if (const WeightFormat f = clipWeights(m->options_); f != WeightFormat::Dense) {
+    const WeightFormat f = w.trainable() ? WeightFormat::Dense : clipWeights(m->options_);
+    if (f != WeightFormat::Dense) {
         packTower(m->vision_, f);
         packTower(m->text_, f);
         m->patchProduct_ = PackedLinear::pack(m->patchEmbedding_.reshape({vd, -1}), {}, false, f);

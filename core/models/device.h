@@ -35,6 +35,7 @@ std::string describe(const ComputeOptions& options);
 // products do where the CPU has AMX tiles (kernels::fastBf16Products). So on the CPU: bf16 when
 // asked for, or in a compressed mode on such a CPU; otherwise fp32 in our wide panels, which run
 // these products 2-3x faster than LibTorch's BLAS where the CPU has AVX2 or AVX-512, or as loaded
-// where it has neither (or $ESPER_CPU_KERNELS=generic). Elsewhere, as loaded.
+// where it has neither (or $ESPER_CPU_KERNELS=generic). Elsewhere, as loaded; and a CLIP being
+// trained (WeightSource::trainable) keeps its tensors whatever this says.
 WeightFormat clipWeights(const ComputeOptions& options);
 } // namespace esper

@@ -6,9 +6,22 @@
 #include <torch/version.h>
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <limits>
 
 namespace esper {
+namespace {
+
+// Whether the CPU kernels (kernels/activations.h, attention.h) may compute on x: fp32 on a CPU
+// they are vectorised for, under InferenceMode. Training (NoGradGuard for its rollouts, grad
+// mode for its updates) keeps LibTorch's arithmetic in both, so a rollout's log-probabilities
+// are the very ones its first update recomputes (ESPER's first PPO ratio is exactly 1).
+bool cpuKernelsServe(const at::Tensor& x) {
+    return x.is_cpu() && x.scalar_type() == at::kFloat && c10::InferenceMode::is_enabled() &&
+           kernels::activeIsa() != kernels::Isa::Generic;
+}
+
+} // namespace
 
 at::Tensor activate(const at::Tensor& x, Activation kind) {
     switch (kind) {
@@ -17,8 +30,7 @@ at::Tensor activate(const at::Tensor& x, Activation kind) {
     case Activation::Gelu:
         return at::gelu(x);
     case Activation::QuickGelu:
-        if (x.is_cpu() && x.scalar_type() == at::kFloat && !x.requires_grad() &&
-            kernels::activeIsa() != kernels::Isa::Generic) {
+        if (cpuKernelsServe(x)) {
             at::Tensor y = x.contiguous().clone();
             kernels::quickGelu(y.data_ptr<float>(), y.numel());
             return y;
@@ -62,14 +74,12 @@ AttentionMask buildAttentionMask(const at::Tensor& keyMask, int64_t batch, int64
 
 namespace {
 
-// Whether attend() may run on kernels::attention: CPU fp32 inference (no gradient asked for),
-// the kernels vectorised for this CPU, and each head's rows contiguous.
+// Whether attend() may run on kernels::attention: as cpuKernelsServe says, with each head's rows
+// contiguous.
 bool cpuKernelAttends(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
     for (const at::Tensor* t : {&q, &k, &v})
-        if (!t->is_cpu() || t->scalar_type() != at::kFloat || t->requires_grad() ||
-            t->stride(3) != 1)
-            return false;
-    return kernels::activeIsa() != kernels::Isa::Generic && q.size(1) % k.size(1) == 0;
+        if (!cpuKernelsServe(*t) || t->stride(3) != 1) return false;
+    return q.size(1) % k.size(1) == 0;
 }
 
 kernels::HeadsView headsView(const at::Tensor& t) {

@@ -26,6 +26,9 @@ public:
         if (error_.empty()) error_ = message;
     }
     const ComputeOptions& options() const { return options_; }
+    // Whether the model's tensors will be trained: then they stay as given (LibTorch's tensors,
+    // products and gradients), whatever faster form inference would hold them in.
+    virtual bool trainable() const { return false; }
 
 protected:
     explicit WeightSource(ComputeOptions options) : options_(options) {}

@@ -4,11 +4,13 @@
 // in shards must not depend on its threads, nor fault in fresh pages for activations it freed a
 // step ago.
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/optim/adamw.h>
 
 #include "test_support.h"
 
 #include "io/safetensors.h"
+#include "models/clip.h"
 #include "models/device.h"
 #include "models/runtime.h"
 #include "training/framework/adamw.h"
@@ -16,6 +18,7 @@
 #include "training/framework/sharded_gradients.h"
 #include "training/framework/teacher_forcing.h"
 #include "training/framework/train_runner.h"
+#include "training/framework/trainable_weights.h"
 #include "util/file_util.h"
 
 #include <QFile>
@@ -60,6 +63,44 @@ class TestTrainingFramework : public QObject {
     QTemporaryDir tmp_;
 
 private slots:
+    // A CLIP made of trainable weights keeps LibTorch's tensors and products, whatever the CPU
+    // kernels would hold for inference: a loss reaches every weight of both towers. And its
+    // features under InferenceMode (where attention and QuickGELU run in the kernels) agree with
+    // those under a gradient pass.
+    void trainableClipKeepsItsGradients() {
+        ClipConfig c;
+        c.text = {32, 64, 2, 2, 1e-5, Activation::QuickGelu};
+        c.vision = {48, 96, 2, 4, 1e-5, Activation::QuickGelu};
+        c.vocabSize = 40;
+        c.maxPositions = 8;
+        c.eosTokenId = 39;
+        c.imageSize = 32;
+        c.patchSize = 8;
+        c.projectionDim = 16;
+        TrainableWeights w({}, 5);
+        auto clip = ClipModel::create(c, w);
+        ESPER_VERIFY_OK(clip);
+        const at::Tensor pixels = at::randn({2, 3, 32, 32});
+        at::Tensor ids = at::randint(0, 39, {2, 6}, at::kLong);
+        ids.select(1, 5).fill_(39); // pooled at the end-of-text, which sees every token
+        const at::Tensor image = clip.value()->encodeImage(pixels).features;
+        const at::Tensor text = clip.value()->encodeText(ids).features;
+        (image.sum() + text.sum()).backward();
+        for (const auto& [name, tensor] : w.named()) {
+            if (name.find("encoder.layers.") == std::string::npos &&
+                name.find("patch_embedding") == std::string::npos)
+                continue;
+            QVERIFY2(tensor.grad().defined(), name.c_str());
+            // A key's bias moves all of a query's scores alike, which softmax ignores.
+            if (name.find("k_proj.bias") == std::string::npos)
+                QVERIFY2(tensor.grad().abs().sum().item<double>() > 0, name.c_str());
+        }
+        c10::InferenceMode inference;
+        QVERIFY(
+            at::allclose(clip.value()->encodeImage(pixels).features, image.detach(), 1e-5, 1e-5));
+        QVERIFY(at::allclose(clip.value()->encodeText(ids).features, text.detach(), 1e-5, 1e-5));
+    }
+
     // The mapper and the LM's summarised documents are taught through these labels: an
     // off-by-one would teach each position the token after next.
     void prefixedRowsScoreEachTokenFromThePositionBeforeIt() {

@@ -27,6 +27,7 @@ public:
                                  const std::string& producedBy) const;
     // Copies values from a checkpoint into the parameters (resume); every parameter must be there.
     Result<void> loadValues(const std::string& path);
+    bool trainable() const override { return true; }
 
 protected:
     bool contains(const std::string&) const override { return true; }
