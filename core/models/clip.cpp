@@ -123,18 +123,19 @@ at::Tensor ClipModel::runEncoder(const Tower& tower, at::Tensor h, const at::Ten
 
 ClipVisionOutput ClipModel::encodeImage(const at::Tensor& pixels) const {
     const int64_t b = pixels.size(0), d = config_.vision.hidden, p = config_.patchSize;
+    const at::Tensor in = pixels.to(options_.device, options_.dtype);
     at::Tensor x;
     if (patchProduct_) {
         // The stride-p convolution as a product over patches: [B, C, gy·p, gx·p] to
         // [B, gy·gx, C·p·p] (LibTorch's convolution here: 3.6 ms of one image's ~50).
-        const int64_t c = pixels.size(1), gy = pixels.size(2) / p, gx = pixels.size(3) / p;
-        x = patchProduct_->forward(pixels.narrow(2, 0, gy * p)
+        const int64_t c = in.size(1), gy = in.size(2) / p, gx = in.size(3) / p;
+        x = patchProduct_->forward(in.narrow(2, 0, gy * p)
                                        .narrow(3, 0, gx * p)
                                        .reshape({b, c, gy, p, gx, p})
                                        .permute({0, 2, 4, 1, 3, 5})
                                        .reshape({b, gy * gx, c * p * p}));
     } else {
-        x = at::conv2d(pixels.to(options_.device, options_.dtype), patchEmbedding_, {}, p);
+        x = at::conv2d(in, patchEmbedding_, {}, p);
         x = x.flatten(2).transpose(1, 2); // [B, patches, D], row-major patch order
     }
     const auto cls = classEmbedding_.view({1, 1, d}).expand({b, 1, d});

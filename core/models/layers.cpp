@@ -31,7 +31,7 @@ at::Tensor activate(const at::Tensor& x, Activation kind) {
         return at::gelu(x);
     case Activation::QuickGelu:
         if (cpuKernelsServe(x)) {
-            at::Tensor y = x.contiguous().clone();
+            at::Tensor y = x.clone(at::MemoryFormat::Contiguous);
             kernels::quickGelu(y.data_ptr<float>(), y.numel());
             return y;
         }
